@@ -1,0 +1,47 @@
+# A fresh machine needs two commands: `make demo` and `make test`. Everything else installs itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .tools/sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SITE ?= site
+# sam build needs the runtime's Python (python3.13) on PATH; pyenv provides it on these machines.
+PYTHON313_BIN ?= $(shell pyenv prefix 3.13 2>/dev/null | head -n 1 | sed 's|$$|/bin|')
+
+.PHONY: demo test lint unit build install clean
+
+$(BIN)/pressrun: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	touch $@
+
+# The SAM CLI pins its own boto3, so it lives in its own environment.
+$(SAM_VENV)/bin/sam:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+
+install: $(BIN)/pressrun
+
+demo: install
+	$(BIN)/pressrun publish --site $(SITE) samples/
+	@echo
+	@echo "Look at $(SITE)/index.html, or serve it: $(BIN)/pressrun serve $(SITE)"
+
+lint: install $(SAM_VENV)/bin/sam
+	$(BIN)/ruff check shared functions tests
+	$(BIN)/ruff format --check shared functions tests
+	$(BIN)/mypy shared/pressrun
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1
+
+build: $(SAM_VENV)/bin/sam
+	@test -x "$(PYTHON313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
+	PATH="$(PYTHON313_BIN):$$PATH" $(SAM) build --build-dir .aws-sam/build
+
+test: lint build
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .tools .aws-sam $(SITE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""Site bucket changes (S3 → EventBridge → SQS, batched) → one CloudFront invalidation per batch.
+
+A failed CreateInvalidation raises, so the whole batch returns to the queue and is retried.
+"""
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pressrun import runtime
+from pressrun.aws.events import site_change_from_sqs
+from pressrun.invalidation import SiteChange, invalidate_changes
+
+logger, metrics = runtime.logger, runtime.metrics
+processor = BatchProcessor(event_type=EventType.SQS)
+batch_changes: list[SiteChange] = []
+
+
+def handle_record(record: SQSRecord) -> None:
+    batch_changes.append(site_change_from_sqs(record))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    batch_changes.clear()
+    response = runtime.process_batch(event, handle_record, processor, context)
+    paths = invalidate_changes(batch_changes, runtime.cdn())
+    logger.info("invalidation requested", extra={"paths": paths})
+    metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=len(paths))
+    return response

@@ -1,0 +1,1 @@
+"""pressrun: serverless, event-driven publishing for news sites."""

@@ -1,0 +1,95 @@
+"""DynamoDB adapters: the articles table (newest version per source wins) and the category index."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from pressrun.index import IndexUpdate, ListingEntry
+from pressrun.model import ArticleRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+# One transaction holds at most 100 actions; an article in more listings than that is split.
+_TRANSACTION_LIMIT = 100
+
+
+def to_item(document: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in document.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+class DynamoArticles:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def record_if_newer(self, record: ArticleRecord) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(record.model_dump(mode="json")),
+                ConditionExpression="attribute_not_exists(source_key) OR sequencer < :sequencer",
+                ExpressionAttributeValues={":sequencer": {"S": record.sequencer}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get(self, source_key: str) -> ArticleRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"source_key": {"S": source_key}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return ArticleRecord.model_validate(from_item(item)) if item else None
+
+
+class DynamoIndex:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def apply(self, update: IndexUpdate) -> None:
+        actions: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._table, "Item": to_item(entry.model_dump(mode="json"))}}
+            for entry in update.put
+        ]
+        actions += [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": {"listing": {"S": listing}, "position": {"S": position}},
+                }
+            }
+            for listing, position in update.delete
+        ]
+        # All of an article's moves in one transaction: no reader sees it in two categories at once.
+        for start in range(0, len(actions), _TRANSACTION_LIMIT):
+            self._client.transact_write_items(TransactItems=actions[start : start + _TRANSACTION_LIMIT])  # type: ignore[arg-type]
+
+    def entries(self, listing: str, limit: int | None = None) -> list[ListingEntry]:
+        entries: list[ListingEntry] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "listing = :listing",
+            "ExpressionAttributeValues": {":listing": {"S": listing}},
+            "ScanIndexForward": False,
+        }
+        while True:
+            if limit is not None:
+                query["Limit"] = limit - len(entries)
+            response = self._client.query(**query)
+            entries += [ListingEntry.model_validate(from_item(item)) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response or (limit is not None and len(entries) >= limit):
+                return entries
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]

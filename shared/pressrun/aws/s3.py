@@ -1,0 +1,87 @@
+"""S3 adapters: the uploads bucket (articles in, reports out) and the site bucket (pages)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_MISSING = {"404", "NoSuchKey", "NoSuchVersion", "InvalidArgument"}
+_HASH_METADATA = "content-sha256"
+
+
+def _missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in _MISSING
+
+
+class S3Uploads:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def read(self, key: str, version_id: str | None) -> bytes | None:
+        try:
+            if version_id and version_id != "null":
+                response = self._client.get_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+            else:
+                response = self._client.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+        return response["Body"].read()
+
+    def write_report(self, key: str, body: bytes) -> None:
+        self._client.put_object(
+            Bucket=self._bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"
+        )
+
+    def delete_report(self, key: str) -> None:
+        # Look before deleting: in a versioned bucket a blind delete leaves a delete marker behind.
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                return
+            raise
+        self._client.delete_object(Bucket=self._bucket, Key=key)
+
+
+class S3Site:
+    """Pages carry the SHA-256 of their bytes, so rewriting identical bytes is skipped, not paid for."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def _stored_hash(self, key: str) -> str | None:
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+        return head.get("Metadata", {}).get(_HASH_METADATA, "")
+
+    def put(self, key: str, body: bytes, content_type: str) -> bool:
+        digest = hashlib.sha256(body).hexdigest()
+        if self._stored_hash(key) == digest:
+            return False
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            Metadata={_HASH_METADATA: digest},
+        )
+        return True
+
+    def delete(self, key: str) -> bool:
+        if self._stored_hash(key) is None:
+            return False
+        self._client.delete_object(Bucket=self._bucket, Key=key)
+        return True

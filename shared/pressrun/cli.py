@@ -1,0 +1,173 @@
+"""`pressrun`: publish, check and serve a site on this machine, with the same code the cloud runs."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pressrun.model import InvalidArticle, Problem
+from pressrun.settings import SiteSettings
+from pressrun.validation import parse_article
+
+if TYPE_CHECKING:
+    from pressrun.local.site import Summary
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+DEFAULT_SITE_URL = "http://localhost:8000"
+
+
+class UsageError(Exception):
+    pass
+
+
+def _files(paths: Sequence[str]) -> Iterator[tuple[str, Path]]:
+    """(upload name, file) for each file named or found in a folder named; hidden files are skipped."""
+    for given in paths:
+        path = Path(given)
+        if path.is_file():
+            yield path.name, path
+        elif path.is_dir():
+            for file in sorted(path.rglob("*")):
+                relative = file.relative_to(path)
+                if file.is_file() and not any(part.startswith(".") for part in relative.parts):
+                    yield relative.as_posix(), file
+        else:
+            raise UsageError(f"{given}: no such file or folder")
+
+
+def _problem_line(source: str, problem: Problem) -> str:
+    where = f"{source}:{problem.line}" if problem.line else source
+    return f"{where}: {problem.field}: {problem.message}"
+
+
+def check(arguments: argparse.Namespace) -> int:
+    site = SiteSettings()
+    rejected = False
+    for name, file in _files(arguments.paths):
+        try:
+            parse_article(name, file.read_bytes(), site)
+        except InvalidArticle as invalid:
+            rejected = True
+            for problem in invalid.problems:
+                print(_problem_line(str(file), problem))
+        else:
+            print(f"{file}: ok")
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def publish(arguments: argparse.Namespace) -> int:
+    from pressrun.local.site import LocalSite  # moto loads only for the commands that run the stack
+
+    files = list(_files(arguments.paths))
+    site_dir = Path(arguments.site)
+    with LocalSite(site_dir, arguments.site_url) as local:
+        for name, file in files:
+            local.upload(name, file.read_bytes(), source=str(file))
+        local.drain()
+        summary = local.summary()
+    if arguments.json:
+        print(summary.model_dump_json(exclude={"removed"}))
+    else:
+        _print_summary(summary, site_dir)
+    return EXIT_REJECTED if summary.rejected else EXIT_OK
+
+
+def unpublish(arguments: argparse.Namespace) -> int:
+    from pressrun.local.site import LocalSite
+
+    site_dir = Path(arguments.site)
+    with LocalSite(site_dir, arguments.site_url) as local:
+        missing = [name for name in arguments.names if not local.remove(name)]
+        local.drain()
+        summary = local.summary()
+    if arguments.json:
+        print(summary.model_dump_json(include={"removed", "invalidated"}))
+    else:
+        _print_summary(summary, site_dir)
+    for name in missing:
+        print(f"{name}: no such upload", file=sys.stderr)
+    return EXIT_REJECTED if missing else EXIT_OK
+
+
+def _print_summary(summary: Summary, site_dir: Path) -> None:
+    for published in summary.published:
+        print(f"published  {published.source} → {published.url}")
+    for draft in summary.drafts:
+        print(f"draft      {draft} (recorded, not public)")
+    for removed in summary.removed:
+        print(f"removed    {removed}")
+    for rejected in summary.rejected:
+        print(f"rejected   {rejected.source}")
+        for problem in rejected.errors:
+            line = f" (line {problem.line})" if problem.line else ""
+            print(f"             {problem.field}{line}: {problem.message}")
+    if summary.invalidated:
+        print(f"invalidated {len(summary.invalidated)} paths: {' '.join(summary.invalidated)}")
+    print(f"site       {site_dir}/index.html  (or: pressrun serve {site_dir})")
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    directory = Path(arguments.site)
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: no such folder; run pressrun publish first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", arguments.port), handler) as server:
+        print(f"serving {directory} on http://127.0.0.1:{arguments.port}/ (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pressrun", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def site_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--site", default="site", help="the site folder (default: ./site)")
+        command.add_argument(
+            "--site-url",
+            default=os.environ.get("SITE_URL", DEFAULT_SITE_URL),
+            help=f"the site's base URL for links and feeds (default: $SITE_URL or {DEFAULT_SITE_URL})",
+        )
+        command.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    publishing = commands.add_parser("publish", help="publish articles through the whole local pipeline")
+    site_options(publishing)
+    publishing.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders of them")
+    publishing.set_defaults(run=publish)
+
+    removing = commands.add_parser("unpublish", help="delete uploads and let the removal flow through")
+    site_options(removing)
+    removing.add_argument("names", nargs="+", metavar="NAME", help="upload names, as publish named them")
+    removing.set_defaults(run=unpublish)
+
+    checking = commands.add_parser("check", help="validate articles without publishing them")
+    checking.add_argument("paths", nargs="+", metavar="PATH")
+    checking.set_defaults(run=check)
+
+    serving = commands.add_parser("serve", help="serve the site folder on localhost")
+    serving.add_argument("site", nargs="?", default="site")
+    serving.add_argument("--port", type=int, default=8000)
+    serving.set_defaults(run=serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        code: int = arguments.run(arguments)
+    except UsageError as error:
+        parser.error(str(error))  # exits with 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Accepting uploads: read, validate, record the newest version of each source, or report why not."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from pressrun.model import Article, ArticleRecord, InvalidArticle, Problem
+from pressrun.settings import SiteSettings
+from pressrun.validation import parse_article
+
+INCOMING = "incoming/"
+REJECTED = "rejected/"
+_SEQUENCER_WIDTH = 64
+
+
+class Upload(BaseModel):
+    """One S3 change to an object in the uploads bucket, as its event describes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str
+    version_id: str | None
+    sequencer: str
+    deleted: bool
+    event_time: datetime
+
+
+class Outcome(StrEnum):
+    PUBLISHED = "published"
+    DRAFT = "draft"
+    REJECTED = "rejected"
+    REMOVED = "removed"
+    STALE = "stale"
+    IGNORED = "ignored"
+
+
+class UploadStore(Protocol):
+    def read(self, key: str, version_id: str | None) -> bytes | None:
+        """The upload's bytes at that version, or None when that version no longer exists."""
+        ...
+
+    def write_report(self, key: str, body: bytes) -> None: ...
+
+    def delete_report(self, key: str) -> None: ...
+
+
+class ArticleRepository(Protocol):
+    def record_if_newer(self, record: ArticleRecord) -> bool:
+        """Store the record unless the table already holds this source at the same or a newer sequencer."""
+        ...
+
+
+def padded_sequencer(sequencer: str) -> str:
+    # S3 sequencers are hex numbers of varying length: left-pad so that string order is numeric order.
+    return sequencer.upper().rjust(_SEQUENCER_WIDTH, "0")
+
+
+def report_key(source_key: str) -> str:
+    """rejected/<name>.report.json beside incoming/<name>, where the editor looks for it."""
+    return f"{REJECTED}{source_key.removeprefix(INCOMING)}.report.json"
+
+
+def is_article_upload(key: str) -> bool:
+    """Only files under incoming/ are articles; folder placeholders ('incoming/2025/') are not."""
+    return key.startswith(INCOMING) and not key.endswith("/") and key != INCOMING
+
+
+def record_of(article: Article, upload: Upload) -> ArticleRecord:
+    return ArticleRecord(
+        source_key=upload.key,
+        source_version=upload.version_id,
+        sequencer=padded_sequencer(upload.sequencer),
+        status="draft" if article.draft else "published",
+        title=article.title,
+        slug=article.slug,
+        path=article.path,
+        published_at=article.published_at,
+        categories=article.categories,
+        summary=article.summary,
+        author=article.author,
+    )
+
+
+def rejection_report(upload: Upload, problems: list[Problem]) -> bytes:
+    report = {
+        "source": upload.key,
+        "version": upload.version_id,
+        "time": upload.event_time.isoformat(),
+        "errors": [problem.model_dump() for problem in problems],
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def accept_upload(
+    upload: Upload, uploads: UploadStore, articles: ArticleRepository, site: SiteSettings
+) -> Outcome:
+    """Read, validate and record one upload; a bad one leaves a report, never an exception."""
+    if not is_article_upload(upload.key):
+        return Outcome.IGNORED
+    if upload.deleted:
+        removal = ArticleRecord(
+            source_key=upload.key,
+            source_version=upload.version_id,
+            sequencer=padded_sequencer(upload.sequencer),
+            status="removed",
+        )
+        if not articles.record_if_newer(removal):
+            return Outcome.STALE
+        uploads.delete_report(report_key(upload.key))
+        return Outcome.REMOVED
+    data = uploads.read(upload.key, upload.version_id)
+    if data is None:
+        # Overwritten or deleted since the event: the event for that later change carries it forward.
+        return Outcome.STALE
+    try:
+        article = parse_article(upload.key, data, site)
+    except InvalidArticle as invalid:
+        uploads.write_report(report_key(upload.key), rejection_report(upload, invalid.problems))
+        return Outcome.REJECTED
+    if not articles.record_if_newer(record_of(article, upload)):
+        return Outcome.STALE
+    uploads.delete_report(report_key(upload.key))
+    return Outcome.DRAFT if article.draft else Outcome.PUBLISHED

@@ -1,0 +1,237 @@
+"""The event pump: delivers what Lambda's event source mappings would, in the shapes Lambda uses,
+to the handlers of template.yaml, until every queue and stream is drained."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import os
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from pressrun.local.stack import REGION, EventSource, LocalFunction, LocalStack
+
+# A bound on work, not on time: a pipeline that is still busy after this many rounds is looping.
+_MAX_ROUNDS = 10_000
+_STREAM_RETRY_LIMIT = 5
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object that Powertools reads."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+@dataclass
+class _StreamPosition:
+    iterator: str | None = None
+    after: str | None = None
+    failures: int = 0
+
+
+@dataclass
+class Runner:
+    stack: LocalStack
+    log: TextIO = sys.stderr
+    invocations: dict[str, int] = field(default_factory=dict)
+    _positions: dict[tuple[str, str, str], _StreamPosition] = field(default_factory=dict)
+    _environment: dict[str, str] | None = None
+
+    def drain(self) -> None:
+        """Deliver until nothing is left. Sources with a batching window wait until all else is idle,
+        which is what a window does to a burst: it gathers the burst into one batch."""
+        eager = [(f, s) for f in self.stack.functions for s in f.sources if s.batching_window == 0]
+        patient = [(f, s) for f in self.stack.functions for s in f.sources if s.batching_window > 0]
+        for _ in range(_MAX_ROUNDS):
+            if any([self._deliver(f, s) for f, s in eager]):
+                continue
+            if not any([self._deliver(f, s) for f, s in patient]):
+                return
+        raise RuntimeError(f"the pipeline was still busy after {_MAX_ROUNDS} rounds of delivery")
+
+    def _deliver(self, function: LocalFunction, source: EventSource) -> bool:
+        if source.kind == "sqs":
+            return self._deliver_sqs(function, source)
+        return self._deliver_stream(function, source)
+
+    def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
+        if function.environment != self._environment:
+            # A different function's configuration: a new execution environment, as in Lambda. The
+            # runtime module is imported only now, so its logger and metrics see the function's settings.
+            os.environ.update(function.environment)
+            importlib.import_module("pressrun.runtime").reset()
+            self._environment = function.environment
+        self.invocations[function.name] = self.invocations.get(function.name, 0) + 1
+        context = LambdaContext(function.name, function.memory, function.timeout)
+        # Function output (log lines, EMF metrics) goes where CloudWatch Logs would have it, not to the CLI.
+        with contextlib.redirect_stdout(self.log):
+            try:
+                handler = function.handler
+                logger_handler = importlib.import_module("pressrun.runtime").logger.registered_handler
+                if isinstance(logger_handler, logging.StreamHandler):
+                    # Assigned, not setStream(): that flushes the previous run's log, which may be closed.
+                    logger_handler.stream = self.log
+                return handler(event, context)
+            except Exception:
+                # Lambda logs an unhandled error and fails the whole batch; so does the runner.
+                self.log.write(f"{function.name} failed:\n{traceback.format_exc()}")
+                raise
+
+    # --- SQS ----------------------------------------------------------------------------------------
+
+    def _deliver_sqs(self, function: LocalFunction, source: EventSource) -> bool:
+        sqs = self.stack.client("sqs")
+        messages: list[dict[str, Any]] = []
+        while len(messages) < source.batch_size:
+            received = sqs.receive_message(
+                QueueUrl=source.queue_url,
+                MaxNumberOfMessages=min(10, source.batch_size - len(messages)),
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not received:
+                break
+            messages += received
+        if not messages:
+            return False
+        event = {"Records": [_sqs_record(message, source.arn) for message in messages]}
+        try:
+            response = self._invoke(function, event)
+        except Exception:
+            failed = {message["MessageId"] for message in messages}
+        else:
+            reported = (response or {}).get("batchItemFailures", []) if source.report_failures else []
+            failed = {failure["itemIdentifier"] for failure in reported}
+        done = [message for message in messages if message["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            sqs.delete_message_batch(
+                QueueUrl=source.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
+                    for i, message in enumerate(done[start : start + 10])
+                ],
+            )
+        for message in messages:
+            if message["MessageId"] in failed:
+                # Visible again at once rather than after the visibility timeout: the local clock
+                # does not wait, but the receive count still climbs towards the dead-letter queue.
+                sqs.change_message_visibility(
+                    QueueUrl=source.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+        return True
+
+    # --- DynamoDB Streams ---------------------------------------------------------------------------
+
+    def _deliver_stream(self, function: LocalFunction, source: EventSource) -> bool:
+        streams = self.stack.client("dynamodbstreams")
+        delivered = False
+        shards = streams.describe_stream(StreamArn=source.arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            position = self._positions.setdefault(
+                (function.name, source.arn, shard["ShardId"]), _StreamPosition()
+            )
+            if position.after is None:
+                iterator = streams.get_shard_iterator(
+                    StreamArn=source.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            else:
+                iterator = streams.get_shard_iterator(
+                    StreamArn=source.arn,
+                    ShardId=shard["ShardId"],
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=position.after,
+                )["ShardIterator"]
+            records = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)["Records"]
+            if not records:
+                continue
+            delivered = True
+            event = {"Records": [_stream_record(record, source.arn) for record in records]}
+            try:
+                response = self._invoke(function, event)
+            except Exception:
+                first_failed: str | None = records[0]["dynamodb"]["SequenceNumber"]
+            else:
+                reported = (response or {}).get("batchItemFailures", []) if source.report_failures else []
+                first_failed = min((f["itemIdentifier"] for f in reported), key=int, default=None)
+            self._advance(position, records, first_failed, source, event)
+        return delivered
+
+    def _advance(
+        self,
+        position: _StreamPosition,
+        records: list[dict[str, Any]],
+        first_failed: str | None,
+        source: EventSource,
+        event: dict[str, Any],
+    ) -> None:
+        if first_failed is None:
+            position.after = records[-1]["dynamodb"]["SequenceNumber"]
+            position.failures = 0
+            return
+        position.failures += 1
+        limit = source.max_retries if source.max_retries >= 0 else _STREAM_RETRY_LIMIT
+        if position.failures <= limit:
+            # Retry from the failed record, as Lambda does with ReportBatchItemFailures.
+            before = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) < int(first_failed)]
+            if before:
+                position.after = before[-1]["dynamodb"]["SequenceNumber"]
+            return
+        # Out of retries: the batch goes to the on-failure destination and the shard moves on.
+        if source.on_failure_url:
+            self.stack.client("sqs").send_message(
+                QueueUrl=source.on_failure_url, MessageBody=json.dumps({"failedBatch": event}, default=str)
+            )
+        position.after = records[-1]["dynamodb"]["SequenceNumber"]
+        position.failures = 0
+
+
+def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """boto3 parsed the timestamp; Lambda's event carries it as epoch seconds."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": dynamodb,
+        "eventSourceARN": stream_arn,
+    }

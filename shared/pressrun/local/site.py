@@ -1,0 +1,153 @@
+"""A local site: the stack on moto, its state kept in a folder, and the uploads an editor makes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TextIO
+
+from pydantic import BaseModel
+
+from pressrun.aws.dynamodb import DynamoArticles
+from pressrun.aws.s3 import S3Uploads
+from pressrun.ingest import INCOMING, report_key
+from pressrun.local import state
+from pressrun.local.runner import Runner
+from pressrun.local.stack import LocalStack
+from pressrun.model import Problem
+from pressrun.urls import absolute
+
+UPLOADS_BUCKET = "UploadsBucket"
+SITE_BUCKET = "SiteBucket"
+ARTICLES_TABLE = "ArticlesTable"
+DISTRIBUTION = "Distribution"
+
+
+class Published(BaseModel):
+    source: str
+    url: str
+    categories: list[str]
+
+
+class Rejected(BaseModel):
+    source: str
+    errors: list[Problem]
+
+
+class Summary(BaseModel):
+    """What one run did, for the editor: `pressrun publish --json` prints exactly this."""
+
+    published: list[Published] = []
+    rejected: list[Rejected] = []
+    drafts: list[str] = []
+    removed: list[str] = []
+    invalidated: list[str] = []
+
+
+def project_root() -> Path:
+    """The checkout that holds template.yaml and functions/, which the local stack runs."""
+    here = Path(__file__).resolve()
+    for candidate in [Path.cwd(), *Path.cwd().parents, *here.parents]:
+        if (candidate / "template.yaml").is_file() and (candidate / "functions").is_dir():
+            return candidate
+    raise FileNotFoundError("cannot find template.yaml and functions/; run pressrun from its checkout")
+
+
+@dataclass
+class LocalSite:
+    site_dir: Path
+    site_url: str
+    root: Path = field(default_factory=project_root)
+    stack: LocalStack = field(init=False)
+    runner: Runner = field(init=False)
+    _uploaded: dict[str, str] = field(default_factory=dict)
+    _removed: list[str] = field(default_factory=list)
+    _log: TextIO = field(init=False)
+
+    def __enter__(self) -> LocalSite:
+        self.stack = LocalStack(self.root, parameters={"SiteUrl": self.site_url})
+        self.stack.start()
+        state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
+        self.stack.connect()
+        log_dir = self.site_dir / state.STATE_DIR
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._log = (log_dir / "functions.log").open("a", encoding="utf-8")
+        self.runner = Runner(self.stack, log=self._log)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            if kind is None:
+                self.site_dir.mkdir(parents=True, exist_ok=True)
+                state.mirror(self.stack, self.site_bucket, self.site_dir)
+                state.save(self.stack, self.uploads_bucket, self.site_dir)
+        finally:
+            self._log.close()
+            self.stack.stop()
+
+    @property
+    def uploads_bucket(self) -> str:
+        return self.stack.physical(UPLOADS_BUCKET)
+
+    @property
+    def site_bucket(self) -> str:
+        return self.stack.physical(SITE_BUCKET)
+
+    def upload(self, name: str, data: bytes, source: str | None = None) -> str:
+        """Put a file under incoming/, as an editor would; `source` is how the summary names it."""
+        key = f"{INCOMING}{name}"
+        self.stack.client("s3").put_object(Bucket=self.uploads_bucket, Key=key, Body=data)
+        self._uploaded[key] = source or key
+        return key
+
+    def remove(self, name: str) -> bool:
+        """Delete an upload, as an editor deleting the file would; False when there is no such upload."""
+        key = name if name.startswith(INCOMING) else f"{INCOMING}{name}"
+        s3 = self.stack.client("s3")
+        if s3.list_objects_v2(Bucket=self.uploads_bucket, Prefix=key).get("KeyCount", 0) == 0:
+            return False
+        s3.delete_object(Bucket=self.uploads_bucket, Key=key)
+        self._removed.append(key)
+        return True
+
+    def drain(self) -> None:
+        self.runner.drain()
+
+    def invalidated_paths(self) -> list[str]:
+        cloudfront = self.stack.client("cloudfront")
+        distribution = self.stack.physical(DISTRIBUTION)
+        listing = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
+        paths: set[str] = set()
+        for item in listing.get("Items", []):
+            invalidation = cloudfront.get_invalidation(DistributionId=distribution, Id=item["Id"])
+            paths.update(invalidation["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
+        return sorted(paths)
+
+    def summary(self) -> Summary:
+        s3 = self.stack.client("s3")
+        uploads = S3Uploads(s3, self.uploads_bucket)
+        articles = DynamoArticles(self.stack.client("dynamodb"), ARTICLES_TABLE)
+        summary = Summary(removed=list(self._removed), invalidated=self.invalidated_paths())
+        for key, source in self._uploaded.items():
+            report = uploads.read(report_key(key), None)
+            record = articles.get(key)
+            if report is not None:
+                errors: list[dict[str, Any]] = json.loads(report)["errors"]
+                summary.rejected.append(
+                    Rejected(source=source, errors=[Problem.model_validate(error) for error in errors])
+                )
+            elif record is not None and record.status == "draft":
+                summary.drafts.append(source)
+            elif record is not None and record.is_live:
+                summary.published.append(
+                    Published(
+                        source=source,
+                        url=absolute(self.site_url, record.path),
+                        categories=[category.name for category in record.categories],
+                    )
+                )
+        return summary

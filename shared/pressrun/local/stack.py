@@ -1,0 +1,280 @@
+"""The stack of template.yaml, made in an in-process moto: buckets, tables, queues, rules, a distribution,
+and the functions with the event sources Lambda would give them. Nothing here repeats the template."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from pressrun.local import s3_events
+from pressrun.local.template import Resolver, load_template
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+Handler = Callable[[dict[str, Any], Any], Any]
+
+# Credentials and endpoints for moto only: nothing the local stack does can reach a real account.
+_LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    # moto's DynamoDB Streams answer DescribeStream with 404 under account-based endpoints.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+}
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """One event source mapping, as the template declares it."""
+
+    kind: str  # "sqs" or "stream"
+    arn: str
+    batch_size: int
+    batching_window: int
+    report_failures: bool
+    max_retries: int
+    queue_url: str | None = None
+    on_failure_url: str | None = None
+
+
+@dataclass
+class LocalFunction:
+    name: str
+    code: Path
+    handler_name: str
+    environment: dict[str, str]
+    sources: list[EventSource]
+    memory: int
+    timeout: int
+    _module: ModuleType | None = None
+
+    @property
+    def handler(self) -> Handler:
+        if self._module is None:
+            module_file, _, _ = self.handler_name.partition(".")
+            spec = importlib.util.spec_from_file_location(
+                f"pressrun_function_{self.name}", self.code / f"{module_file}.py"
+            )
+            if spec is None or spec.loader is None:
+                raise FileNotFoundError(f"{self.name}: no handler module in {self.code}")
+            self._module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(self._module)
+        handler: Handler = getattr(self._module, self.handler_name.partition(".")[2])
+        return handler
+
+
+@dataclass
+class LocalStack:
+    """Made in two steps: `create` (storage, empty and silent) then `connect` (streams, events, functions),
+    so that restored state does not replay through the pipeline."""
+
+    root: Path
+    parameters: dict[str, str] = field(default_factory=dict)
+    template: dict[str, Any] = field(init=False)
+    resolver: Resolver = field(init=False)
+    functions: list[LocalFunction] = field(default_factory=list)
+    _mock: Any = None
+
+    def __post_init__(self) -> None:
+        self.template = load_template(self.root / "template.yaml")
+        defaults = {
+            name: str(spec.get("Default", "")) for name, spec in self.template.get("Parameters", {}).items()
+        }
+        self.resolver = Resolver(
+            parameters={**defaults, **self.parameters},
+            conditions=self.template.get("Conditions", {}),
+            region=REGION,
+            account=ACCOUNT,
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        os.environ.update(_LOCAL_ENVIRONMENT)
+        self._mock = mock_aws()
+        self._mock.start()
+        s3_events.install()
+        self.create()
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+
+    def resources(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (name, resource.get("Properties", {}))
+            for name, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        ]
+
+    def physical(self, logical: str) -> str:
+        return self.resolver.refs[logical]
+
+    def attribute(self, logical: str, name: str) -> str:
+        return self.resolver.attributes[(logical, name)]
+
+    # --- create: storage, queues, rules, the distribution -----------------------------------------
+
+    def create(self) -> None:
+        s3, dynamodb, sqs = self.client("s3"), self.client("dynamodb"), self.client("sqs")
+        for logical, properties in self.resources("AWS::S3::Bucket"):
+            name = f"pressrun-{logical.lower()}"
+            s3.create_bucket(Bucket=name)
+            if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+            self.resolver.refs[logical] = name
+            self.resolver.attributes[(logical, "Arn")] = f"arn:aws:s3:::{name}"
+            self.resolver.attributes[(logical, "RegionalDomainName")] = f"{name}.s3.{REGION}.amazonaws.com"
+        for logical, properties in self.resources("AWS::DynamoDB::Table"):
+            dynamodb.create_table(
+                TableName=logical,
+                KeySchema=properties["KeySchema"],
+                AttributeDefinitions=properties["AttributeDefinitions"],
+                BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
+            )
+            self.resolver.refs[logical] = logical
+            self.resolver.attributes[(logical, "Arn")] = (
+                f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{logical}"
+            )
+        # Dead-letter queues first: the queues that use them name their ARNs.
+        queues = sorted(self.resources("AWS::SQS::Queue"), key=lambda item: "RedrivePolicy" in item[1])
+        for logical, properties in queues:
+            attributes = {
+                name: str(value)
+                for name, value in properties.items()
+                if name in {"VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds"}
+            }
+            if "RedrivePolicy" in properties:
+                attributes["RedrivePolicy"] = json.dumps(self.resolver.resolve(properties["RedrivePolicy"]))
+            url = sqs.create_queue(QueueName=logical, Attributes=attributes)["QueueUrl"]
+            self.resolver.refs[logical] = url
+            self.resolver.attributes[(logical, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{logical}"
+            self.resolver.attributes[(logical, "QueueName")] = logical
+        for logical, properties in self.resources("AWS::CloudFront::Distribution"):
+            self._create_distribution(logical, properties)
+        events = self.client("events")
+        for logical, properties in self.resources("AWS::Events::Rule"):
+            events.put_rule(
+                Name=logical, EventPattern=json.dumps(self.resolver.resolve(properties["EventPattern"]))
+            )
+            events.put_targets(
+                Rule=logical,
+                Targets=[
+                    {"Id": target["Id"], "Arn": self.resolver.resolve(target["Arn"])}
+                    for target in properties["Targets"]
+                ],
+            )
+            self.resolver.refs[logical] = logical
+            self.resolver.attributes[(logical, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical}"
+
+    def _create_distribution(self, logical: str, properties: dict[str, Any]) -> None:
+        # moto keeps only the basics of a distribution: its origin and its invalidations are what count here.
+        origin = properties["DistributionConfig"]["Origins"][0]
+        response = self.client("cloudfront").create_distribution(
+            DistributionConfig={
+                "CallerReference": logical,
+                "Comment": "pressrun local",
+                "Enabled": True,
+                "Origins": {
+                    "Quantity": 1,
+                    "Items": [
+                        {
+                            "Id": "site",
+                            "DomainName": self.resolver.resolve(origin["DomainName"]),
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        }
+                    ],
+                },
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "site",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                },
+            }
+        )
+        distribution = response["Distribution"]
+        self.resolver.refs[logical] = distribution["Id"]
+        self.resolver.attributes[(logical, "DomainName")] = distribution["DomainName"]
+
+    # --- connect: streams, bucket events, functions ------------------------------------------------
+
+    def connect(self) -> None:
+        s3, dynamodb = self.client("s3"), self.client("dynamodb")
+        for logical, properties in self.resources("AWS::DynamoDB::Table"):
+            if "StreamSpecification" in properties:
+                description = dynamodb.update_table(
+                    TableName=logical,
+                    StreamSpecification={"StreamEnabled": True, **properties["StreamSpecification"]},
+                )["TableDescription"]
+                self.resolver.attributes[(logical, "StreamArn")] = description["LatestStreamArn"]
+        for logical, properties in self.resources("AWS::S3::Bucket"):
+            notification = properties.get("NotificationConfiguration", {})
+            if notification.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+                s3.put_bucket_notification_configuration(
+                    Bucket=self.physical(logical),
+                    NotificationConfiguration={"EventBridgeConfiguration": {}},
+                )
+        globals_ = self.template.get("Globals", {}).get("Function", {})
+        self.functions = [
+            self._function(logical, {**globals_, **properties}, globals_)
+            for logical, properties in self.resources("AWS::Serverless::Function")
+        ]
+
+    def _function(self, logical: str, properties: dict[str, Any], globals_: dict[str, Any]) -> LocalFunction:
+        variables = {
+            **globals_.get("Environment", {}).get("Variables", {}),
+            **properties.get("Environment", {}).get("Variables", {}),
+        }
+        sources = [self._source(event) for event in properties.get("Events", {}).values()]
+        return LocalFunction(
+            name=logical,
+            code=self.root / properties["CodeUri"],
+            handler_name=properties["Handler"],
+            environment={name: str(self.resolver.resolve(value)) for name, value in variables.items()},
+            sources=[source for source in sources if source is not None],
+            memory=int(properties.get("MemorySize", 128)),
+            timeout=int(properties.get("Timeout", 3)),
+        )
+
+    def _queue_url(self, arn: str) -> str:
+        return self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]  # type: ignore[no-any-return]
+
+    def _source(self, event: dict[str, Any]) -> EventSource | None:
+        properties = self.resolver.resolve(event.get("Properties", {}))
+        responses = properties.get("FunctionResponseTypes", [])
+        on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if event["Type"] == "SQS":
+            return EventSource(
+                kind="sqs",
+                arn=properties["Queue"],
+                queue_url=self._queue_url(properties["Queue"]),
+                batch_size=int(properties.get("BatchSize", 10)),
+                batching_window=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                report_failures="ReportBatchItemFailures" in responses,
+                max_retries=0,
+            )
+        if event["Type"] == "DynamoDB":
+            return EventSource(
+                kind="stream",
+                arn=properties["Stream"],
+                batch_size=int(properties.get("BatchSize", 100)),
+                batching_window=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                report_failures="ReportBatchItemFailures" in responses,
+                max_retries=int(properties.get("MaximumRetryAttempts", -1)),
+                on_failure_url=self._queue_url(on_failure) if on_failure else None,
+            )
+        return None

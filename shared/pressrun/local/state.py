@@ -1,0 +1,104 @@
+"""Local state between runs, kept under the site folder: the uploads and both tables in one JSON file;
+the site bucket is the site folder itself. Restored before the stack is connected, so nothing replays."""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from pressrun.aws.s3 import S3Site
+from pressrun.local.stack import LocalStack
+
+STATE_DIR = ".pressrun"
+_STATE_FILE = "state.json"
+_FORMAT = 1
+
+
+def _current_uploads(stack: LocalStack, bucket: str) -> list[dict[str, Any]]:
+    s3 = stack.client("s3")
+    uploads = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for summary in page.get("Contents", []):
+            obj = s3.get_object(Bucket=bucket, Key=summary["Key"])
+            uploads.append(
+                {
+                    "key": summary["Key"],
+                    "version_id": obj.get("VersionId"),
+                    "data": base64.b64encode(obj["Body"].read()).decode("ascii"),
+                }
+            )
+    return uploads
+
+
+def _items(stack: LocalStack, table: str) -> list[dict[str, Any]]:
+    dynamodb = stack.client("dynamodb")
+    return [
+        item for page in dynamodb.get_paginator("scan").paginate(TableName=table) for item in page["Items"]
+    ]
+
+
+def save(stack: LocalStack, uploads_bucket: str, site_dir: Path) -> None:
+    state = {
+        "format": _FORMAT,
+        "uploads": _current_uploads(stack, uploads_bucket),
+        "tables": {logical: _items(stack, logical) for logical, _ in stack.resources("AWS::DynamoDB::Table")},
+    }
+    folder = site_dir / STATE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / _STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+
+
+def restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: Path) -> None:
+    path = site_dir / STATE_DIR / _STATE_FILE
+    if not path.exists():
+        return
+    state = json.loads(path.read_text(encoding="utf-8"))
+    if state.get("format") != _FORMAT:
+        raise ValueError(
+            f"{path} was written by another version of pressrun; remove {site_dir} to start over"
+        )
+    s3, dynamodb = stack.client("s3"), stack.client("dynamodb")
+    new_versions: dict[str | None, str | None] = {}
+    for upload in state["uploads"]:
+        response = s3.put_object(
+            Bucket=uploads_bucket, Key=upload["key"], Body=base64.b64decode(upload["data"])
+        )
+        new_versions[upload["version_id"]] = response.get("VersionId")
+    for table, items in state["tables"].items():
+        for item in items:
+            # A restored upload has a new version id; the records that point at it follow.
+            version = item.get("source_version", {}).get("S")
+            if new_versions.get(version):
+                item["source_version"] = {"S": new_versions[version]}
+            dynamodb.put_item(TableName=table, Item=item)
+    site = S3Site(s3, site_bucket)
+    for file in sorted(site_dir.rglob("*")):
+        relative = file.relative_to(site_dir)
+        if file.is_file() and relative.parts[0] != STATE_DIR:
+            content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            site.put(relative.as_posix(), file.read_bytes(), content_type)
+
+
+def mirror(stack: LocalStack, site_bucket: str, site_dir: Path) -> None:
+    """Make the site folder hold exactly what the site bucket holds."""
+    s3 = stack.client("s3")
+    keys = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=site_bucket):
+        for summary in page.get("Contents", []):
+            keys.add(summary["Key"])
+            target = site_dir / summary["Key"]
+            body = s3.get_object(Bucket=site_bucket, Key=summary["Key"])["Body"].read()
+            if not target.exists() or target.read_bytes() != body:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(body)
+    for file in sorted(site_dir.rglob("*"), reverse=True):
+        relative = file.relative_to(site_dir)
+        if relative.parts[0] == STATE_DIR:
+            continue
+        if file.is_file() and relative.as_posix() not in keys:
+            file.unlink()
+        elif file.is_dir() and not any(file.iterdir()):
+            file.rmdir()

@@ -1,0 +1,101 @@
+"""The one model of an article, and the problems that keep an upload from becoming one."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from pressrun.urls import article_path
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG_LENGTH = 80
+
+
+def slugify(text: str) -> str:
+    """ASCII slug of any text: 'Économie & Société' -> 'economie-societe'."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    if len(slug) > MAX_SLUG_LENGTH:
+        # Cut at a word boundary so a long headline does not end its URL mid-word.
+        slug = slug[:MAX_SLUG_LENGTH].rsplit("-", 1)[0]
+    return slug
+
+
+class Problem(BaseModel):
+    """One reason an upload was rejected, worded for the editor who sent it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    message: str
+    line: int | None = None
+
+
+class InvalidArticle(Exception):
+    """An upload that cannot be published, with every reason found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    slug: str
+
+    @classmethod
+    def named(cls, name: str) -> Category:
+        return cls(name=name, slug=slugify(name))
+
+
+class Article(BaseModel):
+    """A validated article. `published_at` is in the site's time zone, which fixes its URL's date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_key: str
+    title: str
+    slug: str
+    published_at: AwareDatetime
+    categories: tuple[Category, ...] = Field(min_length=1)
+    tags: tuple[str, ...] = ()
+    author: str | None = None
+    summary: str
+    draft: bool = False
+    body: str = Field(description="CommonMark source of the body")
+
+    @property
+    def path(self) -> str:
+        """The article's public path, e.g. /2025/06/25/uk-seeks-trade-ties/."""
+        return article_path(self.slug, self.published_at)
+
+
+class ArticleRecord(BaseModel):
+    """An article as the articles table holds it: what listings and pages need, without the body.
+
+    The body stays in the uploads bucket, at the exact version recorded here, because DynamoDB items
+    are capped at 400 KB and uploads may be up to the size limit.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source_key: str
+    source_version: str | None
+    sequencer: str
+    status: str  # "published", "draft" or "removed"
+    title: str = ""
+    slug: str = ""
+    path: str = ""
+    published_at: datetime | None = None
+    categories: tuple[Category, ...] = ()
+    summary: str = ""
+    author: str | None = None
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "published"

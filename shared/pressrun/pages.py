@@ -1,0 +1,52 @@
+"""Article pages follow the articles table: a live article has its page, and nothing else does."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pressrun import render
+from pressrun.ingest import UploadStore
+from pressrun.model import ArticleRecord
+from pressrun.settings import SiteSettings
+from pressrun.urls import object_key
+from pressrun.validation import parse_article
+
+HTML = "text/html; charset=utf-8"
+
+
+class SiteStore(Protocol):
+    def put(self, key: str, body: bytes, content_type: str) -> bool:
+        """Write the object unless it already holds exactly these bytes; True when written."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Remove the object; True when there was one."""
+        ...
+
+
+class SourceMissing(Exception):
+    """The recorded version of an upload cannot be read: retrying later is the only sane answer."""
+
+
+def apply_article_change(
+    old: ArticleRecord | None,
+    new: ArticleRecord | None,
+    uploads: UploadStore,
+    site_store: SiteStore,
+    site: SiteSettings,
+) -> list[str]:
+    """Render the new version's page and remove a page the article no longer has; the changed keys."""
+    changed: list[str] = []
+    if new is not None and new.is_live:
+        data = uploads.read(new.source_key, new.source_version)
+        if data is None:
+            raise SourceMissing(f"{new.source_key} version {new.source_version} is gone")
+        page_key = object_key(new.path)
+        page = render.article_page(parse_article(new.source_key, data, site), site)
+        if site_store.put(page_key, page, HTML):
+            changed.append(page_key)
+    if old is not None and old.is_live and (new is None or not new.is_live or new.path != old.path):
+        old_key = object_key(old.path)
+        if site_store.delete(old_key):
+            changed.append(old_key)
+    return changed

@@ -1,0 +1,94 @@
+"""Built once per cold start: the logger, the metrics and the adapters the handlers pass to the domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BasePartialBatchProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pressrun.aws.cloudfront import CloudFrontCdn
+from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
+from pressrun.aws.s3 import S3Site, S3Uploads
+from pressrun.ingest import Outcome
+from pressrun.model import ArticleRecord
+from pressrun.settings import StackSettings, stack_settings
+
+logger = Logger()
+metrics = Metrics()
+
+_OUTCOME_METRICS = {
+    Outcome.PUBLISHED: "ArticlesPublished",
+    Outcome.DRAFT: "DraftsRecorded",
+    Outcome.REJECTED: "ArticlesRejected",
+    Outcome.REMOVED: "ArticlesRemoved",
+    Outcome.STALE: "StaleEventsIgnored",
+    Outcome.IGNORED: "NonArticleEventsIgnored",
+}
+
+
+def record_outcome(outcome: Outcome) -> None:
+    """One log line and one metric per handled upload."""
+    logger.info("upload handled", extra={"outcome": outcome.value})
+    metrics.add_metric(name=_OUTCOME_METRICS[outcome], unit=MetricUnit.Count, value=1)
+
+
+@cache
+def _client(service: str) -> Any:
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
+def settings() -> StackSettings:
+    return stack_settings()
+
+
+def uploads() -> S3Uploads:
+    return S3Uploads(_client("s3"), settings().uploads_bucket)
+
+
+def site() -> S3Site:
+    return S3Site(_client("s3"), settings().site_bucket)
+
+
+def articles() -> DynamoArticles:
+    return DynamoArticles(_client("dynamodb"), settings().articles_table)
+
+
+def index() -> DynamoIndex:
+    return DynamoIndex(_client("dynamodb"), settings().index_table)
+
+
+def cdn() -> CloudFrontCdn:
+    return CloudFrontCdn(_client("cloudfront"), settings().distribution_id)
+
+
+def reset() -> None:
+    """Forget clients and settings, as a new Lambda execution environment would (the local runner uses it)."""
+    _client.cache_clear()
+    stack_settings.cache_clear()
+
+
+def source_key_of(old: ArticleRecord | None, new: ArticleRecord | None) -> str:
+    """The correlation id of a stream record: the upload the article came from."""
+    record = new or old
+    return record.source_key if record else ""
+
+
+def process_batch(
+    event: dict[str, Any],
+    record_handler: Callable[[Any], Any],
+    processor: BasePartialBatchProcessor,
+    context: LambdaContext,
+) -> PartialItemFailureResponse:
+    """Powertools' partial batch processing, with each failed record's error logged for the operator."""
+    try:
+        return process_partial_response(event, record_handler, processor, context)
+    finally:
+        for _, error, _ in processor.exceptions:
+            logger.error("record failed; it will be retried", extra={"error": repr(error)})

@@ -1,0 +1,59 @@
+"""The one source of settings: environment variables, the same names template.yaml sets."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SiteSettings(BaseSettings):
+    """What the domain needs to know about the site: names, address, locale, limits."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    site_name: str = "OpenVoiceNews U.K."
+    site_tagline: str = "Transparent. Unbiased. Yours."
+    site_url: str = "http://localhost:8000"
+    site_language: str = "en-GB"
+    site_timezone: str = "Europe/London"
+    max_upload_bytes: int = Field(default=1024 * 1024, gt=0)
+    listing_size: int = Field(default=20, gt=0)
+
+    @field_validator("site_url")
+    @classmethod
+    def _without_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("site_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, at cold start rather than mid-publish
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.site_timezone)
+
+
+class StackSettings(SiteSettings):
+    """The site plus the names of the stack's resources, as the functions receive them."""
+
+    uploads_bucket: str
+    site_bucket: str
+    articles_table: str
+    index_table: str
+    distribution_id: str
+
+
+@cache
+def stack_settings() -> StackSettings:
+    """Read once per cold start."""
+    return StackSettings()  # pydantic-settings fills the required fields from the environment
+
+
+@cache
+def site_settings() -> SiteSettings:
+    return SiteSettings()

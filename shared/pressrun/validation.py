@@ -1,0 +1,200 @@
+"""One pydantic model validates what an editor wrote; every problem comes back with its field."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+
+from pressrun.markup import first_paragraph, shorten
+from pressrun.model import MAX_SLUG_LENGTH, SLUG_PATTERN, Article, Category, InvalidArticle, Problem, slugify
+from pressrun.readers import RawArticle, read_upload
+from pressrun.settings import SiteSettings
+
+MAX_TITLE_LENGTH = 200
+SUMMARY_LENGTH = 160
+_DATE_FORMATS = ("%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
+
+
+def parse_date(value: Any, zone: ZoneInfo) -> datetime:
+    """A publication time in the site's zone. A bare date means local midnight; offsets are kept."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=zone)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("write a date such as June 25, 2025 or 2025-06-25")
+    text = " ".join(value.split())
+    out_of_range = False
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        out_of_range = "range" in str(error)
+    else:
+        if len(text) == len("2025-06-25"):
+            return datetime.combine(parsed.date(), time(), tzinfo=zone)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    for pattern in _DATE_FORMATS:
+        try:
+            day = datetime.strptime(text, pattern).date()
+        except ValueError as error:
+            out_of_range = out_of_range or "range" in str(error)
+            continue
+        return datetime.combine(day, time(), tzinfo=zone)
+    if out_of_range:
+        raise ValueError(f"'{value}' is not a real date")
+    raise ValueError(f"'{value}' is not a date I can read; write it like June 25, 2025 or 2025-06-25")
+
+
+def _text_list(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(item, str | int | float) for item in value):
+        raise ValueError(f"must be a list of {what}")
+    return [" ".join(str(item).split()) for item in value if str(item).strip()]
+
+
+class Metadata(BaseModel):
+    """The fields an editor writes, in any format, before they become an `Article`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str
+    date: datetime
+    categories: list[str]
+    tags: list[str] = []
+    author: str | None = None
+    summary: str | None = None
+    slug: str | None = None
+    draft: bool = False
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _one_line_title(cls, value: Any) -> str:
+        if not isinstance(value, str | int | float):
+            raise ValueError("must be text")
+        title = " ".join(str(value).split())
+        if not title:
+            raise ValueError("is empty")
+        if len(title) > MAX_TITLE_LENGTH:
+            raise ValueError(f"is {len(title)} characters long; the limit is {MAX_TITLE_LENGTH}")
+        return title
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _real_date(cls, value: Any, info: ValidationInfo) -> datetime:
+        zone: ZoneInfo = info.context["zone"] if info.context else ZoneInfo("UTC")
+        return parse_date(value, zone)
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _at_least_one_category(cls, value: Any) -> list[str]:
+        names = _text_list(value, "category names")
+        if not names:
+            raise ValueError("name at least one category")
+        unusable = [name for name in names if not slugify(name)]
+        if unusable:
+            raise ValueError(f"'{unusable[0]}' has no letters or digits to make a web address from")
+        return list(dict.fromkeys(names))
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tag_list(cls, value: Any) -> list[str]:
+        return _text_list(value, "tags")
+
+    @field_validator("author", "summary", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        return " ".join(value.split()) or None
+
+    @field_validator("slug", mode="before")
+    @classmethod
+    def _valid_slug(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        slug = str(value).strip()
+        if not SLUG_PATTERN.match(slug) or len(slug) > MAX_SLUG_LENGTH:
+            raise ValueError(
+                f"'{slug}' is not a valid slug; use lower-case letters, digits and single hyphens,"
+                f" at most {MAX_SLUG_LENGTH} characters"
+            )
+        return slug
+
+    @field_validator("draft", mode="before")
+    @classmethod
+    def _yes_or_no(cls, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"true", "yes", "false", "no"}:
+            return value.strip().lower() in {"true", "yes"}
+        raise ValueError("must be true or false")
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "bool_type": "must be true or false",
+}
+
+
+def _problems(error: ValidationError, raw: RawArticle) -> list[Problem]:
+    problems = []
+    for detail in error.errors():
+        name = str(detail["loc"][0]) if detail["loc"] else "file"
+        if detail["type"] == "value_error":
+            message = str(detail["ctx"]["error"])
+        else:
+            message = _MESSAGES.get(detail["type"], detail["msg"])
+        problems.append(Problem(field=name, message=message, line=raw.lines.get(name)))
+    return problems
+
+
+def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Article:
+    """Validate what a reader found; raise `InvalidArticle` listing every problem at once."""
+    problems: list[Problem] = []
+    metadata: Metadata | None = None
+    try:
+        metadata = Metadata.model_validate(raw.fields, context={"zone": site.zone})
+    except ValidationError as error:
+        problems.extend(_problems(error, raw))
+    if not raw.body.strip():
+        problems.append(Problem(field="body", message="the article has no body text"))
+    if metadata is None or problems:
+        raise InvalidArticle(problems)
+    slug = metadata.slug or slugify(metadata.title)
+    if not slug:
+        raise InvalidArticle(
+            [
+                Problem(
+                    field="slug",
+                    message="the title has no letters or digits to make a web address from; add a slug",
+                    line=raw.lines.get("title"),
+                )
+            ]
+        )
+    return Article(
+        source_key=source_key,
+        title=metadata.title,
+        slug=slug,
+        published_at=metadata.date,
+        categories=tuple(Category.named(name) for name in metadata.categories),
+        tags=tuple(metadata.tags),
+        author=metadata.author,
+        summary=metadata.summary or shorten(first_paragraph(raw.body), SUMMARY_LENGTH),
+        draft=metadata.draft,
+        body=raw.body,
+    )
+
+
+def parse_article(source_key: str, data: bytes, site: SiteSettings) -> Article:
+    """Read and validate one upload. `source_key` names it in the uploads bucket (or on disk)."""
+    return build_article(source_key, read_upload(source_key, data, site), site)

@@ -1,0 +1,162 @@
+"""The whole chain on the embedded default: files in, a site out, as `pressrun publish` runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pressrun.aws.dynamodb import DynamoIndex
+from pressrun.cli import main
+from pressrun.local.site import LocalSite
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.e2e
+
+PAGE = "2025/06/25/uk-seeks-trade-ties-with-china-amid-heightened-security-concerns/index.html"
+URL = "http://localhost:8000/2025/06/25/uk-seeks-trade-ties-with-china-amid-heightened-security-concerns/"
+
+
+def story(title: str, category: str, day: int = 26) -> bytes:
+    return f"---\ntitle: {title}\ndate: 2025-06-{day}\ncategories: [{category}]\n---\nA paragraph.\n".encode()
+
+
+def publish_json(capsys: pytest.CaptureFixture[str], site: Path, *paths: Path) -> tuple[int, dict]:
+    code = main(["publish", "--site", str(site), "--json", *map(str, paths)])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_publishing_the_sample_builds_page_index_listings_and_invalidation(tmp_path: Path, clean_environment):
+    site_dir = tmp_path / "site"
+    with LocalSite(site_dir, "http://localhost:8000") as site:
+        site.upload(SAMPLE.name, SAMPLE.read_bytes())
+        site.drain()
+        index = DynamoIndex(site.stack.client("dynamodb"), "IndexTable")
+        category_items = index.entries("category/economics")
+        summary = site.summary()
+
+    assert [item.source_key for item in category_items] == [f"incoming/{SAMPLE.name}"]
+    assert [(p.url, p.categories) for p in summary.published] == [(URL, ["Economics"])]
+    page = (site_dir / PAGE).read_text(encoding="utf-8")
+    assert "<h1>UK Seeks Trade Ties with China Amid Heightened Security Concerns</h1>" in page
+    assert "espionage, cyber threats, and interference in democratic processes" in page
+    assert "UK Seeks Trade Ties with China" in (site_dir / "category/economics/index.html").read_text()
+    assert "UK Seeks Trade Ties with China" in (site_dir / "index.html").read_text()
+    assert URL in (site_dir / "feed.xml").read_text()
+    assert URL in (site_dir / "sitemap.xml").read_text()
+    assert {"/", "/index.html", f"/{PAGE}", "/category/economics/", "/feed.xml", "/sitemap.xml"} <= set(
+        summary.invalidated
+    )
+
+
+def test_publish_json_reports_published_rejected_and_drafts_with_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\ntitle: Bad\ndate: June 31, 2025\ncategories: [News]\n---\nText.\n")
+    draft = tmp_path / "draft.md"
+    draft.write_text("---\ntitle: Later\ndate: 2025-06-25\ncategories: [News]\ndraft: true\n---\nText.\n")
+
+    code, summary = publish_json(capsys, tmp_path / "site", SAMPLE, bad, draft)
+
+    assert code == 1
+    assert summary["published"] == [{"source": str(SAMPLE), "url": URL, "categories": ["Economics"]}]
+    assert summary["rejected"] == [
+        {
+            "source": str(bad),
+            "errors": [{"field": "date", "message": "'June 31, 2025' is not a real date", "line": 3}],
+        }
+    ]
+    assert summary["drafts"] == [str(draft)]
+    assert f"/{PAGE}" in summary["invalidated"]
+    assert not list((tmp_path / "site").rglob("later*"))
+
+
+def test_publishing_the_same_files_twice_changes_nothing_and_invalidates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site_dir = tmp_path / "site"
+    publish_json(capsys, site_dir, SAMPLE)
+    before = {p: p.read_bytes() for p in site_dir.rglob("*") if p.is_file() and ".pressrun" not in p.parts}
+
+    code, summary = publish_json(capsys, site_dir, SAMPLE)
+
+    after = {p: p.read_bytes() for p in site_dir.rglob("*") if p.is_file() and ".pressrun" not in p.parts}
+    assert code == 0
+    assert summary["invalidated"] == []
+    assert after == before
+
+
+def test_second_publish_keeps_what_was_published_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site_dir = tmp_path / "site"
+    first, second = tmp_path / "first.md", tmp_path / "second.md"
+    first.write_bytes(story("First story", "World"))
+    second.write_bytes(story("Second story", "World", day=27))
+    publish_json(capsys, site_dir, first)
+
+    publish_json(capsys, site_dir, second)
+
+    listing = (site_dir / "category/world/index.html").read_text()
+    assert "First story" in listing
+    assert "Second story" in listing
+    assert (site_dir / "2025/06/26/first-story/index.html").exists()
+
+
+def test_reupload_with_new_category_moves_article(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site_dir = tmp_path / "site"
+    article = tmp_path / "story.md"
+    article.write_bytes(story("Moving story", "Economics"))
+    publish_json(capsys, site_dir, article)
+
+    article.write_bytes(story("Moving story", "Politics"))
+    code, summary = publish_json(capsys, site_dir, article)
+
+    assert code == 0
+    assert summary["published"][0]["categories"] == ["Politics"]
+    assert "Moving story" in (site_dir / "category/politics/index.html").read_text()
+    assert not (site_dir / "category/economics/index.html").exists()
+    assert {"/category/economics/", "/category/politics/"} <= set(summary["invalidated"])
+
+
+def test_unpublish_removes_the_article_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site_dir = tmp_path / "site"
+    publish_json(capsys, site_dir, SAMPLE)
+
+    code = main(["unpublish", "--site", str(site_dir), "--json", SAMPLE.name])
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert not (site_dir / PAGE).exists()
+    assert not (site_dir / "category/economics/index.html").exists()
+    assert "UK Seeks Trade Ties" not in (site_dir / "index.html").read_text()
+    assert "UK Seeks Trade Ties" not in (site_dir / "feed.xml").read_text()
+    assert f"/{PAGE}" in summary["invalidated"]
+
+
+def test_check_prints_one_line_per_problem_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\ntitle: Bad\ndate: June 31, 2025\n---\nText.\n")
+
+    code = main(["check", str(SAMPLE), str(bad)])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert lines == [
+        f"{SAMPLE}: ok",
+        f"{bad}:3: date: 'June 31, 2025' is not a real date",
+        f"{bad}: categories: is required",
+    ]
+
+
+def test_usage_errors_exit_2(tmp_path: Path):
+    with pytest.raises(SystemExit) as raised:
+        main(["publish", "--site", str(tmp_path), str(tmp_path / "missing.md")])
+
+    assert raised.value.code == 2

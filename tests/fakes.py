@@ -1,0 +1,84 @@
+"""In-memory stand-ins for the adapters, so the domain is tested without AWS."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from pressrun.index import IndexUpdate, ListingEntry
+from pressrun.model import ArticleRecord
+
+
+@dataclass
+class MemoryUploads:
+    objects: dict[tuple[str, str | None], bytes] = field(default_factory=dict)
+    reports: dict[str, bytes] = field(default_factory=dict)
+
+    def add(self, key: str, data: bytes, version_id: str | None = "v1") -> None:
+        self.objects[(key, version_id)] = data
+
+    def read(self, key: str, version_id: str | None) -> bytes | None:
+        return self.objects.get((key, version_id))
+
+    def write_report(self, key: str, body: bytes) -> None:
+        self.reports[key] = body
+
+    def delete_report(self, key: str) -> None:
+        self.reports.pop(key, None)
+
+
+@dataclass
+class MemoryArticles:
+    records: dict[str, ArticleRecord] = field(default_factory=dict)
+
+    def record_if_newer(self, record: ArticleRecord) -> bool:
+        current = self.records.get(record.source_key)
+        if current is not None and current.sequencer >= record.sequencer:
+            return False
+        self.records[record.source_key] = record
+        return True
+
+
+@dataclass
+class MemorySite:
+    objects: dict[str, bytes] = field(default_factory=dict)
+    writes: int = 0
+
+    def put(self, key: str, body: bytes, content_type: str) -> bool:
+        if (
+            key in self.objects
+            and hashlib.sha256(self.objects[key]).digest() == hashlib.sha256(body).digest()
+        ):
+            return False
+        self.objects[key] = body
+        self.writes += 1
+        return True
+
+    def delete(self, key: str) -> bool:
+        return self.objects.pop(key, None) is not None
+
+
+@dataclass
+class MemoryIndex:
+    items: dict[tuple[str, str], ListingEntry] = field(default_factory=dict)
+
+    def apply(self, update: IndexUpdate) -> None:
+        for key in update.delete:
+            self.items.pop(key, None)
+        for entry in update.put:
+            self.items[(entry.listing, entry.position)] = entry
+
+    def entries(self, listing: str, limit: int | None = None) -> list[ListingEntry]:
+        found = sorted(
+            (e for (name, _), e in self.items.items() if name == listing), key=lambda e: e.position
+        )
+        found.reverse()
+        return found[:limit] if limit is not None else found
+
+
+@dataclass
+class RecordingCdn:
+    requests: list[tuple[list[str], str]] = field(default_factory=list)
+
+    def invalidate(self, paths: list[str], caller_reference: str) -> None:
+        self.requests.append((paths, caller_reference))

@@ -1,0 +1,178 @@
+"""Each handler, called with the real-shape event from infra/events/, against the stack on moto."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, from_item, to_item
+from pressrun.index import plan_index_update
+from pressrun.model import ArticleRecord
+from tests.conftest import SAMPLE, load_event
+from tests.integration.conftest import Stack
+
+SAMPLE_KEY = "incoming/openvoicenews-uk-china-trade.txt"
+PAGE = "2025/06/25/uk-seeks-trade-ties-with-china-amid-heightened-security-concerns/index.html"
+
+
+def upload(stack: Stack, key: str, data: bytes) -> str:
+    return str(stack.client("s3").put_object(Bucket=stack.uploads_bucket, Key=key, Body=data)["VersionId"])
+
+
+def ingest_event(key: str, version: str, sequencer: str = "0062E99A88DC407460") -> dict[str, Any]:
+    """The fixture event, pointed at an object that exists in this stack."""
+    event = load_event("validate_article")
+    body = json.loads(event["Records"][0]["body"])
+    body["detail"]["object"].update({"key": key, "version-id": version, "sequencer": sequencer})
+    event["Records"][0]["body"] = json.dumps(body)
+    return event
+
+
+def articles(stack: Stack) -> DynamoArticles:
+    return DynamoArticles(stack.client("dynamodb"), stack.local.physical("ArticlesTable"))
+
+
+def test_validate_article_records_the_uploaded_article(stack: Stack):
+    version = upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
+
+    response = stack.invoke("ValidateArticleFunction", ingest_event(SAMPLE_KEY, version))
+
+    assert response == {"batchItemFailures": []}
+    record = articles(stack).get(SAMPLE_KEY)
+    assert record is not None
+    assert (record.status, record.source_version, record.slug) == (
+        "published",
+        version,
+        "uk-seeks-trade-ties-with-china-amid-heightened-security-concerns",
+    )
+
+
+def test_validate_article_decodes_url_encoded_keys(stack: Stack):
+    key = "incoming/budget day + tax.md"
+    version = upload(
+        stack, key, b"---\ntitle: Budget\ndate: 2025-06-25\ncategories: [Economics]\n---\nText.\n"
+    )
+
+    stack.invoke("ValidateArticleFunction", ingest_event("incoming/budget+day+%2B+tax.md", version))
+
+    assert articles(stack).get(key) is not None
+
+
+def test_validate_article_writes_a_report_for_an_invalid_upload_and_keeps_the_upload(stack: Stack):
+    key = "incoming/bad.md"
+    version = upload(stack, key, b"---\ntitle: Bad\ndate: June 31, 2025\n---\nText.\n")
+
+    response = stack.invoke("ValidateArticleFunction", ingest_event(key, version))
+
+    assert response == {"batchItemFailures": []}
+    s3 = stack.client("s3")
+    report = json.loads(
+        s3.get_object(Bucket=stack.uploads_bucket, Key="rejected/bad.md.report.json")["Body"].read()
+    )
+    assert report["errors"] == [
+        {"field": "date", "message": "'June 31, 2025' is not a real date", "line": 3},
+        {"field": "categories", "message": "is required", "line": None},
+    ]
+    assert s3.head_object(Bucket=stack.uploads_bucket, Key=key)["VersionId"] == version
+    assert articles(stack).get(key) is None
+
+
+def test_a_poison_record_fails_alone(stack: Stack):
+    version = upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
+    event = ingest_event(SAMPLE_KEY, version)
+    poison = copy.deepcopy(event["Records"][0])
+    poison["messageId"] = "poison"
+    poison["body"] = "not an S3 event"
+    event["Records"].insert(0, poison)
+
+    response = stack.invoke("ValidateArticleFunction", event)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    assert articles(stack).get(SAMPLE_KEY) is not None
+
+
+def test_removal_event_records_the_removal(stack: Stack):
+    version = upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
+    stack.invoke("ValidateArticleFunction", ingest_event(SAMPLE_KEY, version))
+
+    stack.invoke("ValidateArticleFunction", load_event("validate_article_removed"))
+
+    record = articles(stack).get(SAMPLE_KEY)
+    assert record is not None
+    assert record.status == "removed"
+
+
+def stream_event_for(stack: Stack, name: str) -> dict[str, Any]:
+    """The fixture stream event, its images pointing at the sample uploaded to this stack."""
+    version = upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
+    event = load_event(name)
+    for image in ("NewImage", "OldImage"):
+        if image in event["Records"][0]["dynamodb"]:
+            event["Records"][0]["dynamodb"][image]["source_version"] = {"S": version}
+    return event
+
+
+def test_render_article_writes_the_page(stack: Stack):
+    response = stack.invoke("RenderArticleFunction", stream_event_for(stack, "render_article"))
+
+    assert response == {"batchItemFailures": []}
+    page = stack.site_page(PAGE)
+    assert "<h1>UK Seeks Trade Ties with China Amid Heightened Security Concerns</h1>" in page
+    assert '<link rel="canonical" href="https://news.example.org/2025/06/25/' in page
+
+
+def test_update_category_index_moves_the_article_to_its_new_category(stack: Stack):
+    index = DynamoIndex(stack.client("dynamodb"), stack.local.physical("IndexTable"))
+    event = stream_event_for(stack, "update_category_index")
+    old_image = event["Records"][0]["dynamodb"]["OldImage"]
+    old = ArticleRecord.model_validate(from_item(old_image))
+    index.apply(plan_index_update(None, old))
+
+    response = stack.invoke("UpdateCategoryIndexFunction", event)
+
+    assert response == {"batchItemFailures": []}
+    assert index.entries("category/economics") == []
+    assert [e.source_key for e in index.entries("category/politics")] == [SAMPLE_KEY]
+    assert [e.categories[0].name for e in index.entries("site")] == ["Politics"]
+
+
+def test_render_listings_writes_category_home_feed_and_sitemap(stack: Stack):
+    index = DynamoIndex(stack.client("dynamodb"), stack.local.physical("IndexTable"))
+    new_image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
+    index.apply(plan_index_update(None, ArticleRecord.model_validate(from_item(new_image))))
+
+    response = stack.invoke("RenderListingsFunction", load_event("render_listings"))
+
+    assert response == {"batchItemFailures": []}
+    assert {"category/economics/index.html", "index.html", "feed.xml", "sitemap.xml"} <= stack.site_keys()
+    assert "UK Seeks Trade Ties with China" in stack.site_page("category/economics/index.html")
+    assert "UK Seeks Trade Ties with China" in stack.site_page("index.html")
+
+
+def test_invalidate_cdn_asks_once_for_every_changed_path(stack: Stack):
+    cloudfront = stack.client("cloudfront")
+    distribution = stack.local.physical("Distribution")
+
+    response = stack.invoke("InvalidateCdnFunction", load_event("invalidate_cdn"))
+
+    assert response == {"batchItemFailures": []}
+    items = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]["Items"]
+    assert len(items) == 1
+    batch = cloudfront.get_invalidation(DistributionId=distribution, Id=items[0]["Id"])["Invalidation"]
+    assert batch["InvalidationBatch"]["Paths"]["Items"] == [
+        "/",
+        "/2025/06/25/uk-seeks-trade-ties-with-china-amid-heightened-security-concerns/",
+        "/2025/06/25/uk-seeks-trade-ties-with-china-amid-heightened-security-concerns/index.html",
+        "/category/economics/",
+        "/category/economics/index.html",
+        "/index.html",
+    ]
+    assert batch["InvalidationBatch"]["CallerReference"].startswith("pressrun-")
+
+
+def test_dynamodb_item_round_trip_keeps_the_record():
+    image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
+    record = ArticleRecord.model_validate(from_item(image))
+
+    assert to_item(record.model_dump(mode="json")) == image

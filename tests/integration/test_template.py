@@ -1,0 +1,57 @@
+"""The template, the functions and the settings agree: what one names, the others have."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pressrun.local.template import load_template
+from pressrun.settings import StackSettings
+from tests.conftest import ROOT
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+FUNCTIONS = {
+    name: resource["Properties"]
+    for name, resource in TEMPLATE["Resources"].items()
+    if resource["Type"] == "AWS::Serverless::Function"
+}
+
+
+def test_every_function_has_its_handler_module():
+    for name, properties in FUNCTIONS.items():
+        module, _, handler = properties["Handler"].partition(".")
+        source = ROOT / properties["CodeUri"] / f"{module}.py"
+        assert source.is_file(), name
+        assert f"def {handler}(" in source.read_text(encoding="utf-8"), name
+
+
+def test_template_sets_every_required_setting_and_nothing_the_settings_do_not_know():
+    variables = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+    fields = StackSettings.model_fields
+
+    assert {name.upper() for name, field in fields.items() if field.is_required()} <= variables
+    assert {v for v in variables if not v.startswith("POWERTOOLS_")} <= {name.upper() for name in fields}
+
+
+def test_layer_requirements_are_the_package_dependencies_without_boto3():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    layer = Path(ROOT / "shared" / "requirements.txt").read_text(encoding="utf-8").split()
+
+    assert sorted(layer) == sorted(d for d in project["dependencies"] if not d.startswith("boto3"))
+
+
+def test_sqs_and_stream_sources_report_partial_batch_failures():
+    for name, properties in FUNCTIONS.items():
+        for event in properties["Events"].values():
+            assert "ReportBatchItemFailures" in event["Properties"]["FunctionResponseTypes"], name
+
+
+def test_every_queue_that_feeds_a_function_has_a_dead_letter_queue():
+    queues = {
+        event["Properties"]["Queue"]["Fn::GetAtt"][0]
+        for properties in FUNCTIONS.values()
+        for event in properties["Events"].values()
+        if event["Type"] == "SQS"
+    }
+    for queue in queues:
+        assert "RedrivePolicy" in TEMPLATE["Resources"][queue]["Properties"], queue

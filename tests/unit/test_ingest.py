@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from pressrun.ingest import Outcome, Upload, accept_upload, padded_sequencer
+from pressrun.settings import SiteSettings
+from tests.conftest import SAMPLE
+from tests.fakes import MemoryArticles, MemoryUploads
+
+SITE = SiteSettings()
+KEY = "incoming/story.txt"
+REPORT = "rejected/story.txt.report.json"
+GOOD = SAMPLE.read_bytes()
+BAD = b"---\ntitle: No date\n---\nBody.\n"
+
+
+def upload(sequencer: str, version: str = "v1", deleted: bool = False, key: str = KEY) -> Upload:
+    return Upload(
+        bucket="uploads",
+        key=key,
+        version_id=version,
+        sequencer=sequencer,
+        deleted=deleted,
+        event_time=datetime(2025, 6, 25, 8, 30, tzinfo=UTC),
+    )
+
+
+def test_valid_upload_is_recorded_as_published():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD)
+
+    outcome = accept_upload(upload("0A"), uploads, articles, SITE)
+
+    assert outcome is Outcome.PUBLISHED
+    record = articles.records[KEY]
+    assert (record.status, record.source_version, record.categories[0].slug) == (
+        "published",
+        "v1",
+        "economics",
+    )
+
+
+def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/story.md", BAD)
+
+    outcome = accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE)
+
+    assert outcome is Outcome.REJECTED
+    assert articles.records == {}
+    report = json.loads(uploads.reports["rejected/story.md.report.json"])
+    assert report["source"] == "incoming/story.md"
+    assert report["version"] == "v1"
+    assert {error["field"] for error in report["errors"]} == {"date", "categories"}
+    assert uploads.read("incoming/story.md", "v1") == BAD
+
+
+def test_later_good_upload_clears_the_rejection_report():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, BAD.replace(b"---\n", b"---\n", 1), version_id="v1")
+    uploads.add(KEY, GOOD, version_id="v2")
+    uploads.reports[REPORT] = b"{}"
+
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE)
+
+    assert REPORT not in uploads.reports
+
+
+def test_older_event_arriving_late_changes_nothing():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v2")
+    uploads.add(KEY, GOOD, version_id="v1")
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE)
+
+    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE)
+
+    assert outcome is Outcome.STALE
+    assert articles.records[KEY].source_version == "v2"
+
+
+def test_duplicate_delivery_is_a_no_op():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD)
+    accept_upload(upload("0A"), uploads, articles, SITE)
+
+    assert accept_upload(upload("0A"), uploads, articles, SITE) is Outcome.STALE
+
+
+def test_sequencers_of_different_lengths_compare_as_numbers():
+    assert padded_sequencer("FF") < padded_sequencer("100")
+    assert padded_sequencer("0062E99A88DC407460") < padded_sequencer("0062E99A88DC407461")
+
+
+def test_deleting_the_upload_records_its_removal():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD)
+    accept_upload(upload("0A"), uploads, articles, SITE)
+
+    outcome = accept_upload(upload("0B", version="marker", deleted=True), uploads, articles, SITE)
+
+    assert outcome is Outcome.REMOVED
+    assert articles.records[KEY].status == "removed"
+
+
+def test_creation_older_than_a_deletion_does_not_resurrect_the_article():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD)
+    accept_upload(upload("0B", deleted=True), uploads, articles, SITE)
+
+    assert accept_upload(upload("0A"), uploads, articles, SITE) is Outcome.STALE
+    assert articles.records[KEY].status == "removed"
+
+
+def test_objects_outside_incoming_and_folder_placeholders_are_ignored():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+
+    assert (
+        accept_upload(upload("0A", key="rejected/x.report.json"), uploads, articles, SITE) is Outcome.IGNORED
+    )
+    assert accept_upload(upload("0A", key="incoming/2025/"), uploads, articles, SITE) is Outcome.IGNORED
+    assert articles.records == {}
+
+
+def test_draft_is_recorded_but_not_published():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(
+        "incoming/d.md", b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\ndraft: true\n---\nBody.\n"
+    )
+
+    outcome = accept_upload(upload("0A", key="incoming/d.md"), uploads, articles, SITE)
+
+    assert outcome is Outcome.DRAFT
+    assert articles.records["incoming/d.md"].status == "draft"

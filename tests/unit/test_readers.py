@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pressrun.model import InvalidArticle
+from pressrun.settings import SiteSettings
+from pressrun.validation import parse_article
+from tests.conftest import SAMPLE
+
+SITE = SiteSettings()
+LONDON = ZoneInfo("Europe/London")
+
+
+def problems_of(name: str, data: bytes) -> list[tuple[str, str, int | None]]:
+    with pytest.raises(InvalidArticle) as raised:
+        parse_article(name, data, SITE)
+    return [(p.field, p.message, p.line) for p in raised.value.problems]
+
+
+def markdown(front_matter: str, body: str = "A first paragraph.\n") -> bytes:
+    return f"---\n{front_matter}---\n{body}".encode()
+
+
+def test_sample_plain_text_reads_title_date_and_category_past_the_masthead():
+    article = parse_article("incoming/sample.txt", SAMPLE.read_bytes(), SITE)
+
+    assert article.title == "UK Seeks Trade Ties with China Amid Heightened Security Concerns"
+    assert article.published_at == datetime(2025, 6, 25, tzinfo=LONDON)
+    assert [c.name for c in article.categories] == ["Economics"]
+    assert [c.slug for c in article.categories] == ["economics"]
+    assert article.slug == "uk-seeks-trade-ties-with-china-amid-heightened-security-concerns"
+    assert article.path == "/2025/06/25/uk-seeks-trade-ties-with-china-amid-heightened-security-concerns/"
+
+
+def test_sample_paragraph_split_mid_sentence_is_joined_again():
+    article = parse_article("incoming/sample.txt", SAMPLE.read_bytes(), SITE)
+
+    assert "espionage, cyber threats, and interference in democratic processes" in article.body
+    paragraphs = article.body.strip().split("\n\n")
+    assert len(paragraphs) == 9
+    assert not any(p.startswith("interference") for p in paragraphs)
+
+
+def test_sample_keeps_typographic_quotes_and_dashes():
+    article = parse_article("incoming/sample.txt", SAMPLE.read_bytes(), SITE)
+
+    assert "“secure and resilient”" in article.body
+    assert "government’s" in article.body
+    assert article.summary.startswith("The United Kingdom has outlined a new strategic approach")
+    assert len(article.summary) <= 160
+    assert article.summary.endswith("…")
+
+
+def test_plain_text_with_several_categories():
+    text = "A Headline\n\n25 June 2025\n\n– Categories: *Economics*, *Politics*\n\nBody text.\n"
+
+    article = parse_article("incoming/a.txt", text.encode(), SITE)
+
+    assert [c.name for c in article.categories] == ["Economics", "Politics"]
+    assert article.published_at == datetime(2025, 6, 25, tzinfo=LONDON)
+
+
+def test_markdown_front_matter_gives_every_field():
+    data = markdown(
+        "title: Budget day\n"
+        "date: 2025-06-25T09:30:00+00:00\n"
+        "categories: [Economics, Politics]\n"
+        "tags: [budget]\n"
+        "author: Jane Doe\n"
+        "summary: What changed.\n"
+        "slug: budget-day-2025\n"
+        "draft: false\n",
+        "The chancellor spoke.\n\nSecond paragraph.\n",
+    )
+
+    article = parse_article("incoming/budget.md", data, SITE)
+
+    assert article.title == "Budget day"
+    assert article.slug == "budget-day-2025"
+    assert article.published_at.utcoffset() is not None
+    assert article.published_at.astimezone(LONDON).hour == 10
+    assert article.author == "Jane Doe"
+    assert article.summary == "What changed."
+    assert article.tags == ("budget",)
+    assert article.draft is False
+
+
+def test_markdown_date_without_time_means_local_midnight():
+    data = markdown("title: T\ndate: 2025-01-15\ncategories: [News]\n")
+
+    article = parse_article("incoming/t.md", data, SITE)
+
+    assert article.published_at == datetime(2025, 1, 15, tzinfo=LONDON)
+
+
+def test_json_article_uses_the_front_matter_fields():
+    data = b'{"title": "From JSON", "date": "2025-06-25", "categories": ["World"], "body": "Text."}'
+
+    article = parse_article("incoming/j.json", data, SITE)
+
+    assert (article.title, article.categories[0].slug, article.body) == ("From JSON", "world", "Text.")
+
+
+def test_impossible_date_is_rejected_quoting_the_value():
+    problems = problems_of("incoming/a.md", markdown("title: T\ndate: June 31, 2025\ncategories: [News]\n"))
+
+    assert problems == [("date", "'June 31, 2025' is not a real date", 3)]
+
+
+def test_every_problem_is_reported_at_once():
+    problems = problems_of("incoming/a.md", markdown("author: Someone\n", body=""))
+
+    assert {field for field, _, _ in problems} == {"title", "date", "categories", "body"}
+
+
+def test_unsupported_extension_gets_a_reason():
+    assert problems_of("incoming/photo.jpg", b"\xff\xd8\xff") == [
+        ("file", "'.jpg' files are not articles; use .json, .markdown, .md, .txt", None)
+    ]
+
+
+def test_empty_binary_and_non_utf8_files_are_rejected_with_a_reason():
+    assert problems_of("incoming/a.md", b"  \n")[0][1] == "the file is empty"
+    assert problems_of("incoming/a.md", b"---\x00\x01")[0][1] == "the file is binary, not text"
+    assert "not UTF-8" in problems_of("incoming/a.txt", "Café".encode("latin-1"))[0][1]
+
+
+def test_utf8_with_byte_order_mark_is_read():
+    data = "\ufeffA Headline\n\n2025-06-25\n\nCategories: News\n\nBody.\n".encode()
+
+    assert parse_article("incoming/a.txt", data, SITE).title == "A Headline"
+
+
+def test_broken_yaml_front_matter_names_its_line():
+    problems = problems_of("incoming/a.md", markdown("title: [unclosed\ndate: 2025-06-25\n"))
+
+    assert problems[0][0] == "front matter"
+    assert problems[0][2] is not None
+
+
+def test_yaml_tags_never_build_objects():
+    problems = problems_of("incoming/a.md", markdown("title: !!python/object/apply:os.system ['true']\n"))
+
+    assert problems[0][0] == "front matter"
+
+
+def test_markdown_without_front_matter_is_rejected():
+    assert problems_of("incoming/a.md", b"# Just a heading\n")[0][0] == "front matter"
+
+
+def test_invalid_given_slug_is_rejected():
+    problems = problems_of(
+        "incoming/a.md", markdown("title: T\ndate: 2025-06-25\ncategories: [N]\nslug: Not OK\n")
+    )
+
+    assert problems[0][0] == "slug"
+
+
+def test_title_of_two_lines_becomes_one_and_long_titles_are_refused():
+    article = parse_article(
+        "incoming/a.md", markdown('title: "Two\\n  lines"\ndate: 2025-06-25\ncategories: [N]\n'), SITE
+    )
+    assert article.title == "Two lines"
+
+    problems = problems_of(
+        "incoming/a.md", markdown(f"title: {'x' * 201}\ndate: 2025-06-25\ncategories: [N]\n")
+    )
+    assert problems[0][:2] == ("title", "is 201 characters long; the limit is 200")
+
+
+def test_slug_folds_unicode_to_ascii():
+    article = parse_article(
+        "incoming/a.md",
+        markdown("title: Économie à Zürich\ndate: 2025-06-25\ncategories: [Économie]\n"),
+        SITE,
+    )
+
+    assert article.slug == "economie-a-zurich"
+    assert article.categories[0].slug == "economie"
+
+
+def test_upload_over_the_size_limit_is_refused():
+    small = SiteSettings(max_upload_bytes=10)
+
+    with pytest.raises(InvalidArticle) as raised:
+        parse_article("incoming/a.md", b"x" * 11, small)
+
+    assert raised.value.problems[0].message == "is 11 bytes; the limit is 10 bytes"
