@@ -1,16 +1,17 @@
-"""Readers turn an upload's bytes into raw fields and a CommonMark body, one `read` per format.
+"""Readers turn an upload's text into raw fields and a CommonMark body: a registry keyed by file
+extension, one `read()` per format, in the manner of Pelican's readers.
 
 The readers only find things; `validation` decides whether what they found makes an article.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import yaml
 
@@ -28,17 +29,27 @@ class RawArticle:
     lines: dict[str, int] = field(default_factory=dict)
 
 
-Reader = Callable[[str, SiteSettings], RawArticle]
+class Reader(Protocol):
+    extensions: ClassVar[tuple[str, ...]]
+
+    def read(self, text: str, site: SiteSettings) -> RawArticle: ...
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 text with or without a byte-order mark; anything else is rejected, never published garbled."""
-    if not data.strip():
-        raise InvalidArticle([Problem(field="file", message="the file is empty")])
-    if b"\x00" in data:
-        raise InvalidArticle([Problem(field="file", message="the file is binary, not text")])
+    """Text as UTF-8 (with or without a byte-order mark) or as UTF-16/32 that says so with its mark.
+    Anything else is rejected, never guessed at and published garbled."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
     try:
-        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InvalidArticle(
@@ -50,50 +61,104 @@ def decode(data: bytes) -> str:
                 )
             ]
         ) from error
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise InvalidArticle([Problem(field="file", message="the file is binary, not text")])
+    if not text.strip():
+        raise InvalidArticle([Problem(field="file", message="the file is empty")])
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-# --- Markdown with YAML front matter -------------------------------------------------------------
+# --- Pelican-style header lines: "Title: ...", "Date: ..." at the top of a .md or .txt file --------
+
+_HEADER_LINE = re.compile(
+    r"^(?P<name>title|date|category|categories|tags|slug|authors?|summary|status)[ \t]*:[ \t]*(?P<value>.*)$",
+    re.IGNORECASE,
+)
+_HEADER_FIELDS = {"category": "categories", "authors": "author"}
+
+
+def _has_header_lines(text: str) -> bool:
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    return _HEADER_LINE.match(first.strip()) is not None
+
+
+def _read_header_lines(text: str) -> tuple[dict[str, Any], dict[str, int], list[str]]:
+    """The fields of the header block, the line of each, and the lines after it."""
+    lines = text.split("\n")
+    fields: dict[str, Any] = {}
+    found: dict[str, int] = {}
+    index = 0
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    while index < len(lines) and (match := _HEADER_LINE.match(lines[index].strip())):
+        name = match.group("name").lower()
+        name = _HEADER_FIELDS.get(name, name)
+        fields[name] = match.group("value").strip()
+        found[name] = index + 1
+        index += 1
+    return fields, found, lines[index:]
+
+
+# --- Markdown with YAML front matter ---------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
-def read_markdown(text: str, site: SiteSettings) -> RawArticle:
-    match = _FRONT_MATTER.match(text)
-    if match is None:
+class MarkdownReader:
+    extensions: ClassVar[tuple[str, ...]] = (".md", ".markdown")
+
+    def read(self, text: str, site: SiteSettings) -> RawArticle:
+        match = _FRONT_MATTER.match(text)
+        if match is not None:
+            return self._front_matter(text, match)
+        if _has_header_lines(text):
+            fields, lines, rest = _read_header_lines(text)
+            return RawArticle(fields=fields, body="\n".join(rest).strip("\n") + "\n", lines=lines)
         raise InvalidArticle(
             [
                 Problem(
                     field="front matter",
-                    message="a Markdown article starts with a front matter block between two '---' lines",
+                    message="a Markdown article starts with front matter between two '---' lines,"
+                    " or with 'Title:' and 'Date:' lines",
                     line=1,
                 )
             ]
         )
-    source = match.group("yaml") or ""
-    try:
-        # safe_load only: front matter is data, and a YAML tag must never build an object.
-        fields = yaml.safe_load(source)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None
-        raise InvalidArticle(
-            [Problem(field="front matter", message=f"is not valid YAML: {error}", line=line)]
-        ) from error
-    if fields is None:
-        fields = {}
-    if not isinstance(fields, dict):
-        raise InvalidArticle(
-            [Problem(field="front matter", message="must be a set of 'name: value' lines", line=2)]
+
+    def _front_matter(self, text: str, match: re.Match[str]) -> RawArticle:
+        source = match.group("yaml") or ""
+        try:
+            # safe_load only: front matter is data, and a YAML tag must never build an object.
+            fields = yaml.safe_load(source)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else None
+            raise InvalidArticle(
+                [Problem(field="front matter", message=f"is not valid YAML: {error}", line=line)]
+            ) from error
+        except (ValueError, OverflowError, RecursionError) as error:
+            # PyYAML builds dates itself and raises plain errors for ones like 2025-02-30.
+            raise InvalidArticle(
+                [Problem(field="front matter", message=f"has a value YAML cannot read: {error}")]
+            ) from error
+        if fields is None:
+            fields = {}
+        if not isinstance(fields, dict):
+            raise InvalidArticle(
+                [Problem(field="front matter", message="must be a set of 'name: value' lines", line=2)]
+            )
+        lines = {}
+        for number, line in enumerate(source.splitlines(), start=2):
+            name = line.split(":", 1)[0].strip()
+            if name in fields and name not in lines:
+                lines[name] = number
+        return RawArticle(
+            fields={str(k): v for k, v in fields.items()}, body=text[match.end() :], lines=lines
         )
-    lines = {}
-    for number, line in enumerate(source.splitlines(), start=2):
-        name = line.split(":", 1)[0].strip()
-        if name in fields and name not in lines:
-            lines[str(name)] = number
-    return RawArticle(fields={str(k): v for k, v in fields.items()}, body=text[match.end() :], lines=lines)
 
 
-# --- Plain-text news copy, as editors paste it ----------------------------------------------------
+# --- Plain-text news copy, as editors paste it -----------------------------------------------------
 
 _CATEGORIES_LINE = re.compile(r"^[\s–—-]*categor(?:y|ies)\s*:\s*(?P<names>.*)$", re.IGNORECASE)
 _DATE_LIKE = re.compile(
@@ -133,58 +198,77 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return joined
 
 
-def read_plain_text(text: str, site: SiteSettings) -> RawArticle:
-    masthead = {_normalised(site.site_name), _normalised(site.site_tagline)}
-    lines = text.split("\n")
-    fields: dict[str, Any] = {}
-    found: dict[str, int] = {}
-    body_start = 0
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped or _normalised(stripped) in masthead:
-            continue
-        if "categories" not in fields and (match := _CATEGORIES_LINE.match(stripped)):
-            fields["categories"] = _category_names(match.group("names"))
-            found["categories"] = index + 1
-        elif "date" not in fields and _DATE_LIKE.match(stripped):
-            fields["date"] = stripped
-            found["date"] = index + 1
-        elif "title" not in fields:
-            fields["title"] = stripped
-            found["title"] = index + 1
-        else:
-            break
-        body_start = index + 1
-        if len(fields) == 3:
-            break
-    paragraphs = _paragraphs(lines[body_start:])
-    body = "\n\n".join(escape_markdown(paragraph) for paragraph in paragraphs)
-    return RawArticle(fields=fields, body=body + "\n" if body else "", lines=found)
+def _plain_body(lines: list[str]) -> str:
+    body = "\n\n".join(escape_markdown(paragraph) for paragraph in _paragraphs(lines))
+    return f"{body}\n" if body else ""
 
 
-# --- JSON ----------------------------------------------------------------------------------------
+class PlainTextReader:
+    extensions: ClassVar[tuple[str, ...]] = (".txt",)
+
+    def read(self, text: str, site: SiteSettings) -> RawArticle:
+        if _has_header_lines(text):
+            fields, lines, rest = _read_header_lines(text)
+            if isinstance(fields.get("categories"), str):
+                fields["categories"] = _category_names(fields["categories"])
+            return RawArticle(fields=fields, body=_plain_body(rest), lines=lines)
+        return self._news_copy(text, site)
+
+    def _news_copy(self, text: str, site: SiteSettings) -> RawArticle:
+        """Masthead and tagline (the site's own, skipped), title, date and categories in any order."""
+        masthead = {_normalised(site.site_name), _normalised(site.site_tagline)}
+        lines = text.split("\n")
+        fields: dict[str, Any] = {}
+        found: dict[str, int] = {}
+        body_start = 0
+        for index, line in enumerate(lines):
+            stripped = line.strip()
+            if not stripped or _normalised(stripped) in masthead:
+                continue
+            if "categories" not in fields and (match := _CATEGORIES_LINE.match(stripped)):
+                fields["categories"] = _category_names(match.group("names"))
+                found["categories"] = index + 1
+            elif "date" not in fields and _DATE_LIKE.match(stripped):
+                fields["date"] = stripped
+                found["date"] = index + 1
+            elif "title" not in fields:
+                fields["title"] = stripped
+                found["title"] = index + 1
+            else:
+                break
+            body_start = index + 1
+            if len(fields) == 3:
+                break
+        return RawArticle(fields=fields, body=_plain_body(lines[body_start:]), lines=found)
 
 
-def read_json(text: str, site: SiteSettings) -> RawArticle:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidArticle(
-            [Problem(field="file", message=f"is not valid JSON: {error.msg}", line=error.lineno)]
-        ) from error
-    if not isinstance(document, dict):
-        raise InvalidArticle([Problem(field="file", message="must be a JSON object of article fields")])
-    body = document.pop("body", "")
-    if not isinstance(body, str):
-        raise InvalidArticle([Problem(field="body", message="must be text (CommonMark)")])
-    return RawArticle(fields=document, body=body)
+# --- JSON ------------------------------------------------------------------------------------------
+
+
+class JsonReader:
+    extensions: ClassVar[tuple[str, ...]] = (".json",)
+
+    def read(self, text: str, site: SiteSettings) -> RawArticle:
+        try:
+            document = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as error:
+            message = error.msg if isinstance(error, json.JSONDecodeError) else "is nested too deeply"
+            line = error.lineno if isinstance(error, json.JSONDecodeError) else None
+            raise InvalidArticle(
+                [Problem(field="file", message=f"is not valid JSON: {message}", line=line)]
+            ) from error
+        if not isinstance(document, dict):
+            raise InvalidArticle([Problem(field="file", message="must be a JSON object of article fields")])
+        body = document.pop("body", "")
+        if not isinstance(body, str):
+            raise InvalidArticle([Problem(field="body", message="must be text (CommonMark)")])
+        return RawArticle(fields=document, body=body)
 
 
 READERS: dict[str, Reader] = {
-    ".md": read_markdown,
-    ".markdown": read_markdown,
-    ".txt": read_plain_text,
-    ".json": read_json,
+    extension: reader
+    for reader in (MarkdownReader(), PlainTextReader(), JsonReader())
+    for extension in reader.extensions
 }
 
 
@@ -206,4 +290,4 @@ def read_upload(name: str, data: bytes, site: SiteSettings) -> RawArticle:
                 )
             ]
         )
-    return reader(decode(data), site)
+    return reader.read(decode(data), site)

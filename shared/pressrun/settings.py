@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class SiteSettings(BaseSettings):
@@ -19,8 +20,17 @@ class SiteSettings(BaseSettings):
     site_url: str = "http://localhost:8000"
     site_language: str = "en-GB"
     site_timezone: str = "Europe/London"
+    # The site's sections, comma-separated. Empty means any category is accepted.
+    site_categories: Annotated[tuple[str, ...], NoDecode] = ()
     max_upload_bytes: int = Field(default=1024 * 1024, gt=0)
     listing_size: int = Field(default=20, gt=0)
+
+    @field_validator("site_categories", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @field_validator("site_url")
     @classmethod

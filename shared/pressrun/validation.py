@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +49,18 @@ def parse_date(value: Any, zone: ZoneInfo) -> datetime:
     raise ValueError(f"'{value}' is not a date I can read; write it like June 25, 2025 or 2025-06-25")
 
 
+def _section(name: str, vocabulary: tuple[str, ...]) -> str:
+    """The site's own spelling of a category, or an error that suggests the nearest one."""
+    by_slug = {slugify(section): section for section in vocabulary}
+    if slugify(name) in by_slug:
+        return by_slug[slugify(name)]
+    folded = {section.casefold(): section for section in vocabulary}
+    nearest = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    if nearest:
+        raise ValueError(f"'{name}' is not a section of this site; did you mean '{folded[nearest[0]]}'?")
+    raise ValueError(f"'{name}' is not a section of this site; use one of: {', '.join(vocabulary)}")
+
+
 def _text_list(value: Any, what: str) -> list[str]:
     if value is None:
         return []
@@ -71,6 +84,7 @@ class Metadata(BaseModel):
     summary: str | None = None
     slug: str | None = None
     draft: bool = False
+    status: str | None = None
 
     @field_validator("title", mode="before")
     @classmethod
@@ -92,13 +106,16 @@ class Metadata(BaseModel):
 
     @field_validator("categories", mode="before")
     @classmethod
-    def _at_least_one_category(cls, value: Any) -> list[str]:
+    def _known_categories(cls, value: Any, info: ValidationInfo) -> list[str]:
         names = _text_list(value, "category names")
         if not names:
             raise ValueError("name at least one category")
         unusable = [name for name in names if not slugify(name)]
         if unusable:
             raise ValueError(f"'{unusable[0]}' has no letters or digits to make a web address from")
+        vocabulary: tuple[str, ...] = info.context.get("vocabulary", ()) if info.context else ()
+        if vocabulary:
+            names = [_section(name, vocabulary) for name in names]
         return list(dict.fromkeys(names))
 
     @field_validator("tags", mode="before")
@@ -127,6 +144,16 @@ class Metadata(BaseModel):
                 f" at most {MAX_SLUG_LENGTH} characters"
             )
         return slug
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _draft_or_published(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        status = str(value).strip().lower()
+        if status not in {"draft", "published"}:
+            raise ValueError(f"'{value}' is not a status; use draft or published")
+        return status
 
     @field_validator("draft", mode="before")
     @classmethod
@@ -163,7 +190,9 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
     problems: list[Problem] = []
     metadata: Metadata | None = None
     try:
-        metadata = Metadata.model_validate(raw.fields, context={"zone": site.zone})
+        metadata = Metadata.model_validate(
+            raw.fields, context={"zone": site.zone, "vocabulary": site.site_categories}
+        )
     except ValidationError as error:
         problems.extend(_problems(error, raw))
     if not raw.body.strip():
@@ -190,7 +219,7 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
         tags=tuple(metadata.tags),
         author=metadata.author,
         summary=metadata.summary or shorten(first_paragraph(raw.body), SUMMARY_LENGTH),
-        draft=metadata.draft,
+        draft=metadata.draft or metadata.status == "draft",
         body=raw.body,
     )
 

@@ -189,3 +189,72 @@ def test_upload_over_the_size_limit_is_refused():
         parse_article("incoming/a.md", b"x" * 11, small)
 
     assert raised.value.problems[0].message == "is 11 bytes; the limit is 10 bytes"
+
+
+def test_pelican_header_lines_at_the_top_of_a_markdown_file():
+    data = (
+        b"Title: Header lines\nDate: 2025-06-25 10:20\nCategory: Politics\nTags: one, two\n"
+        b"Slug: header-lines\nAuthors: Jo Bloggs\nStatus: published\n\nThe *body*.\n"
+    )
+
+    article = parse_article("incoming/h.md", data, SITE)
+
+    assert (article.title, article.slug, article.author) == ("Header lines", "header-lines", "Jo Bloggs")
+    assert [c.name for c in article.categories] == ["Politics"]
+    assert article.tags == ("one", "two")
+    assert article.published_at == datetime(2025, 6, 25, 10, 20, tzinfo=LONDON)
+    assert article.body == "The *body*.\n"
+    assert article.draft is False
+
+
+def test_header_lines_in_plain_text_and_status_draft():
+    data = b"Title: Plain\nDate: 25 June 2025\nCategory: World, Politics\nStatus: draft\n\nSome *text*.\n"
+
+    article = parse_article("incoming/h.txt", data, SITE)
+
+    assert [c.name for c in article.categories] == ["World", "Politics"]
+    assert article.draft is True
+    assert article.body == "Some \\*text\\*.\n"
+
+
+def test_unknown_status_is_rejected():
+    problems = problems_of(
+        "incoming/h.txt", b"Title: T\nDate: 2025-06-25\nCategory: N\nStatus: hidden\n\nBody.\n"
+    )
+
+    assert problems == [("status", "'hidden' is not a status; use draft or published", 4)]
+
+
+def test_utf16_with_its_byte_order_mark_is_decoded_correctly():
+    data = "A Headline\n\n2025-06-25\n\nCategories: News\n\nCafé body.\n".encode("utf-16")
+
+    assert "Café body." in parse_article("incoming/a.txt", data, SITE).body
+
+
+def test_categories_outside_the_site_sections_are_rejected_with_a_suggestion():
+    sections = SiteSettings(site_categories=("Economics", "Politics", "World"))
+    data = markdown("title: T\ndate: 2025-06-25\ncategories: [Economy]\n")
+
+    with pytest.raises(InvalidArticle) as raised:
+        parse_article("incoming/a.md", data, sections)
+
+    assert (
+        raised.value.problems[0].message
+        == "'Economy' is not a section of this site; did you mean 'Economics'?"
+    )
+
+
+def test_a_known_section_takes_the_site_spelling():
+    sections = SiteSettings(site_categories=("Economics", "Politics"))
+
+    article = parse_article(
+        "incoming/a.md", markdown("title: T\ndate: 2025-06-25\ncategories: [economics]\n"), sections
+    )
+
+    assert article.categories[0].name == "Economics"
+
+
+def test_impossible_yaml_date_is_a_problem_not_a_crash():
+    problems = problems_of("incoming/a.md", markdown("title: T\ndate: 2025-02-30\ncategories: [N]\n"))
+
+    assert problems[0][0] == "front matter"
