@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexUpdate, ListingEntry
+from pressrun.ingest import Saved, SaveResult
 from pressrun.model import ArticleRecord
 
 
@@ -30,13 +31,24 @@ class MemoryUploads:
 @dataclass
 class MemoryArticles:
     records: dict[str, ArticleRecord] = field(default_factory=dict)
+    slugs: dict[str, str] = field(default_factory=dict)
 
-    def record_if_newer(self, record: ArticleRecord) -> bool:
+    def current(self, source_key: str) -> ArticleRecord | None:
+        return self.records.get(source_key)
+
+    def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
         current = self.records.get(record.source_key)
         if current is not None and current.sequencer >= record.sequencer:
-            return False
+            return SaveResult(Saved.STALE)
+        owner = self.slugs.get(record.slug)
+        if record.slug and owner not in (None, record.source_key):
+            return SaveResult(Saved.SLUG_TAKEN, owner)
+        if previous is not None and previous.slug and previous.slug != record.slug:
+            self.slugs.pop(previous.slug, None)
+        if record.slug:
+            self.slugs[record.slug] = record.source_key
         self.records[record.source_key] = record
-        return True
+        return SaveResult(Saved.SAVED)
 
 
 @dataclass

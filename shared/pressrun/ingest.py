@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -50,9 +51,25 @@ class UploadStore(Protocol):
     def delete_report(self, key: str) -> None: ...
 
 
+class Saved(StrEnum):
+    SAVED = "saved"
+    STALE = "stale"
+    SLUG_TAKEN = "slug taken"
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    outcome: Saved
+    slug_owner: str | None = None
+
+
 class ArticleRepository(Protocol):
-    def record_if_newer(self, record: ArticleRecord) -> bool:
-        """Store the record unless the table already holds this source at the same or a newer sequencer."""
+    def current(self, source_key: str) -> ArticleRecord | None: ...
+
+    def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
+        """Store the record, all or nothing, unless the table holds this source at the same or a newer
+        sequencer (STALE) or another source holds its slug (SLUG_TAKEN). The record claims its slug and
+        releases the previous record's slug when that differs."""
         ...
 
 
@@ -97,20 +114,31 @@ def rejection_report(upload: Upload, problems: list[Problem]) -> bytes:
     return json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
 
 
+def _slug_taken(upload: Upload, slug: str, owner: str | None) -> list[Problem]:
+    return [
+        Problem(
+            field="slug",
+            message=f"'{slug}' is already the address of {owner or 'another article'};"
+            " give this article its own slug",
+        )
+    ]
+
+
 def accept_upload(
     upload: Upload, uploads: UploadStore, articles: ArticleRepository, site: SiteSettings
 ) -> Outcome:
     """Read, validate and record one upload; a bad one leaves a report, never an exception."""
     if not is_article_upload(upload.key):
         return Outcome.IGNORED
+    previous = articles.current(upload.key)
+    sequencer = padded_sequencer(upload.sequencer)
+    if previous is not None and previous.sequencer >= sequencer:
+        return Outcome.STALE
     if upload.deleted:
         removal = ArticleRecord(
-            source_key=upload.key,
-            source_version=upload.version_id,
-            sequencer=padded_sequencer(upload.sequencer),
-            status="removed",
+            source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
         )
-        if not articles.record_if_newer(removal):
+        if articles.save(removal, previous).outcome is Saved.STALE:
             return Outcome.STALE
         uploads.delete_report(report_key(upload.key))
         return Outcome.REMOVED
@@ -123,7 +151,12 @@ def accept_upload(
     except InvalidArticle as invalid:
         uploads.write_report(report_key(upload.key), rejection_report(upload, invalid.problems))
         return Outcome.REJECTED
-    if not articles.record_if_newer(record_of(article, upload)):
+    result = articles.save(record_of(article, upload), previous)
+    if result.outcome is Saved.STALE:
         return Outcome.STALE
+    if result.outcome is Saved.SLUG_TAKEN:
+        problems = _slug_taken(upload, article.slug, result.slug_owner)
+        uploads.write_report(report_key(upload.key), rejection_report(upload, problems))
+        return Outcome.REJECTED
     uploads.delete_report(report_key(upload.key))
     return Outcome.DRAFT if article.draft else Outcome.PUBLISHED

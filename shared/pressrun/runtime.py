@@ -57,7 +57,7 @@ def site() -> S3Site:
 
 
 def articles() -> DynamoArticles:
-    return DynamoArticles(_client("dynamodb"), settings().articles_table)
+    return DynamoArticles(_client("dynamodb"), settings().articles_table, settings().slugs_table)
 
 
 def index() -> DynamoIndex:

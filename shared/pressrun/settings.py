@@ -54,6 +54,7 @@ class StackSettings(SiteSettings):
     uploads_bucket: str
     site_bucket: str
     articles_table: str
+    slugs_table: str
     index_table: str
     distribution_id: str
 

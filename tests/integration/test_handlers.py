@@ -30,7 +30,9 @@ def ingest_event(key: str, version: str, sequencer: str = "0062E99A88DC407460") 
 
 
 def articles(stack: Stack) -> DynamoArticles:
-    return DynamoArticles(stack.client("dynamodb"), stack.local.physical("ArticlesTable"))
+    return DynamoArticles(
+        stack.client("dynamodb"), stack.local.physical("ArticlesTable"), stack.local.physical("SlugsTable")
+    )
 
 
 def test_validate_article_records_the_uploaded_article(stack: Stack):
@@ -39,7 +41,7 @@ def test_validate_article_records_the_uploaded_article(stack: Stack):
     response = stack.invoke("ValidateArticleFunction", ingest_event(SAMPLE_KEY, version))
 
     assert response == {"batchItemFailures": []}
-    record = articles(stack).get(SAMPLE_KEY)
+    record = articles(stack).current(SAMPLE_KEY)
     assert record is not None
     assert (record.status, record.source_version, record.slug) == (
         "published",
@@ -56,7 +58,7 @@ def test_validate_article_decodes_url_encoded_keys(stack: Stack):
 
     stack.invoke("ValidateArticleFunction", ingest_event("incoming/budget+day+%2B+tax.md", version))
 
-    assert articles(stack).get(key) is not None
+    assert articles(stack).current(key) is not None
 
 
 def test_validate_article_writes_a_report_for_an_invalid_upload_and_keeps_the_upload(stack: Stack):
@@ -75,7 +77,7 @@ def test_validate_article_writes_a_report_for_an_invalid_upload_and_keeps_the_up
         {"field": "categories", "message": "is required", "line": None},
     ]
     assert s3.head_object(Bucket=stack.uploads_bucket, Key=key)["VersionId"] == version
-    assert articles(stack).get(key) is None
+    assert articles(stack).current(key) is None
 
 
 def test_a_poison_record_fails_alone(stack: Stack):
@@ -89,7 +91,7 @@ def test_a_poison_record_fails_alone(stack: Stack):
     response = stack.invoke("ValidateArticleFunction", event)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
-    assert articles(stack).get(SAMPLE_KEY) is not None
+    assert articles(stack).current(SAMPLE_KEY) is not None
 
 
 def test_removal_event_records_the_removal(stack: Stack):
@@ -98,7 +100,7 @@ def test_removal_event_records_the_removal(stack: Stack):
 
     stack.invoke("ValidateArticleFunction", load_event("validate_article_removed"))
 
-    record = articles(stack).get(SAMPLE_KEY)
+    record = articles(stack).current(SAMPLE_KEY)
     assert record is not None
     assert record.status == "removed"
 
@@ -176,3 +178,22 @@ def test_dynamodb_item_round_trip_keeps_the_record():
     record = ArticleRecord.model_validate(from_item(image))
 
     assert to_item(record.model_dump(mode="json")) == image
+
+
+def test_slug_claimed_by_another_upload_is_rejected_on_dynamodb(stack: Stack):
+    version = upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
+    stack.invoke("ValidateArticleFunction", ingest_event(SAMPLE_KEY, version))
+    copy_key = "incoming/copy-of-the-sample.txt"
+    copy_version = upload(stack, copy_key, SAMPLE.read_bytes())
+
+    stack.invoke(
+        "ValidateArticleFunction", ingest_event(copy_key, copy_version, sequencer="0062E99A88DC407470")
+    )
+
+    report = stack.client("s3").get_object(
+        Bucket=stack.uploads_bucket, Key="rejected/copy-of-the-sample.txt.report.json"
+    )
+    errors = json.loads(report["Body"].read())["errors"]
+    assert errors[0]["field"] == "slug"
+    assert SAMPLE_KEY in errors[0]["message"]
+    assert articles(stack).current(copy_key) is None

@@ -132,3 +132,53 @@ def test_draft_is_recorded_but_not_published():
 
     assert outcome is Outcome.DRAFT
     assert articles.records["incoming/d.md"].status == "draft"
+
+
+def story(title: str, slug: str = "") -> bytes:
+    slug_line = f"slug: {slug}\n" if slug else ""
+    return f"---\ntitle: {title}\ndate: 2025-06-25\ncategories: [News]\n{slug_line}---\nBody.\n".encode()
+
+
+def test_a_different_upload_cannot_take_a_slug_already_in_use():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/first.md", story("Same headline"))
+    uploads.add("incoming/second.md", story("Same headline"))
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE)
+
+    outcome = accept_upload(upload("0B", key="incoming/second.md"), uploads, articles, SITE)
+
+    assert outcome is Outcome.REJECTED
+    report = json.loads(uploads.reports["rejected/second.md.report.json"])
+    assert report["errors"] == [
+        {
+            "field": "slug",
+            "message": "'same-headline' is already the address of incoming/first.md;"
+            " give this article its own slug",
+            "line": None,
+        }
+    ]
+    assert "incoming/second.md" not in articles.records
+
+
+def test_reupload_of_the_same_source_keeps_its_slug_and_a_new_slug_frees_the_old_one():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/first.md", story("Headline"), version_id="v1")
+    uploads.add("incoming/first.md", story("Headline", slug="renamed"), version_id="v2")
+    uploads.add("incoming/second.md", story("Headline"))
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE)
+
+    accept_upload(upload("0B", version="v2", key="incoming/first.md"), uploads, articles, SITE)
+    outcome = accept_upload(upload("0C", key="incoming/second.md"), uploads, articles, SITE)
+
+    assert outcome is Outcome.PUBLISHED
+    assert articles.slugs == {"renamed": "incoming/first.md", "headline": "incoming/second.md"}
+
+
+def test_removal_frees_the_slug():
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/first.md", story("Headline"))
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE)
+
+    accept_upload(upload("0B", key="incoming/first.md", deleted=True), uploads, articles, SITE)
+
+    assert articles.slugs == {}

@@ -8,6 +8,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pressrun.index import IndexUpdate, ListingEntry
+from pressrun.ingest import Saved, SaveResult
 from pressrun.model import ArticleRecord
 
 if TYPE_CHECKING:
@@ -28,30 +29,69 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class DynamoArticles:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    """Articles keyed by source, and slug claims in their own table so that no two sources share one."""
+
+    def __init__(self, client: DynamoDBClient, table: str, slugs_table: str) -> None:
         self._client = client
         self._table = table
+        self._slugs = slugs_table
 
-    def record_if_newer(self, record: ArticleRecord) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(record.model_dump(mode="json")),
-                ConditionExpression="attribute_not_exists(source_key) OR sequencer < :sequencer",
-                ExpressionAttributeValues={":sequencer": {"S": record.sequencer}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def get(self, source_key: str) -> ArticleRecord | None:
+    def current(self, source_key: str) -> ArticleRecord | None:
         response = self._client.get_item(
             TableName=self._table, Key={"source_key": {"S": source_key}}, ConsistentRead=True
         )
         item = response.get("Item")
         return ArticleRecord.model_validate(from_item(item)) if item else None
+
+    def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
+        owner = {":source": {"S": record.source_key}}
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(record.model_dump(mode="json")),
+                    "ConditionExpression": "attribute_not_exists(source_key) OR sequencer < :sequencer",
+                    "ExpressionAttributeValues": {":sequencer": {"S": record.sequencer}},
+                }
+            }
+        ]
+        if record.slug:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self._slugs,
+                        "Item": {"slug": {"S": record.slug}, "source_key": {"S": record.source_key}},
+                        "ConditionExpression": "attribute_not_exists(slug) OR source_key = :source",
+                        "ExpressionAttributeValues": owner,
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        if previous is not None and previous.slug and previous.slug != record.slug:
+            actions.append(
+                {
+                    "Delete": {
+                        "TableName": self._slugs,
+                        "Key": {"slug": {"S": previous.slug}},
+                        "ConditionExpression": "attribute_not_exists(slug) OR source_key = :source",
+                        "ExpressionAttributeValues": owner,
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+            failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            if failed == [1] and record.slug:
+                claim = reasons[1].get("Item", {})
+                return SaveResult(Saved.SLUG_TAKEN, claim.get("source_key", {}).get("S"))
+            if 0 in failed:
+                return SaveResult(Saved.STALE)
+            raise
+        return SaveResult(Saved.SAVED)
 
 
 class DynamoIndex:

@@ -22,6 +22,7 @@ from pressrun.urls import absolute
 UPLOADS_BUCKET = "UploadsBucket"
 SITE_BUCKET = "SiteBucket"
 ARTICLES_TABLE = "ArticlesTable"
+SLUGS_TABLE = "SlugsTable"
 DISTRIBUTION = "Distribution"
 
 
@@ -130,11 +131,11 @@ class LocalSite:
     def summary(self) -> Summary:
         s3 = self.stack.client("s3")
         uploads = S3Uploads(s3, self.uploads_bucket)
-        articles = DynamoArticles(self.stack.client("dynamodb"), ARTICLES_TABLE)
+        articles = DynamoArticles(self.stack.client("dynamodb"), ARTICLES_TABLE, SLUGS_TABLE)
         summary = Summary(removed=list(self._removed), invalidated=self.invalidated_paths())
         for key, source in self._uploaded.items():
             report = uploads.read(report_key(key), None)
-            record = articles.get(key)
+            record = articles.current(key)
             if report is not None:
                 errors: list[dict[str, Any]] = json.loads(report)["errors"]
                 summary.rejected.append(
