@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun import runtime
-from pressrun.aws.events import upload_from_sqs
+from pressrun.aws.events import uploads_from_sqs
 from pressrun.ingest import accept_upload
 
 logger, metrics = runtime.logger, runtime.metrics
@@ -13,10 +13,10 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def handle_record(record: SQSRecord) -> None:
-    upload = upload_from_sqs(record)
-    logger.set_correlation_id(upload.key)
-    outcome = accept_upload(upload, runtime.uploads(), runtime.articles(), runtime.settings())
-    runtime.record_outcome(outcome)
+    for upload in uploads_from_sqs(record):
+        logger.set_correlation_id(upload.key)
+        outcome = accept_upload(upload, runtime.uploads(), runtime.articles(), runtime.settings())
+        runtime.record_outcome(outcome)
 
 
 @logger.inject_lambda_context

@@ -85,7 +85,7 @@ class ArticleRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     source_key: str
-    source_version: str | None
+    source_version: str | None = None
     sequencer: str
     status: str  # "published", "draft" or "removed"
     title: str = ""

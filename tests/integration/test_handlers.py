@@ -197,3 +197,85 @@ def test_slug_claimed_by_another_upload_is_rejected_on_dynamodb(stack: Stack):
     assert errors[0]["field"] == "slug"
     assert SAMPLE_KEY in errors[0]["message"]
     assert articles(stack).current(copy_key) is None
+
+
+def ingest_messages(stack: Stack) -> int:
+    attributes = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.local.physical("IngestQueue"), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def uploads_bucket_keys(stack: Stack) -> set[str]:
+    listing = stack.client("s3").list_objects_v2(Bucket=stack.uploads_bucket)
+    return {item["Key"] for item in listing.get("Contents", [])}
+
+
+def test_unicode_keys_are_decoded(stack: Stack):
+    key = "incoming/café – économie.md"
+    version = upload(
+        stack, key, b"---\ntitle: Caf\xc3\xa9\ndate: 2025-06-25\ncategories: [World]\n---\nText.\n"
+    )
+
+    stack.invoke(
+        "ValidateArticleFunction", ingest_event("incoming/caf%C3%A9+%E2%80%93+%C3%A9conomie.md", version)
+    )
+
+    assert articles(stack).current(key) is not None
+
+
+def test_s3_test_event_is_acknowledged_and_ignored(stack: Stack):
+    response = stack.invoke("ValidateArticleFunction", load_event("validate_article_s3_test_event"))
+
+    assert response == {"batchItemFailures": []}
+    assert uploads_bucket_keys(stack) == set()
+
+
+def test_direct_s3_notification_form_is_understood_too(stack: Stack):
+    upload(
+        stack,
+        "incoming/budget day.md",
+        b"---\ntitle: Budget\ndate: 2025-06-25\ncategories: [News]\n---\nText.\n",
+    )
+
+    response = stack.invoke("ValidateArticleFunction", load_event("validate_article_s3_notification"))
+
+    assert response == {"batchItemFailures": []}
+    record = articles(stack).current("incoming/budget day.md")
+    assert record is not None
+    assert record.sequencer.endswith("0A1B2C3D4E5F678901")
+
+
+def test_folder_placeholders_and_keys_outside_incoming_are_ignored(stack: Stack):
+    for key in ("incoming/2025/", "drafts/story.md"):
+        version = upload(stack, key, b"")
+
+        response = stack.invoke("ValidateArticleFunction", ingest_event(key, version))
+
+        assert response == {"batchItemFailures": []}
+        assert articles(stack).current(key) is None
+    assert not any(key.startswith("rejected/") for key in uploads_bucket_keys(stack))
+
+
+def test_unsupported_extension_gets_a_report(stack: Stack):
+    version = upload(stack, "incoming/photo.jpg", b"\xff\xd8\xff\xe0")
+
+    stack.invoke("ValidateArticleFunction", ingest_event("incoming/photo.jpg", version))
+
+    report = stack.client("s3").get_object(Bucket=stack.uploads_bucket, Key="rejected/photo.jpg.report.json")
+    assert json.loads(report["Body"].read())["errors"] == [
+        {
+            "field": "file",
+            "message": "'.jpg' files are not articles; use .json, .markdown, .md, .txt",
+            "line": None,
+        }
+    ]
+
+
+def test_reports_under_rejected_do_not_trigger_the_pipeline(stack: Stack):
+    stack.client("s3").put_object(Bucket=stack.uploads_bucket, Key="rejected/x.report.json", Body=b"{}")
+
+    assert ingest_messages(stack) == 0
+
+    stack.client("s3").put_object(Bucket=stack.uploads_bucket, Key="incoming/x.md", Body=b"x")
+    assert ingest_messages(stack) == 1

@@ -2,34 +2,72 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel, S3Model
+from pydantic import BaseModel, ConfigDict, Field
 
 from pressrun.ingest import Upload
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord
 
 _DELETED = "Object Deleted"
+_TEST_EVENT = "s3:TestEvent"
+
+
+class _Body(BaseModel):
+    """Enough of a message body to tell the three shapes an ingest queue can receive apart."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    event: str | None = Field(default=None, alias="Event")
+    detail_type: str | None = Field(default=None, alias="detail-type")
+    records: list[Any] | None = Field(default=None, alias="Records")
 
 
 def _s3_event(record: SQSRecord) -> S3EventNotificationEventBridgeModel:
     return S3EventNotificationEventBridgeModel.model_validate_json(record.body)
 
 
-def upload_from_sqs(record: SQSRecord) -> Upload:
-    """An S3 EventBridge event delivered through SQS. S3 URL-encodes keys in events ('red+flower.md')."""
+def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
+    """The upload changes one ingest message carries.
+
+    The stack routes S3 → EventBridge → SQS, whose message is one EventBridge event. A bucket wired
+    straight to the queue sends S3's own notification (a `Records` list) instead, and first an
+    `s3:TestEvent` when the wiring is made; both are understood, and the test event carries nothing.
+    S3 URL-encodes keys in both forms ('budget+day.md'), so they are decoded here and nowhere else.
+    """
+    body = _Body.model_validate_json(record.body)
+    if body.event == _TEST_EVENT:
+        return []
+    if body.records is not None:
+        notification = S3Model.model_validate_json(record.body)
+        return [
+            Upload(
+                bucket=item.s3.bucket.name,
+                key=unquote_plus(item.s3.object.key),
+                version_id=item.s3.object.versionId,
+                sequencer=item.s3.object.sequencer or "0",
+                deleted=item.eventName.startswith("ObjectRemoved"),
+                event_time=item.eventTime,
+            )
+            for item in notification.Records
+            if item.s3.object is not None
+        ]
     event = _s3_event(record)
-    return Upload(
-        bucket=event.detail.bucket.name,
-        key=unquote_plus(event.detail.object.key),
-        version_id=event.detail.object.version_id,
-        sequencer=event.detail.object.sequencer or "0",
-        deleted=event.detail_type == _DELETED,
-        event_time=event.time,
-    )
+    return [
+        Upload(
+            bucket=event.detail.bucket.name,
+            key=unquote_plus(event.detail.object.key),
+            version_id=event.detail.object.version_id,
+            sequencer=event.detail.object.sequencer or "0",
+            deleted=event.detail_type == _DELETED,
+            event_time=event.time,
+        )
+    ]
 
 
 def site_change_from_sqs(record: SQSRecord) -> SiteChange:
