@@ -94,3 +94,11 @@ class RecordingCdn:
 
     def invalidate(self, paths: list[str], caller_reference: str) -> None:
         self.requests.append((paths, caller_reference))
+
+
+@dataclass
+class RecordingAlerts:
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def rejected(self, source_key: str, text: str) -> None:
+        self.sent.append((source_key, text))

@@ -15,7 +15,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def handle_record(record: SQSRecord) -> None:
     for upload in uploads_from_sqs(record):
         logger.set_correlation_id(upload.key)
-        outcome = accept_upload(upload, runtime.uploads(), runtime.articles(), runtime.settings())
+        outcome = accept_upload(
+            upload, runtime.uploads(), runtime.articles(), runtime.settings(), runtime.alerts()
+        )
         runtime.record_outcome(outcome)
 
 

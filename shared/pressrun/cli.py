@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pressrun.model import InvalidArticle, Problem
+from pressrun.model import InvalidArticle, problem_line
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
@@ -42,11 +42,6 @@ def _files(paths: Sequence[str]) -> Iterator[tuple[str, Path]]:
             raise UsageError(f"{given}: no such file or folder")
 
 
-def _problem_line(source: str, problem: Problem) -> str:
-    where = f"{source}:{problem.line}" if problem.line else source
-    return f"{where}: {problem.field}: {problem.message}"
-
-
 def check(arguments: argparse.Namespace) -> int:
     site = SiteSettings()
     rejected = False
@@ -56,7 +51,7 @@ def check(arguments: argparse.Namespace) -> int:
         except InvalidArticle as invalid:
             rejected = True
             for problem in invalid.problems:
-                print(_problem_line(str(file), problem))
+                print(problem_line(str(file), problem))
         else:
             print(f"{file}: ok")
     return EXIT_REJECTED if rejected else EXIT_OK

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.model import Article, ArticleRecord, InvalidArticle, Problem
+from pressrun.model import Article, ArticleRecord, InvalidArticle, Problem, problem_line
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
@@ -61,6 +61,12 @@ class Saved(StrEnum):
 class SaveResult:
     outcome: Saved
     slug_owner: str | None = None
+
+
+class EditorAlerts(Protocol):
+    def rejected(self, source_key: str, text: str) -> None:
+        """Tell the newsroom an upload was rejected, with the same lines `pressrun check` prints."""
+        ...
 
 
 class ArticleRepository(Protocol):
@@ -114,7 +120,7 @@ def rejection_report(upload: Upload, problems: list[Problem]) -> bytes:
     return json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def _slug_taken(upload: Upload, slug: str, owner: str | None) -> list[Problem]:
+def _slug_taken(slug: str, owner: str | None) -> list[Problem]:
     return [
         Problem(
             field="slug",
@@ -124,8 +130,20 @@ def _slug_taken(upload: Upload, slug: str, owner: str | None) -> list[Problem]:
     ]
 
 
+def _reject(upload: Upload, problems: list[Problem], uploads: UploadStore, alerts: EditorAlerts) -> Outcome:
+    uploads.write_report(report_key(upload.key), rejection_report(upload, problems))
+    lines = [f"{upload.key} was not published. Fix these and upload it again:"]
+    lines += [problem_line(upload.key, problem) for problem in problems]
+    alerts.rejected(upload.key, "\n".join(lines))
+    return Outcome.REJECTED
+
+
 def accept_upload(
-    upload: Upload, uploads: UploadStore, articles: ArticleRepository, site: SiteSettings
+    upload: Upload,
+    uploads: UploadStore,
+    articles: ArticleRepository,
+    site: SiteSettings,
+    alerts: EditorAlerts,
 ) -> Outcome:
     """Read, validate and record one upload; a bad one leaves a report, never an exception."""
     if not is_article_upload(upload.key):
@@ -149,14 +167,11 @@ def accept_upload(
     try:
         article = parse_article(upload.key, data, site)
     except InvalidArticle as invalid:
-        uploads.write_report(report_key(upload.key), rejection_report(upload, invalid.problems))
-        return Outcome.REJECTED
+        return _reject(upload, invalid.problems, uploads, alerts)
     result = articles.save(record_of(article, upload), previous)
     if result.outcome is Saved.STALE:
         return Outcome.STALE
     if result.outcome is Saved.SLUG_TAKEN:
-        problems = _slug_taken(upload, article.slug, result.slug_owner)
-        uploads.write_report(report_key(upload.key), rejection_report(upload, problems))
-        return Outcome.REJECTED
+        return _reject(upload, _slug_taken(article.slug, result.slug_owner), uploads, alerts)
     uploads.delete_report(report_key(upload.key))
     return Outcome.DRAFT if article.draft else Outcome.PUBLISHED

@@ -34,6 +34,12 @@ class Problem(BaseModel):
     line: int | None = None
 
 
+def problem_line(source: str, problem: Problem) -> str:
+    """One problem as editors read it everywhere: `pressrun check`, the alert, the CLI summary."""
+    where = f"{source}:{problem.line}" if problem.line else source
+    return f"{where}: {problem.field}: {problem.message}"
+
+
 class InvalidArticle(Exception):
     """An upload that cannot be published, with every reason found."""
 

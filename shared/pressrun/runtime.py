@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pressrun.aws.cloudfront import CloudFrontCdn
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
 from pressrun.aws.s3 import S3Site, S3Uploads
+from pressrun.aws.sns import SnsEditorAlerts
 from pressrun.ingest import Outcome
 from pressrun.model import ArticleRecord
 from pressrun.settings import StackSettings, stack_settings
@@ -62,6 +63,10 @@ def articles() -> DynamoArticles:
 
 def index() -> DynamoIndex:
     return DynamoIndex(_client("dynamodb"), settings().index_table)
+
+
+def alerts() -> SnsEditorAlerts:
+    return SnsEditorAlerts(_client("sns"), settings().editor_alerts_topic)
 
 
 def cdn() -> CloudFrontCdn:

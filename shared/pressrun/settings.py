@@ -57,6 +57,7 @@ class StackSettings(SiteSettings):
     slugs_table: str
     index_table: str
     distribution_id: str
+    editor_alerts_topic: str
 
 
 @cache

@@ -279,3 +279,22 @@ def test_reports_under_rejected_do_not_trigger_the_pipeline(stack: Stack):
 
     stack.client("s3").put_object(Bucket=stack.uploads_bucket, Key="incoming/x.md", Body=b"x")
     assert ingest_messages(stack) == 1
+
+
+def test_a_rejection_is_published_to_the_editor_alerts_topic(stack: Stack):
+    sqs, sns = stack.client("sqs"), stack.client("sns")
+    inbox = sqs.create_queue(QueueName="newsroom-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=stack.local.physical("EditorAlerts"), Protocol="sqs", Endpoint=inbox_arn)
+    version = upload(stack, "incoming/bad.md", b"---\ntitle: Bad\ndate: June 31, 2025\n---\nText.\n")
+
+    stack.invoke("ValidateArticleFunction", ingest_event("incoming/bad.md", version))
+
+    message = json.loads(sqs.receive_message(QueueUrl=inbox)["Messages"][0]["Body"])
+    assert message["Message"].splitlines() == [
+        "incoming/bad.md was not published. Fix these and upload it again:",
+        "incoming/bad.md:3: date: 'June 31, 2025' is not a real date",
+        "incoming/bad.md: categories: is required",
+    ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pressrun.ingest import Outcome, Upload, accept_upload, padded_sequencer
 from pressrun.settings import SiteSettings
 from tests.conftest import SAMPLE
-from tests.fakes import MemoryArticles, MemoryUploads
+from tests.fakes import MemoryArticles, MemoryUploads, RecordingAlerts
 
 SITE = SiteSettings()
 KEY = "incoming/story.txt"
@@ -26,11 +26,11 @@ def upload(sequencer: str, version: str = "v1", deleted: bool = False, key: str 
     )
 
 
-def test_valid_upload_is_recorded_as_published():
+def test_valid_upload_is_recorded_as_published(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
 
-    outcome = accept_upload(upload("0A"), uploads, articles, SITE)
+    outcome = accept_upload(upload("0A"), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.PUBLISHED
     record = articles.records[KEY]
@@ -41,11 +41,11 @@ def test_valid_upload_is_recorded_as_published():
     )
 
 
-def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record():
+def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/story.md", BAD)
 
-    outcome = accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE)
+    outcome = accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.REJECTED
     assert articles.records == {}
@@ -56,35 +56,35 @@ def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record():
     assert uploads.read("incoming/story.md", "v1") == BAD
 
 
-def test_later_good_upload_clears_the_rejection_report():
+def test_later_good_upload_clears_the_rejection_report(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, BAD.replace(b"---\n", b"---\n", 1), version_id="v1")
     uploads.add(KEY, GOOD, version_id="v2")
     uploads.reports[REPORT] = b"{}"
 
-    accept_upload(upload("0B", version="v2"), uploads, articles, SITE)
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
 
     assert REPORT not in uploads.reports
 
 
-def test_older_event_arriving_late_changes_nothing():
+def test_older_event_arriving_late_changes_nothing(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v2")
     uploads.add(KEY, GOOD, version_id="v1")
-    accept_upload(upload("0B", version="v2"), uploads, articles, SITE)
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
 
-    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE)
+    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.STALE
     assert articles.records[KEY].source_version == "v2"
 
 
-def test_duplicate_delivery_is_a_no_op():
+def test_duplicate_delivery_is_a_no_op(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
-    accept_upload(upload("0A"), uploads, articles, SITE)
+    accept_upload(upload("0A"), uploads, articles, SITE, alerts)
 
-    assert accept_upload(upload("0A"), uploads, articles, SITE) is Outcome.STALE
+    assert accept_upload(upload("0A"), uploads, articles, SITE, alerts) is Outcome.STALE
 
 
 def test_sequencers_of_different_lengths_compare_as_numbers():
@@ -92,43 +92,46 @@ def test_sequencers_of_different_lengths_compare_as_numbers():
     assert padded_sequencer("0062E99A88DC407460") < padded_sequencer("0062E99A88DC407461")
 
 
-def test_deleting_the_upload_records_its_removal():
+def test_deleting_the_upload_records_its_removal(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
-    accept_upload(upload("0A"), uploads, articles, SITE)
+    accept_upload(upload("0A"), uploads, articles, SITE, alerts)
 
-    outcome = accept_upload(upload("0B", version="marker", deleted=True), uploads, articles, SITE)
+    outcome = accept_upload(upload("0B", version="marker", deleted=True), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.REMOVED
     assert articles.records[KEY].status == "removed"
 
 
-def test_creation_older_than_a_deletion_does_not_resurrect_the_article():
+def test_creation_older_than_a_deletion_does_not_resurrect_the_article(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
-    accept_upload(upload("0B", deleted=True), uploads, articles, SITE)
+    accept_upload(upload("0B", deleted=True), uploads, articles, SITE, alerts)
 
-    assert accept_upload(upload("0A"), uploads, articles, SITE) is Outcome.STALE
+    assert accept_upload(upload("0A"), uploads, articles, SITE, alerts) is Outcome.STALE
     assert articles.records[KEY].status == "removed"
 
 
-def test_objects_outside_incoming_and_folder_placeholders_are_ignored():
+def test_objects_outside_incoming_and_folder_placeholders_are_ignored(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
 
     assert (
-        accept_upload(upload("0A", key="rejected/x.report.json"), uploads, articles, SITE) is Outcome.IGNORED
+        accept_upload(upload("0A", key="rejected/x.report.json"), uploads, articles, SITE, alerts)
+        is Outcome.IGNORED
     )
-    assert accept_upload(upload("0A", key="incoming/2025/"), uploads, articles, SITE) is Outcome.IGNORED
+    assert (
+        accept_upload(upload("0A", key="incoming/2025/"), uploads, articles, SITE, alerts) is Outcome.IGNORED
+    )
     assert articles.records == {}
 
 
-def test_draft_is_recorded_but_not_published():
+def test_draft_is_recorded_but_not_published(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(
         "incoming/d.md", b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\ndraft: true\n---\nBody.\n"
     )
 
-    outcome = accept_upload(upload("0A", key="incoming/d.md"), uploads, articles, SITE)
+    outcome = accept_upload(upload("0A", key="incoming/d.md"), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.DRAFT
     assert articles.records["incoming/d.md"].status == "draft"
@@ -139,13 +142,13 @@ def story(title: str, slug: str = "") -> bytes:
     return f"---\ntitle: {title}\ndate: 2025-06-25\ncategories: [News]\n{slug_line}---\nBody.\n".encode()
 
 
-def test_a_different_upload_cannot_take_a_slug_already_in_use():
+def test_a_different_upload_cannot_take_a_slug_already_in_use(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/first.md", story("Same headline"))
     uploads.add("incoming/second.md", story("Same headline"))
-    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE)
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts)
 
-    outcome = accept_upload(upload("0B", key="incoming/second.md"), uploads, articles, SITE)
+    outcome = accept_upload(upload("0B", key="incoming/second.md"), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.REJECTED
     report = json.loads(uploads.reports["rejected/second.md.report.json"])
@@ -160,25 +163,41 @@ def test_a_different_upload_cannot_take_a_slug_already_in_use():
     assert "incoming/second.md" not in articles.records
 
 
-def test_reupload_of_the_same_source_keeps_its_slug_and_a_new_slug_frees_the_old_one():
+def test_reupload_of_the_same_source_keeps_its_slug_and_a_new_slug_frees_the_old_one(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/first.md", story("Headline"), version_id="v1")
     uploads.add("incoming/first.md", story("Headline", slug="renamed"), version_id="v2")
     uploads.add("incoming/second.md", story("Headline"))
-    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE)
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts)
 
-    accept_upload(upload("0B", version="v2", key="incoming/first.md"), uploads, articles, SITE)
-    outcome = accept_upload(upload("0C", key="incoming/second.md"), uploads, articles, SITE)
+    accept_upload(upload("0B", version="v2", key="incoming/first.md"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0C", key="incoming/second.md"), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.PUBLISHED
     assert articles.slugs == {"renamed": "incoming/first.md", "headline": "incoming/second.md"}
 
 
-def test_removal_frees_the_slug():
+def test_removal_frees_the_slug(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/first.md", story("Headline"))
-    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE)
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts)
 
-    accept_upload(upload("0B", key="incoming/first.md", deleted=True), uploads, articles, SITE)
+    accept_upload(upload("0B", key="incoming/first.md", deleted=True), uploads, articles, SITE, alerts)
 
     assert articles.slugs == {}
+
+
+def test_a_rejection_alerts_the_newsroom_with_the_check_lines(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/story.md", BAD)
+
+    accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts)
+
+    assert alerts.sent == [
+        (
+            "incoming/story.md",
+            "incoming/story.md was not published. Fix these and upload it again:\n"
+            "incoming/story.md: date: is required\n"
+            "incoming/story.md: categories: is required",
+        )
+    ]

@@ -165,6 +165,10 @@ class LocalStack:
             self.resolver.refs[logical] = url
             self.resolver.attributes[(logical, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{logical}"
             self.resolver.attributes[(logical, "QueueName")] = logical
+        for logical, _ in self.resources("AWS::SNS::Topic"):
+            arn = self.client("sns").create_topic(Name=logical)["TopicArn"]
+            self.resolver.refs[logical] = arn
+            self.resolver.attributes[(logical, "TopicName")] = logical
         for logical, properties in self.resources("AWS::CloudFront::Distribution"):
             self._create_distribution(logical, properties)
         events = self.client("events")
