@@ -12,11 +12,22 @@ from pressrun.model import ArticleRecord
 
 @dataclass
 class MemoryUploads:
+    """A versioned bucket: the newest version added is current until it is deleted or marked."""
+
     objects: dict[tuple[str, str | None], bytes] = field(default_factory=dict)
+    current: dict[str, str | None] = field(default_factory=dict)
     reports: dict[str, bytes] = field(default_factory=dict)
 
     def add(self, key: str, data: bytes, version_id: str | None = "v1") -> None:
         self.objects[(key, version_id)] = data
+        self.current[key] = version_id
+
+    def delete_version(self, key: str, version_id: str, now_current: str | None) -> None:
+        self.objects.pop((key, version_id), None)
+        self.current[key] = now_current
+
+    def current_version(self, key: str) -> str | None:
+        return self.current.get(key)
 
     def read(self, key: str, version_id: str | None) -> bytes | None:
         return self.objects.get((key, version_id))
@@ -35,6 +46,15 @@ class MemoryArticles:
 
     def current(self, source_key: str) -> ArticleRecord | None:
         return self.records.get(source_key)
+
+    def reject(self, source_key: str, sequencer: str) -> bool:
+        current = self.records.get(source_key)
+        if current is not None and current.sequencer >= sequencer:
+            return False
+        if current is None:
+            current = ArticleRecord(source_key=source_key, sequencer=sequencer, status="rejected")
+        self.records[source_key] = current.model_copy(update={"sequencer": sequencer})
+        return True
 
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
         current = self.records.get(record.source_key)

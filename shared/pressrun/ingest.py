@@ -19,6 +19,15 @@ REJECTED = "rejected/"
 _SEQUENCER_WIDTH = 64
 
 
+class Change(StrEnum):
+    CREATED = "created"
+    # The key now answers 404 (a delete marker in the versioned bucket): the story comes down.
+    DELETE_MARKER = "delete marker"
+    # One version is gone for good (a noncurrent version cleaned up, a delete marker removed to
+    # undelete): whatever the key serves now is what counts.
+    VERSION_DELETED = "version deleted"
+
+
 class Upload(BaseModel):
     """One S3 change to an object in the uploads bucket, as its event describes it."""
 
@@ -28,7 +37,7 @@ class Upload(BaseModel):
     key: str
     version_id: str | None
     sequencer: str
-    deleted: bool
+    change: Change
     event_time: datetime
 
 
@@ -44,6 +53,10 @@ class Outcome(StrEnum):
 class UploadStore(Protocol):
     def read(self, key: str, version_id: str | None) -> bytes | None:
         """The upload's bytes at that version, or None when that version no longer exists."""
+        ...
+
+    def current_version(self, key: str) -> str | None:
+        """The version the key serves now, or None when it serves nothing."""
         ...
 
     def write_report(self, key: str, body: bytes) -> None: ...
@@ -71,6 +84,11 @@ class EditorAlerts(Protocol):
 
 class ArticleRepository(Protocol):
     def current(self, source_key: str) -> ArticleRecord | None: ...
+
+    def reject(self, source_key: str, sequencer: str) -> bool:
+        """Note that the newest event for this source was rejected, keeping what is published; False
+        when a newer event already counted, so a late older version cannot displace a rejection."""
+        ...
 
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
         """Store the record, all or nothing, unless the table holds this source at the same or a newer
@@ -152,14 +170,12 @@ def accept_upload(
     sequencer = padded_sequencer(upload.sequencer)
     if previous is not None and previous.sequencer >= sequencer:
         return Outcome.STALE
-    if upload.deleted:
-        removal = ArticleRecord(
-            source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
-        )
-        if articles.save(removal, previous).outcome is Saved.STALE:
-            return Outcome.STALE
-        uploads.delete_report(report_key(upload.key))
-        return Outcome.REMOVED
+    if upload.change is Change.VERSION_DELETED:
+        current = uploads.current_version(upload.key)
+        if current is not None:
+            upload = upload.model_copy(update={"version_id": current, "change": Change.CREATED})
+    if upload.change is not Change.CREATED:
+        return _remove(upload, sequencer, previous, uploads, articles)
     data = uploads.read(upload.key, upload.version_id)
     if data is None:
         # Overwritten or deleted since the event: the event for that later change carries it forward.
@@ -167,6 +183,8 @@ def accept_upload(
     try:
         article = parse_article(upload.key, data, site)
     except InvalidArticle as invalid:
+        if not articles.reject(upload.key, sequencer):
+            return Outcome.STALE
         return _reject(upload, invalid.problems, uploads, alerts)
     result = articles.save(record_of(article, upload), previous)
     if result.outcome is Saved.STALE:
@@ -175,3 +193,19 @@ def accept_upload(
         return _reject(upload, _slug_taken(article.slug, result.slug_owner), uploads, alerts)
     uploads.delete_report(report_key(upload.key))
     return Outcome.DRAFT if article.draft else Outcome.PUBLISHED
+
+
+def _remove(
+    upload: Upload,
+    sequencer: str,
+    previous: ArticleRecord | None,
+    uploads: UploadStore,
+    articles: ArticleRepository,
+) -> Outcome:
+    removal = ArticleRecord(
+        source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
+    )
+    if articles.save(removal, previous).outcome is Saved.STALE:
+        return Outcome.STALE
+    uploads.delete_report(report_key(upload.key))
+    return Outcome.REMOVED

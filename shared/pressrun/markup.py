@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 _INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>&])")
-_BLOCK_MARKER = re.compile(r"^(\d*)([#>+=-]|(?<=\d)[.)])")
+_BLOCK_MARKER = re.compile(r"^(\d*)([#>+=~-]|(?<=\d)[.)])")
 
 
 @cache

@@ -93,7 +93,9 @@ class ArticleRecord(BaseModel):
     source_key: str
     source_version: str | None = None
     sequencer: str
-    status: str  # "published", "draft" or "removed"
+    # "published", "draft", "removed", or "rejected" for a source whose every upload so far was invalid.
+    # A later invalid upload of a published article only moves `sequencer` on; the article stays up.
+    status: str
     title: str = ""
     slug: str = ""
     path: str = ""

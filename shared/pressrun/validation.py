@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,8 +20,59 @@ SUMMARY_LENGTH = 160
 _DATE_FORMATS = ("%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
 
 
+_EARLIEST_YEAR, _LATEST_YEAR = 1800, 2999
+# Invisible control characters that copy-paste drags in; tab and newline are text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not _EARLIEST_YEAR <= moment.year <= _LATEST_YEAR:
+        raise ValueError(f"'{moment.date().isoformat()}' is not a plausible publication date")
+    return moment
+
+
+def clean_text(value: Any) -> Any:
+    """Strip control characters from every string of a field, however nested."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, list):
+        return [clean_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: clean_text(item) for key, item in value.items()}
+    return value
+
+
+def _unpaired_surrogates(raw: RawArticle) -> list[Problem]:
+    """JSON can spell half of a character; such text can be neither stored nor served."""
+    message = "contains characters that are not valid Unicode text"
+    problems = [
+        Problem(field=name, message=message, line=raw.lines.get(name))
+        for name, value in raw.fields.items()
+        if any(_SURROGATE.search(text) for text in _strings(value))
+    ]
+    if _SURROGATE.search(raw.body):
+        problems.append(Problem(field="body", message=message))
+    return problems
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    return []
+
+
 def parse_date(value: Any, zone: ZoneInfo) -> datetime:
-    """A publication time in the site's zone. A bare date means local midnight; offsets are kept."""
+    """A publication time in the site's zone: a bare date means local midnight there, and a time with
+    another offset is the same instant on the site's clock, which dates the article's URL."""
+    return _plausible(_parse_moment(value, zone)).astimezone(zone)
+
+
+def _parse_moment(value: Any, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, date):
@@ -187,7 +239,10 @@ def _problems(error: ValidationError, raw: RawArticle) -> list[Problem]:
 
 def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Article:
     """Validate what a reader found; raise `InvalidArticle` listing every problem at once."""
-    problems: list[Problem] = []
+    raw = RawArticle(fields=clean_text(raw.fields), body=_CONTROL.sub("", raw.body), lines=raw.lines)
+    problems = _unpaired_surrogates(raw)
+    if problems:
+        raise InvalidArticle(problems)
     metadata: Metadata | None = None
     try:
         metadata = Metadata.model_validate(

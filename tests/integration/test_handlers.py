@@ -77,7 +77,9 @@ def test_validate_article_writes_a_report_for_an_invalid_upload_and_keeps_the_up
         {"field": "categories", "message": "is required", "line": None},
     ]
     assert s3.head_object(Bucket=stack.uploads_bucket, Key=key)["VersionId"] == version
-    assert articles(stack).current(key) is None
+    record = articles(stack).current(key)
+    assert record is not None
+    assert record.status == "rejected"
 
 
 def test_a_poison_record_fails_alone(stack: Stack):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from pressrun.ingest import Outcome, Upload, accept_upload, padded_sequencer
+from pressrun.ingest import Change, Outcome, Upload, accept_upload, padded_sequencer
 from pressrun.settings import SiteSettings
 from tests.conftest import SAMPLE
 from tests.fakes import MemoryArticles, MemoryUploads, RecordingAlerts
@@ -15,13 +15,15 @@ GOOD = SAMPLE.read_bytes()
 BAD = b"---\ntitle: No date\n---\nBody.\n"
 
 
-def upload(sequencer: str, version: str = "v1", deleted: bool = False, key: str = KEY) -> Upload:
+def upload(
+    sequencer: str, version: str = "v1", deleted: bool = False, key: str = KEY, change: Change | None = None
+) -> Upload:
     return Upload(
         bucket="uploads",
         key=key,
         version_id=version,
         sequencer=sequencer,
-        deleted=deleted,
+        change=change or (Change.DELETE_MARKER if deleted else Change.CREATED),
         event_time=datetime(2025, 6, 25, 8, 30, tzinfo=UTC),
     )
 
@@ -48,7 +50,7 @@ def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record(aler
     outcome = accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts)
 
     assert outcome is Outcome.REJECTED
-    assert articles.records == {}
+    assert articles.records["incoming/story.md"].status == "rejected"
     report = json.loads(uploads.reports["rejected/story.md.report.json"])
     assert report["source"] == "incoming/story.md"
     assert report["version"] == "v1"
@@ -201,3 +203,70 @@ def test_a_rejection_alerts_the_newsroom_with_the_check_lines(alerts: RecordingA
             "incoming/story.md: categories: is required",
         )
     ]
+
+
+def test_permanently_deleting_an_old_version_keeps_the_current_one_published(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    uploads.add(KEY, GOOD, version_id="v2")
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+    uploads.delete_version(KEY, "v1", now_current="v2")
+
+    outcome = accept_upload(
+        upload("0C", version="v1", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts
+    )
+
+    assert outcome is Outcome.PUBLISHED
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v2")
+
+
+def test_removing_the_delete_marker_undeletes_the_story(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", version="marker", deleted=True), uploads, articles, SITE, alerts)
+
+    outcome = accept_upload(
+        upload("0C", version="marker", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts
+    )
+
+    assert outcome is Outcome.PUBLISHED
+    assert articles.records[KEY].source_version == "v1"
+
+
+def test_permanently_deleting_the_last_version_unpublishes(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+    uploads.delete_version(KEY, "v1", now_current=None)
+
+    outcome = accept_upload(
+        upload("0B", version="v1", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts
+    )
+
+    assert outcome is Outcome.REMOVED
+
+
+def test_late_older_valid_version_does_not_displace_a_newer_rejection(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    uploads.add("incoming/story.txt", b"", version_id="v2")
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+
+    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+
+    assert outcome is Outcome.STALE
+    assert REPORT in uploads.reports
+    assert not articles.records[KEY].is_live
+
+
+def test_invalid_reupload_keeps_the_published_version_up(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    uploads.add(KEY, b"", version_id="v2")
+    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+
+    outcome = accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+
+    assert outcome is Outcome.REJECTED
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")

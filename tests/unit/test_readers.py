@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pressrun.markup import body_html
 from pressrun.model import InvalidArticle
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
@@ -258,3 +259,48 @@ def test_impossible_yaml_date_is_a_problem_not_a_crash():
     problems = problems_of("incoming/a.md", markdown("title: T\ndate: 2025-02-30\ncategories: [N]\n"))
 
     assert problems[0][0] == "front matter"
+
+
+def test_control_characters_from_copy_paste_are_dropped():
+    data = markdown('title: "Bad\\x1b title"\ndate: 2025-06-25\ncategories: [N]\n', "Body\x07 text.\n")
+
+    article = parse_article("incoming/a.md", data, SITE)
+
+    assert (article.title, article.body) == ("Bad title", "Body text.\n")
+
+
+def test_half_a_character_in_json_is_rejected():
+    data = b'{"title": "Bad \\ud800 text", "date": "2025-06-25", "categories": ["N"], "body": "B."}'
+
+    assert problems_of("incoming/a.json", data) == [
+        ("title", "contains characters that are not valid Unicode text", None)
+    ]
+
+
+def test_implausible_dates_are_rejected():
+    problems = problems_of(
+        "incoming/a.md", markdown("title: T\ndate: 9999-12-31T23:00:00-05:00\ncategories: [N]\n")
+    )
+
+    assert problems == [("date", "'9999-12-31' is not a plausible publication date", 3)]
+
+
+def test_a_time_given_with_another_offset_is_dated_on_the_site_clock():
+    data = markdown("title: T\ndate: 2025-06-25T23:30:00-05:00\ncategories: [N]\n")
+
+    article = parse_article("incoming/a.md", data, SITE)
+
+    assert article.published_at == datetime(2025, 6, 26, 5, 30, tzinfo=LONDON)
+    assert article.path == "/2025/06/26/t/"
+
+
+def test_plain_text_that_looks_like_a_code_fence_stays_text():
+    text = (
+        "A Headline\n\n2025-06-25\n\nCategories: News\n\n"
+        "~~~ The wind is coming, said the forecaster.\n\nStay in.\n"
+    )
+
+    article = parse_article("incoming/a.txt", text.encode(), SITE)
+
+    assert "<pre>" not in body_html(article.body)
+    assert "~~~ The wind is coming" in body_html(article.body)

@@ -43,6 +43,22 @@ class DynamoArticles:
         item = response.get("Item")
         return ArticleRecord.model_validate(from_item(item)) if item else None
 
+    def reject(self, source_key: str, sequencer: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"source_key": {"S": source_key}},
+                UpdateExpression="SET sequencer = :sequencer, #status = if_not_exists(#status, :rejected)",
+                ConditionExpression="attribute_not_exists(source_key) OR sequencer < :sequencer",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":sequencer": {"S": sequencer}, ":rejected": {"S": "rejected"}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
         owner = {":source": {"S": record.source_key}}
         actions: list[dict[str, Any]] = [

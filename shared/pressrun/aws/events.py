@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel, S3Model
 from pydantic import BaseModel, ConfigDict, Field
 
-from pressrun.ingest import Upload
+from pressrun.ingest import Change, Upload
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord
 
@@ -26,6 +26,18 @@ class _Body(BaseModel):
     event: str | None = Field(default=None, alias="Event")
     detail_type: str | None = Field(default=None, alias="detail-type")
     records: list[Any] | None = Field(default=None, alias="Records")
+
+
+def _eventbridge_change(detail_type: str, deletion_type: str | None) -> Change:
+    if detail_type != _DELETED:
+        return Change.CREATED
+    return Change.DELETE_MARKER if deletion_type == "Delete Marker Created" else Change.VERSION_DELETED
+
+
+def _notification_change(event_name: str) -> Change:
+    if not event_name.startswith("ObjectRemoved"):
+        return Change.CREATED
+    return Change.DELETE_MARKER if event_name.endswith("DeleteMarkerCreated") else Change.VERSION_DELETED
 
 
 def _s3_event(record: SQSRecord) -> S3EventNotificationEventBridgeModel:
@@ -51,7 +63,7 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
                 key=unquote_plus(item.s3.object.key),
                 version_id=item.s3.object.versionId,
                 sequencer=item.s3.object.sequencer or "0",
-                deleted=item.eventName.startswith("ObjectRemoved"),
+                change=_notification_change(item.eventName),
                 event_time=item.eventTime,
             )
             for item in notification.Records
@@ -64,7 +76,7 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
             key=unquote_plus(event.detail.object.key),
             version_id=event.detail.object.version_id,
             sequencer=event.detail.object.sequencer or "0",
-            deleted=event.detail_type == _DELETED,
+            change=_eventbridge_change(event.detail_type, event.detail.deletion_type),
             event_time=event.time,
         )
     ]

@@ -35,6 +35,16 @@ class S3Uploads:
             raise
         return response["Body"].read()
 
+    def current_version(self, key: str) -> str | None:
+        """The version a reader of the key gets now ('null' in an unversioned bucket), or None."""
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+        return head.get("VersionId") or "null"
+
     def write_report(self, key: str, body: bytes) -> None:
         self._client.put_object(
             Bucket=self._bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"

@@ -109,7 +109,7 @@ class LocalSite:
         """Delete an upload, as an editor deleting the file would; False when there is no such upload."""
         key = name if name.startswith(INCOMING) else f"{INCOMING}{name}"
         s3 = self.stack.client("s3")
-        if s3.list_objects_v2(Bucket=self.uploads_bucket, Prefix=key).get("KeyCount", 0) == 0:
+        if S3Uploads(s3, self.uploads_bucket).current_version(key) is None:
             return False
         s3.delete_object(Bucket=self.uploads_bucket, Key=key)
         self._removed.append(key)
