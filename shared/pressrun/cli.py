@@ -61,6 +61,8 @@ def publish(arguments: argparse.Namespace) -> int:
     from pressrun.local.site import LocalSite  # moto loads only for the commands that run the stack
 
     files = list(_files(arguments.paths))
+    if not files:
+        raise UsageError(f"no files to publish in {' '.join(arguments.paths)}")
     site_dir = Path(arguments.site)
     with LocalSite(site_dir, arguments.site_url) as local:
         for name, file in files:
@@ -71,7 +73,7 @@ def publish(arguments: argparse.Namespace) -> int:
         print(summary.model_dump_json(exclude={"removed"}))
     else:
         _print_summary(summary, site_dir)
-    return EXIT_REJECTED if summary.rejected else EXIT_OK
+    return EXIT_REJECTED if summary.rejected or summary.failed else EXIT_OK
 
 
 def unpublish(arguments: argparse.Namespace) -> int:
@@ -83,12 +85,12 @@ def unpublish(arguments: argparse.Namespace) -> int:
         local.drain()
         summary = local.summary()
     if arguments.json:
-        print(summary.model_dump_json(include={"removed", "invalidated"}))
+        print(summary.model_dump_json(include={"removed", "invalidated", "failed"}))
     else:
         _print_summary(summary, site_dir)
     for name in missing:
         print(f"{name}: no such upload", file=sys.stderr)
-    return EXIT_REJECTED if missing else EXIT_OK
+    return EXIT_REJECTED if missing or summary.failed else EXIT_OK
 
 
 def _print_summary(summary: Summary, site_dir: Path) -> None:
@@ -103,6 +105,9 @@ def _print_summary(summary: Summary, site_dir: Path) -> None:
         for problem in rejected.errors:
             line = f" (line {problem.line})" if problem.line else ""
             print(f"             {problem.field}{line}: {problem.message}")
+    for failed in summary.failed:
+        print(f"FAILED     {', '.join(failed.sources)}: kept failing, set aside in {failed.queue}")
+        print(f"             see {site_dir}/.pressrun/functions.log")
     if summary.invalidated:
         print(f"invalidated {len(summary.invalidated)} paths: {' '.join(summary.invalidated)}")
     print(f"site       {site_dir}/index.html  (or: pressrun serve {site_dir})")

@@ -160,3 +160,70 @@ def test_usage_errors_exit_2(tmp_path: Path):
         main(["publish", "--site", str(tmp_path), str(tmp_path / "missing.md")])
 
     assert raised.value.code == 2
+
+
+def test_work_that_keeps_failing_is_reported_not_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, clean_environment
+):
+    def index_down(*_: object) -> None:
+        raise RuntimeError("index table unavailable")
+
+    monkeypatch.setattr("pressrun.index.update_index", index_down)
+
+    code, summary = publish_json(capsys, tmp_path / "site", SAMPLE)
+
+    assert code == 1
+    assert summary["failed"] == [{"queue": "StreamFailureQueue", "sources": [f"incoming/{SAMPLE.name}"]}]
+    assert "index table unavailable" in (tmp_path / "site/.pressrun/functions.log").read_text()
+
+
+def test_an_upload_that_cannot_be_processed_ends_in_the_dead_letter_queue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, clean_environment
+):
+    def broken(*_: object) -> None:
+        raise RuntimeError("validator crashed")
+
+    monkeypatch.setattr("pressrun.ingest.accept_upload", broken)
+
+    code, summary = publish_json(capsys, tmp_path / "site", SAMPLE)
+
+    assert code == 1
+    assert summary["failed"] == [{"queue": "IngestDeadLetterQueue", "sources": [f"incoming/{SAMPLE.name}"]}]
+    assert summary["published"] == []
+
+
+def test_publishing_an_empty_folder_is_a_usage_error(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+
+    with pytest.raises(SystemExit) as raised:
+        main(["publish", "--site", str(tmp_path / "site"), str(tmp_path / "empty")])
+
+    assert raised.value.code == 2
+
+
+def test_deleting_an_old_version_keeps_the_story_and_removing_the_marker_undeletes_it(
+    tmp_path: Path, clean_environment
+):
+    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
+        s3 = site.stack.client("s3")
+        first = site.upload("story.md", story("Versioned story", "World"))
+        site.upload("story.md", story("Versioned story", "World"))
+        site.drain()
+        versions = s3.list_object_versions(Bucket=site.uploads_bucket, Prefix=first)["Versions"]
+        oldest = min(versions, key=lambda v: v["LastModified"])["VersionId"]
+
+        s3.delete_object(Bucket=site.uploads_bucket, Key=first, VersionId=oldest)
+        site.drain()
+        kept = site.summary().published
+
+        marker = s3.delete_object(Bucket=site.uploads_bucket, Key=first)["VersionId"]
+        site.drain()
+        after_marker = site.summary().published
+        s3.delete_object(Bucket=site.uploads_bucket, Key=first, VersionId=marker)
+        site.drain()
+        undeleted = site.summary().published
+
+    assert [p.url for p in kept] == ["http://localhost:8000/2025/06/26/versioned-story/"]
+    assert after_marker == []
+    assert [p.url for p in undeleted] == ["http://localhost:8000/2025/06/26/versioned-story/"]
+    assert (tmp_path / "site/2025/06/26/versioned-story/index.html").exists()

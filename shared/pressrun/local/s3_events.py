@@ -2,8 +2,9 @@
 
 moto 5 sends the EventBridge form of S3 events with a constant sequencer, a float time, an unencoded
 key and `eTag` for `etag`, and sends nothing when a delete in a versioned bucket leaves a delete
-marker. The pipeline's ordering and unpublishing depend on exactly those fields, so the local stack
-replaces that one function of moto's and adds the missing event. Everything else is moto's own.
+marker or removes one version of several. The pipeline's ordering and unpublishing depend on exactly
+those, so the local stack replaces that one function of moto's and adds the missing events.
+Everything else is moto's own.
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ def _delete_object(
     deleted, meta = _original_delete_object(self, bucket_name, key_name, version_id, bypass)
     bucket = self.get_bucket(bucket_name)
     configuration = bucket.notification_configuration
-    marker_made = meta.get("delete-marker") == "true" and version_id is None
-    if marker_made and configuration is not None and configuration.event_bridge is not None:
+    if configuration is None or configuration.event_bridge is None:
+        return deleted, meta
+    if meta.get("delete-marker") == "true" and version_id is None:
         _send(
             self.account_id,
             bucket,
@@ -114,6 +116,10 @@ def _delete_object(
             {},
             deletion_type="Delete Marker Created",
         )
+    elif version_id is not None and deleted and bucket.keys.getlist(key_name, []):
+        # One version of several deleted for good (an old version, or a delete marker to undelete):
+        # S3 says so; moto only speaks when the last version goes.
+        _send(self.account_id, bucket, "Object Deleted", "DeleteObject", key_name, version_id, {})
     return deleted, meta
 
 

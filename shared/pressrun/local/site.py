@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel
 
@@ -37,6 +38,13 @@ class Rejected(BaseModel):
     errors: list[Problem]
 
 
+class Failed(BaseModel):
+    """Work that kept failing and was set aside in a dead-letter queue, as Lambda would."""
+
+    queue: str
+    sources: list[str]
+
+
 class Summary(BaseModel):
     """What one run did, for the editor: `pressrun publish --json` prints exactly this."""
 
@@ -45,6 +53,7 @@ class Summary(BaseModel):
     drafts: list[str] = []
     removed: list[str] = []
     invalidated: list[str] = []
+    failed: list[Failed] = []
 
 
 def project_root() -> Path:
@@ -128,11 +137,27 @@ class LocalSite:
             paths.update(invalidation["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
         return sorted(paths)
 
+    def failures(self) -> list[Failed]:
+        sqs = self.stack.client("sqs")
+        failed = []
+        for queue in self.stack.failure_queues():
+            url = self.stack.physical(queue)
+            bodies: list[str] = []
+            while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                bodies += [message["Body"] for message in messages]
+            if bodies:
+                failed.append(
+                    Failed(queue=queue, sources=sorted({s for b in bodies for s in _sources_in(b)}))
+                )
+        return failed
+
     def summary(self) -> Summary:
         s3 = self.stack.client("s3")
         uploads = S3Uploads(s3, self.uploads_bucket)
         articles = DynamoArticles(self.stack.client("dynamodb"), ARTICLES_TABLE, SLUGS_TABLE)
-        summary = Summary(removed=list(self._removed), invalidated=self.invalidated_paths())
+        summary = Summary(
+            removed=list(self._removed), invalidated=self.invalidated_paths(), failed=self.failures()
+        )
         for key, source in self._uploaded.items():
             report = uploads.read(report_key(key), None)
             record = articles.current(key)
@@ -152,3 +177,16 @@ class LocalSite:
                     )
                 )
         return summary
+
+
+def _sources_in(body: str) -> list[str]:
+    """The uploads a dead message was about, as far as its body says."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return ["(unreadable message)"]
+    if isinstance(message, dict) and "detail" in message:
+        return [unquote_plus(message["detail"]["object"]["key"])]
+    records = message.get("failedBatch", {}).get("Records", []) if isinstance(message, dict) else []
+    keys = [record.get("dynamodb", {}).get("Keys", {}) for record in records]
+    return [next(iter(key.values()))["S"] for key in keys if key] or ["(unreadable message)"]

@@ -122,6 +122,21 @@ class LocalStack:
             if resource["Type"] == resource_type
         ]
 
+    def failure_queues(self) -> list[str]:
+        """Where messages end that keep failing: dead-letter queues and on-failure destinations."""
+        targets = [
+            properties["RedrivePolicy"]["deadLetterTargetArn"]
+            for _, properties in self.resources("AWS::SQS::Queue")
+            if "RedrivePolicy" in properties
+        ]
+        targets += [
+            event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+            for _, properties in self.resources("AWS::Serverless::Function")
+            for event in properties.get("Events", {}).values()
+            if "DestinationConfig" in event.get("Properties", {})
+        ]
+        return sorted({target["Fn::GetAtt"][0] for target in targets})
+
     def physical(self, logical: str) -> str:
         return self.resolver.refs[logical]
 
