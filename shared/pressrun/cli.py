@@ -9,6 +9,7 @@ import http.server
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,16 @@ def _files(paths: Sequence[str]) -> Iterator[tuple[str, Path]]:
             raise UsageError(f"{given}: no such file or folder")
 
 
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an ISO time such as 2025-06-26T06:00:00+01:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def check(arguments: argparse.Namespace) -> int:
     site = SiteSettings()
     rejected = False
@@ -61,10 +72,15 @@ def publish(arguments: argparse.Namespace) -> int:
     from pressrun.local.site import LocalSite  # moto loads only for the commands that run the stack
 
     files = list(_files(arguments.paths))
-    if not files:
-        raise UsageError(f"no files to publish in {' '.join(arguments.paths)}")
+    if not files and arguments.now is None:
+        what = (
+            f"in {' '.join(arguments.paths)}"
+            if arguments.paths
+            else "given; name files, or --now to let time pass"
+        )
+        raise UsageError(f"no files to publish {what}")
     site_dir = Path(arguments.site)
-    with LocalSite(site_dir, arguments.site_url) as local:
+    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
         for name, file in files:
             local.upload(name, file.read_bytes(), source=str(file))
         local.drain()
@@ -80,7 +96,7 @@ def unpublish(arguments: argparse.Namespace) -> int:
     from pressrun.local.site import LocalSite
 
     site_dir = Path(arguments.site)
-    with LocalSite(site_dir, arguments.site_url) as local:
+    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
         missing = [name for name in arguments.names if not local.remove(name)]
         local.drain()
         summary = local.summary()
@@ -96,6 +112,8 @@ def unpublish(arguments: argparse.Namespace) -> int:
 def _print_summary(summary: Summary, site_dir: Path) -> None:
     for published in summary.published:
         print(f"published  {published.source} → {published.url}")
+    for scheduled in summary.scheduled:
+        print(f"scheduled  {scheduled.source} → {scheduled.url} at {scheduled.at.isoformat()}")
     for draft in summary.drafts:
         print(f"draft      {draft} (recorded, not public)")
     for removed in summary.removed:
@@ -137,10 +155,15 @@ def _parser() -> argparse.ArgumentParser:
             help=f"the site's base URL for links and feeds (default: $SITE_URL or {DEFAULT_SITE_URL})",
         )
         command.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+        command.add_argument(
+            "--now",
+            type=_moment,
+            help="take this ISO time as now: later articles are scheduled, earlier schedules fire",
+        )
 
     publishing = commands.add_parser("publish", help="publish articles through the whole local pipeline")
     site_options(publishing)
-    publishing.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders of them")
+    publishing.add_argument("paths", nargs="*", metavar="PATH", help="article files or folders of them")
     publishing.set_defaults(run=publish)
 
     removing = commands.add_parser("unpublish", help="delete uploads and let the removal flow through")

@@ -43,6 +43,7 @@ class Upload(BaseModel):
 
 class Outcome(StrEnum):
     PUBLISHED = "published"
+    SCHEDULED = "scheduled"
     DRAFT = "draft"
     REJECTED = "rejected"
     REMOVED = "removed"
@@ -112,12 +113,18 @@ def is_article_upload(key: str) -> bool:
     return key.startswith(INCOMING) and not key.endswith("/") and key != INCOMING
 
 
-def record_of(article: Article, upload: Upload) -> ArticleRecord:
+def status_of(article: Article, now: datetime) -> str:
+    if article.draft:
+        return "draft"
+    return "scheduled" if article.published_at > now else "published"
+
+
+def record_of(article: Article, upload: Upload, now: datetime) -> ArticleRecord:
     return ArticleRecord(
         source_key=upload.key,
         source_version=upload.version_id,
         sequencer=padded_sequencer(upload.sequencer),
-        status="draft" if article.draft else "published",
+        status=status_of(article, now),
         title=article.title,
         slug=article.slug,
         path=article.path,
@@ -162,8 +169,10 @@ def accept_upload(
     articles: ArticleRepository,
     site: SiteSettings,
     alerts: EditorAlerts,
+    now: datetime,
 ) -> Outcome:
-    """Read, validate and record one upload; a bad one leaves a report, never an exception."""
+    """Read, validate and record one upload; a bad one leaves a report, never an exception.
+    An article dated after `now` is recorded as scheduled and goes live at its time."""
     if not is_article_upload(upload.key):
         return Outcome.IGNORED
     previous = articles.current(upload.key)
@@ -186,13 +195,14 @@ def accept_upload(
         if not articles.reject(upload.key, sequencer):
             return Outcome.STALE
         return _reject(upload, invalid.problems, uploads, alerts)
-    result = articles.save(record_of(article, upload), previous)
+    record = record_of(article, upload, now)
+    result = articles.save(record, previous)
     if result.outcome is Saved.STALE:
         return Outcome.STALE
     if result.outcome is Saved.SLUG_TAKEN:
         return _reject(upload, _slug_taken(article.slug, result.slug_owner), uploads, alerts)
     uploads.delete_report(report_key(upload.key))
-    return Outcome.DRAFT if article.draft else Outcome.PUBLISHED
+    return Outcome(record.status)
 
 
 def _remove(

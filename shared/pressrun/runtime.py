@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -16,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pressrun.aws.cloudfront import CloudFrontCdn
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
 from pressrun.aws.s3 import S3Site, S3Uploads
+from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.aws.sns import SnsEditorAlerts
 from pressrun.ingest import Outcome
 from pressrun.model import ArticleRecord
@@ -26,6 +28,7 @@ metrics = Metrics()
 
 _OUTCOME_METRICS = {
     Outcome.PUBLISHED: "ArticlesPublished",
+    Outcome.SCHEDULED: "ArticlesScheduled",
     Outcome.DRAFT: "DraftsRecorded",
     Outcome.REJECTED: "ArticlesRejected",
     Outcome.REMOVED: "ArticlesRemoved",
@@ -67,6 +70,17 @@ def index() -> DynamoIndex:
 
 def alerts() -> SnsEditorAlerts:
     return SnsEditorAlerts(_client("sns"), settings().editor_alerts_topic)
+
+
+def scheduler() -> EventBridgeScheduler:
+    current = settings()
+    return EventBridgeScheduler(
+        _client("scheduler"), current.schedule_group, current.scheduler_role_arn, current.release_function_arn
+    )
+
+
+def now() -> datetime:
+    return settings().pressrun_now or datetime.now(UTC)
 
 
 def cdn() -> CloudFrontCdn:

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -58,6 +58,12 @@ class StackSettings(SiteSettings):
     index_table: str
     distribution_id: str
     editor_alerts_topic: str
+    # Only the scheduling function is given these: they name the function that schedules call.
+    schedule_group: str = ""
+    scheduler_role_arn: str = ""
+    release_function_arn: str = ""
+    # For local runs and tests: the time the pipeline takes as now (`pressrun publish --now`).
+    pressrun_now: AwareDatetime | None = None
 
 
 @cache

@@ -227,3 +227,38 @@ def test_deleting_an_old_version_keeps_the_story_and_removing_the_marker_undelet
     assert after_marker == []
     assert [p.url for p in undeleted] == ["http://localhost:8000/2025/06/26/versioned-story/"]
     assert (tmp_path / "site/2025/06/26/versioned-story/index.html").exists()
+
+
+def test_future_article_is_scheduled_then_goes_live_when_its_time_comes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site_dir = tmp_path / "site"
+    morning = tmp_path / "morning.md"
+    morning.write_text(
+        "---\ntitle: Morning news\ndate: 2026-03-02T06:00:00+00:00\ncategories: [News]\n---\nB.\n"
+    )
+    page = site_dir / "2026/03/02/morning-news/index.html"
+
+    code = main(
+        ["publish", "--site", str(site_dir), "--json", "--now", "2026-03-01T12:00:00+00:00", str(morning)]
+    )
+    summary = json.loads(capsys.readouterr().out)
+
+    assert code == 0
+    assert summary["published"] == []
+    assert summary["scheduled"] == [
+        {
+            "source": str(morning),
+            "url": "http://localhost:8000/2026/03/02/morning-news/",
+            "at": "2026-03-02T06:00:00Z",
+        }
+    ]
+    assert not page.exists()
+
+    code = main(["publish", "--site", str(site_dir), "--json", "--now", "2026-03-02T06:00:01+00:00"])
+    summary = json.loads(capsys.readouterr().out)
+
+    assert code == 0
+    assert [p["url"] for p in summary["published"]] == ["http://localhost:8000/2026/03/02/morning-news/"]
+    assert page.exists()
+    assert "/2026/03/02/morning-news/" in summary["invalidated"]

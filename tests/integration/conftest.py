@@ -24,6 +24,9 @@ class Stack:
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
         function = self.function(name)
+        # Each function runs with its own environment, as Lambda gives it.
+        os.environ.update(function.environment)
+        runtime.reset()
         return function.handler(event, LambdaContext(function.name, function.memory, function.timeout))
 
     @property

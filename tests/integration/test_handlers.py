@@ -300,3 +300,29 @@ def test_a_rejection_is_published_to_the_editor_alerts_topic(stack: Stack):
         "incoming/bad.md:3: date: 'June 31, 2025' is not a real date",
         "incoming/bad.md: categories: is required",
     ]
+
+
+def test_schedule_article_creates_a_one_time_schedule_and_release_publishes(stack: Stack):
+    event = stream_event_for(stack, "render_article")
+    image = event["Records"][0]["dynamodb"]["NewImage"]
+    image["status"] = {"S": "scheduled"}
+    image["published_at"] = {"S": "2030-01-01T06:00:00+00:00"}
+    stack.client("dynamodb").put_item(TableName=stack.local.physical("ArticlesTable"), Item=image)
+
+    response = stack.invoke("ScheduleArticleFunction", event)
+
+    assert response == {"batchItemFailures": []}
+    scheduler = stack.client("scheduler")
+    group = stack.local.physical("ScheduleGroup")
+    (summary,) = scheduler.list_schedules(GroupName=group)["Schedules"]
+    schedule = scheduler.get_schedule(GroupName=group, Name=summary["Name"])
+    assert schedule["ScheduleExpression"] == "at(2030-01-01T06:00:00)"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["Target"]["Arn"].endswith(":function:ReleaseArticleFunction")
+
+    released = stack.invoke("ReleaseArticleFunction", json.loads(schedule["Target"]["Input"]))
+
+    assert released == {"released": True}
+    record = articles(stack).current(SAMPLE_KEY)
+    assert record is not None
+    assert record.status == "published"

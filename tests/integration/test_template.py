@@ -27,10 +27,13 @@ def test_every_function_has_its_handler_module():
 
 def test_template_sets_every_required_setting_and_nothing_the_settings_do_not_know():
     variables = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+    own = {name for p in FUNCTIONS.values() for name in p.get("Environment", {}).get("Variables", {})}
     fields = StackSettings.model_fields
 
     assert {name.upper() for name, field in fields.items() if field.is_required()} <= variables
-    assert {v for v in variables if not v.startswith("POWERTOOLS_")} <= {name.upper() for name in fields}
+    assert {v for v in variables | own if not v.startswith("POWERTOOLS_")} <= {
+        name.upper() for name in fields
+    }
 
 
 def test_layer_requirements_are_the_package_dependencies_without_boto3():
@@ -42,7 +45,7 @@ def test_layer_requirements_are_the_package_dependencies_without_boto3():
 
 def test_sqs_and_stream_sources_report_partial_batch_failures():
     for name, properties in FUNCTIONS.items():
-        for event in properties["Events"].values():
+        for event in properties.get("Events", {}).values():
             assert "ReportBatchItemFailures" in event["Properties"]["FunctionResponseTypes"], name
 
 
@@ -50,7 +53,7 @@ def test_every_queue_that_feeds_a_function_has_a_dead_letter_queue():
     queues = {
         event["Properties"]["Queue"]["Fn::GetAtt"][0]
         for properties in FUNCTIONS.values()
-        for event in properties["Events"].values()
+        for event in properties.get("Events", {}).values()
         if event["Type"] == "SQS"
     }
     for queue in queues:

@@ -9,6 +9,7 @@ from tests.conftest import SAMPLE
 from tests.fakes import MemoryArticles, MemoryUploads, RecordingAlerts
 
 SITE = SiteSettings()
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = "incoming/story.txt"
 REPORT = "rejected/story.txt.report.json"
 GOOD = SAMPLE.read_bytes()
@@ -32,7 +33,7 @@ def test_valid_upload_is_recorded_as_published(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
 
-    outcome = accept_upload(upload("0A"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0A"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.PUBLISHED
     record = articles.records[KEY]
@@ -47,7 +48,7 @@ def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record(aler
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/story.md", BAD)
 
-    outcome = accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.REJECTED
     assert articles.records["incoming/story.md"].status == "rejected"
@@ -64,7 +65,7 @@ def test_later_good_upload_clears_the_rejection_report(alerts: RecordingAlerts):
     uploads.add(KEY, GOOD, version_id="v2")
     uploads.reports[REPORT] = b"{}"
 
-    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts, NOW)
 
     assert REPORT not in uploads.reports
 
@@ -73,9 +74,9 @@ def test_older_event_arriving_late_changes_nothing(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v2")
     uploads.add(KEY, GOOD, version_id="v1")
-    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts, NOW)
 
-    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.STALE
     assert articles.records[KEY].source_version == "v2"
@@ -84,9 +85,9 @@ def test_older_event_arriving_late_changes_nothing(alerts: RecordingAlerts):
 def test_duplicate_delivery_is_a_no_op(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
-    accept_upload(upload("0A"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A"), uploads, articles, SITE, alerts, NOW)
 
-    assert accept_upload(upload("0A"), uploads, articles, SITE, alerts) is Outcome.STALE
+    assert accept_upload(upload("0A"), uploads, articles, SITE, alerts, NOW) is Outcome.STALE
 
 
 def test_sequencers_of_different_lengths_compare_as_numbers():
@@ -97,9 +98,11 @@ def test_sequencers_of_different_lengths_compare_as_numbers():
 def test_deleting_the_upload_records_its_removal(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
-    accept_upload(upload("0A"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A"), uploads, articles, SITE, alerts, NOW)
 
-    outcome = accept_upload(upload("0B", version="marker", deleted=True), uploads, articles, SITE, alerts)
+    outcome = accept_upload(
+        upload("0B", version="marker", deleted=True), uploads, articles, SITE, alerts, NOW
+    )
 
     assert outcome is Outcome.REMOVED
     assert articles.records[KEY].status == "removed"
@@ -108,9 +111,9 @@ def test_deleting_the_upload_records_its_removal(alerts: RecordingAlerts):
 def test_creation_older_than_a_deletion_does_not_resurrect_the_article(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD)
-    accept_upload(upload("0B", deleted=True), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", deleted=True), uploads, articles, SITE, alerts, NOW)
 
-    assert accept_upload(upload("0A"), uploads, articles, SITE, alerts) is Outcome.STALE
+    assert accept_upload(upload("0A"), uploads, articles, SITE, alerts, NOW) is Outcome.STALE
     assert articles.records[KEY].status == "removed"
 
 
@@ -118,11 +121,12 @@ def test_objects_outside_incoming_and_folder_placeholders_are_ignored(alerts: Re
     uploads, articles = MemoryUploads(), MemoryArticles()
 
     assert (
-        accept_upload(upload("0A", key="rejected/x.report.json"), uploads, articles, SITE, alerts)
+        accept_upload(upload("0A", key="rejected/x.report.json"), uploads, articles, SITE, alerts, NOW)
         is Outcome.IGNORED
     )
     assert (
-        accept_upload(upload("0A", key="incoming/2025/"), uploads, articles, SITE, alerts) is Outcome.IGNORED
+        accept_upload(upload("0A", key="incoming/2025/"), uploads, articles, SITE, alerts, NOW)
+        is Outcome.IGNORED
     )
     assert articles.records == {}
 
@@ -133,7 +137,7 @@ def test_draft_is_recorded_but_not_published(alerts: RecordingAlerts):
         "incoming/d.md", b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\ndraft: true\n---\nBody.\n"
     )
 
-    outcome = accept_upload(upload("0A", key="incoming/d.md"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0A", key="incoming/d.md"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.DRAFT
     assert articles.records["incoming/d.md"].status == "draft"
@@ -148,9 +152,9 @@ def test_a_different_upload_cannot_take_a_slug_already_in_use(alerts: RecordingA
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/first.md", story("Same headline"))
     uploads.add("incoming/second.md", story("Same headline"))
-    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts, NOW)
 
-    outcome = accept_upload(upload("0B", key="incoming/second.md"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0B", key="incoming/second.md"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.REJECTED
     report = json.loads(uploads.reports["rejected/second.md.report.json"])
@@ -170,10 +174,10 @@ def test_reupload_of_the_same_source_keeps_its_slug_and_a_new_slug_frees_the_old
     uploads.add("incoming/first.md", story("Headline"), version_id="v1")
     uploads.add("incoming/first.md", story("Headline", slug="renamed"), version_id="v2")
     uploads.add("incoming/second.md", story("Headline"))
-    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts, NOW)
 
-    accept_upload(upload("0B", version="v2", key="incoming/first.md"), uploads, articles, SITE, alerts)
-    outcome = accept_upload(upload("0C", key="incoming/second.md"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", version="v2", key="incoming/first.md"), uploads, articles, SITE, alerts, NOW)
+    outcome = accept_upload(upload("0C", key="incoming/second.md"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.PUBLISHED
     assert articles.slugs == {"renamed": "incoming/first.md", "headline": "incoming/second.md"}
@@ -182,9 +186,9 @@ def test_reupload_of_the_same_source_keeps_its_slug_and_a_new_slug_frees_the_old
 def test_removal_frees_the_slug(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/first.md", story("Headline"))
-    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A", key="incoming/first.md"), uploads, articles, SITE, alerts, NOW)
 
-    accept_upload(upload("0B", key="incoming/first.md", deleted=True), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", key="incoming/first.md", deleted=True), uploads, articles, SITE, alerts, NOW)
 
     assert articles.slugs == {}
 
@@ -193,7 +197,7 @@ def test_a_rejection_alerts_the_newsroom_with_the_check_lines(alerts: RecordingA
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add("incoming/story.md", BAD)
 
-    accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW)
 
     assert alerts.sent == [
         (
@@ -209,11 +213,11 @@ def test_permanently_deleting_an_old_version_keeps_the_current_one_published(ale
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v1")
     uploads.add(KEY, GOOD, version_id="v2")
-    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts, NOW)
     uploads.delete_version(KEY, "v1", now_current="v2")
 
     outcome = accept_upload(
-        upload("0C", version="v1", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts
+        upload("0C", version="v1", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts, NOW
     )
 
     assert outcome is Outcome.PUBLISHED
@@ -223,11 +227,11 @@ def test_permanently_deleting_an_old_version_keeps_the_current_one_published(ale
 def test_removing_the_delete_marker_undeletes_the_story(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v1")
-    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
-    accept_upload(upload("0B", version="marker", deleted=True), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts, NOW)
+    accept_upload(upload("0B", version="marker", deleted=True), uploads, articles, SITE, alerts, NOW)
 
     outcome = accept_upload(
-        upload("0C", version="marker", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts
+        upload("0C", version="marker", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts, NOW
     )
 
     assert outcome is Outcome.PUBLISHED
@@ -237,11 +241,11 @@ def test_removing_the_delete_marker_undeletes_the_story(alerts: RecordingAlerts)
 def test_permanently_deleting_the_last_version_unpublishes(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v1")
-    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts, NOW)
     uploads.delete_version(KEY, "v1", now_current=None)
 
     outcome = accept_upload(
-        upload("0B", version="v1", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts
+        upload("0B", version="v1", change=Change.VERSION_DELETED), uploads, articles, SITE, alerts, NOW
     )
 
     assert outcome is Outcome.REMOVED
@@ -251,9 +255,9 @@ def test_late_older_valid_version_does_not_displace_a_newer_rejection(alerts: Re
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v1")
     uploads.add("incoming/story.txt", b"", version_id="v2")
-    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts, NOW)
 
-    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.STALE
     assert REPORT in uploads.reports
@@ -264,9 +268,9 @@ def test_invalid_reupload_keeps_the_published_version_up(alerts: RecordingAlerts
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v1")
     uploads.add(KEY, b"", version_id="v2")
-    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts)
+    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts, NOW)
 
-    outcome = accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts)
+    outcome = accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts, NOW)
 
     assert outcome is Outcome.REJECTED
     assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from pressrun.index import IndexUpdate, ListingEntry
 from pressrun.ingest import Saved, SaveResult
 from pressrun.model import ArticleRecord
+from pressrun.scheduling import Release
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,6 +53,28 @@ class DynamoArticles:
                 ConditionExpression="attribute_not_exists(source_key) OR sequencer < :sequencer",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":sequencer": {"S": sequencer}, ":rejected": {"S": "rejected"}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def go_live(self, release: Release) -> bool:
+        version_matches = (
+            "source_version = :version" if release.source_version else "attribute_not_exists(source_version)"
+        )
+        values = {":scheduled": {"S": "scheduled"}, ":published": {"S": "published"}}
+        if release.source_version:
+            values[":version"] = {"S": release.source_version}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"source_key": {"S": release.source_key}},
+                UpdateExpression="SET #status = :published",
+                ConditionExpression=f"#status = :scheduled AND {version_matches}",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

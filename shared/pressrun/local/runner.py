@@ -12,10 +12,11 @@ import sys
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
-from pressrun.local.stack import REGION, EventSource, LocalFunction, LocalStack
+from pressrun.local.stack import REGION, EventSource, LocalFunction, LocalStack, function_arn
 
 # A bound on work, not on time: a pipeline that is still busy after this many rounds is looping.
 _MAX_ROUNDS = 10_000
@@ -33,7 +34,7 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+        return function_arn(self.function_name)
 
     @property
     def function_version(self) -> str:
@@ -54,7 +55,10 @@ class _StreamPosition:
 class Runner:
     stack: LocalStack
     log: TextIO = sys.stderr
+    # The local clock for schedules; None is the real time.
+    now: datetime | None = None
     invocations: dict[str, int] = field(default_factory=dict)
+    released: list[str] = field(default_factory=list)
     _positions: dict[tuple[str, str, str], _StreamPosition] = field(default_factory=dict)
     _environment: dict[str, str] | None = None
 
@@ -66,7 +70,9 @@ class Runner:
         for _ in range(_MAX_ROUNDS):
             if any([self._deliver(f, s) for f, s in eager]):
                 continue
-            if not any([self._deliver(f, s) for f, s in patient]):
+            if any([self._deliver(f, s) for f, s in patient]):
+                continue
+            if not self._fire_due_schedules():
                 return
         raise RuntimeError(f"the pipeline was still busy after {_MAX_ROUNDS} rounds of delivery")
 
@@ -97,6 +103,28 @@ class Runner:
                 # Lambda logs an unhandled error and fails the whole batch; so does the runner.
                 self.log.write(f"{function.name} failed:\n{traceback.format_exc()}")
                 raise
+
+    # --- EventBridge Scheduler ---------------------------------------------------------------------
+
+    def _fire_due_schedules(self) -> bool:
+        """Invoke the target of every one-time schedule whose time has come, as Scheduler would."""
+        scheduler = self.stack.client("scheduler")
+        now = self.now or datetime.now(UTC)
+        fired = False
+        for group, _ in self.stack.resources("AWS::Scheduler::ScheduleGroup"):
+            for summary in scheduler.list_schedules(GroupName=group).get("Schedules", []):
+                schedule = scheduler.get_schedule(GroupName=group, Name=summary["Name"])
+                if _one_time_at(schedule) > now:
+                    continue
+                target = schedule["Target"]
+                function = next(f for f in self.stack.functions if function_arn(f.name) == target["Arn"])
+                payload = json.loads(target.get("Input", "{}"))
+                self._invoke(function, payload)
+                self.released.append(str(payload.get("source_key", "")))
+                if schedule.get("ActionAfterCompletion") == "DELETE":
+                    scheduler.delete_schedule(GroupName=group, Name=summary["Name"])
+                fired = True
+        return fired
 
     # --- SQS ----------------------------------------------------------------------------------------
 
@@ -204,6 +232,14 @@ class Runner:
             )
         position.after = records[-1]["dynamodb"]["SequenceNumber"]
         position.failures = 0
+
+
+def _one_time_at(schedule: dict[str, Any]) -> datetime:
+    expression = schedule["ScheduleExpression"]
+    if not expression.startswith("at("):
+        raise ValueError(f"the local runner fires one-time schedules only, not {expression}")
+    moment = datetime.fromisoformat(expression[3:-1])
+    return moment.replace(tzinfo=ZoneInfo(schedule.get("ScheduleExpressionTimezone", "UTC")))
 
 
 def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

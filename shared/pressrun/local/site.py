@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -33,6 +35,12 @@ class Published(BaseModel):
     categories: list[str]
 
 
+class Scheduled(BaseModel):
+    source: str
+    url: str
+    at: datetime
+
+
 class Rejected(BaseModel):
     source: str
     errors: list[Problem]
@@ -49,6 +57,7 @@ class Summary(BaseModel):
     """What one run did, for the editor: `pressrun publish --json` prints exactly this."""
 
     published: list[Published] = []
+    scheduled: list[Scheduled] = []
     rejected: list[Rejected] = []
     drafts: list[str] = []
     removed: list[str] = []
@@ -69,6 +78,8 @@ def project_root() -> Path:
 class LocalSite:
     site_dir: Path
     site_url: str
+    # The local clock: articles dated later are scheduled, and schedules due by then fire.
+    now: datetime | None = None
     root: Path = field(default_factory=project_root)
     stack: LocalStack = field(init=False)
     runner: Runner = field(init=False)
@@ -77,6 +88,10 @@ class LocalSite:
     _log: TextIO = field(init=False)
 
     def __enter__(self) -> LocalSite:
+        if self.now is not None:
+            os.environ["PRESSRUN_NOW"] = self.now.isoformat()
+        else:
+            os.environ.pop("PRESSRUN_NOW", None)
         self.stack = LocalStack(self.root, parameters={"SiteUrl": self.site_url})
         self.stack.start()
         state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
@@ -84,7 +99,7 @@ class LocalSite:
         log_dir = self.site_dir / state.STATE_DIR
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log = (log_dir / "functions.log").open("a", encoding="utf-8")
-        self.runner = Runner(self.stack, log=self._log)
+        self.runner = Runner(self.stack, log=self._log, now=self.now)
         return self
 
     def __exit__(
@@ -158,7 +173,8 @@ class LocalSite:
         summary = Summary(
             removed=list(self._removed), invalidated=self.invalidated_paths(), failed=self.failures()
         )
-        for key, source in self._uploaded.items():
+        released = {key: key for key in self.runner.released if key not in self._uploaded}
+        for key, source in {**self._uploaded, **released}.items():
             report = uploads.read(report_key(key), None)
             record = articles.current(key)
             if report is not None:
@@ -168,6 +184,10 @@ class LocalSite:
                 )
             elif record is not None and record.status == "draft":
                 summary.drafts.append(source)
+            elif record is not None and record.status == "scheduled" and record.published_at is not None:
+                summary.scheduled.append(
+                    Scheduled(source=source, url=absolute(self.site_url, record.path), at=record.published_at)
+                )
             elif record is not None and record.is_live:
                 summary.published.append(
                     Published(

@@ -34,6 +34,10 @@ _LOCAL_ENVIRONMENT = {
 }
 
 
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
 @dataclass(frozen=True)
 class EventSource:
     """One event source mapping, as the template declares it."""
@@ -180,6 +184,12 @@ class LocalStack:
             self.resolver.refs[logical] = url
             self.resolver.attributes[(logical, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{logical}"
             self.resolver.attributes[(logical, "QueueName")] = logical
+        for logical, _ in self.resources("AWS::Scheduler::ScheduleGroup"):
+            self.client("scheduler").create_schedule_group(Name=logical)
+            self.resolver.refs[logical] = logical
+        for logical, _ in self.resources("AWS::IAM::Role"):
+            # Nothing checks permissions locally; the role only has to be named.
+            self.resolver.attributes[(logical, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role/{logical}"
         for logical, _ in self.resources("AWS::SNS::Topic"):
             arn = self.client("sns").create_topic(Name=logical)["TopicArn"]
             self.resolver.refs[logical] = arn
@@ -248,6 +258,8 @@ class LocalStack:
                     NotificationConfiguration={"EventBridgeConfiguration": {}},
                 )
         globals_ = self.template.get("Globals", {}).get("Function", {})
+        for logical, _ in self.resources("AWS::Serverless::Function"):
+            self.resolver.attributes[(logical, "Arn")] = function_arn(logical)
         self.functions = [
             self._function(logical, {**globals_, **properties}, globals_)
             for logical, properties in self.resources("AWS::Serverless::Function")

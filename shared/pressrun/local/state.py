@@ -1,5 +1,6 @@
-"""Local state between runs, kept under the site folder: the uploads and both tables in one JSON file;
-the site bucket is the site folder itself. Restored before the stack is connected, so nothing replays."""
+"""Local state between runs, kept under the site folder: the uploads, the tables and the pending
+schedules in one JSON file; the site bucket is the site folder itself. Restored before the stack is
+connected, so nothing replays."""
 
 from __future__ import annotations
 
@@ -9,12 +10,23 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
+from moto.s3.models import s3_backends
+
 from pressrun.aws.s3 import S3Site
-from pressrun.local.stack import LocalStack
+from pressrun.local.stack import ACCOUNT, LocalStack
 
 STATE_DIR = ".pressrun"
 _STATE_FILE = "state.json"
 _FORMAT = 1
+_SCHEDULE_FIELDS = (
+    "Name",
+    "GroupName",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "FlexibleTimeWindow",
+    "Target",
+    "ActionAfterCompletion",
+)
 
 
 def _current_uploads(stack: LocalStack, bucket: str) -> list[dict[str, Any]]:
@@ -40,11 +52,22 @@ def _items(stack: LocalStack, table: str) -> list[dict[str, Any]]:
     ]
 
 
+def _schedules(stack: LocalStack) -> list[dict[str, Any]]:
+    scheduler = stack.client("scheduler")
+    schedules = []
+    for group, _ in stack.resources("AWS::Scheduler::ScheduleGroup"):
+        for summary in scheduler.list_schedules(GroupName=group).get("Schedules", []):
+            schedule = scheduler.get_schedule(GroupName=group, Name=summary["Name"])
+            schedules.append({name: schedule[name] for name in _SCHEDULE_FIELDS if name in schedule})
+    return schedules
+
+
 def save(stack: LocalStack, uploads_bucket: str, site_dir: Path) -> None:
     state = {
         "format": _FORMAT,
         "uploads": _current_uploads(stack, uploads_bucket),
         "tables": {logical: _items(stack, logical) for logical, _ in stack.resources("AWS::DynamoDB::Table")},
+        "schedules": _schedules(stack),
     }
     folder = site_dir / STATE_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,19 +84,19 @@ def restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: 
             f"{path} was written by another version of pressrun; remove {site_dir} to start over"
         )
     s3, dynamodb = stack.client("s3"), stack.client("dynamodb")
-    new_versions: dict[str | None, str | None] = {}
+    bucket = s3_backends[ACCOUNT]["aws"].buckets[uploads_bucket]
     for upload in state["uploads"]:
-        response = s3.put_object(
-            Bucket=uploads_bucket, Key=upload["key"], Body=base64.b64decode(upload["data"])
-        )
-        new_versions[upload["version_id"]] = response.get("VersionId")
+        s3.put_object(Bucket=uploads_bucket, Key=upload["key"], Body=base64.b64decode(upload["data"]))
+        if upload["version_id"]:
+            # S3 has no call that sets a version id, but records, reports and schedules name the
+            # saved ones: give the restored object its old id in moto itself.
+            bucket.keys.getlist(upload["key"])[-1]._version_id = upload["version_id"]
     for table, items in state["tables"].items():
         for item in items:
-            # A restored upload has a new version id; the records that point at it follow.
-            version = item.get("source_version", {}).get("S")
-            if new_versions.get(version):
-                item["source_version"] = {"S": new_versions[version]}
             dynamodb.put_item(TableName=table, Item=item)
+    scheduler = stack.client("scheduler")
+    for schedule in state["schedules"]:
+        scheduler.create_schedule(**schedule)
     site = S3Site(s3, site_bucket)
     for file in sorted(site_dir.rglob("*")):
         relative = file.relative_to(site_dir)

@@ -1,0 +1,58 @@
+"""Articles dated in the future go live by themselves: a one-time schedule per scheduled article,
+kept in step with the articles table, and a release that flips the article to published."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from pressrun.model import ArticleRecord
+
+
+class Release(BaseModel):
+    """What a schedule hands back when it fires: which article, at which version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_key: str
+    source_version: str | None = None
+
+
+class Scheduler(Protocol):
+    def schedule(self, name: str, at: datetime, release: Release) -> None:
+        """Create the one-time schedule, or move it if it exists."""
+        ...
+
+    def cancel(self, name: str) -> None:
+        """Remove the schedule; removing one that is gone is fine."""
+        ...
+
+
+class ReleasableArticles(Protocol):
+    def go_live(self, release: Release) -> bool:
+        """Publish the scheduled article if it is still that version and still scheduled."""
+        ...
+
+
+def schedule_name(source_key: str) -> str:
+    # Schedule names allow [0-9a-zA-Z-_.] and 64 characters; keys allow anything, so hash them.
+    return f"pressrun-{hashlib.sha256(source_key.encode('utf-8')).hexdigest()[:48]}"
+
+
+def follow_schedule(old: ArticleRecord | None, new: ArticleRecord | None, scheduler: Scheduler) -> str | None:
+    """Keep the article's schedule in step with its record; what was done, if anything."""
+    if new is not None and new.status == "scheduled" and new.published_at is not None:
+        release = Release(source_key=new.source_key, source_version=new.source_version)
+        scheduler.schedule(schedule_name(new.source_key), new.published_at, release)
+        return "scheduled"
+    if old is not None and old.status == "scheduled":
+        scheduler.cancel(schedule_name(old.source_key))
+        return "cancelled"
+    return None
+
+
+def release_article(release: Release, articles: ReleasableArticles) -> bool:
+    return articles.go_live(release)
