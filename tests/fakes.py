@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexUpdate, ListingEntry
-from pressrun.ingest import Saved, SaveResult
+from pressrun.ingest import Saved, SaveResult, Waiter
 from pressrun.model import ArticleRecord
 
 
@@ -41,34 +41,50 @@ class MemoryUploads:
 
 @dataclass
 class MemoryArticles:
+    """The articles table and the slug claims, with the same rules as the DynamoDB adapter."""
+
     records: dict[str, ArticleRecord] = field(default_factory=dict)
     slugs: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, dict[str, Waiter]] = field(default_factory=dict)
 
     def current(self, source_key: str) -> ArticleRecord | None:
         return self.records.get(source_key)
 
-    def reject(self, source_key: str, sequencer: str) -> bool:
+    def _newer(self, source_key: str, sequencer: str) -> bool:
         current = self.records.get(source_key)
-        if current is not None and current.sequencer >= sequencer:
+        if current is None or current.sequencer < sequencer:
+            return True
+        return current.sequencer == sequencer and current.status == "rejected"
+
+    def reject(self, source_key: str, sequencer: str) -> bool:
+        if not self._newer(source_key, sequencer):
             return False
-        if current is None:
-            current = ArticleRecord(source_key=source_key, sequencer=sequencer, status="rejected")
+        current = self.records.get(source_key) or ArticleRecord(
+            source_key=source_key, sequencer=sequencer, status="rejected"
+        )
         self.records[source_key] = current.model_copy(update={"sequencer": sequencer})
         return True
 
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
-        current = self.records.get(record.source_key)
-        if current is not None and current.sequencer >= record.sequencer:
+        if not self._newer(record.source_key, record.sequencer):
             return SaveResult(Saved.STALE)
         owner = self.slugs.get(record.slug)
         if record.slug and owner not in (None, record.source_key):
             return SaveResult(Saved.SLUG_TAKEN, owner)
+        freed: tuple[Waiter, ...] = ()
         if previous is not None and previous.slug and previous.slug != record.slug:
             self.slugs.pop(previous.slug, None)
+            freed = tuple(self.waiting.pop(previous.slug, {}).values())
         if record.slug:
             self.slugs[record.slug] = record.source_key
         self.records[record.source_key] = record
-        return SaveResult(Saved.SAVED)
+        return SaveResult(Saved.SAVED, freed=freed)
+
+    def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
+        if self.slugs.get(slug) in (None, waiter.source_key):
+            return False
+        self.waiting.setdefault(slug, {})[waiter.source_key] = waiter
+        return True
 
 
 @dataclass

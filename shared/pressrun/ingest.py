@@ -71,10 +71,22 @@ class Saved(StrEnum):
     SLUG_TAKEN = "slug taken"
 
 
+class Waiter(BaseModel):
+    """An upload whose slug another source held; it is tried again when that source lets go."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_key: str
+    source_version: str | None
+    sequencer: str
+
+
 @dataclass(frozen=True)
 class SaveResult:
     outcome: Saved
     slug_owner: str | None = None
+    # Uploads that were waiting for a slug this save gave up.
+    freed: tuple[Waiter, ...] = ()
 
 
 class EditorAlerts(Protocol):
@@ -94,7 +106,11 @@ class ArticleRepository(Protocol):
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
         """Store the record, all or nothing, unless the table holds this source at the same or a newer
         sequencer (STALE) or another source holds its slug (SLUG_TAKEN). The record claims its slug and
-        releases the previous record's slug when that differs."""
+        releases the previous record's slug when that differs, handing back who waited for it."""
+        ...
+
+    def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
+        """Queue the waiter on a slug another source holds; False when the slug is free by now."""
         ...
 
 
@@ -163,6 +179,98 @@ def _reject(upload: Upload, problems: list[Problem], uploads: UploadStore, alert
     return Outcome.REJECTED
 
 
+def _is_stale(previous: ArticleRecord | None, sequencer: str) -> bool:
+    # An event equal to a rejected one is a retry (its slug may have come free), not a duplicate.
+    if previous is None or previous.sequencer < sequencer:
+        return False
+    return not (previous.sequencer == sequencer and previous.status == "rejected")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The collaborators an upload meets on its way in."""
+
+    uploads: UploadStore
+    articles: ArticleRepository
+    site: SiteSettings
+    alerts: EditorAlerts
+    now: datetime
+
+    def accept(self, upload: Upload) -> Outcome:
+        if not is_article_upload(upload.key):
+            return Outcome.IGNORED
+        previous = self.articles.current(upload.key)
+        sequencer = padded_sequencer(upload.sequencer)
+        if _is_stale(previous, sequencer):
+            return Outcome.STALE
+        if upload.change is Change.VERSION_DELETED:
+            current = self.uploads.current_version(upload.key)
+            if current is not None:
+                upload = upload.model_copy(update={"version_id": current, "change": Change.CREATED})
+        if upload.change is not Change.CREATED:
+            return self._remove(upload, sequencer, previous)
+        data = self.uploads.read(upload.key, upload.version_id)
+        if data is None:
+            # Overwritten or deleted since the event: the event for that later change carries it forward.
+            return Outcome.STALE
+        try:
+            article = parse_article(upload.key, data, self.site)
+        except InvalidArticle as invalid:
+            if not self.articles.reject(upload.key, sequencer):
+                return Outcome.STALE
+            return _reject(upload, invalid.problems, self.uploads, self.alerts)
+        return self._record(upload, article, previous)
+
+    def _record(self, upload: Upload, article: Article, previous: ArticleRecord | None) -> Outcome:
+        record = record_of(article, upload, self.now)
+        for _ in range(_SLUG_ATTEMPTS):
+            result = self.articles.save(record, previous)
+            if result.outcome is not Saved.SLUG_TAKEN:
+                break
+            waiter = Waiter(
+                source_key=upload.key, source_version=upload.version_id, sequencer=record.sequencer
+            )
+            if self.articles.wait_for_slug(record.slug, waiter):
+                if not self.articles.reject(upload.key, record.sequencer):
+                    return Outcome.STALE
+                problems = _slug_taken(article.slug, result.slug_owner)
+                return _reject(upload, problems, self.uploads, self.alerts)
+        if result.outcome is not Saved.SAVED:
+            return Outcome.STALE
+        self.uploads.delete_report(report_key(upload.key))
+        self._retry_waiters(upload, result.freed)
+        return Outcome(record.status)
+
+    def _remove(self, upload: Upload, sequencer: str, previous: ArticleRecord | None) -> Outcome:
+        removal = ArticleRecord(
+            source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
+        )
+        result = self.articles.save(removal, previous)
+        if result.outcome is Saved.STALE:
+            return Outcome.STALE
+        self.uploads.delete_report(report_key(upload.key))
+        self._retry_waiters(upload, result.freed)
+        return Outcome.REMOVED
+
+    def _retry_waiters(self, upload: Upload, freed: tuple[Waiter, ...]) -> None:
+        """A renamed file (copy, then delete) waits for its own old slug: now it can have it."""
+        for waiter in freed:
+            self.accept(
+                Upload(
+                    bucket=upload.bucket,
+                    key=waiter.source_key,
+                    version_id=waiter.source_version,
+                    sequencer=waiter.sequencer,
+                    change=Change.CREATED,
+                    event_time=upload.event_time,
+                )
+            )
+
+
+# Claiming a slug races only with its release; a few tries settle which came first.
+_SLUG_ATTEMPTS = 3
+
+
 def accept_upload(
     upload: Upload,
     uploads: UploadStore,
@@ -173,49 +281,4 @@ def accept_upload(
 ) -> Outcome:
     """Read, validate and record one upload; a bad one leaves a report, never an exception.
     An article dated after `now` is recorded as scheduled and goes live at its time."""
-    if not is_article_upload(upload.key):
-        return Outcome.IGNORED
-    previous = articles.current(upload.key)
-    sequencer = padded_sequencer(upload.sequencer)
-    if previous is not None and previous.sequencer >= sequencer:
-        return Outcome.STALE
-    if upload.change is Change.VERSION_DELETED:
-        current = uploads.current_version(upload.key)
-        if current is not None:
-            upload = upload.model_copy(update={"version_id": current, "change": Change.CREATED})
-    if upload.change is not Change.CREATED:
-        return _remove(upload, sequencer, previous, uploads, articles)
-    data = uploads.read(upload.key, upload.version_id)
-    if data is None:
-        # Overwritten or deleted since the event: the event for that later change carries it forward.
-        return Outcome.STALE
-    try:
-        article = parse_article(upload.key, data, site)
-    except InvalidArticle as invalid:
-        if not articles.reject(upload.key, sequencer):
-            return Outcome.STALE
-        return _reject(upload, invalid.problems, uploads, alerts)
-    record = record_of(article, upload, now)
-    result = articles.save(record, previous)
-    if result.outcome is Saved.STALE:
-        return Outcome.STALE
-    if result.outcome is Saved.SLUG_TAKEN:
-        return _reject(upload, _slug_taken(article.slug, result.slug_owner), uploads, alerts)
-    uploads.delete_report(report_key(upload.key))
-    return Outcome(record.status)
-
-
-def _remove(
-    upload: Upload,
-    sequencer: str,
-    previous: ArticleRecord | None,
-    uploads: UploadStore,
-    articles: ArticleRepository,
-) -> Outcome:
-    removal = ArticleRecord(
-        source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
-    )
-    if articles.save(removal, previous).outcome is Saved.STALE:
-        return Outcome.STALE
-    uploads.delete_report(report_key(upload.key))
-    return Outcome.REMOVED
+    return Intake(uploads, articles, site, alerts, now).accept(upload)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pressrun.aws.dynamodb import DynamoIndex
+from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
+from pressrun.aws.s3 import S3Uploads
 from pressrun.cli import main
 from pressrun.local.site import LocalSite
 from tests.conftest import SAMPLE
@@ -262,3 +263,27 @@ def test_future_article_is_scheduled_then_goes_live_when_its_time_comes(
     assert [p["url"] for p in summary["published"]] == ["http://localhost:8000/2026/03/02/morning-news/"]
     assert page.exists()
     assert "/2026/03/02/morning-news/" in summary["invalidated"]
+
+
+def test_renaming_an_upload_keeps_the_story_published(tmp_path: Path, clean_environment):
+    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
+        s3 = site.stack.client("s3")
+        old = site.upload("draft-name.md", story("Renamed story", "World"))
+        site.drain()
+
+        # An S3 rename is a copy, then a delete of the old name.
+        s3.copy_object(
+            Bucket=site.uploads_bucket,
+            Key="incoming/final-name.md",
+            CopySource=f"{site.uploads_bucket}/{old}",
+        )
+        s3.delete_object(Bucket=site.uploads_bucket, Key=old)
+        site.drain()
+        records = DynamoArticles(site.stack.client("dynamodb"), "ArticlesTable", "SlugsTable")
+        renamed = records.current("incoming/final-name.md")
+        report = S3Uploads(s3, site.uploads_bucket).read("rejected/final-name.md.report.json", None)
+
+    assert renamed is not None
+    assert (renamed.status, renamed.path) == ("published", "/2025/06/26/renamed-story/")
+    assert report is None
+    assert (tmp_path / "site/2025/06/26/renamed-story/index.html").exists()

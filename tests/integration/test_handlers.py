@@ -198,7 +198,9 @@ def test_slug_claimed_by_another_upload_is_rejected_on_dynamodb(stack: Stack):
     errors = json.loads(report["Body"].read())["errors"]
     assert errors[0]["field"] == "slug"
     assert SAMPLE_KEY in errors[0]["message"]
-    assert articles(stack).current(copy_key) is None
+    record = articles(stack).current(copy_key)
+    assert record is not None
+    assert record.status == "rejected"
 
 
 def ingest_messages(stack: Stack) -> int:

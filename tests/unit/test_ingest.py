@@ -166,7 +166,7 @@ def test_a_different_upload_cannot_take_a_slug_already_in_use(alerts: RecordingA
             "line": None,
         }
     ]
-    assert "incoming/second.md" not in articles.records
+    assert articles.records["incoming/second.md"].status == "rejected"
 
 
 def test_reupload_of_the_same_source_keeps_its_slug_and_a_new_slug_frees_the_old_one(alerts: RecordingAlerts):
@@ -274,3 +274,22 @@ def test_invalid_reupload_keeps_the_published_version_up(alerts: RecordingAlerts
 
     assert outcome is Outcome.REJECTED
     assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
+
+
+def test_renamed_file_takes_over_its_own_slug_once_the_old_name_is_deleted(alerts: RecordingAlerts):
+    # GIVEN a published story, WHEN the editor renames it (S3 copies, then deletes the old name)
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/old-name.md", story("Council budget"))
+    accept_upload(upload("0A", key="incoming/old-name.md"), uploads, articles, SITE, alerts, NOW)
+    uploads.add("incoming/new-name.md", story("Council budget"))
+    copied = accept_upload(upload("0B", key="incoming/new-name.md"), uploads, articles, SITE, alerts, NOW)
+
+    removed = accept_upload(
+        upload("0C", key="incoming/old-name.md", deleted=True), uploads, articles, SITE, alerts, NOW
+    )
+
+    # THEN the copy waited for the slug and has it now, with its report cleared
+    assert (copied, removed) == (Outcome.REJECTED, Outcome.REMOVED)
+    assert articles.records["incoming/new-name.md"].status == "published"
+    assert articles.slugs == {"council-budget": "incoming/new-name.md"}
+    assert "rejected/new-name.md.report.json" not in uploads.reports

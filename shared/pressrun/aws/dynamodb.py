@@ -8,17 +8,27 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pressrun.index import IndexUpdate, ListingEntry
-from pressrun.ingest import Saved, SaveResult
+from pressrun.ingest import Saved, SaveResult, Waiter
 from pressrun.model import ArticleRecord
 from pressrun.scheduling import Release
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# Newer than what the table holds, or a retry of the event that was rejected (its slug may be free now).
+_NEWER = (
+    "attribute_not_exists(source_key) OR sequencer < :sequencer"
+    " OR (sequencer = :sequencer AND #status = :rejected)"
+)
+_CLAIM = "SET source_key = :source, waiting = if_not_exists(waiting, :none)"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 # One transaction holds at most 100 actions; an article in more listings than that is split.
 _TRANSACTION_LIMIT = 100
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def to_item(document: dict[str, Any]) -> dict[str, Any]:
@@ -50,12 +60,12 @@ class DynamoArticles:
                 TableName=self._table,
                 Key={"source_key": {"S": source_key}},
                 UpdateExpression="SET sequencer = :sequencer, #status = if_not_exists(#status, :rejected)",
-                ConditionExpression="attribute_not_exists(source_key) OR sequencer < :sequencer",
+                ConditionExpression=_NEWER,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":sequencer": {"S": sequencer}, ":rejected": {"S": "rejected"}},
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if _code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -77,7 +87,27 @@ class DynamoArticles:
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._slugs,
+                Key={"slug": {"S": slug}},
+                UpdateExpression="SET waiting.#waiter = :waiter ADD waiters_version :one",
+                ConditionExpression="attribute_exists(slug) AND source_key <> :source",
+                ExpressionAttributeNames={"#waiter": waiter.source_key},
+                ExpressionAttributeValues={
+                    ":waiter": {"M": to_item(waiter.model_dump())},
+                    ":source": {"S": waiter.source_key},
+                    ":one": {"N": "1"},
+                },
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -89,48 +119,70 @@ class DynamoArticles:
                 "Put": {
                     "TableName": self._table,
                     "Item": to_item(record.model_dump(mode="json")),
-                    "ConditionExpression": "attribute_not_exists(source_key) OR sequencer < :sequencer",
-                    "ExpressionAttributeValues": {":sequencer": {"S": record.sequencer}},
+                    "ConditionExpression": _NEWER,
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":sequencer": {"S": record.sequencer},
+                        ":rejected": {"S": "rejected"},
+                    },
                 }
             }
         ]
         if record.slug:
             actions.append(
                 {
-                    "Put": {
+                    "Update": {
                         "TableName": self._slugs,
-                        "Item": {"slug": {"S": record.slug}, "source_key": {"S": record.source_key}},
+                        "Key": {"slug": {"S": record.slug}},
+                        # An update, not a put: the claim keeps whoever waits for the slug.
+                        "UpdateExpression": _CLAIM,
                         "ConditionExpression": "attribute_not_exists(slug) OR source_key = :source",
-                        "ExpressionAttributeValues": owner,
+                        "ExpressionAttributeValues": {**owner, ":none": {"M": {}}},
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 }
             )
+        freed: tuple[Waiter, ...] = ()
         if previous is not None and previous.slug and previous.slug != record.slug:
-            actions.append(
-                {
-                    "Delete": {
-                        "TableName": self._slugs,
-                        "Key": {"slug": {"S": previous.slug}},
-                        "ConditionExpression": "attribute_not_exists(slug) OR source_key = :source",
-                        "ExpressionAttributeValues": owner,
-                    }
-                }
-            )
+            released, freed = self._release(previous.slug, owner)
+            actions.append(released)
         try:
             self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            if _code(error) != "TransactionCanceledException":
                 raise
             reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
             failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            if 0 in failed:
+                return SaveResult(Saved.STALE)
             if failed == [1] and record.slug:
                 claim = reasons[1].get("Item", {})
                 return SaveResult(Saved.SLUG_TAKEN, claim.get("source_key", {}).get("S"))
-            if 0 in failed:
-                return SaveResult(Saved.STALE)
             raise
-        return SaveResult(Saved.SAVED)
+        return SaveResult(Saved.SAVED, freed=freed)
+
+    def _release(self, slug: str, owner: dict[str, Any]) -> tuple[dict[str, Any], tuple[Waiter, ...]]:
+        """The delete that gives up a slug, and who waits for it. The delete holds only while the
+        waiters are the ones read here, so none can slip in unseen and be left waiting."""
+        item = self._client.get_item(TableName=self._slugs, Key={"slug": {"S": slug}}, ConsistentRead=True)
+        claim = from_item(item.get("Item", {}))
+        waiters = tuple(Waiter.model_validate(w) for w in claim.get("waiting", {}).values())
+        condition = "source_key = :source AND "
+        values = dict(owner)
+        if "waiters_version" in claim:
+            condition += "waiters_version = :seen"
+            values[":seen"] = {"N": str(claim["waiters_version"])}
+        else:
+            condition += "attribute_not_exists(waiters_version)"
+        delete = {
+            "Delete": {
+                "TableName": self._slugs,
+                "Key": {"slug": {"S": slug}},
+                "ConditionExpression": f"attribute_not_exists(slug) OR ({condition})",
+                "ExpressionAttributeValues": values,
+            }
+        }
+        return delete, waiters
 
 
 class DynamoIndex:
