@@ -40,6 +40,7 @@ class ListingEntry(BaseModel):
     published_at: datetime
     categories: tuple[Category, ...]
     author: str | None = None
+    updated_at: datetime | None = None
 
 
 def _position(published_at: datetime, source_key: str) -> str:
@@ -64,6 +65,7 @@ def memberships(record: ArticleRecord | None) -> dict[tuple[str, str], ListingEn
             published_at=record.published_at,
             categories=record.categories,
             author=record.author,
+            updated_at=record.updated_at,
         )
         for listing in listings
     )

@@ -135,7 +135,14 @@ def status_of(article: Article, now: datetime) -> str:
     return "scheduled" if article.published_at > now else "published"
 
 
-def record_of(article: Article, upload: Upload, now: datetime) -> ArticleRecord:
+def record_of(
+    article: Article, upload: Upload, now: datetime, previous: ArticleRecord | None = None
+) -> ArticleRecord:
+    content_hash = article.content_hash
+    if previous is not None and previous.content_hash == content_hash and previous.updated_at:
+        updated_at = previous.updated_at
+    else:
+        updated_at = max(upload.event_time, article.published_at)
     return ArticleRecord(
         source_key=upload.key,
         source_version=upload.version_id,
@@ -148,6 +155,8 @@ def record_of(article: Article, upload: Upload, now: datetime) -> ArticleRecord:
         categories=article.categories,
         summary=article.summary,
         author=article.author,
+        content_hash=content_hash,
+        updated_at=updated_at,
     )
 
 
@@ -222,7 +231,7 @@ class Intake:
         return self._record(upload, article, previous)
 
     def _record(self, upload: Upload, article: Article, previous: ArticleRecord | None) -> Outcome:
-        record = record_of(article, upload, self.now)
+        record = record_of(article, upload, self.now, previous)
         for _ in range(_SLUG_ATTEMPTS):
             result = self.articles.save(record, previous)
             if result.outcome is not Saved.SLUG_TAKEN:

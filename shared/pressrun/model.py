@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import datetime
@@ -76,6 +77,10 @@ class Article(BaseModel):
     body: str = Field(description="CommonMark source of the body")
 
     @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+
+    @property
     def path(self) -> str:
         """The article's public path, e.g. /2025/06/25/uk-seeks-trade-ties/."""
         return article_path(self.slug, self.published_at)
@@ -103,6 +108,10 @@ class ArticleRecord(BaseModel):
     categories: tuple[Category, ...] = ()
     summary: str = ""
     author: str | None = None
+    # What the article says, hashed: an upload that changes nothing keeps its `updated_at`, so its
+    # page, feeds and sitemap keep their bytes.
+    content_hash: str = ""
+    updated_at: datetime | None = None
 
     @property
     def is_live(self) -> bool:

@@ -42,7 +42,8 @@ def apply_article_change(
         if data is None:
             raise SourceMissing(f"{new.source_key} version {new.source_version} is gone")
         page_key = object_key(new.path)
-        page = render.article_page(parse_article(new.source_key, data, site), site)
+        article = parse_article(new.source_key, data, site)
+        page = render.article_page(article, site, modified=new.updated_at or article.published_at)
         if site_store.put(page_key, page, HTML):
             changed.append(page_key)
     if old is not None and old.is_live and (new is None or not new.is_live or new.path != old.path):

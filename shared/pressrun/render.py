@@ -53,8 +53,14 @@ def _render(template: str, site: SiteSettings, **context: Any) -> bytes:
     return page.encode("utf-8")
 
 
-def article_page(article: Article, site: SiteSettings) -> bytes:
-    return _render("article.html", site, article=article, body=body_html(article.body))
+def article_page(article: Article, site: SiteSettings, modified: datetime | None = None) -> bytes:
+    return _render(
+        "article.html",
+        site,
+        article=article,
+        body=body_html(article.body),
+        modified=modified or article.published_at,
+    )
 
 
 def category_page(category: Category, entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
