@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pressrun.index import IndexUpdate, ListingEntry
+from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
 from pressrun.ingest import Saved, SaveResult, Waiter
 from pressrun.model import ArticleRecord
 
@@ -108,20 +109,51 @@ class MemorySite:
 
 @dataclass
 class MemoryIndex:
-    items: dict[tuple[str, str], ListingEntry] = field(default_factory=dict)
+    """The index table, with the adapter's conditions: a replayed change conflicts, never counts twice."""
+
+    items: dict[Key, ListingEntry] = field(default_factory=dict)
+    summary_items: dict[str, ListingSummary] = field(default_factory=dict)
+    writes: int = 0
+
+    def entries(
+        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+    ) -> list[ListingEntry]:
+        found = sorted(
+            (
+                e
+                for (name, position), e in self.items.items()
+                if name == listing and (since is None or position >= since)
+            ),
+            key=lambda e: e.position,
+            reverse=not oldest_first,
+        )
+        return found[:limit] if limit is not None else found
+
+    def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
+        names = self.summary_items if listings is None else [n for n in listings if n in self.summary_items]
+        return {name: self.summary_items[name] for name in names}
+
+    def existing(self, keys: Iterable[Key]) -> set[Key]:
+        return {key for key in keys if key in self.items}
 
     def apply(self, update: IndexUpdate) -> None:
+        if any(key in self.items for key in update.added) or any(
+            key not in self.items for key in update.delete
+        ):
+            raise IndexConflict("membership condition failed")
+        for summary in update.summaries:
+            stored = self.summary_items.get(summary.listing)
+            if (stored.revision if stored else 0) != summary.revision:
+                raise IndexConflict("summary changed")
         for key in update.delete:
-            self.items.pop(key, None)
+            del self.items[key]
         for entry in update.put:
-            self.items[(entry.listing, entry.position)] = entry
-
-    def entries(self, listing: str, limit: int | None = None) -> list[ListingEntry]:
-        found = sorted(
-            (e for (name, _), e in self.items.items() if name == listing), key=lambda e: e.position
-        )
-        found.reverse()
-        return found[:limit] if limit is not None else found
+            self.items[entry.key] = entry
+        for summary in update.summaries:
+            self.summary_items[summary.listing] = summary.model_copy(
+                update={"revision": summary.revision + 1}
+            )
+        self.writes += 1
 
 
 @dataclass

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from pressrun.index import IndexUpdate, ListingEntry
+from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
 from pressrun.ingest import Saved, SaveResult, Waiter
 from pressrun.model import ArticleRecord
 from pressrun.scheduling import Release
@@ -20,6 +21,8 @@ _NEWER = (
     "attribute_not_exists(source_key) OR sequencer < :sequencer"
     " OR (sequencer = :sequencer AND #status = :rejected)"
 )
+# The partition that holds one summary per listing; '#' sorts apart from every real listing name.
+_SUMMARY = "#summary"
 _CLAIM = "SET source_key = :source, waiting = if_not_exists(waiting, :none)"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -186,41 +189,110 @@ class DynamoArticles:
 
 
 class DynamoIndex:
+    """Membership items keyed (listing, position); summaries in their own partition, `#summary`."""
+
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
+    def entries(
+        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+    ) -> list[ListingEntry]:
+        condition = "listing = :listing"
+        values: dict[str, Any] = {":listing": {"S": listing}}
+        if since is not None:
+            condition += " AND position >= :since"
+            values[":since"] = {"S": since}
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": oldest_first,
+        }
+        entries: list[ListingEntry] = []
+        while limit is None or len(entries) < limit:
+            if limit is not None:
+                query["Limit"] = limit - len(entries)
+            response = self._client.query(**query)
+            entries += [ListingEntry.model_validate(from_item(item)) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return entries
+
+    def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
+        if listings is None:
+            items = [
+                item
+                for page in self._client.get_paginator("query").paginate(
+                    TableName=self._table,
+                    KeyConditionExpression="listing = :summary",
+                    ExpressionAttributeValues={":summary": {"S": _SUMMARY}},
+                )
+                for item in page["Items"]
+            ]
+        else:
+            keys = [{"listing": {"S": _SUMMARY}, "position": {"S": name}} for name in sorted(set(listings))]
+            items = self._batch_get(keys)
+        summaries = [_summary_of(item) for item in items]
+        return {summary.listing: summary for summary in summaries}
+
+    def existing(self, keys: Iterable[Key]) -> set[Key]:
+        wanted = [{"listing": {"S": listing}, "position": {"S": position}} for listing, position in set(keys)]
+        return {(item["listing"]["S"], item["position"]["S"]) for item in self._batch_get(wanted)}
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
+            }
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                found += response["Responses"].get(self._table, [])
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
     def apply(self, update: IndexUpdate) -> None:
-        actions: list[dict[str, Any]] = [
-            {"Put": {"TableName": self._table, "Item": to_item(entry.model_dump(mode="json"))}}
-            for entry in update.put
-        ]
+        actions: list[dict[str, Any]] = []
+        for entry in update.put:
+            put: dict[str, Any] = {"TableName": self._table, "Item": to_item(entry.model_dump(mode="json"))}
+            if entry.key in update.added:
+                put["ConditionExpression"] = "attribute_not_exists(listing)"
+            actions.append({"Put": put})
         actions += [
             {
                 "Delete": {
                     "TableName": self._table,
                     "Key": {"listing": {"S": listing}, "position": {"S": position}},
+                    "ConditionExpression": "attribute_exists(listing)",
                 }
             }
             for listing, position in update.delete
         ]
-        # All of an article's moves in one transaction: no reader sees it in two categories at once.
+        for summary in update.summaries:
+            item = to_item(summary.model_dump(mode="json") | {"revision": summary.revision + 1})
+            item |= {"listing": {"S": _SUMMARY}, "position": {"S": summary.listing}}
+            condition = "attribute_not_exists(listing)"
+            values: dict[str, Any] = {}
+            if summary.revision:
+                condition = "revision = :revision"
+                values = {":revision": {"N": str(summary.revision)}}
+            put = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
+            if values:
+                put["ExpressionAttributeValues"] = values
+            actions.append({"Put": put})
+        # One transaction: no reader sees an article in two categories, and counts move with members.
         for start in range(0, len(actions), _TRANSACTION_LIMIT):
-            self._client.transact_write_items(TransactItems=actions[start : start + _TRANSACTION_LIMIT])  # type: ignore[arg-type]
+            try:
+                self._client.transact_write_items(TransactItems=actions[start : start + _TRANSACTION_LIMIT])  # type: ignore[arg-type]
+            except ClientError as error:
+                if _code(error) == "TransactionCanceledException":
+                    raise IndexConflict(str(error)) from error
+                raise
 
-    def entries(self, listing: str, limit: int | None = None) -> list[ListingEntry]:
-        entries: list[ListingEntry] = []
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "listing = :listing",
-            "ExpressionAttributeValues": {":listing": {"S": listing}},
-            "ScanIndexForward": False,
-        }
-        while True:
-            if limit is not None:
-                query["Limit"] = limit - len(entries)
-            response = self._client.query(**query)
-            entries += [ListingEntry.model_validate(from_item(item)) for item in response["Items"]]
-            if "LastEvaluatedKey" not in response or (limit is not None and len(entries) >= limit):
-                return entries
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+def _summary_of(item: dict[str, Any]) -> ListingSummary:
+    document = from_item(item)
+    document["listing"] = document.pop("position")
+    return ListingSummary.model_validate(document)
