@@ -9,26 +9,29 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun import runtime
-from pressrun.aws.events import changed_listing
+from pressrun.aws.events import changed_membership
 from pressrun.listings import refresh_listings
 
 logger, metrics = runtime.logger, runtime.metrics
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-changed_listings: set[str] = set()
+changed_positions: dict[str, set[str]] = {}
 
 
 def handle_record(record: DynamoDBRecord) -> None:
-    listing = changed_listing(record)
-    if listing is not None:
-        changed_listings.add(listing)
+    membership = changed_membership(record)
+    if membership is not None:
+        listing, position = membership
+        changed_positions.setdefault(listing, set()).add(position)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    changed_listings.clear()
+    changed_positions.clear()
     response = runtime.process_batch(event, handle_record, processor, context)
-    changed = refresh_listings(changed_listings, runtime.index(), runtime.site(), runtime.settings())
-    logger.info("listings refreshed", extra={"listings": sorted(changed_listings), "changed": changed})
+    changed = refresh_listings(
+        changed_positions, runtime.index(), runtime.site(), runtime.settings(), runtime.now()
+    )
+    logger.info("listings refreshed", extra={"listings": sorted(changed_positions), "changed": changed})
     metrics.add_metric(name="ListingPagesWritten", unit=MetricUnit.Count, value=len(changed))
     return response

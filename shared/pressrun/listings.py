@@ -1,52 +1,210 @@
-"""Listing pages follow the index: each changed listing re-renders its pages, and only those."""
+"""Listing pages follow the index: each changed listing re-renders the pages a change can reach.
+
+Category pages are numbered from the oldest article, so a full page never changes again: the newest
+articles sit on the category's front page, and `page/<n>/` holds articles (n-1)*S+1 to n*S. A new
+article therefore rewrites the front page, and the page it completes, whatever the category's size.
+Sitemaps past one file's limit are numbered the same way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from pressrun import render
-from pressrun.index import SITE_LISTING, CategoryIndex, category_of
+from pressrun.index import (
+    SITE_LISTING,
+    CategoryIndex,
+    ListingEntry,
+    category_listing,
+    category_of,
+    position_of,
+)
 from pressrun.pages import HTML, SiteStore
 from pressrun.settings import SiteSettings
-from pressrun.urls import FEED, HOME, SITEMAP, category_path, object_key
+from pressrun.urls import (
+    FEED,
+    HOME,
+    NEWS_SITEMAP,
+    NOT_FOUND,
+    ROBOTS,
+    SITEMAP,
+    STYLESHEET,
+    category_feed_path,
+    category_page_path,
+    category_path,
+    object_key,
+    sitemap_chunk_path,
+)
 
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 CSS = "text/css; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+# Google News takes articles from the last two days.
+NEWS_WINDOW = timedelta(hours=48)
+
+Changes = Mapping[str, Iterable[str]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The newest part of a listing, oldest first, reaching back to the first page a change touched."""
+
+    entries: list[ListingEntry]
+    members: int
+    page_size: int
+    removed: bool
+
+    @property
+    def start(self) -> int:
+        """The rank, counted from the oldest article, of the window's first entry."""
+        return self.members - len(self.entries)
+
+    @property
+    def full_pages(self) -> int:
+        return self.members // self.page_size
+
+    @property
+    def first_changed_page(self) -> int:
+        return self.start // self.page_size + 1
+
+    def page(self, number: int) -> list[ListingEntry]:
+        first = (number - 1) * self.page_size - self.start
+        return self.entries[first : first + self.page_size]
+
+    def newest(self, count: int) -> list[ListingEntry]:
+        return list(reversed(self.entries[-count:])) if count else []
+
+
+def read_window(
+    index: CategoryIndex, listing: str, positions: Iterable[str], members: int, page_size: int
+) -> Window:
+    """Two queries: the entries from the earliest change on (which ranks it), then the rest of its page."""
+    changed = set(positions)
+    since = index.entries(listing, since=min(changed)) if changed else []
+    rank = members - len(since)
+    page_start = (rank // page_size) * page_size
+    wanted = max(members - page_start, min(page_size, members))
+    newest = index.entries(listing, limit=wanted) if wanted > len(since) else since
+    present = {entry.position for entry in since}
+    return Window(list(reversed(newest)), members, page_size, removed=bool(changed - present))
+
+
+def _put(site_store: SiteStore, path: str, body: bytes, content_type: str) -> list[str]:
+    key = object_key(path)
+    return [key] if site_store.put(key, body, content_type) else []
+
+
+def _delete(site_store: SiteStore, path: str) -> list[str]:
+    key = object_key(path)
+    return [key] if site_store.delete(key) else []
+
+
+def _drop_pages_after(site_store: SiteStore, last: int, path: Callable[[int], str]) -> list[str]:
+    """Remove numbered pages past the last one, after removals shortened a listing."""
+    removed: list[str] = []
+    number = last + 1
+    while dropped := _delete(site_store, path(number)):
+        removed += dropped
+        number += 1
+    return removed
 
 
 def _refresh_category(
-    slug: str, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+    slug: str, positions: Iterable[str], index: CategoryIndex, site_store: SiteStore, site: SiteSettings
 ) -> list[str]:
-    key = object_key(category_path(slug))
-    entries = index.entries(f"category/{slug}", limit=site.listing_size)
-    if not entries:
-        return [key] if site_store.delete(key) else []
-    category = next(c for c in entries[0].categories if c.slug == slug)
-    return [key] if site_store.put(key, render.category_page(category, entries, site), HTML) else []
+    listing = category_listing(slug)
+    summary = index.summaries([listing]).get(listing)
+    category = summary.category if summary else None
+    if summary is None or summary.members == 0 or category is None:
+        changed = _delete(site_store, category_path(slug)) + _delete(site_store, category_feed_path(slug))
+        return changed + _drop_pages_after(site_store, 0, lambda n: category_page_path(slug, n))
+    window = read_window(index, listing, positions, summary.members, site.listing_size)
+    full = window.full_pages
+    older = full if summary.members % site.listing_size else full - 1
+    front = window.newest(site.listing_size)
+    changed = _put(
+        site_store,
+        category_path(slug),
+        render.category_page(category, front, site, page=None, older_page=older or None),
+        HTML,
+    )
+    changed += _put(site_store, category_feed_path(slug), render.category_feed(category, front, site), ATOM)
+    for number in range(window.first_changed_page, full + 1):
+        entries = list(reversed(window.page(number)))
+        page = render.category_page(category, entries, site, page=number, older_page=number - 1 or None)
+        changed += _put(site_store, category_page_path(slug, number), page, HTML)
+    if window.removed:
+        changed += _drop_pages_after(site_store, full, lambda n: category_page_path(slug, n))
+    return changed
 
 
-def _refresh_site(index: CategoryIndex, site_store: SiteStore, site: SiteSettings) -> list[str]:
-    everything = index.entries(SITE_LISTING)
-    latest = everything[: site.listing_size]
-    pages = {
-        object_key(HOME): (render.home_page(latest, site), HTML),
-        object_key(FEED): (render.atom_feed(latest, site), ATOM),
-        object_key(SITEMAP): (render.sitemap(everything, site), XML),
-        object_key(render.STYLESHEET): (render.stylesheet(), CSS),
-    }
-    return [key for key, (body, content_type) in pages.items() if site_store.put(key, body, content_type)]
+def _sitemaps(
+    positions: Iterable[str], members: int, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> tuple[list[str], list[ListingEntry]]:
+    """The sitemap (an index of numbered sitemaps past the per-file limit); and the newest entries."""
+    # The home page counts as one URL of the single sitemap, which so is never empty.
+    if members < site.sitemap_size:
+        everything = index.entries(SITE_LISTING, oldest_first=True)
+        written = _put(site_store, SITEMAP, render.sitemap(everything, site, home=True), XML)
+        if set(positions) - {entry.position for entry in everything}:
+            written += _drop_pages_after(site_store, 0, sitemap_chunk_path)
+        return written, list(reversed(everything))
+    window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size)
+    chunks = -(-members // site.sitemap_size)
+    written = []
+    for number in range(window.first_changed_page, chunks + 1):
+        written += _put(
+            site_store, sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML
+        )
+    written += _put(site_store, SITEMAP, render.sitemap_index(chunks, window.newest(1), site), XML)
+    if window.removed:
+        written += _drop_pages_after(site_store, chunks, sitemap_chunk_path)
+    return written, list(reversed(window.entries))
+
+
+def _refresh_site(
+    positions: Iterable[str], index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
+) -> list[str]:
+    summaries = index.summaries()
+    site_summary = summaries.get(SITE_LISTING)
+    members = site_summary.members if site_summary else 0
+    changed, newest_first = _sitemaps(positions, members, index, site_store, site)
+    latest = newest_first[: site.listing_size]
+    if len(latest) < min(site.listing_size, members):
+        latest = index.entries(SITE_LISTING, limit=site.listing_size)
+    since = position_of(now - NEWS_WINDOW)
+    recent = [entry for entry in newest_first if entry.position >= since]
+    if members >= site.sitemap_size:
+        recent = index.entries(SITE_LISTING, since=since)
+    sections = sorted(
+        (summary for summary in summaries.values() if summary.category is not None and summary.members),
+        key=lambda summary: summary.name.casefold(),
+    )
+    changed += _put(site_store, HOME, render.home_page(latest, sections, site), HTML)
+    changed += _put(site_store, FEED, render.atom_feed(latest, site), ATOM)
+    # A sitemap must list at least one URL: with nothing from the last two days there is none.
+    if recent:
+        changed += _put(site_store, NEWS_SITEMAP, render.news_sitemap(recent, site), XML)
+    else:
+        changed += _delete(site_store, NEWS_SITEMAP)
+    changed += _put(site_store, ROBOTS, render.robots(site, news=bool(recent)), TEXT)
+    changed += _put(site_store, NOT_FOUND, render.not_found_page(site), HTML)
+    changed += _put(site_store, STYLESHEET, render.stylesheet(site), CSS)
+    return changed
 
 
 def refresh_listings(
-    listings: Iterable[str], index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+    changes: Changes, index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
 ) -> list[str]:
-    """Re-render the pages of each listing named; the keys whose bytes changed."""
+    """Re-render what the changed positions of each listing can reach; the keys whose bytes changed."""
     changed: list[str] = []
-    for listing in sorted(set(listings)):
+    for listing in sorted(changes):
         slug = category_of(listing)
         if slug is not None:
-            changed += _refresh_category(slug, index, site_store, site)
+            changed += _refresh_category(slug, changes[listing], index, site_store, site)
         elif listing == SITE_LISTING:
-            changed += _refresh_site(index, site_store, site)
+            changed += _refresh_site(changes[listing], index, site_store, site, now)
     return changed

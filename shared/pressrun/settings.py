@@ -24,6 +24,10 @@ class SiteSettings(BaseSettings):
     site_categories: Annotated[tuple[str, ...], NoDecode] = ()
     max_upload_bytes: int = Field(default=1024 * 1024, gt=0)
     listing_size: int = Field(default=20, gt=0)
+    # URLs per sitemap file; past it, /sitemap.xml becomes an index of numbered sitemaps.
+    sitemap_size: int = Field(default=50_000, gt=0, le=50_000)
+    # A folder of templates that replace the built-in ones of the same name.
+    theme_dir: str = ""
 
     @field_validator("site_categories", mode="before")
     @classmethod

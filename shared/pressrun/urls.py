@@ -7,6 +7,10 @@ from datetime import datetime
 HOME = "/"
 FEED = "/feed.xml"
 SITEMAP = "/sitemap.xml"
+NEWS_SITEMAP = "/news-sitemap.xml"
+ROBOTS = "/robots.txt"
+NOT_FOUND = "/404.html"
+STYLESHEET = "/style.css"
 _INDEX = "index.html"
 
 
@@ -16,6 +20,18 @@ def article_path(slug: str, published_at: datetime) -> str:
 
 def category_path(category_slug: str) -> str:
     return f"/category/{category_slug}/"
+
+
+def category_page_path(category_slug: str, number: int) -> str:
+    return f"/category/{category_slug}/page/{number}/"
+
+
+def category_feed_path(category_slug: str) -> str:
+    return f"/category/{category_slug}/feed.xml"
+
+
+def sitemap_chunk_path(number: int) -> str:
+    return f"/sitemaps/{number}.xml"
 
 
 def object_key(path: str) -> str:

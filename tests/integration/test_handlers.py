@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, from_item, to_item
-from pressrun.index import plan_index_update
+from pressrun.index import update_index
 from pressrun.model import ArticleRecord
 from tests.conftest import SAMPLE, load_event
 from tests.integration.conftest import Stack
@@ -131,7 +131,7 @@ def test_update_category_index_moves_the_article_to_its_new_category(stack: Stac
     event = stream_event_for(stack, "update_category_index")
     old_image = event["Records"][0]["dynamodb"]["OldImage"]
     old = ArticleRecord.model_validate(from_item(old_image))
-    index.apply(plan_index_update(None, old))
+    update_index(None, old, index)
 
     response = stack.invoke("UpdateCategoryIndexFunction", event)
 
@@ -139,12 +139,15 @@ def test_update_category_index_moves_the_article_to_its_new_category(stack: Stac
     assert index.entries("category/economics") == []
     assert [e.source_key for e in index.entries("category/politics")] == [SAMPLE_KEY]
     assert [e.categories[0].name for e in index.entries("site")] == ["Politics"]
+    summaries = index.summaries()
+    assert (summaries["category/politics"].members, summaries["category/economics"].members) == (1, 0)
+    assert summaries["site"].members == 1
 
 
 def test_render_listings_writes_category_home_feed_and_sitemap(stack: Stack):
     index = DynamoIndex(stack.client("dynamodb"), stack.local.physical("IndexTable"))
     new_image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
-    index.apply(plan_index_update(None, ArticleRecord.model_validate(from_item(new_image))))
+    update_index(None, ArticleRecord.model_validate(from_item(new_image)), index)
 
     response = stack.invoke("RenderListingsFunction", load_event("render_listings"))
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from pressrun.index import update_index
@@ -11,6 +13,8 @@ from tests.unit.test_index import record
 
 SITE = SiteSettings()
 PAGE = "2025/06/25/t/index.html"
+POSITION = "2025-06-24T23:00:00Z#incoming/story.md"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 STORY = b"---\ntitle: UK Seeks Trade Ties with China\ndate: 2025-06-25\ncategories: [Economics]\n---\nBody.\n"
@@ -74,25 +78,36 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
     index, site = MemoryIndex(), MemorySite()
     update_index(None, record("Economics"), index)
 
-    changed = refresh_listings({"site", "category/economics"}, index, site, SITE)
+    changes = {"site": [POSITION], "category/economics": [POSITION]}
+
+    changed = refresh_listings(changes, index, site, SITE, NOW)
 
     assert set(changed) == {
         "category/economics/index.html",
+        "category/economics/feed.xml",
         "index.html",
         "feed.xml",
         "sitemap.xml",
+        "robots.txt",
+        "404.html",
         "style.css",
     }
-    assert refresh_listings({"site", "category/economics"}, index, site, SITE) == []
+    assert refresh_listings(changes, index, site, SITE, NOW) == []
 
 
 def test_emptied_category_loses_its_page():
     index, site = MemoryIndex(), MemorySite()
     update_index(None, record("Economics"), index)
-    refresh_listings({"category/economics"}, index, site, SITE)
+    refresh_listings({"category/economics": [POSITION]}, index, site, SITE, NOW)
     update_index(record("Economics"), record("Politics", sequencer="02"), index)
 
-    changed = refresh_listings({"category/economics", "category/politics"}, index, site, SITE)
+    changes = {"category/economics": [POSITION], "category/politics": [POSITION]}
+    changed = refresh_listings(changes, index, site, SITE, NOW)
 
-    assert set(changed) == {"category/economics/index.html", "category/politics/index.html"}
+    assert set(changed) == {
+        "category/economics/index.html",
+        "category/economics/feed.xml",
+        "category/politics/index.html",
+        "category/politics/feed.xml",
+    }
     assert "category/economics/index.html" not in site.objects

@@ -80,7 +80,7 @@ def test_feed_and_sitemap_are_well_formed_xml_with_escaped_text():
     assert feed.find(f"{atom}entry/{atom}title").text == "Tom & Jerry <3"  # type: ignore[union-attr]
     assert feed.find(f"{atom}updated").text == "2025-06-24T23:00:00Z"  # type: ignore[union-attr]
 
-    sitemap = ElementTree.fromstring(render.sitemap([entry()], SITE))
+    sitemap = ElementTree.fromstring(render.sitemap([entry()], SITE, home=True))
     locations = [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     assert locations == ["https://news.example.org/", "https://news.example.org/2025/06/25/a-title/"]
 

@@ -100,8 +100,10 @@ def article_change(record: DynamoDBRecord) -> tuple[ArticleRecord | None, Articl
     return _article(stream.old_image), _article(stream.new_image)
 
 
-def changed_listing(record: DynamoDBRecord) -> str | None:
-    """The listing an index-table stream record changed."""
+def changed_membership(record: DynamoDBRecord) -> tuple[str, str] | None:
+    """The (listing, position) an index-table stream record changed; None for a listing's summary,
+    which changes only together with memberships of the same listing."""
     keys = record.dynamodb.keys if record.dynamodb else None
-    listing = keys.get("listing") if keys else None
-    return str(listing) if listing is not None else None
+    if not keys or str(keys.get("listing", "")).startswith("#"):
+        return None
+    return str(keys["listing"]), str(keys["position"])
