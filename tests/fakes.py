@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
-from pressrun.ingest import Saved, SaveResult, Waiter
-from pressrun.model import ArticleRecord
+from pressrun.ingest import Saved, SaveResult
+from pressrun.model import ArticleRecord, Waiter
 
 
 @dataclass
@@ -42,7 +42,7 @@ class MemoryUploads:
 
 @dataclass
 class MemoryArticles:
-    """The articles table and the slug claims, with the same rules as the DynamoDB adapter."""
+    """The articles table and the slug claims, with the same conditions as the DynamoDB adapter."""
 
     records: dict[str, ArticleRecord] = field(default_factory=dict)
     slugs: dict[str, str] = field(default_factory=dict)
@@ -51,35 +51,42 @@ class MemoryArticles:
     def current(self, source_key: str) -> ArticleRecord | None:
         return self.records.get(source_key)
 
-    def _newer(self, source_key: str, sequencer: str) -> bool:
+    def _unchanged_since(self, source_key: str, previous: ArticleRecord | None) -> bool:
         current = self.records.get(source_key)
-        if current is None or current.sequencer < sequencer:
-            return True
-        return current.sequencer == sequencer and current.status == "rejected"
+        if previous is None:
+            return current is None
+        return current is not None and current.sequencer == previous.sequencer
 
-    def reject(self, source_key: str, sequencer: str) -> bool:
-        if not self._newer(source_key, sequencer):
-            return False
-        current = self.records.get(source_key) or ArticleRecord(
-            source_key=source_key, sequencer=sequencer, status="rejected"
+    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
+        if not self._unchanged_since(source_key, previous):
+            return Saved.CONFLICT
+        current = previous or ArticleRecord(source_key=source_key, sequencer=sequencer, status="rejected")
+        self.records[source_key] = current.model_copy(
+            update={"sequencer": sequencer, "rejected_sequencer": sequencer}
         )
-        self.records[source_key] = current.model_copy(update={"sequencer": sequencer})
-        return True
+        return Saved.SAVED
+
+    def finished(self, source_key: str, sequencer: str) -> None:
+        current = self.records.get(source_key)
+        if current is not None and current.sequencer == sequencer:
+            self.records[source_key] = current.model_copy(update={"pending_waiters": ()})
 
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
-        if not self._newer(record.source_key, record.sequencer):
-            return SaveResult(Saved.STALE)
-        owner = self.slugs.get(record.slug)
-        if record.slug and owner not in (None, record.source_key):
-            return SaveResult(Saved.SLUG_TAKEN, owner)
-        freed: tuple[Waiter, ...] = ()
+        if not self._unchanged_since(record.source_key, previous):
+            return SaveResult(Saved.CONFLICT)
+        holder = self.slugs.get(record.slug)
+        if record.slug and holder not in (None, record.source_key):
+            return SaveResult(Saved.SLUG_TAKEN, holder)
         if previous is not None and previous.slug and previous.slug != record.slug:
+            if self.slugs.get(previous.slug) not in (None, record.source_key):
+                return SaveResult(Saved.CONFLICT)
             self.slugs.pop(previous.slug, None)
             freed = tuple(self.waiting.pop(previous.slug, {}).values())
+            record = record.model_copy(update={"pending_waiters": freed})
         if record.slug:
             self.slugs[record.slug] = record.source_key
         self.records[record.source_key] = record
-        return SaveResult(Saved.SAVED, freed=freed)
+        return SaveResult(Saved.SAVED, record=record)
 
     def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
         if self.slugs.get(slug) in (None, waiter.source_key):

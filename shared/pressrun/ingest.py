@@ -10,7 +10,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.model import Article, ArticleRecord, InvalidArticle, Problem, problem_line
+from pressrun.model import Article, ArticleRecord, InvalidArticle, Problem, Waiter, problem_line
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
@@ -67,26 +67,21 @@ class UploadStore(Protocol):
 
 class Saved(StrEnum):
     SAVED = "saved"
-    STALE = "stale"
+    # The record is not the one read: another delivery wrote in between. Read again.
+    CONFLICT = "conflict"
     SLUG_TAKEN = "slug taken"
-
-
-class Waiter(BaseModel):
-    """An upload whose slug another source held; it is tried again when that source lets go."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source_key: str
-    source_version: str | None
-    sequencer: str
 
 
 @dataclass(frozen=True)
 class SaveResult:
     outcome: Saved
     slug_owner: str | None = None
-    # Uploads that were waiting for a slug this save gave up.
-    freed: tuple[Waiter, ...] = ()
+    # As saved: with the uploads that waited for a slug this save gave up.
+    record: ArticleRecord | None = None
+
+
+class ConcurrentChange(Exception):
+    """The record kept changing while being written; the message goes back to the queue."""
 
 
 class EditorAlerts(Protocol):
@@ -98,15 +93,20 @@ class EditorAlerts(Protocol):
 class ArticleRepository(Protocol):
     def current(self, source_key: str) -> ArticleRecord | None: ...
 
-    def reject(self, source_key: str, sequencer: str) -> bool:
-        """Note that the newest event for this source was rejected, keeping what is published; False
-        when a newer event already counted, so a late older version cannot displace a rejection."""
+    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
+        """Note that the newest event for this source was refused, keeping what is published, so
+        that a late older version cannot displace the refusal. CONFLICT when the record is no
+        longer `previous`."""
+        ...
+
+    def finished(self, source_key: str, sequencer: str) -> None:
+        """Forget the pending waiters of the record at this sequencer: they have been tried."""
         ...
 
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
-        """Store the record, all or nothing, unless the table holds this source at the same or a newer
-        sequencer (STALE) or another source holds its slug (SLUG_TAKEN). The record claims its slug and
-        releases the previous record's slug when that differs, handing back who waited for it."""
+        """Store the record, all or nothing, if the table still holds `previous` (else CONFLICT) and
+        no other source holds its slug (else SLUG_TAKEN). The record claims its slug and releases the
+        previous record's slug when that differs, keeping who waited for it as pending waiters."""
         ...
 
     def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
@@ -174,8 +174,9 @@ def _slug_taken(slug: str, owner: str | None) -> list[Problem]:
     return [
         Problem(
             field="slug",
-            message=f"'{slug}' is already the address of {owner or 'another article'};"
-            " give this article its own slug",
+            message=f"'{slug}' is already the address of {owner or 'another article'}. This article"
+            " goes live by itself once that upload is deleted or takes another slug (as when a file"
+            " is renamed); otherwise give it its own slug",
         )
     ]
 
@@ -189,10 +190,17 @@ def _reject(upload: Upload, problems: list[Problem], uploads: UploadStore, alert
 
 
 def _is_stale(previous: ArticleRecord | None, sequencer: str) -> bool:
-    # An event equal to a rejected one is a retry (its slug may have come free), not a duplicate.
+    # An event equal to a refused one is a retry (its slug may have come free), not a duplicate.
     if previous is None or previous.sequencer < sequencer:
         return False
-    return not (previous.sequencer == sequencer and previous.status == "rejected")
+    return previous.rejected_sequencer != sequencer
+
+
+def _already_recorded(previous: ArticleRecord | None, sequencer: str) -> bool:
+    """This very event was written before: a redelivery after something failed further on."""
+    return (
+        previous is not None and previous.sequencer == sequencer and previous.rejected_sequencer != sequencer
+    )
 
 
 @dataclass(frozen=True)
@@ -208,16 +216,30 @@ class Intake:
     def accept(self, upload: Upload) -> Outcome:
         if not is_article_upload(upload.key):
             return Outcome.IGNORED
-        previous = self.articles.current(upload.key)
         sequencer = padded_sequencer(upload.sequencer)
-        if _is_stale(previous, sequencer):
-            return Outcome.STALE
+        for _ in range(_ATTEMPTS):
+            previous = self.articles.current(upload.key)
+            if _already_recorded(previous, sequencer) and previous is not None:
+                self._finish(upload, previous)
+                return Outcome.STALE
+            if _is_stale(previous, sequencer):
+                return Outcome.STALE
+            outcome = self._attempt(upload, sequencer, previous)
+            if outcome is not None:
+                return outcome
+        raise ConcurrentChange(f"{upload.key} kept changing while it was being recorded")
+
+    def _attempt(self, upload: Upload, sequencer: str, previous: ArticleRecord | None) -> Outcome | None:
+        """One try against the record as read; None when it changed meanwhile."""
         if upload.change is Change.VERSION_DELETED:
             current = self.uploads.current_version(upload.key)
             if current is not None:
                 upload = upload.model_copy(update={"version_id": current, "change": Change.CREATED})
         if upload.change is not Change.CREATED:
-            return self._remove(upload, sequencer, previous)
+            removal = ArticleRecord(
+                source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
+            )
+            return self._save(upload, removal, previous)
         data = self.uploads.read(upload.key, upload.version_id)
         if data is None:
             # Overwritten or deleted since the event: the event for that later change carries it forward.
@@ -225,45 +247,35 @@ class Intake:
         try:
             article = parse_article(upload.key, data, self.site)
         except InvalidArticle as invalid:
-            if not self.articles.reject(upload.key, sequencer):
-                return Outcome.STALE
-            return _reject(upload, invalid.problems, self.uploads, self.alerts)
-        return self._record(upload, article, previous)
+            return self._refuse(upload, sequencer, previous, invalid.problems)
+        return self._save(upload, record_of(article, upload, self.now, previous), previous)
 
-    def _record(self, upload: Upload, article: Article, previous: ArticleRecord | None) -> Outcome:
-        record = record_of(article, upload, self.now, previous)
-        for _ in range(_SLUG_ATTEMPTS):
-            result = self.articles.save(record, previous)
-            if result.outcome is not Saved.SLUG_TAKEN:
-                break
+    def _save(self, upload: Upload, record: ArticleRecord, previous: ArticleRecord | None) -> Outcome | None:
+        result = self.articles.save(record, previous)
+        if result.outcome is Saved.CONFLICT:
+            return None
+        if result.outcome is Saved.SLUG_TAKEN:
             waiter = Waiter(
                 source_key=upload.key, source_version=upload.version_id, sequencer=record.sequencer
             )
-            if self.articles.wait_for_slug(record.slug, waiter):
-                if not self.articles.reject(upload.key, record.sequencer):
-                    return Outcome.STALE
-                problems = _slug_taken(article.slug, result.slug_owner)
-                return _reject(upload, problems, self.uploads, self.alerts)
-        if result.outcome is not Saved.SAVED:
-            return Outcome.STALE
-        self.uploads.delete_report(report_key(upload.key))
-        self._retry_waiters(upload, result.freed)
-        return Outcome(record.status)
+            if not self.articles.wait_for_slug(record.slug, waiter):
+                return None  # the slug came free meanwhile: try again
+            return self._refuse(
+                upload, record.sequencer, previous, _slug_taken(record.slug, result.slug_owner)
+            )
+        return self._finish(upload, result.record or record)
 
-    def _remove(self, upload: Upload, sequencer: str, previous: ArticleRecord | None) -> Outcome:
-        removal = ArticleRecord(
-            source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
-        )
-        result = self.articles.save(removal, previous)
-        if result.outcome is Saved.STALE:
-            return Outcome.STALE
-        self.uploads.delete_report(report_key(upload.key))
-        self._retry_waiters(upload, result.freed)
-        return Outcome.REMOVED
+    def _refuse(
+        self, upload: Upload, sequencer: str, previous: ArticleRecord | None, problems: list[Problem]
+    ) -> Outcome | None:
+        if self.articles.reject(upload.key, sequencer, previous) is Saved.CONFLICT:
+            return None
+        return _reject(upload, problems, self.uploads, self.alerts)
 
-    def _retry_waiters(self, upload: Upload, freed: tuple[Waiter, ...]) -> None:
-        """A renamed file (copy, then delete) waits for its own old slug: now it can have it."""
-        for waiter in freed:
+    def _finish(self, upload: Upload, record: ArticleRecord) -> Outcome:
+        """What follows a write, safe to repeat: a redelivered event redoes it all."""
+        self.uploads.delete_report(report_key(upload.key))
+        for waiter in record.pending_waiters:
             self.accept(
                 Upload(
                     bucket=upload.bucket,
@@ -274,10 +286,13 @@ class Intake:
                     event_time=upload.event_time,
                 )
             )
+        if record.pending_waiters:
+            self.articles.finished(record.source_key, record.sequencer)
+        return Outcome(record.status)
 
 
-# Claiming a slug races only with its release; a few tries settle which came first.
-_SLUG_ATTEMPTS = 3
+# Writes race only with other deliveries for the same key or slug; a few tries settle them.
+_ATTEMPTS = 5
 
 
 def accept_upload(

@@ -86,6 +86,17 @@ class Article(BaseModel):
         return article_path(self.slug, self.published_at)
 
 
+class Waiter(BaseModel):
+    """An upload refused because another source held its slug; it is tried again when that source
+    lets go of it (a renamed file, copied then deleted, waits for its own old slug)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_key: str
+    source_version: str | None
+    sequencer: str
+
+
 class ArticleRecord(BaseModel):
     """An article as the articles table holds it: what listings and pages need, without the body.
 
@@ -112,6 +123,11 @@ class ArticleRecord(BaseModel):
     # page, feeds and sitemap keep their bytes.
     content_hash: str = ""
     updated_at: datetime | None = None
+    # Set when the newest event was refused: a retry of that same event may still be accepted.
+    rejected_sequencer: str = ""
+    # Uploads that waited for the slug this version gave up, kept with the write that freed them so
+    # that a redelivered event can finish trying them if the first attempt failed part-way.
+    pending_waiters: tuple[Waiter, ...] = ()
 
     @property
     def is_live(self) -> bool:

@@ -8,7 +8,8 @@ from typing import Any
 
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, from_item, to_item
 from pressrun.index import update_index
-from pressrun.model import ArticleRecord
+from pressrun.ingest import Saved
+from pressrun.model import ArticleRecord, Waiter
 from tests.conftest import SAMPLE, load_event
 from tests.integration.conftest import Stack
 
@@ -182,7 +183,7 @@ def test_dynamodb_item_round_trip_keeps_the_record():
     image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
     record = ArticleRecord.model_validate(from_item(image))
 
-    assert to_item(record.model_dump(mode="json")) == image
+    assert to_item(record.model_dump(mode="json", exclude_defaults=True)) == image
 
 
 def test_slug_claimed_by_another_upload_is_rejected_on_dynamodb(stack: Stack):
@@ -331,3 +332,36 @@ def test_schedule_article_creates_a_one_time_schedule_and_release_publishes(stac
     record = articles(stack).current(SAMPLE_KEY)
     assert record is not None
     assert record.status == "published"
+
+
+def test_dynamodb_refuses_a_write_based_on_an_outdated_read(stack: Stack):
+    table = articles(stack)
+    v1 = ArticleRecord(source_key=SAMPLE_KEY, sequencer="01", status="published", slug="x")
+    table.save(v1, None)
+    table.save(v1.model_copy(update={"sequencer": "02", "slug": "y"}), v1)
+
+    result = table.save(v1.model_copy(update={"sequencer": "03", "slug": "z"}), v1)
+
+    assert result.outcome is Saved.CONFLICT
+    claims = stack.client("dynamodb").scan(TableName=stack.local.physical("SlugsTable"))["Items"]
+    assert [(c["slug"]["S"], c["source_key"]["S"]) for c in claims] == [("y", SAMPLE_KEY)]
+
+
+def test_dynamodb_hands_a_released_slug_to_its_waiters(stack: Stack):
+    table = articles(stack)
+    holder = ArticleRecord(source_key="incoming/old.md", sequencer="01", status="published", slug="x")
+    table.save(holder, None)
+    waiter = Waiter(source_key="incoming/new name [2].md", source_version="v9", sequencer="02")
+    assert table.wait_for_slug("x", waiter)
+
+    result = table.save(
+        holder.model_copy(update={"sequencer": "03", "status": "removed", "slug": ""}), holder
+    )
+
+    assert result.record is not None
+    assert result.record.pending_waiters == (waiter,)
+    stored = table.current("incoming/old.md")
+    assert stored is not None
+    assert stored.pending_waiters == (waiter,)
+    table.finished("incoming/old.md", "03")
+    assert table.current("incoming/old.md").pending_waiters == ()  # type: ignore[union-attr]

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pressrun.ingest import Change, Outcome, Upload, accept_upload, padded_sequencer
+import pytest
+
+from pressrun.ingest import Change, Outcome, Saved, Upload, accept_upload, padded_sequencer
+from pressrun.model import ArticleRecord
 from pressrun.settings import SiteSettings
 from tests.conftest import SAMPLE
 from tests.fakes import MemoryArticles, MemoryUploads, RecordingAlerts
@@ -161,8 +165,9 @@ def test_a_different_upload_cannot_take_a_slug_already_in_use(alerts: RecordingA
     assert report["errors"] == [
         {
             "field": "slug",
-            "message": "'same-headline' is already the address of incoming/first.md;"
-            " give this article its own slug",
+            "message": "'same-headline' is already the address of incoming/first.md. This article goes"
+            " live by itself once that upload is deleted or takes another slug (as when a file is"
+            " renamed); otherwise give it its own slug",
             "line": None,
         }
     ]
@@ -293,3 +298,103 @@ def test_renamed_file_takes_over_its_own_slug_once_the_old_name_is_deleted(alert
     assert articles.records["incoming/new-name.md"].status == "published"
     assert articles.slugs == {"council-budget": "incoming/new-name.md"}
     assert "rejected/new-name.md.report.json" not in uploads.reports
+
+
+def test_slug_passes_back_and_forth_between_two_uploads(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/a.md", story("Shared headline"))
+    uploads.add("incoming/b.md", story("Shared headline"))
+
+    def accept(sequencer: str, key: str, deleted: bool = False) -> Outcome:
+        return accept_upload(
+            upload(sequencer, key=key, deleted=deleted), uploads, articles, SITE, alerts, NOW
+        )
+
+    accept("01", "incoming/a.md")
+    assert accept("02", "incoming/b.md") is Outcome.REJECTED
+    accept("03", "incoming/a.md", deleted=True)
+    assert articles.records["incoming/b.md"].status == "published"
+    assert accept("04", "incoming/a.md") is Outcome.REJECTED
+
+    accept("05", "incoming/b.md", deleted=True)
+
+    assert articles.records["incoming/a.md"].status == "published"
+    assert articles.slugs == {"shared-headline": "incoming/a.md"}
+    assert "rejected/a.md.report.json" not in uploads.reports
+
+
+@dataclass
+class FlakyUploads(MemoryUploads):
+    """A bucket whose report calls fail the first `failures` times, as S3 sometimes does."""
+
+    failures: int = 1
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("S3 503 Slow Down")
+
+    def delete_report(self, key: str) -> None:
+        self._maybe_fail()
+        super().delete_report(key)
+
+    def write_report(self, key: str, body: bytes) -> None:
+        self._maybe_fail()
+        super().write_report(key, body)
+
+
+def test_redelivery_finishes_what_a_failure_interrupted_after_the_write(alerts: RecordingAlerts):
+    uploads, articles = FlakyUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD)
+    uploads.reports[REPORT] = b"{}"
+    event = upload("0A")
+
+    with pytest.raises(ConnectionError):
+        accept_upload(event, uploads, articles, SITE, alerts, NOW)
+    assert articles.records[KEY].status == "published"
+
+    assert accept_upload(event, uploads, articles, SITE, alerts, NOW) is Outcome.STALE
+    assert REPORT not in uploads.reports
+
+
+def test_redelivery_of_a_refusal_writes_the_report_the_failure_lost(alerts: RecordingAlerts):
+    uploads, articles = FlakyUploads(), MemoryArticles()
+    uploads.add(KEY, b"")
+    event = upload("0A")
+
+    with pytest.raises(ConnectionError):
+        accept_upload(event, uploads, articles, SITE, alerts, NOW)
+
+    assert accept_upload(event, uploads, articles, SITE, alerts, NOW) is Outcome.REJECTED
+    assert REPORT in uploads.reports
+
+
+def test_a_rename_interrupted_before_the_copy_was_retried_is_finished_on_redelivery(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/old.md", story("Renamed"))
+    accept_upload(upload("01", key="incoming/old.md"), uploads, articles, SITE, alerts, NOW)
+    uploads.add("incoming/new.md", story("Renamed"))
+    accept_upload(upload("02", key="incoming/new.md"), uploads, articles, SITE, alerts, NOW)
+    removal = upload("03", key="incoming/old.md", deleted=True)
+    original_read = uploads.read
+    uploads.read = lambda key, version: (_ for _ in ()).throw(ConnectionError("S3 503"))  # type: ignore[method-assign]
+
+    with pytest.raises(ConnectionError):
+        accept_upload(removal, uploads, articles, SITE, alerts, NOW)
+    uploads.read = original_read  # type: ignore[method-assign]
+    accept_upload(removal, uploads, articles, SITE, alerts, NOW)
+
+    assert articles.records["incoming/new.md"].status == "published"
+    assert articles.records["incoming/old.md"].pending_waiters == ()
+
+
+def test_a_write_based_on_an_outdated_read_conflicts_instead_of_freeing_the_wrong_slug():
+    articles = MemoryArticles()
+    v1 = ArticleRecord(source_key=KEY, sequencer="01", status="published", slug="x")
+    articles.save(v1, None)
+    articles.save(v1.model_copy(update={"sequencer": "02", "slug": "y"}), v1)
+
+    result = articles.save(v1.model_copy(update={"sequencer": "03", "slug": "z"}), v1)
+
+    assert result.outcome is Saved.CONFLICT
+    assert articles.slugs == {"y": KEY}

@@ -9,18 +9,13 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
-from pressrun.ingest import Saved, SaveResult, Waiter
-from pressrun.model import ArticleRecord
+from pressrun.ingest import Saved, SaveResult
+from pressrun.model import ArticleRecord, Waiter
 from pressrun.scheduling import Release
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# Newer than what the table holds, or a retry of the event that was rejected (its slug may be free now).
-_NEWER = (
-    "attribute_not_exists(source_key) OR sequencer < :sequencer"
-    " OR (sequencer = :sequencer AND #status = :rejected)"
-)
 # The partition that holds one summary per listing; '#' sorts apart from every real listing name.
 _SUMMARY = "#summary"
 _CLAIM = "SET source_key = :source, waiting = if_not_exists(waiting, :none)"
@@ -28,6 +23,13 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 # One transaction holds at most 100 actions; an article in more listings than that is split.
 _TRANSACTION_LIMIT = 100
+
+
+def _unchanged_since(previous: ArticleRecord | None) -> tuple[str, dict[str, Any]]:
+    """The condition that the table still holds `previous` for this source: the write is based on it."""
+    if previous is None:
+        return "attribute_not_exists(source_key)", {}
+    return "sequencer = :previous", {":previous": {"S": previous.sequencer}}
 
 
 def _code(error: ClientError) -> str:
@@ -57,21 +59,43 @@ class DynamoArticles:
         item = response.get("Item")
         return ArticleRecord.model_validate(from_item(item)) if item else None
 
-    def reject(self, source_key: str, sequencer: str) -> bool:
+    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
+        condition, values = _unchanged_since(previous)
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"source_key": {"S": source_key}},
-                UpdateExpression="SET sequencer = :sequencer, #status = if_not_exists(#status, :rejected)",
-                ConditionExpression=_NEWER,
+                UpdateExpression=(
+                    "SET sequencer = :sequencer, rejected_sequencer = :sequencer,"
+                    " #status = if_not_exists(#status, :rejected)"
+                ),
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":sequencer": {"S": sequencer}, ":rejected": {"S": "rejected"}},
+                ExpressionAttributeValues={
+                    **values,
+                    ":sequencer": {"S": sequencer},
+                    ":rejected": {"S": "rejected"},
+                },
             )
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
-                return False
+                return Saved.CONFLICT
             raise
-        return True
+        return Saved.SAVED
+
+    def finished(self, source_key: str, sequencer: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"source_key": {"S": source_key}},
+                UpdateExpression="REMOVE pending_waiters",
+                ConditionExpression="sequencer = :sequencer",
+                ExpressionAttributeValues={":sequencer": {"S": sequencer}},
+            )
+        except ClientError as error:
+            # A newer version took the record's place; its waiters are its own business.
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
 
     def go_live(self, release: Release) -> bool:
         version_matches = (
@@ -117,22 +141,9 @@ class DynamoArticles:
 
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
         owner = {":source": {"S": record.source_key}}
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item(record.model_dump(mode="json")),
-                    "ConditionExpression": _NEWER,
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":sequencer": {"S": record.sequencer},
-                        ":rejected": {"S": "rejected"},
-                    },
-                }
-            }
-        ]
+        claim: list[dict[str, Any]] = []
         if record.slug:
-            actions.append(
+            claim.append(
                 {
                     "Update": {
                         "TableName": self._slugs,
@@ -145,24 +156,35 @@ class DynamoArticles:
                     }
                 }
             )
-        freed: tuple[Waiter, ...] = ()
+        release: list[dict[str, Any]] = []
         if previous is not None and previous.slug and previous.slug != record.slug:
-            released, freed = self._release(previous.slug, owner)
-            actions.append(released)
+            delete, freed = self._release(previous.slug, owner)
+            release.append(delete)
+            record = record.model_copy(update={"pending_waiters": freed})
+        condition, values = _unchanged_since(previous)
+        put: dict[str, Any] = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(record.model_dump(mode="json", exclude_defaults=True)),
+                "ConditionExpression": condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            }
+        }
         try:
+            actions = [put, *claim, *release]
             self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except ClientError as error:
             if _code(error) != "TransactionCanceledException":
                 raise
             reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
             failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
-            if 0 in failed:
-                return SaveResult(Saved.STALE)
-            if failed == [1] and record.slug:
-                claim = reasons[1].get("Item", {})
-                return SaveResult(Saved.SLUG_TAKEN, claim.get("source_key", {}).get("S"))
+            if failed == [1] and claim:
+                holder = reasons[1].get("Item", {})
+                return SaveResult(Saved.SLUG_TAKEN, holder.get("source_key", {}).get("S"))
+            if failed:
+                return SaveResult(Saved.CONFLICT)
             raise
-        return SaveResult(Saved.SAVED, freed=freed)
+        return SaveResult(Saved.SAVED, record=record)
 
     def _release(self, slug: str, owner: dict[str, Any]) -> tuple[dict[str, Any], tuple[Waiter, ...]]:
         """The delete that gives up a slug, and who waits for it. The delete holds only while the
