@@ -102,6 +102,25 @@ def _read_header_lines(text: str) -> tuple[dict[str, Any], dict[str, int], list[
 
 # --- Markdown with YAML front matter ---------------------------------------------------------------
 
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader for front matter: dates stay text, for the validator to judge and quote; aliases
+    are refused, since a few hundred bytes of nested aliases expand into millions of values."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML reads it from the class
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in front matter", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
@@ -129,8 +148,8 @@ class MarkdownReader:
     def _front_matter(self, text: str, match: re.Match[str]) -> RawArticle:
         source = match.group("yaml") or ""
         try:
-            # safe_load only: front matter is data, and a YAML tag must never build an object.
-            fields = yaml.safe_load(source)
+            # A SafeLoader only: front matter is data, and a YAML tag must never build an object.
+            fields = yaml.load(source, Loader=_FrontMatterLoader)  # noqa: S506
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = mark.line + 2 if mark is not None else None
@@ -150,21 +169,24 @@ class MarkdownReader:
             )
         lines = {}
         for number, line in enumerate(source.splitlines(), start=2):
-            name = line.split(":", 1)[0].strip()
-            if name in fields and name not in lines:
+            name = line.split(":", 1)[0].strip().lower()
+            if name in {str(key).strip().lower() for key in fields} and name not in lines:
                 lines[name] = number
-        return RawArticle(
-            fields={str(k): v for k, v in fields.items()}, body=text[match.end() :], lines=lines
-        )
+        # Keys as editors type them: 'Title:' is 'title:'.
+        folded = {str(key).strip().lower(): value for key, value in fields.items()}
+        return RawArticle(fields=folded, body=text[match.end() :], lines=lines)
 
 
 # --- Plain-text news copy, as editors paste it -----------------------------------------------------
 
 _CATEGORIES_LINE = re.compile(r"^[\s–—-]*categor(?:y|ies)\s*:\s*(?P<names>.*)$", re.IGNORECASE)
 _DATE_LIKE = re.compile(
-    r"^(?:\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
-    r"|\d{1,2}\s+[A-Za-z]+\.?\s+\d{4}"
-    r"|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4})$"
+    r"^(?:[A-Za-z]+day,?\s+)?"  # an optional weekday: "Wednesday, June 25, 2025"
+    r"(?:\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}"
+    r"|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{4})$",
+    re.IGNORECASE,
 )
 _CLOSING_PUNCTUATION = tuple(".!?…:;\"'”’»)]")
 
@@ -251,8 +273,11 @@ class JsonReader:
     def read(self, text: str, site: SiteSettings) -> RawArticle:
         try:
             document = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as error:
-            message = error.msg if isinstance(error, json.JSONDecodeError) else "is nested too deeply"
+        except (ValueError, RecursionError) as error:
+            # ValueError covers JSONDecodeError and numbers past Python's 4,300-digit limit.
+            message = (
+                error.msg if isinstance(error, json.JSONDecodeError) else "has a value too large or too deep"
+            )
             line = error.lineno if isinstance(error, json.JSONDecodeError) else None
             raise InvalidArticle(
                 [Problem(field="file", message=f"is not valid JSON: {message}", line=line)]

@@ -17,7 +17,10 @@ from pressrun.settings import SiteSettings
 
 MAX_TITLE_LENGTH = 200
 SUMMARY_LENGTH = 160
-_DATE_FORMATS = ("%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
+_WEEKDAY = re.compile(r"^[A-Za-z]+day,?\s+", re.IGNORECASE)
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# Day first in 25/06/2025, as British copy writes it.
+_DATE_FORMATS = ("%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%d/%m/%Y")
 
 
 _EARLIEST_YEAR, _LATEST_YEAR = 1800, 2999
@@ -80,6 +83,8 @@ def _parse_moment(value: Any, zone: ZoneInfo) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("write a date such as June 25, 2025 or 2025-06-25")
     text = " ".join(value.split())
+    # "Wednesday, June 25th, 2025" reads as "June 25, 2025": the weekday and ordinal add nothing.
+    text = _ORDINAL.sub(r"\1", _WEEKDAY.sub("", text))
     out_of_range = False
     try:
         parsed = datetime.fromisoformat(text)
@@ -168,7 +173,8 @@ class Metadata(BaseModel):
         vocabulary: tuple[str, ...] = info.context.get("vocabulary", ()) if info.context else ()
         if vocabulary:
             names = [_section(name, vocabulary) for name in names]
-        return list(dict.fromkeys(names))
+        # One category per slug: "Economics" and "economics" are the same section.
+        return list({slugify(name): name for name in reversed(names)}.values())[::-1]
 
     @field_validator("tags", mode="before")
     @classmethod

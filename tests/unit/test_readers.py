@@ -255,10 +255,55 @@ def test_a_known_section_takes_the_site_spelling():
     assert article.categories[0].name == "Economics"
 
 
-def test_impossible_yaml_date_is_a_problem_not_a_crash():
+def test_impossible_yaml_date_is_reported_on_its_field_quoting_it():
     problems = problems_of("incoming/a.md", markdown("title: T\ndate: 2025-02-30\ncategories: [N]\n"))
 
-    assert problems[0][0] == "front matter"
+    assert problems == [("date", "'2025-02-30' is not a real date", 3)]
+
+
+@pytest.mark.parametrize(
+    "written", ["Wednesday, June 25, 2025", "June 25th, 2025", "25/06/2025", "25th June 2025"]
+)
+def test_plain_text_dates_as_copy_writes_them(written: str):
+    text = f"A Headline\n\n{written}\n\nCategories: News\n\nBody.\n"
+
+    assert parse_article("incoming/a.txt", text.encode(), SITE).published_at == datetime(
+        2025, 6, 25, tzinfo=LONDON
+    )
+
+
+def test_front_matter_keys_in_capitals_are_read():
+    article = parse_article(
+        "incoming/a.md", markdown("Title: T\nDate: 2025-06-25\nCategories: [News]\n"), SITE
+    )
+
+    assert (article.title, article.categories[0].name) == ("T", "News")
+
+
+def test_one_category_per_slug():
+    article = parse_article(
+        "incoming/a.md",
+        markdown("title: T\ndate: 2025-06-25\ncategories: [Economics, economics, ECONOMICS]\n"),
+        SITE,
+    )
+
+    assert [c.name for c in article.categories] == ["Economics"]
+
+
+def test_yaml_aliases_are_refused_before_they_can_expand():
+    bomb = (
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b]\n"
+    )
+
+    assert problems_of("incoming/a.md", markdown(bomb))[0][0] == "front matter"
+
+
+def test_json_number_beyond_pythons_digit_limit_is_a_problem_not_a_crash():
+    data = b'{"title": ' + b"9" * 5000 + b"}"
+
+    assert problems_of("incoming/a.json", data) == [
+        ("file", "is not valid JSON: has a value too large or too deep", None)
+    ]
 
 
 def test_control_characters_from_copy_paste_are_dropped():
