@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
 from pressrun.ingest import Saved, SaveResult
 from pressrun.model import ArticleRecord, Waiter
+from pressrun.scheduling import Release
 
 
 @dataclass
@@ -87,6 +88,17 @@ class MemoryArticles:
             self.slugs[record.slug] = record.source_key
         self.records[record.source_key] = record
         return SaveResult(Saved.SAVED, record=record)
+
+    def go_live(self, release: Release) -> bool:
+        current = self.records.get(release.source_key)
+        if (
+            current is None
+            or current.status != "scheduled"
+            or current.source_version != release.source_version
+        ):
+            return False
+        self.records[release.source_key] = current.model_copy(update={"status": "published"})
+        return True
 
     def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
         if self.slugs.get(slug) in (None, waiter.source_key):

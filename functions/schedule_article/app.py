@@ -15,7 +15,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def handle_record(record: DynamoDBRecord) -> None:
     old, new = article_change(record)
     logger.set_correlation_id(runtime.source_key_of(old, new))
-    action = follow_schedule(old, new, runtime.scheduler())
+    action = follow_schedule(old, new, runtime.scheduler(), runtime.articles(), runtime.now())
     logger.info("schedule followed", extra={"action": action})
 
 

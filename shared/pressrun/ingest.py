@@ -142,7 +142,8 @@ def record_of(
     if previous is not None and previous.content_hash == content_hash and previous.updated_at:
         updated_at = previous.updated_at
     else:
-        updated_at = max(upload.event_time, article.published_at)
+        # The pipeline's clock, not the event's: `pressrun publish --now` then dates edits consistently.
+        updated_at = max(now, article.published_at)
     return ArticleRecord(
         source_key=upload.key,
         source_version=upload.version_id,

@@ -84,12 +84,11 @@ def _news_article(article: Article, site: SiteSettings, modified: datetime) -> d
         if article.author
         else [{"@type": "Organization", "name": site.site_name}],
         "articleSection": [category.name for category in article.categories],
-        "keywords": list(article.tags),
         "mainEntityOfPage": absolute(site.site_url, article.path),
         "url": absolute(site.site_url, article.path),
         "inLanguage": site.site_language,
         "publisher": {"@type": "Organization", "name": site.site_name, "url": absolute(site.site_url, HOME)},
-    }
+    } | ({"keywords": list(article.tags)} if article.tags else {})
 
 
 def article_page(article: Article, site: SiteSettings, modified: datetime | None = None) -> bytes:

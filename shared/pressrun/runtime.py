@@ -75,7 +75,11 @@ def alerts() -> SnsEditorAlerts:
 def scheduler() -> EventBridgeScheduler:
     current = settings()
     return EventBridgeScheduler(
-        _client("scheduler"), current.schedule_group, current.scheduler_role_arn, current.release_function_arn
+        _client("scheduler"),
+        current.schedule_group,
+        current.scheduler_role_arn,
+        current.release_function_arn,
+        current.schedule_dead_letter_arn,
     )
 
 

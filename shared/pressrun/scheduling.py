@@ -42,10 +42,20 @@ def schedule_name(source_key: str) -> str:
     return f"pressrun-{hashlib.sha256(source_key.encode('utf-8')).hexdigest()[:48]}"
 
 
-def follow_schedule(old: ArticleRecord | None, new: ArticleRecord | None, scheduler: Scheduler) -> str | None:
+def follow_schedule(
+    old: ArticleRecord | None,
+    new: ArticleRecord | None,
+    scheduler: Scheduler,
+    articles: ReleasableArticles,
+    now: datetime,
+) -> str | None:
     """Keep the article's schedule in step with its record; what was done, if anything."""
     if new is not None and new.status == "scheduled" and new.published_at is not None:
         release = Release(source_key=new.source_key, source_version=new.source_version)
+        if new.published_at <= now:
+            # Its time came while the change travelled here: a schedule in the past would never fire.
+            articles.go_live(release)
+            return "released"
         scheduler.schedule(schedule_name(new.source_key), new.published_at, release)
         return "scheduled"
     if old is not None and old.status == "scheduled":

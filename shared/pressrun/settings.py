@@ -66,6 +66,7 @@ class StackSettings(SiteSettings):
     schedule_group: str = ""
     scheduler_role_arn: str = ""
     release_function_arn: str = ""
+    schedule_dead_letter_arn: str = ""
     # For local runs and tests: the time the pipeline takes as now (`pressrun publish --now`).
     pressrun_now: AwareDatetime | None = None
 

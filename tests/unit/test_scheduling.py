@@ -12,6 +12,7 @@ from tests.unit.test_index import record
 from tests.unit.test_ingest import upload
 
 SITE = SiteSettings()
+EARLY = datetime(2026, 1, 1, tzinfo=UTC)
 MORNING = b"---\ntitle: Morning news\ndate: 2026-03-02T06:00:00+00:00\ncategories: [News]\n---\nBody.\n"
 
 
@@ -68,7 +69,7 @@ def test_scheduled_record_gets_a_one_time_schedule_at_its_time():
     scheduler = RecordingScheduler()
     at = datetime(2026, 3, 2, 6, tzinfo=UTC)
 
-    assert follow_schedule(None, scheduled(at), scheduler) == "scheduled"
+    assert follow_schedule(None, scheduled(at), scheduler, MemoryArticles(), EARLY) == "scheduled"
 
     name = schedule_name("incoming/story.md")
     assert scheduler.schedules == {name: (at, Release(source_key="incoming/story.md", source_version="v1"))}
@@ -78,14 +79,37 @@ def test_scheduled_record_gets_a_one_time_schedule_at_its_time():
 def test_new_time_moves_the_schedule_and_publishing_or_removal_cancels_it():
     scheduler = RecordingScheduler()
     first, later = datetime(2026, 3, 2, 6, tzinfo=UTC), datetime(2026, 3, 3, 6, tzinfo=UTC)
-    follow_schedule(None, scheduled(first), scheduler)
+    follow_schedule(None, scheduled(first), scheduler, MemoryArticles(), EARLY)
 
-    follow_schedule(scheduled(first), scheduled(later), scheduler)
+    follow_schedule(scheduled(first), scheduled(later), scheduler, MemoryArticles(), EARLY)
     assert [at for at, _ in scheduler.schedules.values()] == [later]
 
-    assert follow_schedule(scheduled(later), record("News", status="removed"), scheduler) == "cancelled"
+    assert (
+        follow_schedule(
+            scheduled(later), record("News", status="removed"), scheduler, MemoryArticles(), EARLY
+        )
+        == "cancelled"
+    )
     assert scheduler.schedules == {}
 
 
 def test_records_that_never_were_scheduled_leave_schedules_alone():
-    assert follow_schedule(record("News"), record("News", title="New"), RecordingScheduler()) is None
+    assert (
+        follow_schedule(
+            record("News"), record("News", title="New"), RecordingScheduler(), MemoryArticles(), EARLY
+        )
+        is None
+    )
+
+
+def test_article_whose_time_came_in_transit_is_released_at_once():
+    scheduler, articles = RecordingScheduler(), MemoryArticles()
+    at = datetime(2026, 3, 2, 6, tzinfo=UTC)
+    record = scheduled(at)
+    articles.records[record.source_key] = record
+
+    action = follow_schedule(None, record, scheduler, articles, datetime(2026, 3, 2, 6, 0, 1, tzinfo=UTC))
+
+    assert action == "released"
+    assert scheduler.schedules == {}
+    assert articles.records[record.source_key].status == "published"

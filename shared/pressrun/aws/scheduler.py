@@ -15,14 +15,23 @@ if TYPE_CHECKING:
 
 class EventBridgeScheduler:
     def __init__(
-        self, client: EventBridgeSchedulerClient, group: str, role_arn: str, target_arn: str
+        self,
+        client: EventBridgeSchedulerClient,
+        group: str,
+        role_arn: str,
+        target_arn: str,
+        dead_letter_arn: str,
     ) -> None:
-        if not (group and role_arn and target_arn):
-            raise ValueError("scheduling needs SCHEDULE_GROUP, SCHEDULER_ROLE_ARN and RELEASE_FUNCTION_ARN")
+        if not (group and role_arn and target_arn and dead_letter_arn):
+            raise ValueError(
+                "scheduling needs SCHEDULE_GROUP, SCHEDULER_ROLE_ARN, RELEASE_FUNCTION_ARN"
+                " and SCHEDULE_DEAD_LETTER_ARN"
+            )
         self._client = client
         self._group = group
         self._role_arn = role_arn
         self._target_arn = target_arn
+        self._dead_letter_arn = dead_letter_arn
 
     def schedule(self, name: str, at: datetime, release: Release) -> None:
         arguments = {
@@ -36,6 +45,8 @@ class EventBridgeScheduler:
                 "RoleArn": self._role_arn,
                 "Input": release.model_dump_json(),
                 "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+                # A release that keeps failing is set aside where an alarm and a redrive can find it.
+                "DeadLetterConfig": {"Arn": self._dead_letter_arn},
             },
             # A one-time schedule deletes itself once it has run.
             "ActionAfterCompletion": "DELETE",

@@ -119,8 +119,18 @@ class Runner:
                 target = schedule["Target"]
                 function = next(f for f in self.stack.functions if function_arn(f.name) == target["Arn"])
                 payload = json.loads(target.get("Input", "{}"))
-                self._invoke(function, payload)
-                self.released.append(str(payload.get("source_key", "")))
+                try:
+                    self._invoke(function, payload)
+                except Exception:
+                    # Scheduler retries, then sets the event aside in the target's dead-letter queue.
+                    dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+                    if not dead_letter:
+                        raise
+                    sqs = self.stack.client("sqs")
+                    url = sqs.get_queue_url(QueueName=dead_letter.rsplit(":", 1)[1])["QueueUrl"]
+                    sqs.send_message(QueueUrl=url, MessageBody=target.get("Input", "{}"))
+                else:
+                    self.released.append(str(payload.get("source_key", "")))
                 if schedule.get("ActionAfterCompletion") == "DELETE":
                     scheduler.delete_schedule(GroupName=group, Name=summary["Name"])
                 fired = True

@@ -207,6 +207,8 @@ def _sources_in(body: str) -> list[str]:
         return ["(unreadable message)"]
     if isinstance(message, dict) and "detail" in message:
         return [unquote_plus(message["detail"]["object"]["key"])]
+    if isinstance(message, dict) and "source_key" in message:
+        return [str(message["source_key"])]
     records = message.get("failedBatch", {}).get("Records", []) if isinstance(message, dict) else []
     keys = [record.get("dynamodb", {}).get("Keys", {}) for record in records]
     return [next(iter(key.values()))["S"] for key in keys if key] or ["(unreadable message)"]

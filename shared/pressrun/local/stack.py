@@ -133,11 +133,19 @@ class LocalStack:
             for _, properties in self.resources("AWS::SQS::Queue")
             if "RedrivePolicy" in properties
         ]
+        functions = [properties for _, properties in self.resources("AWS::Serverless::Function")]
         targets += [
             event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
-            for _, properties in self.resources("AWS::Serverless::Function")
+            for properties in functions
             for event in properties.get("Events", {}).values()
             if "DestinationConfig" in event.get("Properties", {})
+        ]
+        # Dead-letter queues handed to code, such as the one each article schedule names.
+        targets += [
+            value
+            for properties in functions
+            for name, value in properties.get("Environment", {}).get("Variables", {}).items()
+            if name.endswith("_DEAD_LETTER_ARN")
         ]
         return sorted({target["Fn::GetAtt"][0] for target in targets})
 
