@@ -109,6 +109,32 @@ def unpublish(arguments: argparse.Namespace) -> int:
     return EXIT_REJECTED if missing or summary.failed else EXIT_OK
 
 
+def rebuild(arguments: argparse.Namespace) -> int:
+    from pressrun.local.site import LocalSite
+
+    site_dir = Path(arguments.site)
+    if not (site_dir / ".pressrun").is_dir():
+        raise UsageError(f"{site_dir} holds no published site; run pressrun publish first")
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(
+            f"\rrebuilding [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr
+        )
+
+    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
+        jobs = local.rebuild(progress)
+        summary = local.summary()
+    print(file=sys.stderr)
+    if arguments.json:
+        print(summary.model_dump_json(include={"invalidated", "failed"}))
+    else:
+        print(f"rebuilt    {jobs} jobs; {len(summary.invalidated)} paths changed and were invalidated")
+        _print_summary(summary, site_dir)
+    return EXIT_REJECTED if summary.failed else EXIT_OK
+
+
 def _print_summary(summary: Summary, site_dir: Path) -> None:
     for published in summary.published:
         print(f"published  {published.source} → {published.url}")
@@ -170,6 +196,10 @@ def _parser() -> argparse.ArgumentParser:
     site_options(removing)
     removing.add_argument("names", nargs="+", metavar="NAME", help="upload names, as publish named them")
     removing.set_defaults(run=unpublish)
+
+    rebuilding = commands.add_parser("rebuild", help="re-render every page, after a template change")
+    site_options(rebuilding)
+    rebuilding.set_defaults(run=rebuild)
 
     checking = commands.add_parser("check", help="validate articles without publishing them")
     checking.add_argument("paths", nargs="+", metavar="PATH")

@@ -50,11 +50,13 @@ Changes = Mapping[str, Iterable[str]]
 
 @dataclass(frozen=True)
 class Window:
-    """The newest part of a listing, oldest first, reaching back to the first page a change touched."""
+    """The newest part of a listing, oldest first: at least a front page's worth, and everything from
+    the first numbered page that a change can have touched."""
 
     entries: list[ListingEntry]
     members: int
     page_size: int
+    first_changed_page: int
     removed: bool
 
     @property
@@ -66,12 +68,10 @@ class Window:
     def full_pages(self) -> int:
         return self.members // self.page_size
 
-    @property
-    def first_changed_page(self) -> int:
-        return self.start // self.page_size + 1
-
     def page(self, number: int) -> list[ListingEntry]:
         first = (number - 1) * self.page_size - self.start
+        if first < 0:
+            raise ValueError(f"page {number} starts before the window read for it")
         return self.entries[first : first + self.page_size]
 
     def newest(self, count: int) -> list[ListingEntry]:
@@ -89,7 +89,13 @@ def read_window(
     wanted = max(members - page_start, min(page_size, members))
     newest = index.entries(listing, limit=wanted) if wanted > len(since) else since
     present = {entry.position for entry in since}
-    return Window(list(reversed(newest)), members, page_size, removed=bool(changed - present))
+    return Window(
+        list(reversed(newest)),
+        members,
+        page_size,
+        first_changed_page=rank // page_size + 1,
+        removed=bool(changed - present),
+    )
 
 
 def _put(site_store: SiteStore, path: str, body: bytes, content_type: str) -> list[str]:

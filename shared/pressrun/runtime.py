@@ -19,6 +19,7 @@ from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.aws.sns import SnsEditorAlerts
+from pressrun.aws.sqs import SqsJobQueue
 from pressrun.ingest import Outcome
 from pressrun.model import ArticleRecord
 from pressrun.settings import StackSettings, stack_settings
@@ -81,6 +82,10 @@ def scheduler() -> EventBridgeScheduler:
         current.release_function_arn,
         current.schedule_dead_letter_arn,
     )
+
+
+def rebuild_queue() -> SqsJobQueue:
+    return SqsJobQueue(_client("sqs"), settings().rebuild_queue_url)
 
 
 def now() -> datetime:

@@ -67,6 +67,8 @@ class StackSettings(SiteSettings):
     scheduler_role_arn: str = ""
     release_function_arn: str = ""
     schedule_dead_letter_arn: str = ""
+    # Only the rebuild function is given it: where it queues the jobs of a full re-render.
+    rebuild_queue_url: str = ""
     # For local runs and tests: the time the pipeline takes as now (`pressrun publish --now`).
     pressrun_now: AwareDatetime | None = None
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
-from pressrun.index import update_index
+from pressrun.index import position_of, update_index
 from pressrun.listings import refresh_listings
+from pressrun.model import ArticleRecord
 from pressrun.pages import SourceMissing, apply_article_change
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryIndex, MemorySite, MemoryUploads
@@ -111,3 +114,59 @@ def test_emptied_category_loses_its_page():
         "category/politics/feed.xml",
     }
     assert "category/economics/index.html" not in site.objects
+
+
+def numbered(
+    count: int, first: int = 0, day_of: Callable[[int], int] = lambda n: n + 1
+) -> list[ArticleRecord]:
+    records = []
+    for number in range(first, first + count):
+        day = day_of(number)
+        records.append(
+            record("World").model_copy(
+                update={
+                    "source_key": f"incoming/{number}.md",
+                    "slug": f"story-{number}",
+                    "title": f"Story {number}",
+                    "path": f"/2025/01/{day:02}/story-{number}/",
+                    "published_at": datetime(2025, 1, day, tzinfo=UTC),
+                }
+            )
+        )
+    return records
+
+
+def titles_on(site: MemorySite, key: str) -> list[str]:
+    return re.findall(r">(Story \d+)</a>", site.objects[key].decode())
+
+
+def test_a_backdated_article_reshuffles_the_pages_from_its_own_on():
+    small = SiteSettings(listing_size=5)
+    index, site = MemoryIndex(), MemorySite()
+    for story in numbered(12, day_of=lambda n: 2 * n + 2):
+        update_index(None, story, index)
+    refresh_listings({"category/world": ["0"]}, index, site, small, NOW)
+    assert titles_on(site, "category/world/page/1/index.html") == [
+        "Story 4",
+        "Story 3",
+        "Story 2",
+        "Story 1",
+        "Story 0",
+    ]
+    (backdated,) = numbered(1, first=99, day_of=lambda n: 7)
+
+    update_index(None, backdated, index)
+    position = position_of(backdated.published_at, backdated.source_key)  # type: ignore[arg-type]
+    changed = refresh_listings({"category/world": [position]}, index, site, small, NOW)
+
+    # The newest five are the same, so the front page and feed keep their bytes.
+    assert set(changed) == {"category/world/page/1/index.html", "category/world/page/2/index.html"}
+    assert titles_on(site, "category/world/page/1/index.html") == [
+        "Story 3",
+        "Story 99",
+        "Story 2",
+        "Story 1",
+        "Story 0",
+    ]
+    assert titles_on(site, "category/world/page/2/index.html") == [f"Story {n}" for n in (8, 7, 6, 5, 4)]
+    assert titles_on(site, "category/world/index.html") == [f"Story {n}" for n in (11, 10, 9, 8, 7)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -82,6 +82,22 @@ class DynamoArticles:
                 return Saved.CONFLICT
             raise
         return Saved.SAVED
+
+    def live(self) -> Iterator[ArticleRecord]:
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            FilterExpression="#status = :published",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":published": {"S": "published"}},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield ArticleRecord.model_validate(from_item(item))
+
+    def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]:
+        keys = [{"source_key": {"S": key}} for key in dict.fromkeys(source_keys)]
+        items = _batch_get(self._client, self._table, keys)
+        return [ArticleRecord.model_validate(from_item(item)) for item in items]
 
     def finished(self, source_key: str, sequencer: str) -> None:
         try:
@@ -312,6 +328,17 @@ class DynamoIndex:
                 if _code(error) == "TransactionCanceledException":
                     raise IndexConflict(str(error)) from error
                 raise
+
+
+def _batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            found += response["Responses"].get(table, [])
+            request = response.get("UnprocessedKeys") or {}
+    return found
 
 
 def _summary_of(item: dict[str, Any]) -> ListingSummary:

@@ -11,6 +11,8 @@ import os
 import sys
 import traceback
 import uuid
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -57,6 +59,8 @@ class Runner:
     log: TextIO = sys.stderr
     # The local clock for schedules; None is the real time.
     now: datetime | None = None
+    # Told the function name after every delivery, for progress reports.
+    on_delivery: Callable[[str], None] | None = None
     invocations: dict[str, int] = field(default_factory=dict)
     released: list[str] = field(default_factory=list)
     _positions: dict[tuple[str, str, str], _StreamPosition] = field(default_factory=dict)
@@ -76,10 +80,20 @@ class Runner:
                 return
         raise RuntimeError(f"the pipeline was still busy after {_MAX_ROUNDS} rounds of delivery")
 
+    def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        """Invoke a function directly, as an operator does with `aws lambda invoke`."""
+        function = next(f for f in self.stack.functions if f.name == name)
+        return self._invoke(function, event)
+
     def _deliver(self, function: LocalFunction, source: EventSource) -> bool:
-        if source.kind == "sqs":
-            return self._deliver_sqs(function, source)
-        return self._deliver_stream(function, source)
+        delivered = (
+            self._deliver_sqs(function, source)
+            if source.kind == "sqs"
+            else self._deliver_stream(function, source)
+        )
+        if delivered and self.on_delivery is not None:
+            self.on_delivery(function.name)
+        return delivered
 
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
         if function.environment != self._environment:
@@ -91,7 +105,7 @@ class Runner:
         self.invocations[function.name] = self.invocations.get(function.name, 0) + 1
         context = LambdaContext(function.name, function.memory, function.timeout)
         # Function output (log lines, EMF metrics) goes where CloudWatch Logs would have it, not to the CLI.
-        with contextlib.redirect_stdout(self.log):
+        with contextlib.redirect_stdout(self.log), warnings.catch_warnings(record=True) as caught:
             try:
                 handler = function.handler
                 logger_handler = importlib.import_module("pressrun.runtime").logger.registered_handler
@@ -103,6 +117,10 @@ class Runner:
                 # Lambda logs an unhandled error and fails the whole batch; so does the runner.
                 self.log.write(f"{function.name} failed:\n{traceback.format_exc()}")
                 raise
+            finally:
+                # Warnings (Powertools' "no metrics to publish") belong in the function's log.
+                for warning in caught:
+                    self.log.write(f"{function.name} warning: {warning.message}\n")
 
     # --- EventBridge Scheduler ---------------------------------------------------------------------
 

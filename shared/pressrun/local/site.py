@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +142,26 @@ class LocalSite:
 
     def drain(self) -> None:
         self.runner.drain()
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-render every page through the rebuild function and its workers; how many jobs it took.
+        `progress` hears (jobs done, jobs queued) as the workers go."""
+        jobs = int(self.runner.invoke("RebuildFunction", {})["jobs"])
+        done = 0
+
+        def delivered(function: str) -> None:
+            nonlocal done
+            if function == "RebuildWorkerFunction":
+                done += 1
+                if progress is not None:
+                    progress(done, jobs)
+
+        self.runner.on_delivery = delivered
+        try:
+            self.runner.drain()
+        finally:
+            self.runner.on_delivery = None
+        return jobs
 
     def invalidated_paths(self) -> list[str]:
         cloudfront = self.stack.client("cloudfront")
