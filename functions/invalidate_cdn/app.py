@@ -26,7 +26,11 @@ def handle_record(record: SQSRecord) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     batch_changes.clear()
     response = runtime.process_batch(event, handle_record, processor, context)
-    paths = invalidate_changes(batch_changes, runtime.cdn())
-    logger.info("invalidation requested", extra={"paths": paths})
-    metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=len(paths))
+    plan = invalidate_changes(batch_changes, runtime.cdn())
+    logger.info(
+        "invalidation requested",
+        extra={"items": plan.items, "fell_back": plan.fell_back, "reason": plan.reason},
+    )
+    # Paths are what CloudFront bills (a wildcard counts as one): this metric is the cost dashboard.
+    metrics.add_metric(name="InvalidationPaths", unit=MetricUnit.Count, value=plan.billed_paths)
     return response

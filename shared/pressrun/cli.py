@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import functools
 import http.server
+import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -80,7 +81,9 @@ def publish(arguments: argparse.Namespace) -> int:
         )
         raise UsageError(f"no files to publish {what}")
     site_dir = Path(arguments.site)
-    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
+    with LocalSite(
+        site_dir, arguments.site_url, now=arguments.now, chaos=arguments.chaos, seed=arguments.seed
+    ) as local:
         for name, file in files:
             local.upload(name, file.read_bytes(), source=str(file))
         local.drain()
@@ -107,6 +110,28 @@ def unpublish(arguments: argparse.Namespace) -> int:
     for name in missing:
         print(f"{name}: no such upload", file=sys.stderr)
     return EXIT_REJECTED if missing or summary.failed else EXIT_OK
+
+
+def redrive(arguments: argparse.Namespace) -> int:
+    from pressrun.local.site import LocalSite
+
+    site_dir = Path(arguments.site)
+    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
+        moved = local.redrive()
+        summary = local.summary()
+    if arguments.json:
+        print(
+            json.dumps(
+                {"redriven": moved, **summary.model_dump(mode="json", include={"invalidated", "failed"})}
+            )
+        )
+    else:
+        for queue, count in sorted(moved.items()):
+            print(f"redriven   {count} messages from {queue}")
+        if not moved:
+            print("redriven   nothing: the dead-letter queues are empty")
+        _print_summary(summary, site_dir)
+    return EXIT_REJECTED if summary.failed else EXIT_OK
 
 
 def rebuild(arguments: argparse.Namespace) -> int:
@@ -190,7 +215,21 @@ def _parser() -> argparse.ArgumentParser:
     publishing = commands.add_parser("publish", help="publish articles through the whole local pipeline")
     site_options(publishing)
     publishing.add_argument("paths", nargs="*", metavar="PATH", help="article files or folders of them")
+    publishing.add_argument(
+        "--chaos",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="fail this fraction of the functions' AWS calls",
+    )
+    publishing.add_argument("--seed", type=int, default=0, help="the seed that makes --chaos reproducible")
     publishing.set_defaults(run=publish)
+
+    redriving = commands.add_parser(
+        "redrive", help="move dead-lettered messages back once the cause is fixed"
+    )
+    site_options(redriving)
+    redriving.set_defaults(run=redrive)
 
     removing = commands.add_parser("unpublish", help="delete uploads and let the removal flow through")
     site_options(removing)

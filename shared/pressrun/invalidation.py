@@ -1,14 +1,40 @@
-"""Planning CDN invalidations: which paths a batch of site changes makes stale, asked for once."""
+"""Planning CDN invalidations: which paths a batch of site changes makes stale, asked for once.
+
+A plan is the smallest set of CloudFront items that covers every changed path: each path once, a
+crowded directory as one wildcard, and the whole site (`/*`) when the batch is too big to list.
+CloudFront wildcards only end a path, and `/dir/*` matches `/dir/` and everything below it.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.urls import public_paths
+
+ROOT = "/"
+EVERYTHING = "/*"
+
+# One story touches at most five paths under any one directory (a category's front page in both forms,
+# its feed, and the listing page it completes) and two of its own. Only bulk rewrites cross twenty: a
+# template change, a rebuild, a backdated story re-rendering a category's pages, more than ten stories
+# of one day in one window. Then most of the directory changed anyway, and one wildcard bills as one path.
+COALESCE_AFTER = 20
+# CloudFront's quotas for invalidations in progress on one distribution. A plan cannot see the others
+# in flight, so by default it may use them all; a request that finds them taken fails, and the queue
+# retries its batch with the same caller reference.
+MAX_PATHS = 3000
+MAX_WILDCARDS = 15
+# A batch (at most 1,000 queue messages, so up to 2,000 paths) this big comes from a rebuild or a
+# template change, not from publishing, which touches tens of paths per window. By then most of the
+# site is stale: `/*` bills one path where the list would eat the month's free 1,000 in one go.
+FALLBACK_AFTER = 1000
+# CreateInvalidation's own cap on the items of one request, whatever is in flight.
+ITEMS_PER_REQUEST = 3000
 
 
 class SiteChange(BaseModel):
@@ -20,6 +46,21 @@ class SiteChange(BaseModel):
     version: str
 
 
+class InvalidationPlan(BaseModel):
+    """The items of one CreateInvalidation, in a stable order; `reason` says why it fell back to `/*`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: tuple[str, ...]
+    fell_back: bool = False
+    reason: str | None = None
+
+    @property
+    def billed_paths(self) -> int:
+        # CloudFront bills every item as one path, a wildcard too, however much it matches.
+        return len(self.items)
+
+
 class Cdn(Protocol):
     def invalidate(self, paths: list[str], caller_reference: str) -> None: ...
 
@@ -29,6 +70,34 @@ def plan_paths(changes: Iterable[SiteChange]) -> list[str]:
     return sorted({path for change in changes for path in public_paths(change.key)})
 
 
+def plan_invalidation(
+    changes: Iterable[SiteChange],
+    *,
+    coalesce_after: int = COALESCE_AFTER,
+    max_paths: int = MAX_PATHS,
+    max_wildcards: int = MAX_WILDCARDS,
+    fallback_after: int = FALLBACK_AFTER,
+) -> InvalidationPlan:
+    """Items that cover every changed path within the budgets, or `/*` when they cannot.
+
+    A directory below the root with more than `coalesce_after` items becomes `/dir/*`, deepest first, so
+    a parent counts a wildcard child as one item. Past `max_wildcards`, the wildcards covering the most
+    paths stay and the others go back to their paths; past `max_paths` individual paths, or more than
+    `fallback_after` changed paths to begin with, the plan falls back to `/*`.
+    """
+    paths = plan_paths(changes)
+    if len(paths) > fallback_after:
+        return _fall_back(f"{len(paths)} changed paths, more than fallback_after={fallback_after}")
+    wildcards = _widest_first(_crowded_directories(paths, coalesce_after), paths)[:max_wildcards]
+    individual = [path for path in paths if not path.startswith(tuple(wildcards))]
+    if len(individual) > max_paths:
+        return _fall_back(f"{len(individual)} individual paths, more than max_paths={max_paths}")
+    items = sorted([f"{directory}*" for directory in wildcards] + individual)
+    if len(items) > ITEMS_PER_REQUEST:
+        return _fall_back(f"{len(items)} items, more than the {ITEMS_PER_REQUEST} one request may carry")
+    return InvalidationPlan(items=tuple(items))
+
+
 def caller_reference(changes: Iterable[SiteChange]) -> str:
     # Derived from the changes themselves: a retried batch repeats its reference, and CloudFront answers
     # it with the invalidation it already made; a later change of the same paths has new versions.
@@ -36,9 +105,56 @@ def caller_reference(changes: Iterable[SiteChange]) -> str:
     return f"pressrun-{hashlib.sha256(fingerprint.encode('utf-8')).hexdigest()[:40]}"
 
 
-def invalidate_changes(changes: list[SiteChange], cdn: Cdn) -> list[str]:
-    """Ask the CDN to drop every path the changes touched, in one request; the paths asked for."""
-    paths = plan_paths(changes)
-    if paths:
-        cdn.invalidate(paths, caller_reference(changes))
-    return paths
+def invalidate_changes(changes: list[SiteChange], cdn: Cdn) -> InvalidationPlan:
+    """Ask the CDN to drop every path the changes touched, in one request; the plan it followed."""
+    plan = plan_invalidation(changes)
+    if plan.items:
+        cdn.invalidate(list(plan.items), caller_reference(changes))
+    return plan
+
+
+def _fall_back(reason: str) -> InvalidationPlan:
+    return InvalidationPlan(items=(EVERYTHING,), fell_back=True, reason=reason)
+
+
+def _crowded_directories(paths: list[str], coalesce_after: int) -> list[str]:
+    """The outermost directories below the root that hold more than `coalesce_after` items."""
+    items = Counter(_directory(path) for path in paths)
+    directories = {ancestor for directory in list(items) for ancestor in _self_and_ancestors(directory)}
+    crowded: set[str] = set()
+    for directory in sorted(directories - {ROOT}, key=_depth, reverse=True):
+        if items[directory] > coalesce_after:
+            crowded.add(directory)
+        items[_parent(directory)] += 1 if directory in crowded else items[directory]
+    return [
+        directory
+        for directory in crowded
+        if not any(ancestor in crowded for ancestor in _self_and_ancestors(_parent(directory)))
+    ]
+
+
+def _widest_first(directories: list[str], paths: list[str]) -> list[str]:
+    def covered(directory: str) -> int:
+        return sum(path.startswith(directory) for path in paths)
+
+    return sorted(directories, key=lambda directory: (-covered(directory), directory))
+
+
+def _directory(path: str) -> str:
+    """The directory whose wildcard covers `path`: `/a/b/` for `/a/b/` and for `/a/b/index.html`."""
+    return path[: path.rindex("/") + 1]
+
+
+def _parent(directory: str) -> str:
+    return _directory(directory[:-1])
+
+
+def _depth(directory: str) -> int:
+    return directory.count("/")
+
+
+def _self_and_ancestors(directory: str) -> Iterator[str]:
+    yield directory
+    while directory != ROOT:
+        directory = _parent(directory)
+        yield directory

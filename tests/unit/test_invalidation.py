@@ -1,7 +1,39 @@
 from __future__ import annotations
 
-from pressrun.invalidation import SiteChange, caller_reference, invalidate_changes, plan_paths
+import os
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pressrun.invalidation import (
+    ITEMS_PER_REQUEST,
+    SiteChange,
+    caller_reference,
+    invalidate_changes,
+    plan_invalidation,
+    plan_paths,
+)
 from tests.fakes import RecordingCdn
+
+EXAMPLES = int(os.environ.get("PRESSRUN_PROPERTY_EXAMPLES", "200"))
+
+
+def covers(item: str, path: str) -> bool:
+    """CloudFront's matching: a trailing `*` matches anything after it (`/dir/*` matches `/dir/` too)."""
+    return path.startswith(item[:-1]) if item.endswith("*") else item == path
+
+
+def changed(*keys: str) -> list[SiteChange]:
+    return [SiteChange(key=key, version=f"v{number}") for number, key in enumerate(keys)]
+
+
+def category_pages(slug: str, pages: range) -> list[str]:
+    return [f"category/{slug}/page/{number}/index.html" for number in pages]
+
+
+def articles(day: str, count: int) -> list[str]:
+    return [f"{day}/story-{number}/index.html" for number in range(count)]
 
 
 def test_directory_pages_are_invalidated_in_both_forms_and_duplicates_dropped():
@@ -11,7 +43,229 @@ def test_directory_pages_are_invalidated_in_both_forms_and_duplicates_dropped():
         SiteChange(key="feed.xml", version="3"),
     ]
 
+    plan = plan_invalidation(changes)
+
     assert plan_paths(changes) == ["/category/economics/", "/category/economics/index.html", "/feed.xml"]
+    assert plan.items == ("/category/economics/", "/category/economics/index.html", "/feed.xml")
+    assert not plan.fell_back
+    assert plan.reason is None
+
+
+def test_an_empty_batch_plans_nothing():
+    plan = plan_invalidation([])
+
+    assert plan.items == ()
+    assert plan.billed_paths == 0
+    assert not plan.fell_back
+
+
+def test_a_directory_with_more_than_coalesce_after_paths_becomes_one_wildcard():
+    changes = changed(
+        "category/economics/index.html", "category/economics/feed.xml", "category/economics/page/1/index.html"
+    )
+
+    plan = plan_invalidation(changes, coalesce_after=4)
+
+    assert plan.items == ("/category/economics/*",)
+    assert not plan.fell_back
+
+
+def test_a_directory_with_exactly_coalesce_after_paths_keeps_them_listed():
+    changes = changed("category/economics/index.html", "category/economics/page/1/index.html")
+
+    plan = plan_invalidation(changes, coalesce_after=4)
+
+    assert plan.items == (
+        "/category/economics/",
+        "/category/economics/index.html",
+        "/category/economics/page/1/",
+        "/category/economics/page/1/index.html",
+    )
+
+
+def test_by_default_the_pages_of_a_category_rewritten_by_a_template_change_become_one_wildcard():
+    changes = changed(
+        "index.html", "category/economics/index.html", *category_pages("economics", range(1, 26))
+    )
+
+    plan = plan_invalidation(changes)
+
+    assert plan.items == (
+        "/",
+        "/category/economics/",
+        "/category/economics/index.html",
+        "/category/economics/page/*",
+        "/index.html",
+    )
+    assert plan.billed_paths == 5
+
+
+def test_publishing_one_story_lists_its_paths():
+    changes = changed(
+        "2025/06/25/slug/index.html",
+        "category/economics/index.html",
+        "category/economics/feed.xml",
+        "category/economics/page/3/index.html",
+        "index.html",
+        "feed.xml",
+    )
+
+    plan = plan_invalidation(changes)
+
+    assert plan.items == tuple(plan_paths(changes))
+    assert not any(item.endswith("*") for item in plan.items)
+
+
+def test_the_deepest_crowded_directory_is_the_one_coalesced():
+    changes = changed("category/economics/index.html", *category_pages("economics", range(1, 4)))
+
+    plan = plan_invalidation(changes, coalesce_after=4)
+
+    assert plan.items == (
+        "/category/economics/",
+        "/category/economics/index.html",
+        "/category/economics/page/*",
+    )
+
+
+def test_small_subdirectories_that_crowd_their_parent_together_coalesce_into_it():
+    changes = changed(*articles("2025/06/25", 3))
+
+    plan = plan_invalidation(changes, coalesce_after=4)
+
+    assert plan.items == ("/2025/06/25/*",)
+
+
+def test_a_parent_counts_each_wildcard_below_it_as_one_item():
+    changes = changed(*articles("2025/06/23", 2), *articles("2025/06/24", 2), *articles("2025/06/25", 2))
+
+    plan = plan_invalidation(changes, coalesce_after=2)
+
+    assert plan.items == ("/2025/06/*",)
+
+
+def test_the_root_is_never_coalesced_into_a_wildcard():
+    changes = changed("index.html", "feed.xml", "sitemap.xml", "news-sitemap.xml", "robots.txt")
+
+    plan = plan_invalidation(changes, coalesce_after=2)
+
+    assert plan.items == tuple(plan_paths(changes))
+    assert not plan.fell_back
+
+
+def test_past_the_wildcard_budget_the_widest_wildcards_stay_and_the_rest_are_listed():
+    changes = changed(*category_pages("economics", range(1, 4)), *category_pages("politics", range(1, 3)))
+
+    plan = plan_invalidation(changes, coalesce_after=2, max_wildcards=1)
+
+    assert plan.items == (
+        "/category/economics/page/*",
+        "/category/politics/page/1/",
+        "/category/politics/page/1/index.html",
+        "/category/politics/page/2/",
+        "/category/politics/page/2/index.html",
+    )
+    assert not plan.fell_back
+    assert all(any(covers(item, path) for item in plan.items) for path in plan_paths(changes))
+
+
+def test_when_the_paths_left_over_from_the_wildcard_budget_do_not_fit_the_plan_falls_back():
+    changes = changed(*category_pages("economics", range(1, 4)), *category_pages("politics", range(1, 3)))
+
+    plan = plan_invalidation(changes, coalesce_after=2, max_wildcards=1, max_paths=3)
+
+    assert plan.items == ("/*",)
+    assert plan.fell_back
+    assert plan.reason == "4 individual paths, more than max_paths=3"
+
+
+def test_more_items_than_one_request_may_carry_falls_back():
+    listed = [f"file-{number}.xml" for number in range(ITEMS_PER_REQUEST - 10)]
+    crowded = [f"section-{section}/page-{page}.html" for section in range(11) for page in range(21)]
+
+    plan = plan_invalidation(changed(*listed, *crowded), fallback_after=10_000)
+
+    assert plan.items == ("/*",)
+    assert plan.fell_back
+    assert (
+        plan.reason
+        == f"{ITEMS_PER_REQUEST + 1} items, more than the {ITEMS_PER_REQUEST} one request may carry"
+    )
+
+
+def test_a_batch_past_fallback_after_invalidates_everything_and_says_why():
+    changes = changed(*articles("2025/06/25", 3))
+
+    at_the_limit = plan_invalidation(changes, fallback_after=6)
+    past_it = plan_invalidation(changes, fallback_after=5)
+
+    assert not at_the_limit.fell_back
+    assert past_it.items == ("/*",)
+    assert past_it.fell_back
+    assert past_it.reason == "6 changed paths, more than fallback_after=5"
+    assert past_it.billed_paths == 1
+
+
+def test_billed_paths_count_a_wildcard_as_one_path():
+    changes = changed("index.html", "feed.xml", *category_pages("economics", range(1, 4)))
+
+    plan = plan_invalidation(changes, coalesce_after=4)
+
+    assert plan.items == ("/", "/category/economics/page/*", "/feed.xml", "/index.html")
+    assert plan.billed_paths == 4
+
+
+def test_the_plan_does_not_depend_on_the_order_of_the_batch():
+    changes = changed(
+        "index.html", "feed.xml", *articles("2025/06/25", 12), *category_pages("world", range(1, 4))
+    )
+    shuffled = random.Random(7).sample(changes, len(changes))
+
+    plan = plan_invalidation(changes, coalesce_after=4)
+
+    assert plan == plan_invalidation(shuffled, coalesce_after=4)
+    assert list(plan.items) == sorted(plan.items)
+
+
+segments = st.sampled_from(["2025", "06", "25", "category", "economics", "page", "1", "2", "slug"])
+names = st.sampled_from(["index.html", "feed.xml", "sitemap.xml", "1.xml"])
+keys = st.builds(lambda folders, name: "/".join([*folders, name]), st.lists(segments, max_size=4), names)
+batches = st.lists(st.builds(SiteChange, key=keys, version=st.sampled_from(["1", "2"])), max_size=40)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    changes=batches,
+    coalesce_after=st.integers(0, 6),
+    max_paths=st.integers(0, 40),
+    max_wildcards=st.integers(0, 4),
+    fallback_after=st.integers(0, 60),
+)
+def test_every_changed_path_is_covered_within_the_budgets(
+    changes: list[SiteChange], coalesce_after: int, max_paths: int, max_wildcards: int, fallback_after: int
+):
+    paths = plan_paths(changes)
+
+    plan = plan_invalidation(
+        changes,
+        coalesce_after=coalesce_after,
+        max_paths=max_paths,
+        max_wildcards=max_wildcards,
+        fallback_after=fallback_after,
+    )
+
+    assert all(any(covers(item, path) for item in plan.items) for path in paths)
+    assert plan.billed_paths == len(plan.items) <= len(paths)
+    assert list(plan.items) == sorted(set(plan.items))
+    assert plan.fell_back == (plan.reason is not None)
+    if plan.fell_back:
+        assert plan.items == ("/*",)
+    else:
+        wildcards = [item for item in plan.items if item.endswith("*")]
+        assert "/*" not in wildcards
+        assert len(wildcards) <= max_wildcards
+        assert len(plan.items) - len(wildcards) <= max_paths
+        assert len(paths) <= fallback_after
 
 
 def test_retried_batch_repeats_its_caller_reference_and_a_new_change_does_not():
@@ -30,3 +284,13 @@ def test_one_request_per_batch_and_none_for_an_empty_one():
     assert cdn.requests == [
         (["/", "/index.html"], caller_reference([SiteChange(key="index.html", version="1")]))
     ]
+
+
+def test_the_request_carries_the_planned_items_and_returns_them():
+    cdn = RecordingCdn()
+    changes = changed(*category_pages("economics", range(1, 26)))
+
+    plan = invalidate_changes(changes, cdn)
+
+    assert plan.items == ("/category/economics/page/*",)
+    assert cdn.requests == [(["/category/economics/page/*"], caller_reference(changes))]

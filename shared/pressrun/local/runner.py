@@ -22,7 +22,6 @@ from pressrun.local.stack import REGION, EventSource, LocalFunction, LocalStack,
 
 # A bound on work, not on time: a pipeline that is still busy after this many rounds is looping.
 _MAX_ROUNDS = 10_000
-_STREAM_RETRY_LIMIT = 5
 
 
 @dataclass
@@ -64,6 +63,7 @@ class Runner:
     invocations: dict[str, int] = field(default_factory=dict)
     released: list[str] = field(default_factory=list)
     _positions: dict[tuple[str, str, str], _StreamPosition] = field(default_factory=dict)
+    _shards: dict[str, list[str]] = field(default_factory=dict)
     _environment: dict[str, str] | None = None
 
     def drain(self) -> None:
@@ -201,40 +201,40 @@ class Runner:
 
     def _deliver_stream(self, function: LocalFunction, source: EventSource) -> bool:
         streams = self.stack.client("dynamodbstreams")
+        if source.arn not in self._shards:
+            # Local tables keep their shards, so they are described once, as a poller caches them.
+            description = streams.describe_stream(StreamArn=source.arn)["StreamDescription"]
+            self._shards[source.arn] = [shard["ShardId"] for shard in description["Shards"]]
         delivered = False
-        shards = streams.describe_stream(StreamArn=source.arn)["StreamDescription"]["Shards"]
-        for shard in shards:
-            position = self._positions.setdefault(
-                (function.name, source.arn, shard["ShardId"]), _StreamPosition()
-            )
-            if position.after is None:
-                iterator = streams.get_shard_iterator(
-                    StreamArn=source.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            else:
-                iterator = streams.get_shard_iterator(
-                    StreamArn=source.arn,
-                    ShardId=shard["ShardId"],
-                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                    SequenceNumber=position.after,
-                )["ShardIterator"]
-            records = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)["Records"]
+        for shard in self._shards[source.arn]:
+            position = self._positions.setdefault((function.name, source.arn, shard), _StreamPosition())
+            if position.iterator is None:
+                where: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+                if position.after is not None:
+                    where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position.after}
+                position.iterator = streams.get_shard_iterator(StreamArn=source.arn, ShardId=shard, **where)[
+                    "ShardIterator"
+                ]
+            response = streams.get_records(ShardIterator=position.iterator, Limit=source.batch_size)
+            records = response["Records"]
+            position.iterator = response.get("NextShardIterator")
             if not records:
                 continue
             delivered = True
             event = {"Records": [_stream_record(record, source.arn) for record in records]}
             try:
-                response = self._invoke(function, event)
+                reply = self._invoke(function, event)
             except Exception:
                 first_failed: str | None = records[0]["dynamodb"]["SequenceNumber"]
             else:
-                reported = (response or {}).get("batchItemFailures", []) if source.report_failures else []
+                reported = (reply or {}).get("batchItemFailures", []) if source.report_failures else []
                 first_failed = min((f["itemIdentifier"] for f in reported), key=int, default=None)
-            self._advance(position, records, first_failed, source, event)
+            self._advance(function.name, position, records, first_failed, source, event)
         return delivered
 
     def _advance(
         self,
+        function_name: str,
         position: _StreamPosition,
         records: list[dict[str, Any]],
         first_failed: str | None,
@@ -246,9 +246,10 @@ class Runner:
             position.failures = 0
             return
         position.failures += 1
-        limit = source.max_retries if source.max_retries >= 0 else _STREAM_RETRY_LIMIT
-        if position.failures <= limit:
+        # -1 is Lambda's "until the record expires": here, until the pump's own bound stops it.
+        if source.max_retries < 0 or position.failures <= source.max_retries:
             # Retry from the failed record, as Lambda does with ReportBatchItemFailures.
+            position.iterator = None
             before = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) < int(first_failed)]
             if before:
                 position.after = before[-1]["dynamodb"]["SequenceNumber"]
@@ -256,7 +257,8 @@ class Runner:
         # Out of retries: the batch goes to the on-failure destination and the shard moves on.
         if source.on_failure_url:
             self.stack.client("sqs").send_message(
-                QueueUrl=source.on_failure_url, MessageBody=json.dumps({"failedBatch": event}, default=str)
+                QueueUrl=source.on_failure_url,
+                MessageBody=json.dumps({"function": function_name, "failedBatch": event}, default=str),
             )
         position.after = records[-1]["dynamodb"]["SequenceNumber"]
         position.failures = 0

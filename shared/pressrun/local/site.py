@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from pressrun.aws.dynamodb import DynamoArticles
 from pressrun.aws.s3 import S3Uploads
 from pressrun.ingest import INCOMING, report_key
-from pressrun.local import state
+from pressrun.local import chaos, state
+from pressrun.local.chaos import Chaos
 from pressrun.local.runner import Runner
 from pressrun.local.stack import LocalStack
 from pressrun.model import Problem
@@ -81,12 +82,16 @@ class LocalSite:
     site_url: str
     # The local clock: articles dated later are scheduled, and schedules due by then fire.
     now: datetime | None = None
+    # Chaos mode: this fraction of the functions' AWS calls fail, reproducibly for the seed.
+    chaos: float = 0.0
+    seed: int = 0
     root: Path = field(default_factory=project_root)
     stack: LocalStack = field(init=False)
     runner: Runner = field(init=False)
     _uploaded: dict[str, str] = field(default_factory=dict)
     _removed: list[str] = field(default_factory=list)
     _log: TextIO = field(init=False)
+    faults: Chaos | None = field(init=False, default=None)
 
     def __enter__(self) -> LocalSite:
         if self.now is not None:
@@ -101,11 +106,13 @@ class LocalSite:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log = (log_dir / "functions.log").open("a", encoding="utf-8")
         self.runner = Runner(self.stack, log=self._log, now=self.now)
+        self.faults = chaos.install(self.chaos, self.seed) if self.chaos else None
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        chaos.uninstall()
         try:
             if kind is None:
                 self.site_dir.mkdir(parents=True, exist_ok=True)
@@ -163,6 +170,53 @@ class LocalSite:
             self.runner.on_delivery = None
         return jobs
 
+    def redrive(self) -> dict[str, int]:
+        """Move what the dead-letter queues hold back to the queues they serve, as SQS's redrive
+        does, then let it flow; how many messages each queue gave back."""
+        sqs = self.stack.client("sqs")
+        moved: dict[str, int] = {}
+        for dead_letter, source in self.stack.redrive_pairs():
+            dead_url, source_url = self.stack.physical(dead_letter), self.stack.physical(source)
+            while messages := sqs.receive_message(QueueUrl=dead_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            ):
+                for message in messages:
+                    sqs.send_message(QueueUrl=source_url, MessageBody=message["Body"])
+                    sqs.delete_message(QueueUrl=dead_url, ReceiptHandle=message["ReceiptHandle"])
+                moved[dead_letter] = moved.get(dead_letter, 0) + len(messages)
+        moved.update(self._replay_stream_failures())
+        self.runner.drain()
+        return moved
+
+    def _replay_stream_failures(self) -> dict[str, int]:
+        """Stream batches that ran out of retries go to their function again, as re-reading the
+        stream from the failure record's sequence numbers would on AWS; kept if they fail again."""
+        sqs = self.stack.client("sqs")
+        dead_letters = {dead_letter for dead_letter, _ in self.stack.redrive_pairs()}
+        replayed: dict[str, int] = {}
+        for queue in self.stack.failure_queues():
+            if queue in dead_letters:
+                continue
+            url = self.stack.physical(queue)
+            messages = []
+            while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                messages += batch
+            for message in messages:
+                failure = json.loads(message["Body"])
+                if "failedBatch" not in failure:
+                    # A release that kept failing: `pressrun publish --now` fires its schedule again.
+                    continue
+                try:
+                    self.runner.invoke(failure["function"], failure["failedBatch"])
+                except Exception:
+                    sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                    continue
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                replayed[queue] = replayed.get(queue, 0) + 1
+        return replayed
+
     def invalidated_paths(self) -> list[str]:
         cloudfront = self.stack.client("cloudfront")
         distribution = self.stack.physical(DISTRIBUTION)
@@ -174,13 +228,9 @@ class LocalSite:
         return sorted(paths)
 
     def failures(self) -> list[Failed]:
-        sqs = self.stack.client("sqs")
         failed = []
         for queue in self.stack.failure_queues():
-            url = self.stack.physical(queue)
-            bodies: list[str] = []
-            while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                bodies += [message["Body"] for message in messages]
+            bodies = state.peek(self.stack, queue)
             if bodies:
                 failed.append(
                     Failed(queue=queue, sources=sorted({s for b in bodies for s in _sources_in(b)}))

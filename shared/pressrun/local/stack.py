@@ -89,6 +89,7 @@ class LocalStack:
     resolver: Resolver = field(init=False)
     functions: list[LocalFunction] = field(default_factory=list)
     _mock: Any = None
+    _session: boto3.session.Session = field(default_factory=boto3.session.Session)
 
     def __post_init__(self) -> None:
         self.template = load_template(self.root / "template.yaml")
@@ -117,13 +118,22 @@ class LocalStack:
             self._mock = None
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+        # Its own session: chaos mode makes the functions' calls fail, never the pump's.
+        return self._session.client(service, region_name=REGION)  # type: ignore[call-overload]
 
     def resources(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
         return [
             (name, resource.get("Properties", {}))
             for name, resource in self.template["Resources"].items()
             if resource["Type"] == resource_type
+        ]
+
+    def redrive_pairs(self) -> list[tuple[str, str]]:
+        """(dead-letter queue, the queue it serves), as the redrive policies declare them."""
+        return [
+            (properties["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0], logical)
+            for logical, properties in self.resources("AWS::SQS::Queue")
+            if "RedrivePolicy" in properties
         ]
 
     def failure_queues(self) -> list[str]:

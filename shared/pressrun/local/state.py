@@ -52,6 +52,22 @@ def _items(stack: LocalStack, table: str) -> list[dict[str, Any]]:
     ]
 
 
+def peek(stack: LocalStack, queue: str) -> list[str]:
+    """The bodies of every message in a queue, leaving them all there and visible."""
+    sqs = stack.client("sqs")
+    url = stack.physical(queue)
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+        "Messages", []
+    ):
+        messages += batch
+    for message in messages:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    return [message["Body"] for message in messages]
+
+
 def _schedules(stack: LocalStack) -> list[dict[str, Any]]:
     scheduler = stack.client("scheduler")
     schedules = []
@@ -68,6 +84,8 @@ def save(stack: LocalStack, uploads_bucket: str, site_dir: Path) -> None:
         "uploads": _current_uploads(stack, uploads_bucket),
         "tables": {logical: _items(stack, logical) for logical, _ in stack.resources("AWS::DynamoDB::Table")},
         "schedules": _schedules(stack),
+        # Dead letters wait for `pressrun redrive`, however many runs later.
+        "dead_letters": {queue: peek(stack, queue) for queue in stack.failure_queues()},
     }
     folder = site_dir / STATE_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -97,6 +115,10 @@ def restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: 
     scheduler = stack.client("scheduler")
     for schedule in state["schedules"]:
         scheduler.create_schedule(**schedule)
+    sqs = stack.client("sqs")
+    for queue, bodies in state["dead_letters"].items():
+        for body in bodies:
+            sqs.send_message(QueueUrl=stack.physical(queue), MessageBody=body)
     site = S3Site(s3, site_bucket)
     for file in sorted(site_dir.rglob("*")):
         relative = file.relative_to(site_dir)
