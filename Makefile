@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
+LINT_VENV := .tools/lint
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SITE ?= site
 # sam build needs the runtime's Python (python3.13) on PATH; pyenv provides it on these machines.
 PYTHON313_BIN ?= $(shell pyenv prefix 3.13 2>/dev/null | head -n 1 | sed 's|$$|/bin|')
 
-.PHONY: demo test lint unit build install clean
+.PHONY: demo test lint build install soak clean
 
 $(BIN)/pressrun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,12 @@ $(SAM_VENV)/bin/sam:
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 
+# Workflow linters (zizmor is a Rust binary shipped as a PyPI wheel); kept out of the project's venv.
+$(LINT_VENV)/bin/zizmor:
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet --upgrade pip
+	$(LINT_VENV)/bin/pip install --quiet 'check-jsonschema==0.39.0' 'zizmor==1.32.0'
+
 install: $(BIN)/pressrun
 
 demo: install
@@ -29,12 +36,15 @@ demo: install
 	@echo
 	@echo "Look at $(SITE)/index.html, or serve it: $(BIN)/pressrun serve $(SITE)"
 
-lint: install $(SAM_VENV)/bin/sam
-	$(BIN)/ruff check shared functions tests
-	$(BIN)/ruff format --check shared functions tests
+lint: install $(SAM_VENV)/bin/sam $(LINT_VENV)/bin/zizmor
+	$(BIN)/ruff check shared functions tests infra/smoke_test.py
+	$(BIN)/ruff format --check shared functions tests infra/smoke_test.py
 	$(BIN)/mypy shared/pressrun
+	$(BIN)/mypy --strict infra/smoke_test.py
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
+	$(LINT_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(LINT_VENV)/bin/zizmor --offline --min-severity medium .github/workflows
 
 build: $(SAM_VENV)/bin/sam
 	@test -x "$(PYTHON313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
@@ -42,6 +52,10 @@ build: $(SAM_VENV)/bin/sam
 
 test: lint build
 	$(BIN)/pytest
+
+# The fault-injection run at full size: 1,000 uploads with a tenth of the AWS calls failing.
+soak: install
+	PRESSRUN_SOAK_UPLOADS=1000 $(BIN)/pytest -q tests/e2e/test_delivery.py
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam $(SITE) .pytest_cache .mypy_cache .ruff_cache

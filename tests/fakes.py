@@ -125,6 +125,9 @@ class MemorySite:
     def delete(self, key: str) -> bool:
         return self.objects.pop(key, None) is not None
 
+    def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
+        return [key for key, (body, content_type) in pages.items() if self.put(key, body, content_type)]
+
 
 @dataclass
 class MemoryIndex:

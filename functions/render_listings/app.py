@@ -15,6 +15,7 @@ from pressrun.listings import refresh_listings
 logger, metrics = runtime.logger, runtime.metrics
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 changed_positions: dict[str, set[str]] = {}
+first_records: dict[str, str] = {}
 
 
 def handle_record(record: DynamoDBRecord) -> None:
@@ -22,16 +23,22 @@ def handle_record(record: DynamoDBRecord) -> None:
     if membership is not None:
         listing, position = membership
         changed_positions.setdefault(listing, set()).add(position)
+        first_records.setdefault(listing, runtime.sequence_number(record))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     changed_positions.clear()
+    first_records.clear()
     response = runtime.process_batch(event, handle_record, processor, context)
-    changed = refresh_listings(
+    refreshed = refresh_listings(
         changed_positions, runtime.index(), runtime.site(), runtime.settings(), runtime.now()
     )
-    logger.info("listings refreshed", extra={"listings": sorted(changed_positions), "changed": changed})
-    metrics.add_metric(name="ListingPagesWritten", unit=MetricUnit.Count, value=len(changed))
-    return response
+    logger.info(
+        "listings refreshed", extra={"listings": sorted(changed_positions), "changed": refreshed.changed}
+    )
+    metrics.add_metric(name="ListingPagesWritten", unit=MetricUnit.Count, value=len(refreshed.changed))
+    if refreshed.failed:
+        logger.error("listings failed; retrying from their first record", extra={"failed": refreshed.failed})
+    return runtime.retry_from(response, [first_records[listing] for listing in refreshed.failed])

@@ -9,7 +9,7 @@ Sitemaps past one file's limit are numbered the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pressrun import render
@@ -98,86 +98,91 @@ def read_window(
     )
 
 
-def _put(site_store: SiteStore, path: str, body: bytes, content_type: str) -> list[str]:
-    key = object_key(path)
-    return [key] if site_store.put(key, body, content_type) else []
+@dataclass
+class _Writes:
+    """The pages one refresh renders, written together at the end, changed bytes only."""
 
+    site_store: SiteStore
+    pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
 
-def _delete(site_store: SiteStore, path: str) -> list[str]:
-    key = object_key(path)
-    return [key] if site_store.delete(key) else []
+    def put(self, path: str, body: bytes, content_type: str) -> None:
+        self.pages[object_key(path)] = (body, content_type)
 
+    def delete(self, path: str) -> bool:
+        key = object_key(path)
+        if self.site_store.delete(key):
+            self.deleted.append(key)
+            return True
+        return False
 
-def _drop_pages_after(site_store: SiteStore, last: int, path: Callable[[int], str]) -> list[str]:
-    """Remove numbered pages past the last one, after removals shortened a listing."""
-    removed: list[str] = []
-    number = last + 1
-    while dropped := _delete(site_store, path(number)):
-        removed += dropped
-        number += 1
-    return removed
+    def drop_pages_after(self, last: int, path: Callable[[int], str]) -> None:
+        """Remove numbered pages past the last one, after removals shortened a listing."""
+        number = last + 1
+        while self.delete(path(number)):
+            number += 1
+
+    def flush(self) -> list[str]:
+        return self.deleted + self.site_store.put_many(self.pages)
 
 
 def _refresh_category(
-    slug: str, positions: Iterable[str], index: CategoryIndex, site_store: SiteStore, site: SiteSettings
-) -> list[str]:
+    slug: str, positions: Iterable[str], index: CategoryIndex, writes: _Writes, site: SiteSettings
+) -> None:
     listing = category_listing(slug)
     summary = index.summaries([listing]).get(listing)
     category = summary.category if summary else None
     if summary is None or summary.members == 0 or category is None:
-        changed = _delete(site_store, category_path(slug)) + _delete(site_store, category_feed_path(slug))
-        return changed + _drop_pages_after(site_store, 0, lambda n: category_page_path(slug, n))
+        writes.delete(category_path(slug))
+        writes.delete(category_feed_path(slug))
+        writes.drop_pages_after(0, lambda n: category_page_path(slug, n))
+        return
     window = read_window(index, listing, positions, summary.members, site.listing_size)
     full = window.full_pages
     older = full if summary.members % site.listing_size else full - 1
     front = window.newest(site.listing_size)
-    changed = _put(
-        site_store,
+    writes.put(
         category_path(slug),
         render.category_page(category, front, site, page=None, older_page=older or None),
         HTML,
     )
-    changed += _put(site_store, category_feed_path(slug), render.category_feed(category, front, site), ATOM)
+    writes.put(category_feed_path(slug), render.category_feed(category, front, site), ATOM)
     for number in range(window.first_changed_page, full + 1):
         entries = list(reversed(window.page(number)))
         page = render.category_page(category, entries, site, page=number, older_page=number - 1 or None)
-        changed += _put(site_store, category_page_path(slug, number), page, HTML)
+        writes.put(category_page_path(slug, number), page, HTML)
     if window.removed:
-        changed += _drop_pages_after(site_store, full, lambda n: category_page_path(slug, n))
-    return changed
+        writes.drop_pages_after(full, lambda n: category_page_path(slug, n))
 
 
 def _sitemaps(
-    positions: Iterable[str], members: int, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
-) -> tuple[list[str], list[ListingEntry]]:
-    """The sitemap (an index of numbered sitemaps past the per-file limit); and the newest entries."""
+    positions: Iterable[str], members: int, index: CategoryIndex, writes: _Writes, site: SiteSettings
+) -> list[ListingEntry]:
+    """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries."""
     # The home page counts as one URL of the single sitemap, which so is never empty.
     if members < site.sitemap_size:
         everything = index.entries(SITE_LISTING, oldest_first=True)
-        written = _put(site_store, SITEMAP, render.sitemap(everything, site, home=True), XML)
+        writes.put(SITEMAP, render.sitemap(everything, site, home=True), XML)
         if set(positions) - {entry.position for entry in everything}:
-            written += _drop_pages_after(site_store, 0, sitemap_chunk_path)
-        return written, list(reversed(everything))
+            writes.drop_pages_after(0, sitemap_chunk_path)
+        return list(reversed(everything))
     window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size)
     chunks = -(-members // site.sitemap_size)
-    written = []
     for number in range(window.first_changed_page, chunks + 1):
-        written += _put(
-            site_store, sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML
-        )
-    written += _put(site_store, SITEMAP, render.sitemap_index(chunks, window.newest(1), site), XML)
+        writes.put(sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML)
+    writes.put(SITEMAP, render.sitemap_index(chunks, window.newest(1), site), XML)
     if window.removed:
-        written += _drop_pages_after(site_store, chunks, sitemap_chunk_path)
-    return written, list(reversed(window.entries))
+        writes.drop_pages_after(chunks, sitemap_chunk_path)
+    return list(reversed(window.entries))
 
 
 def _refresh_site(
-    positions: Iterable[str], index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
-) -> list[str]:
+    positions: Iterable[str], index: CategoryIndex, writes: _Writes, site: SiteSettings, now: datetime
+) -> None:
     summaries = index.summaries()
     site_summary = summaries.get(SITE_LISTING)
     members = site_summary.members if site_summary else 0
-    changed, newest_first = _sitemaps(positions, members, index, site_store, site)
+    newest_first = _sitemaps(positions, members, index, writes, site)
     latest = newest_first[: site.listing_size]
     if len(latest) < min(site.listing_size, members):
         latest = index.entries(SITE_LISTING, limit=site.listing_size)
@@ -189,28 +194,44 @@ def _refresh_site(
         (summary for summary in summaries.values() if summary.category is not None and summary.members),
         key=lambda summary: summary.name.casefold(),
     )
-    changed += _put(site_store, HOME, render.home_page(latest, sections, site), HTML)
-    changed += _put(site_store, FEED, render.atom_feed(latest, site), ATOM)
+    writes.put(HOME, render.home_page(latest, sections, site), HTML)
+    writes.put(FEED, render.atom_feed(latest, site), ATOM)
     # A sitemap must list at least one URL: with nothing from the last two days there is none.
     if recent:
-        changed += _put(site_store, NEWS_SITEMAP, render.news_sitemap(recent, site), XML)
+        writes.put(NEWS_SITEMAP, render.news_sitemap(recent, site), XML)
     else:
-        changed += _delete(site_store, NEWS_SITEMAP)
-    changed += _put(site_store, ROBOTS, render.robots(site, news=bool(recent)), TEXT)
-    changed += _put(site_store, NOT_FOUND, render.not_found_page(site), HTML)
-    changed += _put(site_store, STYLESHEET, render.stylesheet(site), CSS)
-    return changed
+        writes.delete(NEWS_SITEMAP)
+    writes.put(ROBOTS, render.robots(site, news=bool(recent)), TEXT)
+    writes.put(NOT_FOUND, render.not_found_page(site), HTML)
+    writes.put(STYLESHEET, render.stylesheet(site), CSS)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What a refresh wrote, and which listings failed (with why), to be retried on their own."""
+
+    changed: list[str]
+    failed: dict[str, str]
 
 
 def refresh_listings(
     changes: Changes, index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
-) -> list[str]:
-    """Re-render what the changed positions of each listing can reach; the keys whose bytes changed."""
+) -> Refreshed:
+    """Re-render what the changed positions of each listing can reach; the keys whose bytes changed.
+
+    Each listing is written on its own: one that fails (a throttled call, say) leaves the others
+    written, so a retry has less to do and is likelier to succeed."""
     changed: list[str] = []
+    failed: dict[str, str] = {}
     for listing in sorted(changes):
+        writes = _Writes(site_store)
         slug = category_of(listing)
-        if slug is not None:
-            changed += _refresh_category(slug, changes[listing], index, site_store, site)
-        elif listing == SITE_LISTING:
-            changed += _refresh_site(changes[listing], index, site_store, site, now)
-    return changed
+        try:
+            if slug is not None:
+                _refresh_category(slug, changes[listing], index, writes, site)
+            elif listing == SITE_LISTING:
+                _refresh_site(changes[listing], index, writes, site, now)
+            changed += writes.flush()
+        except Exception as error:
+            failed[listing] = repr(error)
+    return Refreshed(changed, failed)

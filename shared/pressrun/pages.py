@@ -23,6 +23,10 @@ class SiteStore(Protocol):
         """Remove the object; True when there was one."""
         ...
 
+    def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
+        """`put` for several pages at once, cheaper than one by one; the keys written."""
+        ...
+
 
 class SourceMissing(Exception):
     """The recorded version of an upload cannot be read: retrying later is the only sane answer."""

@@ -76,7 +76,10 @@ def run_job(
 ) -> list[str]:
     """Render what the job names; the keys whose bytes changed (unchanged pages are not rewritten)."""
     if job.kind == "listing":
-        return refresh_listings({job.listing: [_FROM_THE_START]}, index, site_store, site, now)
+        refreshed = refresh_listings({job.listing: [_FROM_THE_START]}, index, site_store, site, now)
+        if refreshed.failed:
+            raise RuntimeError(f"rebuilding {job.listing} failed: {refreshed.failed[job.listing]}")
+        return refreshed.changed
     changed: list[str] = []
     for record in articles.by_keys(job.source_keys):
         if record.is_live:

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BasePartialBatchProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun.aws.cloudfront import CloudFrontCdn
@@ -120,3 +121,18 @@ def process_batch(
     finally:
         for _, error, _ in processor.exceptions:
             logger.error("record failed; it will be retried", extra={"error": repr(error)})
+
+
+def sequence_number(record: DynamoDBRecord) -> str:
+    return record.dynamodb.sequence_number if record.dynamodb and record.dynamodb.sequence_number else ""
+
+
+def retry_from(
+    response: PartialItemFailureResponse, sequence_numbers: list[str]
+) -> PartialItemFailureResponse:
+    """Add the earliest of these stream records to the batch's failures: Lambda retries from there."""
+    reported = [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
+    candidates = [number for number in [*reported, *sequence_numbers] if number]
+    if not candidates:
+        return response
+    return {"batchItemFailures": [{"itemIdentifier": min(candidates, key=int)}]}

@@ -83,7 +83,7 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
 
     changes = {"site": [POSITION], "category/economics": [POSITION]}
 
-    changed = refresh_listings(changes, index, site, SITE, NOW)
+    changed = refresh_listings(changes, index, site, SITE, NOW).changed
 
     assert set(changed) == {
         "category/economics/index.html",
@@ -95,7 +95,7 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
         "404.html",
         "style.css",
     }
-    assert refresh_listings(changes, index, site, SITE, NOW) == []
+    assert refresh_listings(changes, index, site, SITE, NOW).changed == []
 
 
 def test_emptied_category_loses_its_page():
@@ -105,7 +105,7 @@ def test_emptied_category_loses_its_page():
     update_index(record("Economics"), record("Politics", sequencer="02"), index)
 
     changes = {"category/economics": [POSITION], "category/politics": [POSITION]}
-    changed = refresh_listings(changes, index, site, SITE, NOW)
+    changed = refresh_listings(changes, index, site, SITE, NOW).changed
 
     assert set(changed) == {
         "category/economics/index.html",
@@ -157,7 +157,7 @@ def test_a_backdated_article_reshuffles_the_pages_from_its_own_on():
 
     update_index(None, backdated, index)
     position = position_of(backdated.published_at, backdated.source_key)  # type: ignore[arg-type]
-    changed = refresh_listings({"category/world": [position]}, index, site, small, NOW)
+    changed = refresh_listings({"category/world": [position]}, index, site, small, NOW).changed
 
     # The newest five are the same, so the front page and feed keep their bytes.
     assert set(changed) == {"category/world/page/1/index.html", "category/world/page/2/index.html"}
@@ -170,3 +170,23 @@ def test_a_backdated_article_reshuffles_the_pages_from_its_own_on():
     ]
     assert titles_on(site, "category/world/page/2/index.html") == [f"Story {n}" for n in (8, 7, 6, 5, 4)]
     assert titles_on(site, "category/world/index.html") == [f"Story {n}" for n in (11, 10, 9, 8, 7)]
+
+
+def test_a_listing_that_fails_leaves_the_others_written():
+    index = MemoryIndex()
+    update_index(None, record("Economics"), index)
+
+    class FailingOnHome(MemorySite):
+        def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
+            if "index.html" in pages:
+                raise ConnectionError("S3 503")
+            return super().put_many(pages)
+
+    flaky = FailingOnHome()
+    refreshed = refresh_listings(
+        {"site": [POSITION], "category/economics": [POSITION]}, index, flaky, SITE, NOW
+    )
+
+    assert list(refreshed.failed) == ["site"]
+    assert "category/economics/index.html" in refreshed.changed
+    assert "category/economics/index.html" in flaky.objects

@@ -95,3 +95,26 @@ class S3Site:
             return False
         self._client.delete_object(Bucket=self._bucket, Key=key)
         return True
+
+    def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
+        """Write the pages whose bytes changed, reading what is stored with one listing per folder
+        instead of one HEAD per page. A single PUT to an SSE-S3 bucket has the MD5 of its bytes as
+        its ETag, which the listing carries."""
+        stored: dict[str, str] = {}
+        for folder in sorted({key.rpartition("/")[0] for key in pages}):
+            prefix = f"{folder}/" if folder else ""
+            listing = self._client.list_objects_v2(Bucket=self._bucket, Prefix=prefix, Delimiter="/")
+            stored |= {item["Key"]: item["ETag"].strip('"') for item in listing.get("Contents", [])}
+        written = []
+        for key, (body, content_type) in pages.items():
+            if stored.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
+                continue
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                Metadata={_HASH_METADATA: hashlib.sha256(body).hexdigest()},
+            )
+            written.append(key)
+        return written

@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from pressrun.local.stack import REGION, EventSource, LocalFunction, LocalStack, function_arn
+from moto.dynamodb.models import dynamodb_backends
+
+from pressrun.local.stack import ACCOUNT, REGION, EventSource, LocalFunction, LocalStack, function_arn
 
 # A bound on work, not on time: a pipeline that is still busy after this many rounds is looping.
 _MAX_ROUNDS = 10_000
@@ -230,7 +232,30 @@ class Runner:
                 reported = (reply or {}).get("batchItemFailures", []) if source.report_failures else []
                 first_failed = min((f["itemIdentifier"] for f in reported), key=int, default=None)
             self._advance(function.name, position, records, first_failed, source, event)
+        if delivered:
+            self._expire_consumed(source.arn)
         return delivered
+
+    def _expire_consumed(self, stream_arn: str) -> None:
+        """Drop stream records every consumer has passed, as DynamoDB expires them after a day.
+        moto copies a whole table, stream included, for each transaction it runs: a stream that only
+        grows would make every write slower than the last."""
+        readers = [f.name for f in self.stack.functions for source in f.sources if source.arn == stream_arn]
+        positions = [
+            p for (name, arn, _), p in self._positions.items() if arn == stream_arn and name in readers
+        ]
+        # Every reader must have passed a record, including those that have not polled yet.
+        if len(positions) < len(readers) or any(p.after is None for p in positions):
+            return
+        passed = min(int(p.after) for p in positions if p.after is not None)
+        table = dynamodb_backends[ACCOUNT][REGION].get_table(stream_arn.split("/")[1])
+        shard = table.stream_shard
+        if shard is None:
+            return
+        expired = passed - shard.starting_sequence_number + 1
+        if expired > 0:
+            shard.items = shard.items[expired:]
+            shard.starting_sequence_number += expired
 
     def _advance(
         self,
