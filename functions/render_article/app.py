@@ -17,6 +17,8 @@ def handle_record(record: DynamoDBRecord) -> None:
     old, new = article_change(record)
     logger.set_correlation_id(runtime.source_key_of(old, new))
     changed = apply_article_change(old, new, runtime.uploads(), runtime.site(), runtime.settings())
+    if changed and new is not None and new.is_live:
+        runtime.record_publish_latency(new)
     logger.info("article page handled", extra={"changed": changed})
     metrics.add_metric(name="ArticlePagesWritten", unit=MetricUnit.Count, value=len(changed))
 

@@ -22,6 +22,8 @@ def handle_record(record: DynamoDBRecord) -> None:
     membership = changed_membership(record)
     if membership is not None:
         listing, position = membership
+        # The article the change is about: its upload's key ends the position.
+        logger.set_correlation_id(position.partition("#")[2])
         changed_positions.setdefault(listing, set()).add(position)
         first_records.setdefault(listing, runtime.sequence_number(record))
 

@@ -158,6 +158,7 @@ def record_of(
         author=article.author,
         content_hash=content_hash,
         updated_at=updated_at,
+        uploaded_at=upload.event_time,
     )
 
 

@@ -123,6 +123,8 @@ class ArticleRecord(BaseModel):
     # page, feeds and sitemap keep their bytes.
     content_hash: str = ""
     updated_at: datetime | None = None
+    # When S3 told of the upload this record came from: publish latency is measured from here.
+    uploaded_at: datetime | None = None
     # Set when the newest event was refused: a retry of that same event may still be accepted.
     rejected_sequencer: str = ""
     # Uploads that waited for the slug this version gave up, kept with the write that freed them so

@@ -136,3 +136,10 @@ def retry_from(
     if not candidates:
         return response
     return {"batchItemFailures": [{"itemIdentifier": min(candidates, key=int)}]}
+
+
+def record_publish_latency(record: ArticleRecord) -> None:
+    """Upload to page, in milliseconds: how long a reader waits for a story after the editor saves it."""
+    if record.uploaded_at is not None:
+        latency = (now() - record.uploaded_at).total_seconds() * 1000
+        metrics.add_metric(name="PublishLatency", unit=MetricUnit.Milliseconds, value=max(latency, 0.0))

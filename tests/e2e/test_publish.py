@@ -287,3 +287,35 @@ def test_renaming_an_upload_keeps_the_story_published(tmp_path: Path, clean_envi
     assert (renamed.status, renamed.path) == ("published", "/2025/06/26/renamed-story/")
     assert report is None
     assert (tmp_path / "site/2025/06/26/renamed-story/index.html").exists()
+
+
+def test_every_log_line_of_an_article_carries_its_key_and_latency_is_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    publish_json(capsys, tmp_path / "site", SAMPLE)
+
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "site/.pressrun/functions.log").read_text().splitlines()
+        if line.startswith('{"level"')
+    ]
+    per_article = [
+        line
+        for line in lines
+        if line["function_name"]
+        in {
+            "ValidateArticleFunction",
+            "RenderArticleFunction",
+            "UpdateCategoryIndexFunction",
+            "ScheduleArticleFunction",
+        }
+    ]
+    assert per_article
+    assert {line["correlation_id"] for line in per_article} == {f"incoming/{SAMPLE.name}"}
+    metrics = [
+        json.loads(line)
+        for line in (tmp_path / "site/.pressrun/functions.log").read_text().splitlines()
+        if line.startswith('{"_aws"')
+    ]
+    assert any("PublishLatency" in metric for metric in metrics)
+    assert any(metric.get("ArticlesPublished") == [1.0] for metric in metrics)

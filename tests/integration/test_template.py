@@ -58,3 +58,20 @@ def test_every_queue_that_feeds_a_function_has_a_dead_letter_queue():
     }
     for queue in queues:
         assert "RedrivePolicy" in TEMPLATE["Resources"][queue]["Properties"], queue
+
+
+def test_every_place_failures_are_set_aside_and_every_function_has_an_alarm():
+    alarms = [
+        r["Properties"] for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    watched_queues = {
+        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms if a["Namespace"] == "AWS/SQS"
+    }
+    watched_functions = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["Namespace"] == "AWS/Lambda"}
+
+    from pressrun.local.stack import LocalStack
+    from tests.conftest import ROOT
+
+    assert watched_queues == set(LocalStack(ROOT).failure_queues())
+    assert watched_functions == set(FUNCTIONS)
+    assert all(a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in alarms)
