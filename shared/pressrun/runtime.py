@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BasePartialBatchProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun.aws.cloudfront import CloudFrontCdn
@@ -143,3 +144,8 @@ def record_publish_latency(record: ArticleRecord) -> None:
     if record.uploaded_at is not None:
         latency = (now() - record.uploaded_at).total_seconds() * 1000
         metrics.add_metric(name="PublishLatency", unit=MetricUnit.Milliseconds, value=max(latency, 0.0))
+
+
+def idempotency() -> DynamoDBPersistenceLayer:
+    """Powertools idempotency records, for functions with a natural key."""
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table)

@@ -69,6 +69,8 @@ class StackSettings(SiteSettings):
     schedule_dead_letter_arn: str = ""
     # Only the rebuild function is given it: where it queues the jobs of a full re-render.
     rebuild_queue_url: str = ""
+    # Only the release function is given it: Powertools idempotency records, keyed by article version.
+    idempotency_table: str = ""
     # For local runs and tests: the time the pipeline takes as now (`pressrun publish --now`).
     pressrun_now: AwareDatetime | None = None
 
