@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -75,3 +76,23 @@ def test_every_place_failures_are_set_aside_and_every_function_has_an_alarm():
     assert watched_queues == set(LocalStack(ROOT).failure_queues())
     assert watched_functions == set(FUNCTIONS)
     assert all(a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in alarms)
+
+
+def test_the_pages_satisfy_the_content_security_policy_the_distribution_sends(tmp_path: Path):
+    policy = TEMPLATE["Resources"]["SecurityHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    csp = policy["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert "script-src" not in csp and "default-src 'none'" in csp and "style-src 'self'" in csp
+
+    from pressrun import render
+    from pressrun.settings import SiteSettings
+    from pressrun.validation import parse_article
+    from tests.conftest import SAMPLE
+
+    site = SiteSettings()
+    page = render.article_page(parse_article("incoming/a.txt", SAMPLE.read_bytes(), site), site).decode()
+
+    # Nothing runs (JSON-LD is data, which CSP does not block) and nothing is styled inline.
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert scripts == ['<script type="application/ld+json">']
+    assert " style=" not in page and "<style" not in page
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', page) == ["/style.css"]
