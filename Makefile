@@ -23,11 +23,12 @@ $(SAM_VENV)/bin/sam:
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 
-# Workflow linters (zizmor is a Rust binary shipped as a PyPI wheel); kept out of the project's venv.
+# Template and workflow linters (zizmor is a Rust binary shipped as a PyPI wheel), kept out of the
+# project's venv; pinned so that a new release cannot fail `make lint` unannounced.
 $(LINT_VENV)/bin/zizmor:
 	$(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_VENV)/bin/pip install --quiet --upgrade pip
-	$(LINT_VENV)/bin/pip install --quiet 'check-jsonschema==0.39.0' 'zizmor==1.32.0'
+	$(LINT_VENV)/bin/pip install --quiet 'check-jsonschema==0.39.0' 'zizmor==1.32.0' 'checkov==3.3.30'
 
 install: $(BIN)/pressrun
 
@@ -43,6 +44,7 @@ lint: install $(SAM_VENV)/bin/sam $(LINT_VENV)/bin/zizmor
 	$(BIN)/mypy --strict infra/smoke_test.py
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
+	$(LINT_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	$(LINT_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(LINT_VENV)/bin/zizmor --offline --min-severity medium .github/workflows
 
