@@ -25,7 +25,7 @@ $(SAM_VENV)/bin/sam:
 
 # Template and workflow linters (zizmor is a Rust binary shipped as a PyPI wheel), kept out of the
 # project's venv; pinned so that a new release cannot fail `make lint` unannounced.
-$(LINT_VENV)/bin/zizmor:
+$(LINT_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_VENV)/bin/pip install --quiet --upgrade pip
 	$(LINT_VENV)/bin/pip install --quiet 'check-jsonschema==0.39.0' 'zizmor==1.32.0' 'checkov==3.3.30'
@@ -37,7 +37,7 @@ demo: install
 	@echo
 	@echo "Look at $(SITE)/index.html, or serve it: $(BIN)/pressrun serve $(SITE)"
 
-lint: install $(SAM_VENV)/bin/sam $(LINT_VENV)/bin/zizmor
+lint: install $(SAM_VENV)/bin/sam $(LINT_VENV)/bin/checkov
 	$(BIN)/ruff check shared functions tests infra/smoke_test.py
 	$(BIN)/ruff format --check shared functions tests infra/smoke_test.py
 	$(BIN)/mypy shared/pressrun
