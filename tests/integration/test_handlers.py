@@ -369,3 +369,23 @@ def test_dynamodb_hands_a_released_slug_to_its_waiters(stack: Stack):
     assert stored.pending_waiters == (waiter,)
     table.finished("incoming/old.md", "03")
     assert table.current("incoming/old.md").pending_waiters == ()  # type: ignore[union-attr]
+
+
+def test_every_function_has_a_sam_local_invoke_event_that_its_handler_accepts(stack: Stack):
+    """infra/events/<function folder>.json is what `sam local invoke -e` takes; each must work."""
+    upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
+    for function in stack.local.functions:
+        event = load_event(function.code.name)
+        if function.name in {
+            "RenderArticleFunction",
+            "UpdateCategoryIndexFunction",
+            "ScheduleArticleFunction",
+        }:
+            event = stream_event_for(stack, function.code.name)
+        if function.name == "ValidateArticleFunction":
+            event = ingest_event(SAMPLE_KEY, upload(stack, SAMPLE_KEY, SAMPLE.read_bytes()))
+
+        response = stack.invoke(function.name, event)
+
+        assert response is not None, function.name
+        assert response.get("batchItemFailures", []) == [], function.name
