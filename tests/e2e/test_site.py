@@ -153,3 +153,27 @@ def test_rebuild_after_a_theme_change_rewrites_the_pages(
     assert {"/category/world/", "/style.css"} <= set(summary["invalidated"])
     assert main(["rebuild", "--site", str(site), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["invalidated"] == []
+
+
+def test_a_hundred_articles_in_one_window_cost_one_invalidation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    from pressrun.local.site import LocalSite
+
+    stories = write_stories(tmp_path / "burst", 100)
+    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
+        for story in stories:
+            site.upload(story.name, story.read_bytes())
+        site.drain()
+        cloudfront = site.stack.client("cloudfront")
+        distribution = site.stack.physical("Distribution")
+        requests = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]["Items"]
+        (request,) = requests
+        paths = cloudfront.get_invalidation(DistributionId=distribution, Id=request["Id"])["Invalidation"][
+            "InvalidationBatch"
+        ]["Paths"]["Items"]
+
+    # 100 article pages (both forms) become wildcards per day folder; listings add a handful.
+    assert len(requests) == 1
+    assert len(paths) <= 40
+    assert "/category/world/" in paths
