@@ -185,6 +185,20 @@ def _summary_after(
     return current.model_copy(update={"members": current.members + added - deleted})
 
 
+def _newest_before(
+    index: CategoryIndex, listing: str, update: IndexUpdate, summary: ListingSummary | None
+) -> list[ListingEntry]:
+    """A category's newest entries before the update. The summary holds them; the table is read only
+    when the update removes one of them and the next one has to move up."""
+    if category_of(listing) is None:
+        return []
+    shown = {entry.key for entry in summary.newest} if summary else set()
+    if not shown & set(update.delete):
+        return list(summary.newest) if summary else []
+    deleted = sum(1 for key in update.delete if key[0] == listing)
+    return index.entries(listing, limit=SECTION_SIZE + deleted + 1)
+
+
 def update_index(old: ArticleRecord | None, new: ArticleRecord | None, index: CategoryIndex) -> IndexUpdate:
     """Move an article's memberships from `old` to `new`, keeping every summary exact."""
     update = plan_index_update(old, new)
@@ -192,9 +206,6 @@ def update_index(old: ArticleRecord | None, new: ArticleRecord | None, index: Ca
         if not update:
             return update
         summaries = index.summaries(update.listings)
-        deleted = {
-            listing: sum(1 for key in update.delete if key[0] == listing) for listing in update.listings
-        }
         planned = IndexUpdate(
             put=update.put,
             added=update.added,
@@ -204,9 +215,7 @@ def update_index(old: ArticleRecord | None, new: ArticleRecord | None, index: Ca
                     listing,
                     update,
                     summaries.get(listing),
-                    index.entries(listing, limit=SECTION_SIZE + deleted[listing] + 1)
-                    if category_of(listing) is not None
-                    else [],
+                    _newest_before(index, listing, update, summaries.get(listing)),
                 )
                 for listing in sorted(update.listings)
             ],

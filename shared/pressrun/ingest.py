@@ -222,7 +222,7 @@ class Intake:
         for _ in range(_ATTEMPTS):
             previous = self.articles.current(upload.key)
             if _already_recorded(previous, sequencer) and previous is not None:
-                self._finish(upload, previous)
+                self._finish(upload, previous, report_possible=True)
                 return Outcome.STALE
             if _is_stale(previous, sequencer):
                 return Outcome.STALE
@@ -265,7 +265,11 @@ class Intake:
             return self._refuse(
                 upload, record.sequencer, previous, _slug_taken(record.slug, result.slug_owner)
             )
-        return self._finish(upload, result.record or record)
+        # Only a refused event leaves a report, and refusals mark the record: else there is none to clear.
+        report_possible = previous is not None and (
+            previous.status == "rejected" or bool(previous.rejected_sequencer)
+        )
+        return self._finish(upload, result.record or record, report_possible)
 
     def _refuse(
         self, upload: Upload, sequencer: str, previous: ArticleRecord | None, problems: list[Problem]
@@ -274,9 +278,10 @@ class Intake:
             return None
         return _reject(upload, problems, self.uploads, self.alerts)
 
-    def _finish(self, upload: Upload, record: ArticleRecord) -> Outcome:
+    def _finish(self, upload: Upload, record: ArticleRecord, report_possible: bool) -> Outcome:
         """What follows a write, safe to repeat: a redelivered event redoes it all."""
-        self.uploads.delete_report(report_key(upload.key))
+        if report_possible:
+            self.uploads.delete_report(report_key(upload.key))
         for waiter in record.pending_waiters:
             self.accept(
                 Upload(

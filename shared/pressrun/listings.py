@@ -17,6 +17,7 @@ from pressrun.index import (
     SITE_LISTING,
     CategoryIndex,
     ListingEntry,
+    ListingSummary,
     category_listing,
     category_of,
     position_of,
@@ -127,10 +128,15 @@ class _Writes:
 
 
 def _refresh_category(
-    slug: str, positions: Iterable[str], index: CategoryIndex, writes: _Writes, site: SiteSettings
+    slug: str,
+    positions: Iterable[str],
+    index: CategoryIndex,
+    summaries: Mapping[str, ListingSummary],
+    writes: _Writes,
+    site: SiteSettings,
 ) -> None:
     listing = category_listing(slug)
-    summary = index.summaries([listing]).get(listing)
+    summary = summaries.get(listing)
     category = summary.category if summary else None
     if summary is None or summary.members == 0 or category is None:
         writes.delete(category_path(slug))
@@ -177,9 +183,13 @@ def _sitemaps(
 
 
 def _refresh_site(
-    positions: Iterable[str], index: CategoryIndex, writes: _Writes, site: SiteSettings, now: datetime
+    positions: Iterable[str],
+    index: CategoryIndex,
+    summaries: Mapping[str, ListingSummary],
+    writes: _Writes,
+    site: SiteSettings,
+    now: datetime,
 ) -> None:
-    summaries = index.summaries()
     site_summary = summaries.get(SITE_LISTING)
     members = site_summary.members if site_summary else 0
     newest_first = _sitemaps(positions, members, index, writes, site)
@@ -223,14 +233,16 @@ def refresh_listings(
     written, so a retry has less to do and is likelier to succeed."""
     changed: list[str] = []
     failed: dict[str, str] = {}
+    # Every summary, read once: the home page needs them all, and each listing its own.
+    summaries = index.summaries() if changes else {}
     for listing in sorted(changes):
         writes = _Writes(site_store)
         slug = category_of(listing)
         try:
             if slug is not None:
-                _refresh_category(slug, changes[listing], index, writes, site)
+                _refresh_category(slug, changes[listing], index, summaries, writes, site)
             elif listing == SITE_LISTING:
-                _refresh_site(changes[listing], index, writes, site, now)
+                _refresh_site(changes[listing], index, summaries, writes, site, now)
             changed += writes.flush()
         except Exception as error:
             failed[listing] = repr(error)

@@ -65,9 +65,10 @@ def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record(aler
 
 def test_later_good_upload_clears_the_rejection_report(alerts: RecordingAlerts):
     uploads, articles = MemoryUploads(), MemoryArticles()
-    uploads.add(KEY, BAD.replace(b"---\n", b"---\n", 1), version_id="v1")
+    uploads.add(KEY, BAD, version_id="v1")
     uploads.add(KEY, GOOD, version_id="v2")
-    uploads.reports[REPORT] = b"{}"
+    accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts, NOW)
+    assert REPORT in uploads.reports
 
     accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts, NOW)
 
@@ -344,9 +345,12 @@ class FlakyUploads(MemoryUploads):
 
 
 def test_redelivery_finishes_what_a_failure_interrupted_after_the_write(alerts: RecordingAlerts):
-    uploads, articles = FlakyUploads(), MemoryArticles()
+    uploads, articles = FlakyUploads(failures=0), MemoryArticles()
+    uploads.add(KEY, BAD, version_id="v0")
+    accept_upload(upload("01", version="v0"), uploads, articles, SITE, alerts, NOW)
+    assert REPORT in uploads.reports
     uploads.add(KEY, GOOD)
-    uploads.reports[REPORT] = b"{}"
+    uploads.failures = 1
     event = upload("0A")
 
     with pytest.raises(ConnectionError):
