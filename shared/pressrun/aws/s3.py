@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
 _MISSING = {"404", "NoSuchKey", "NoSuchVersion", "InvalidArgument"}
 _HASH_METADATA = "content-sha256"
@@ -16,6 +17,16 @@ _HASH_METADATA = "content-sha256"
 
 def _missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in _MISSING
+
+
+def _head(client: S3Client, bucket: str, key: str) -> HeadObjectOutputTypeDef | None:
+    """The object's metadata, or None when there is no such object."""
+    try:
+        return client.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if _missing(error):
+            return None
+        raise
 
 
 class S3Uploads:
@@ -37,13 +48,8 @@ class S3Uploads:
 
     def current_version(self, key: str) -> str | None:
         """The version a reader of the key gets now ('null' in an unversioned bucket), or None."""
-        try:
-            head = self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as error:
-            if _missing(error):
-                return None
-            raise
-        return head.get("VersionId") or "null"
+        head = _head(self._client, self._bucket, key)
+        return None if head is None else head.get("VersionId") or "null"
 
     def write_report(self, key: str, body: bytes) -> None:
         self._client.put_object(
@@ -52,13 +58,8 @@ class S3Uploads:
 
     def delete_report(self, key: str) -> None:
         # Look before deleting: in a versioned bucket a blind delete leaves a delete marker behind.
-        try:
-            self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as error:
-            if _missing(error):
-                return
-            raise
-        self._client.delete_object(Bucket=self._bucket, Key=key)
+        if _head(self._client, self._bucket, key) is not None:
+            self._client.delete_object(Bucket=self._bucket, Key=key)
 
 
 class S3Site:
@@ -69,13 +70,8 @@ class S3Site:
         self._bucket = bucket
 
     def _stored_hash(self, key: str) -> str | None:
-        try:
-            head = self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as error:
-            if _missing(error):
-                return None
-            raise
-        return head.get("Metadata", {}).get(_HASH_METADATA, "")
+        head = _head(self._client, self._bucket, key)
+        return None if head is None else head.get("Metadata", {}).get(_HASH_METADATA, "")
 
     def put(self, key: str, body: bytes, content_type: str) -> bool:
         digest = hashlib.sha256(body).hexdigest()
