@@ -9,7 +9,7 @@ SITE ?= site
 # sam build needs the runtime's Python (python3.13) on PATH; pyenv provides it on these machines.
 PYTHON313_BIN ?= $(shell pyenv prefix 3.13 2>/dev/null | head -n 1 | sed 's|$$|/bin|')
 
-.PHONY: demo test lint build install soak clean
+.PHONY: demo test lint build install soak bench bench-full clean
 
 $(BIN)/pressrun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ build: $(SAM_VENV)/bin/sam
 
 test: lint build
 	$(BIN)/pytest
+
+# Benchmarks (bench/README.md); results and their method land in docs/performance.md.
+bench: install build
+	bash bench/setup.sh
+	$(BIN)/python bench/run.py --quick
+
+bench-full: install build
+	bash bench/setup.sh
+	$(BIN)/python bench/run.py --full
 
 # The fault-injection run at full size: 1,000 uploads with a tenth of the AWS calls failing.
 soak: install
