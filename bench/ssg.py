@@ -23,11 +23,15 @@ import corpus
 from common import PELICAN_VENV, RESULTS, log, median
 
 SSG = RESULTS / "ssg"
+# Output goes to memory (tmpfs) when there is one, as pressrun's in-process publish writes to moto's
+# in-memory S3: the builds are compared on CPU, not on this machine's shared disk.
+OUTPUT = Path("/dev/shm/pressrun-bench") if Path("/dev/shm").is_dir() else SSG / "output"
 
 NOTES = [
     "Hugo uses both cores (it renders in parallel); Pelican and pressrun's local runner use one.",
     "Pelican's default theme also paginates the home page over every article (N/20 extra pages).",
     "Pelican has no sitemap without a plugin; Hugo's sitemap lists every page, as pressrun's does.",
+    "Hugo and Pelican write their output to tmpfs (/dev/shm), as pressrun's in-process publish writes to moto's in-memory S3.",
 ]
 
 HUGO_CONFIG = """\
@@ -177,7 +181,7 @@ def _files(folder: Path) -> dict[str, int]:
 
 
 def build_hugo(site: Path) -> tuple[float, dict[str, int]]:
-    out = site / "public"
+    out = OUTPUT / site.name
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     subprocess.run(
@@ -189,7 +193,7 @@ def build_hugo(site: Path) -> tuple[float, dict[str, int]]:
 
 
 def build_pelican(site: Path) -> tuple[float, dict[str, int]]:
-    out = site / "output"
+    out = OUTPUT / site.name
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     subprocess.run(
@@ -223,7 +227,15 @@ def measure(tool: str, size: int, runs: int) -> dict[str, object]:
         seconds, files = build(site)
         times.append(seconds)
         log(f"  {tool} {size}: run {run + 1}/{runs} {seconds:.2f} s ({files})")
-    return {"tool": tool, "size": size, "runs": [round(t, 3) for t in times], "median": median(times), "files": files}
+    shutil.rmtree(OUTPUT / site.name, ignore_errors=True)
+    return {
+        "tool": tool,
+        "size": size,
+        "runs": [round(t, 3) for t in times],
+        "median": median(times),
+        "files": files,
+        "output": str(OUTPUT),
+    }
 
 
 if __name__ == "__main__":

@@ -82,13 +82,26 @@ class Window:
 def read_window(
     index: CategoryIndex, listing: str, positions: Iterable[str], members: int, page_size: int
 ) -> Window:
-    """Two queries: the entries from the earliest change on (which ranks it), then the rest of its page."""
+    """Usually one query: the newest two pages' worth, which rank a recent change and hold its page.
+    A change further back costs a query from it on, and one more for the rest of its page."""
     changed = set(positions)
-    since = index.entries(listing, since=min(changed)) if changed else []
+    earliest = min(changed) if changed else None
+    newest = index.entries(listing, limit=min(members, 2 * page_size))
+    reaches_back = len(newest) == members or (
+        bool(newest) and earliest is not None and newest[-1].position <= earliest
+    )
+    if earliest is None:
+        since: list[ListingEntry] = []
+    elif reaches_back:
+        since = [entry for entry in newest if entry.position >= earliest]
+    else:
+        since = index.entries(listing, since=earliest)
     rank = members - len(since)
     page_start = (rank // page_size) * page_size
     wanted = max(members - page_start, min(page_size, members))
-    newest = index.entries(listing, limit=wanted) if wanted > len(since) else since
+    if wanted > len(newest):
+        newest = index.entries(listing, limit=wanted)
+    newest = newest[:wanted]
     present = {entry.position for entry in since}
     return Window(
         list(reversed(newest)),
