@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -177,3 +178,32 @@ def test_a_hundred_articles_in_one_window_cost_one_invalidation(
     assert len(requests) == 1
     assert len(paths) <= 40
     assert "/category/world/" in paths
+
+
+def test_publishing_one_article_in_one_category_costs_at_most_20_aws_calls(tmp_path: Path, clean_environment):
+    """The functions' own calls, listing pages included; the pollers' reads are Lambda's, not ours."""
+    import boto3
+
+    from pressrun import runtime
+    from pressrun.local.site import LocalSite
+
+    stories = write_stories(tmp_path / "stories", 31)
+    calls: Counter[str] = Counter()
+    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
+        for story in stories[:30]:
+            site.upload(story.name, story.read_bytes())
+        site.drain()
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register(
+            "before-call",
+            lambda model, **_: calls.update([f"{model.service_model.endpoint_prefix}:{model.name}"]),
+            unique_id="count-calls",
+        )
+        runtime.reset()
+        site.upload(stories[30].name, stories[30].read_bytes())
+        site.drain()
+        boto3.DEFAULT_SESSION.events.unregister("before-call", unique_id="count-calls")
+
+    assert sum(calls.values()) <= 20, calls
+    assert calls["cloudfront:CreateInvalidation"] == 1
