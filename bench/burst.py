@@ -28,7 +28,7 @@ from codebase import code_root  # first: it picks the copy of pressrun to import
 import calls
 import corpus
 import moto_patches
-from common import SITE_URL, WORK, copy_site, log
+from common import SITE_URL, WORK, copy_site
 from fixtures import fixture_dir
 
 FREE_PATHS = 1000

@@ -82,9 +82,9 @@ class Report:
             pa, pb = self.case(small, "partition-local"), self.case(large, "partition-local")
             if pa and pb:
                 tp = pb["median_seconds"] / pa["median_seconds"]
-                rows.append([f"... same, on moto without its own O(table) costs (pressrun's share)",
+                rows.append(["... same, on moto without its own O(table) costs (pressrun's share)",
                              f"{s(pb['median_seconds'])} vs {s(pa['median_seconds'])} = {x(tp)}", verdict(tp <= 1.2)])
-            rows.append([f"... API calls by the handlers", f"{b['median_handler_calls']:.0f} vs {a['median_handler_calls']:.0f} = {x(c)}",
+            rows.append(["... API calls by the handlers", f"{b['median_handler_calls']:.0f} vs {a['median_handler_calls']:.0f} = {x(c)}",
                          verdict(c <= 1.2)])
         if a:
             worst = max(c["median_handler_calls"] for c in self.publish)
@@ -222,7 +222,8 @@ class Report:
         lam = r.get("lambda")
         if lam:
             out.append(f"\n**On Lambda (estimate).** {lam['assumptions']}. An article job then takes ~{lam['article_job_seconds']} s and "
-                       f"the site listing job ~{lam['site_listing_job_seconds']} s (its local time scaled by the CPU share). "
+                       f"the site listing job ~{lam['site_listing_job_seconds']} s (its local time scaled by the CPU share: an upper "
+                       "bound, since moto serializing 10,000 items is most of that local time). "
                        f"Render CPU per page here: {r['render_cpu_ms']:.1f} ms. Wall time with N parallel workers: "
                        + ", ".join(f"N={n}: ~{v} s" for n, v in lam["wall_seconds_by_workers"].items())
                        + ". The single site-listing job (whole sitemap) is the floor however many workers run.")
@@ -304,7 +305,8 @@ def header(report: Report) -> str:
             f"{machine.get('os', '?')}, Python {machine.get('python')} for the pipeline; load average at start "
             f"{machine.get('load_average_at_start')}.\nCode measured: {m.get('code', 'revision ' + str(m.get('revision', '?')))} "
             f"(the checkout was at {m.get('checkout_at_end', '?')} when the run ended). Fixture sites: {fixtures}."
-            + ("" if len(set(m.get("stage_code", {}).values())) <= 1 else "\nStages re-run separately measured: "
+            + (f"\n{m['note'][0].upper()}{m['note'][1:]}." if m.get("note") else "")
+            + ("" if len(set(m.get("stage_code", {}).values())) <= 1 else "\nCode each stage measured: "
                + "; ".join(f"{stage}: {code}" for stage, code in m.get("stage_code", {}).items()) + "."))
 
 
