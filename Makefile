@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 LINT_VENV := .tools/lint
+AWSCLI_VENV := .tools/awscli
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SITE ?= site
 # sam build needs the runtime's Python (python3.13) on PATH; pyenv provides it on these machines.
 PYTHON313_BIN ?= $(shell pyenv prefix 3.13 2>/dev/null | head -n 1 | sed 's|$$|/bin|')
 
-.PHONY: demo test lint build install soak bench bench-full clean
+.PHONY: demo dev test lint build install soak bench bench-full clean
 
 $(BIN)/pressrun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +31,22 @@ $(LINT_VENV)/bin/checkov:
 	$(LINT_VENV)/bin/pip install --quiet --upgrade pip
 	$(LINT_VENV)/bin/pip install --quiet 'check-jsonschema==0.39.0' 'zizmor==1.32.0' 'checkov==3.3.30'
 
+# The AWS CLI pins its own botocore too; the `pressrun dev` test drives it as a developer would.
+$(AWSCLI_VENV)/bin/aws:
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet --upgrade pip
+	$(AWSCLI_VENV)/bin/pip install --quiet awscli
+
 install: $(BIN)/pressrun
 
 demo: install
 	$(BIN)/pressrun publish --site $(SITE) samples/
 	@echo
 	@echo "Look at $(SITE)/index.html, or serve it: $(BIN)/pressrun serve $(SITE)"
+
+# The stack live on localhost: a moto server for the AWS CLI, and the site, updated as uploads arrive.
+dev: install
+	$(BIN)/pressrun dev --site $(SITE)
 
 lint: install $(SAM_VENV)/bin/sam $(LINT_VENV)/bin/checkov
 	$(BIN)/ruff check shared functions tests infra/smoke_test.py
@@ -52,7 +63,7 @@ build: $(SAM_VENV)/bin/sam
 	@test -x "$(PYTHON313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
 	PATH="$(PYTHON313_BIN):$$PATH" $(SAM) build --build-dir .aws-sam/build
 
-test: lint build
+test: lint build $(AWSCLI_VENV)/bin/aws
 	$(BIN)/pytest
 
 # Benchmarks (bench/README.md); results and their method land in docs/performance.md.

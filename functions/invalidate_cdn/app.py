@@ -26,7 +26,7 @@ def handle_record(record: SQSRecord) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     batch_changes.clear()
     response = runtime.process_batch(event, handle_record, processor, context)
-    plan = invalidate_changes(batch_changes, runtime.cdn())
+    plan = invalidate_changes(batch_changes, runtime.cdn(), runtime.settings().invalidation_mode)
     logger.info(
         "invalidation requested",
         extra={"items": plan.items, "fell_back": plan.fell_back, "reason": plan.reason},

@@ -8,6 +8,7 @@ import functools
 import http.server
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -160,6 +161,30 @@ def rebuild(arguments: argparse.Namespace) -> int:
     return EXIT_REJECTED if summary.failed else EXIT_OK
 
 
+def dev(arguments: argparse.Namespace) -> int:
+    from pressrun.local.dev import DevStack, PortTaken
+
+    stack = DevStack(Path(arguments.site), port=arguments.port, aws_port=arguments.aws_port)
+
+    def ready(endpoint: str, uploads_bucket: str, site_url: str) -> None:
+        print(f"AWS        {endpoint}  (any credentials; region us-east-1)")
+        print(f"upload     aws --endpoint-url {endpoint} s3 cp story.md s3://{uploads_bucket}/incoming/")
+        print(f"site       {site_url}/  (live; Ctrl-C stops and keeps the site in {arguments.site})")
+        sys.stdout.flush()
+
+    def stop(signal_number: int, frame: object) -> None:
+        stack.stop()
+
+    # Stop between deliveries, so the site and its state are saved as after a publish.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.run(ready)
+    except PortTaken as error:
+        raise UsageError(f"cannot listen: {error}; choose others with --port and --aws-port") from None
+    return EXIT_OK
+
+
 def _print_summary(summary: Summary, site_dir: Path) -> None:
     for published in summary.published:
         print(f"published  {published.source} → {published.url}")
@@ -239,6 +264,14 @@ def _parser() -> argparse.ArgumentParser:
     rebuilding = commands.add_parser("rebuild", help="re-render every page, after a template change")
     site_options(rebuilding)
     rebuilding.set_defaults(run=rebuild)
+
+    developing = commands.add_parser(
+        "dev", help="run the stack live on localhost: a moto server for the AWS CLI, and the site"
+    )
+    developing.add_argument("--site", default="site", help="where the site is kept when it stops")
+    developing.add_argument("--port", type=int, default=8000, help="the site's port (default: 8000)")
+    developing.add_argument("--aws-port", type=int, default=5000, help="the AWS endpoint's (default: 5000)")
+    developing.set_defaults(run=dev)
 
     checking = commands.add_parser("check", help="validate articles without publishing them")
     checking.add_argument("paths", nargs="+", metavar="PATH")

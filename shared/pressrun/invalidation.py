@@ -3,6 +3,10 @@
 A plan is the smallest set of CloudFront items that covers every changed path: each path once, a
 crowded directory as one wildcard, and the whole site (`/*`) when the batch is too big to list.
 CloudFront wildcards only end a path, and `/dir/*` matches `/dir/` and everything below it.
+
+In tag mode the items are cache tags (`#category:economy`) instead: every object carries its tags
+(`urls.cache_tags`), so a story's publish costs a handful of items however many listing pages, feeds
+and sitemaps it touched.
 """
 
 from __future__ import annotations
@@ -10,11 +14,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.urls import public_paths
+from pressrun.urls import cache_tags, public_paths
 
 ROOT = "/"
 EVERYTHING = "/*"
@@ -35,6 +39,8 @@ MAX_WILDCARDS = 15
 FALLBACK_AFTER = 1000
 # CreateInvalidation's own cap on the items of one request, whatever is in flight.
 ITEMS_PER_REQUEST = 3000
+
+InvalidationMode = Literal["paths", "tags"]
 
 
 class SiteChange(BaseModel):
@@ -70,9 +76,15 @@ def plan_paths(changes: Iterable[SiteChange]) -> list[str]:
     return sorted({path for change in changes for path in public_paths(change.key)})
 
 
+def plan_tags(changes: Iterable[SiteChange]) -> list[str]:
+    """The cache tags of every changed object as invalidation items (`#tag`), each once, sorted."""
+    return sorted({f"#{tag}" for change in changes for tag in cache_tags(change.key)})
+
+
 def plan_invalidation(
     changes: Iterable[SiteChange],
     *,
+    mode: InvalidationMode = "paths",
     coalesce_after: int = COALESCE_AFTER,
     max_paths: int = MAX_PATHS,
     max_wildcards: int = MAX_WILDCARDS,
@@ -84,7 +96,12 @@ def plan_invalidation(
     a parent counts a wildcard child as one item. Past `max_wildcards`, the wildcards covering the most
     paths stay and the others go back to their paths; past `max_paths` individual paths, or more than
     `fallback_after` changed paths to begin with, the plan falls back to `/*`.
+
+    In tag mode the items are the changed objects' tags, which take no wildcards; tags in flight count
+    against the same quota as paths, so the same budgets and fallback apply.
     """
+    if mode == "tags":
+        return _within_budgets(plan_tags(changes), max_paths=max_paths, fallback_after=fallback_after)
     paths = plan_paths(changes)
     if len(paths) > fallback_after:
         return _fall_back(f"{len(paths)} changed paths, more than fallback_after={fallback_after}")
@@ -105,12 +122,22 @@ def caller_reference(changes: Iterable[SiteChange]) -> str:
     return f"pressrun-{hashlib.sha256(fingerprint.encode('utf-8')).hexdigest()[:40]}"
 
 
-def invalidate_changes(changes: list[SiteChange], cdn: Cdn) -> InvalidationPlan:
-    """Ask the CDN to drop every path the changes touched, in one request; the plan it followed."""
-    plan = plan_invalidation(changes)
+def invalidate_changes(
+    changes: list[SiteChange], cdn: Cdn, mode: InvalidationMode = "paths"
+) -> InvalidationPlan:
+    """Ask the CDN to drop everything the changes touched, in one request; the plan it followed."""
+    plan = plan_invalidation(changes, mode=mode)
     if plan.items:
         cdn.invalidate(list(plan.items), caller_reference(changes))
     return plan
+
+
+def _within_budgets(tags: list[str], *, max_paths: int, fallback_after: int) -> InvalidationPlan:
+    if len(tags) > fallback_after:
+        return _fall_back(f"{len(tags)} changed tags, more than fallback_after={fallback_after}")
+    if len(tags) > min(max_paths, ITEMS_PER_REQUEST):
+        return _fall_back(f"{len(tags)} tags, more than max_paths={max_paths} or one request's items")
+    return InvalidationPlan(items=tuple(tags))
 
 
 def _fall_back(reason: str) -> InvalidationPlan:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pressrun.invalidation import InvalidationMode
+
 
 class SiteSettings(BaseSettings):
     """What the domain needs to know about the site: names, address, locale, limits."""
@@ -24,8 +26,9 @@ class SiteSettings(BaseSettings):
     site_categories: Annotated[tuple[str, ...], NoDecode] = ()
     max_upload_bytes: int = Field(default=1024 * 1024, gt=0)
     listing_size: int = Field(default=20, gt=0)
-    # URLs per sitemap file; past it, /sitemap.xml becomes an index of numbered sitemaps.
-    sitemap_size: int = Field(default=50_000, gt=0, le=50_000)
+    # URLs per sitemap file; past it, /sitemap.xml becomes an index of numbered sitemaps. The protocol
+    # allows 50,000, but a publish rewrites the newest file whole: small files keep that cheap.
+    sitemap_size: int = Field(default=1_000, gt=0, le=50_000)
     # A folder of templates that replace the built-in ones of the same name.
     theme_dir: str = ""
 
@@ -61,6 +64,9 @@ class StackSettings(SiteSettings):
     slugs_table: str
     index_table: str
     distribution_id: str
+    # `paths` invalidates the changed URLs; `tags` the changed objects' cache tags (the distribution
+    # then needs CacheTagConfig, which the template's InvalidationMode parameter turns on with this).
+    invalidation_mode: InvalidationMode = "paths"
     editor_alerts_topic: str
     # Only the scheduling function is given these: they name the function that schedules call.
     schedule_group: str = ""

@@ -48,5 +48,26 @@ def public_paths(key: str) -> list[str]:
     return paths
 
 
+def cache_tags(key: str) -> tuple[str, ...]:
+    """The CloudFront cache tags of the object at `key`: what one change invalidates, in tag mode.
+
+    A story's page is its own tag; every page, feed and listing of a category share one, as do the
+    sitemaps; the rest of the site is `site`. So one publish touches a handful of tags however many
+    listing pages the category has.
+    """
+    parts = key.split("/")
+    if key == _INDEX:
+        return ("home",)
+    if key == FEED.lstrip("/"):
+        return ("feed",)
+    if parts[0] == "category" and len(parts) > 2:
+        return (f"category:{parts[1]}",)
+    if key in {SITEMAP.lstrip("/"), NEWS_SITEMAP.lstrip("/")} or parts[0] == "sitemaps":
+        return ("sitemap",)
+    if len(parts) == 5 and parts[4] == _INDEX and all(part.isdigit() for part in parts[:3]):
+        return (f"article:{parts[3]}",)
+    return ("site",)
+
+
 def absolute(site_url: str, path: str) -> str:
     return f"{site_url}{path}"

@@ -180,6 +180,36 @@ def test_a_hundred_articles_in_one_window_cost_one_invalidation(
     assert "/category/world/" in paths
 
 
+def test_in_tag_mode_one_more_article_in_a_long_category_invalidates_five_tags(
+    tmp_path: Path, clean_environment
+):
+    from pressrun.local.site import LocalSite
+
+    stories = write_stories(tmp_path / "stories", 46)
+    with LocalSite(
+        tmp_path / "site", "http://localhost:8000", parameters={"InvalidationMode": "tags"}
+    ) as site:
+        for story in stories[:45]:
+            site.upload(story.name, story.read_bytes())
+        site.drain()
+        site.upload(stories[45].name, stories[45].read_bytes())
+        site.drain()
+        cloudfront = site.stack.client("cloudfront")
+        distribution = site.stack.physical("Distribution")
+        listing = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]["Items"]
+        batches = [
+            cloudfront.get_invalidation(DistributionId=distribution, Id=item["Id"])["Invalidation"][
+                "InvalidationBatch"
+            ]["Paths"]["Items"]
+            for item in listing
+        ]
+
+    [first_window] = [items for items in batches if "#article:story-number-0" in items]
+    [one_more] = [items for items in batches if items is not first_window]
+    assert "#category:world" in first_window
+    assert sorted(one_more) == ["#article:story-number-45", "#category:world", "#feed", "#home", "#sitemap"]
+
+
 def test_publishing_one_article_in_one_category_costs_at_most_20_aws_calls(tmp_path: Path, clean_environment):
     """The functions' own calls, listing pages included; the pollers' reads are Lambda's, not ours."""
     import boto3

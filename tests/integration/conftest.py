@@ -49,8 +49,14 @@ class Stack:
 
 
 @pytest.fixture
-def stack(clean_environment: None) -> Iterator[Stack]:
-    local = LocalStack(ROOT, parameters={"SiteUrl": "https://news.example.org"})
+def stack_parameters() -> dict[str, str]:
+    """Template parameters beyond the defaults; a test overrides it with pytest.mark.parametrize."""
+    return {}
+
+
+@pytest.fixture
+def stack(clean_environment: None, stack_parameters: dict[str, str]) -> Iterator[Stack]:
+    local = LocalStack(ROOT, parameters={"SiteUrl": "https://news.example.org", **stack_parameters})
     local.start()
     local.connect()
     # The functions' environment, as Lambda would set it from the template's Globals.

@@ -6,7 +6,11 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
+from pressrun.aws.cloudfront import CloudFrontCdn
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, from_item, to_item
+from pressrun.aws.s3 import S3Site
 from pressrun.index import update_index
 from pressrun.ingest import Saved
 from pressrun.model import ArticleRecord, Waiter
@@ -177,6 +181,74 @@ def test_invalidate_cdn_asks_once_for_every_changed_path(stack: Stack):
         "/index.html",
     ]
     assert batch["InvalidationBatch"]["CallerReference"].startswith("pressrun-")
+
+
+def invalidations(stack: Stack) -> list[dict[str, Any]]:
+    cloudfront = stack.client("cloudfront")
+    distribution = stack.local.physical("Distribution")
+    listing = cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]
+    return [
+        cloudfront.get_invalidation(DistributionId=distribution, Id=item["Id"])["Invalidation"]
+        for item in listing.get("Items", [])
+    ]
+
+
+def with_sequencers(event: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """The same batch of keys, changed again: each object has a new sequencer."""
+    event = copy.deepcopy(event)
+    for record in event["Records"]:
+        body = json.loads(record["body"])
+        body["detail"]["object"]["sequencer"] += suffix
+        record["body"] = json.dumps(body)
+    return event
+
+
+def test_a_redelivered_invalidation_batch_creates_no_second_invalidation(stack: Stack):
+    batch = load_event("invalidate_cdn")
+
+    stack.invoke("InvalidateCdnFunction", batch)
+    stack.invoke("InvalidateCdnFunction", copy.deepcopy(batch))
+
+    assert len(invalidations(stack)) == 1
+    stack.invoke("InvalidateCdnFunction", with_sequencers(batch, "1"))
+    assert len(invalidations(stack)) == 2
+
+
+@pytest.mark.parametrize("stack_parameters", [{"InvalidationMode": "tags"}])
+def test_in_tag_mode_a_batch_invalidates_the_cache_tags_of_what_changed(stack: Stack):
+    response = stack.invoke("InvalidateCdnFunction", load_event("invalidate_cdn"))
+
+    assert response == {"batchItemFailures": []}
+    [invalidation] = invalidations(stack)
+    assert invalidation["InvalidationBatch"]["Paths"]["Items"] == [
+        "#article:uk-seeks-trade-ties-with-china-amid-heightened-security-concerns",
+        "#category:economics",
+        "#home",
+    ]
+
+
+# The error is in CloudFront's documentation of CallerReference but not in botocore's model of the API.
+@pytest.mark.filterwarnings(r"ignore:Exception\(InvalidationBatchAlreadyExists\)")
+def test_a_reference_already_used_for_other_items_counts_as_invalidated(stack: Stack):
+    cdn = CloudFrontCdn(stack.client("cloudfront"), stack.local.physical("Distribution"))
+    cdn.invalidate(["/index.html"], "pressrun-same-changes")
+
+    cdn.invalidate(["#home"], "pressrun-same-changes")
+
+    assert [i["InvalidationBatch"]["Paths"]["Items"] for i in invalidations(stack)] == [["/index.html"]]
+
+
+def test_every_site_object_carries_its_cache_tags(stack: Stack):
+    site = S3Site(stack.client("s3"), stack.site_bucket)
+
+    site.put(PAGE, b"<!doctype html>", "text/html")
+    site.put_many({"category/economics/page/2/index.html": (b"<!doctype html>", "text/html")})
+
+    def tags(key: str) -> str:
+        return str(stack.client("s3").head_object(Bucket=stack.site_bucket, Key=key)["Metadata"]["cache-tag"])
+
+    assert tags(PAGE) == "article:uk-seeks-trade-ties-with-china-amid-heightened-security-concerns"
+    assert tags("category/economics/page/2/index.html") == "category:economics"
 
 
 def test_dynamodb_item_round_trip_keeps_the_record():

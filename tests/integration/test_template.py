@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import get_args
 
+from pressrun.aws.s3 import CACHE_TAG_METADATA
+from pressrun.invalidation import InvalidationMode
 from pressrun.local.template import load_template
 from pressrun.settings import StackSettings
 from tests.conftest import ROOT
@@ -99,3 +102,21 @@ def test_the_pages_satisfy_the_content_security_policy_the_distribution_sends(tm
     assert " style=" not in page
     assert "<style" not in page
     assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', page) == ["/style.css"]
+
+
+def test_tag_mode_turns_on_the_header_the_pages_carry_their_tags_in():
+    config = TEMPLATE["Resources"]["Distribution"]["Properties"]["DistributionConfig"]["CacheTagConfig"]
+    condition, when_tags, otherwise = config["Fn::If"]
+
+    assert TEMPLATE["Conditions"][condition] == {"Fn::Equals": [{"Ref": "InvalidationMode"}, "tags"]}
+    assert when_tags == {"HeaderName": f"x-amz-meta-{CACHE_TAG_METADATA}"}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+
+
+def test_the_invalidation_modes_the_template_offers_are_the_ones_the_code_knows():
+    parameter = TEMPLATE["Parameters"]["InvalidationMode"]
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert set(parameter["AllowedValues"]) == set(get_args(InvalidationMode))
+    assert parameter["Default"] == StackSettings.model_fields["invalidation_mode"].default
+    assert variables["INVALIDATION_MODE"] == {"Ref": "InvalidationMode"}

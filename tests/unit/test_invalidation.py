@@ -13,7 +13,10 @@ from pressrun.invalidation import (
     invalidate_changes,
     plan_invalidation,
     plan_paths,
+    plan_tags,
 )
+from pressrun.model import slugify
+from pressrun.urls import cache_tags
 from tests.fakes import RecordingCdn
 
 EXAMPLES = int(os.environ.get("PRESSRUN_PROPERTY_EXAMPLES", "200"))
@@ -294,3 +297,91 @@ def test_the_request_carries_the_planned_items_and_returns_them():
 
     assert plan.items == ("/category/economics/page/*",)
     assert cdn.requests == [(["/category/economics/page/*"], caller_reference(changes))]
+
+
+def one_story_into_a_long_category(pages_rewritten: int) -> list[SiteChange]:
+    return changed(
+        "2025/06/25/budget-vote/index.html",
+        "category/economics/index.html",
+        "category/economics/feed.xml",
+        *category_pages("economics", range(1, pages_rewritten + 1)),
+        "index.html",
+        "feed.xml",
+        "sitemap.xml",
+        "sitemaps/3.xml",
+        "news-sitemap.xml",
+    )
+
+
+def test_in_tag_mode_one_story_invalidates_a_handful_of_tags_however_many_pages_it_rewrote():
+    few = plan_invalidation(one_story_into_a_long_category(1), mode="tags")
+    many = plan_invalidation(one_story_into_a_long_category(400), mode="tags")
+
+    assert (
+        few.items
+        == many.items
+        == (
+            "#article:budget-vote",
+            "#category:economics",
+            "#feed",
+            "#home",
+            "#sitemap",
+        )
+    )
+    assert plan_invalidation(one_story_into_a_long_category(400)).billed_paths > many.billed_paths
+
+
+def test_each_kind_of_page_has_its_own_tag():
+    assert cache_tags("2025/06/25/budget-vote/index.html") == ("article:budget-vote",)
+    assert cache_tags("category/world-news/page/7/index.html") == ("category:world-news",)
+    assert cache_tags("category/world-news/feed.xml") == ("category:world-news",)
+    assert cache_tags("index.html") == ("home",)
+    assert cache_tags("feed.xml") == ("feed",)
+    assert cache_tags("sitemaps/12.xml") == cache_tags("news-sitemap.xml") == ("sitemap",)
+    assert cache_tags("robots.txt") == cache_tags("404.html") == cache_tags("style.css") == ("site",)
+
+
+def pages_of(title: str) -> list[str]:
+    slug = slugify(title) or "untitled"
+    return [
+        f"2025/06/25/{slug}/index.html",
+        f"category/{slug}/page/2/index.html",
+        f"category/{slug}/feed.xml",
+    ]
+
+
+@given(st.lists(st.text(max_size=300), max_size=10))
+@settings(max_examples=EXAMPLES, deadline=None)
+def test_every_tag_made_from_any_title_is_one_cloudfront_accepts(titles: list[str]):
+    for item in plan_tags(changed(*(key for title in titles for key in pages_of(title)))):
+        tag = item.removeprefix("#")
+        assert item.startswith("#")
+        assert 0 < len(tag) <= 256
+        assert all(33 <= ord(character) <= 126 and character != "," for character in tag)
+
+
+def test_in_tag_mode_a_batch_past_fallback_after_invalidates_everything():
+    stories = changed(*articles("2025/06/25", 30))
+
+    plan = plan_invalidation(stories, mode="tags", fallback_after=20)
+
+    assert plan.items == ("/*",)
+    assert plan.fell_back
+    assert plan.reason is not None
+    assert "30 changed tags" in plan.reason
+
+
+def test_in_tag_mode_more_tags_than_in_flight_quota_falls_back():
+    plan = plan_invalidation(changed(*articles("2025/06/25", 30)), mode="tags", max_paths=10)
+
+    assert plan.items == ("/*",)
+    assert plan.fell_back
+
+
+def test_the_request_carries_the_tags_in_tag_mode():
+    cdn = RecordingCdn()
+
+    plan = invalidate_changes(changed("2025/06/25/slug/index.html", "index.html"), cdn, mode="tags")
+
+    assert cdn.requests == [(["#article:slug", "#home"], cdn.requests[0][1])]
+    assert plan.items == ("#article:slug", "#home")

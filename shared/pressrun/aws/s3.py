@@ -7,12 +7,16 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from pressrun.urls import cache_tags
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
 _MISSING = {"404", "NoSuchKey", "NoSuchVersion", "InvalidArgument"}
 _HASH_METADATA = "content-sha256"
+# S3 serves it as the x-amz-meta-cache-tag header, the one the distribution's CacheTagConfig names.
+CACHE_TAG_METADATA = "cache-tag"
 
 
 def _missing(error: ClientError) -> bool:
@@ -77,13 +81,7 @@ class S3Site:
         digest = hashlib.sha256(body).hexdigest()
         if self._stored_hash(key) == digest:
             return False
-        self._client.put_object(
-            Bucket=self._bucket,
-            Key=key,
-            Body=body,
-            ContentType=content_type,
-            Metadata={_HASH_METADATA: digest},
-        )
+        self._write(key, body, content_type, digest)
         return True
 
     def delete(self, key: str) -> bool:
@@ -105,12 +103,17 @@ class S3Site:
         for key, (body, content_type) in pages.items():
             if stored.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
                 continue
-            self._client.put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                Metadata={_HASH_METADATA: hashlib.sha256(body).hexdigest()},
-            )
+            self._write(key, body, content_type, hashlib.sha256(body).hexdigest())
             written.append(key)
         return written
+
+    def _write(self, key: str, body: bytes, content_type: str, digest: str) -> None:
+        # Every page carries its cache tags whatever the invalidation mode, so switching modes needs
+        # no rewrite of the site.
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            Metadata={_HASH_METADATA: digest, CACHE_TAG_METADATA: ",".join(cache_tags(key))},
+        )

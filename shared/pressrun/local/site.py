@@ -85,6 +85,10 @@ class LocalSite:
     # Chaos mode: this fraction of the functions' AWS calls fail, reproducibly for the seed.
     chaos: float = 0.0
     seed: int = 0
+    # Template parameters beyond the defaults, such as InvalidationMode.
+    parameters: dict[str, str] = field(default_factory=dict)
+    # A moto server to build the stack on (`pressrun dev`); None is an in-process moto.
+    endpoint_url: str | None = None
     root: Path = field(default_factory=project_root)
     stack: LocalStack = field(init=False)
     runner: Runner = field(init=False)
@@ -98,8 +102,8 @@ class LocalSite:
             os.environ["PRESSRUN_NOW"] = self.now.isoformat()
         else:
             os.environ.pop("PRESSRUN_NOW", None)
-        self.stack = LocalStack(self.root, parameters={"SiteUrl": self.site_url})
-        self.stack.start()
+        self.stack = LocalStack(self.root, parameters={**self.parameters, "SiteUrl": self.site_url})
+        self.stack.start(self.endpoint_url)
         state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
         self.stack.connect()
         log_dir = self.site_dir / state.STATE_DIR

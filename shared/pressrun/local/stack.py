@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.local import s3_events
+from pressrun.local import cloudfront_invalidations, s3_events
 from pressrun.local.template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -105,11 +105,18 @@ class LocalStack:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, endpoint_url: str | None = None) -> None:
+        """On an in-process moto, or on the moto server at `endpoint_url` (`pressrun dev`), which every
+        client of this process, the functions' included, then calls over HTTP."""
         os.environ.update(_LOCAL_ENVIRONMENT)
-        self._mock = mock_aws()
-        self._mock.start()
+        if endpoint_url is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+            self._mock = mock_aws()
+            self._mock.start()
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = endpoint_url
         s3_events.install()
+        cloudfront_invalidations.install()
         self.create()
 
     def stop(self) -> None:
