@@ -80,13 +80,22 @@ class Window:
 
 
 def read_window(
-    index: CategoryIndex, listing: str, positions: Iterable[str], members: int, page_size: int
+    index: CategoryIndex,
+    listing: str,
+    positions: Iterable[str],
+    members: int,
+    page_size: int,
+    front: int | None = None,
 ) -> Window:
-    """Usually one query: the newest two pages' worth, which rank a recent change and hold its page.
-    A change further back costs a query from it on, and one more for the rest of its page."""
+    """Usually one query: the newest `front` entries (a page's worth unless told) and as many again,
+    which rank a recent change, and the newest page whole. A change further back costs a query from it
+    on, and one more for the rest of its page."""
+    front = page_size if front is None else front
     changed = set(positions)
     earliest = min(changed) if changed else None
-    newest = index.entries(listing, limit=min(members, 2 * page_size))
+    newest_page = members - (members - 1) // page_size * page_size if members else 0
+    first_read = max(2 * front, newest_page)
+    newest = index.entries(listing, limit=min(members, first_read))
     reaches_back = len(newest) == members or (
         bool(newest) and earliest is not None and newest[-1].position <= earliest
     )
@@ -98,7 +107,7 @@ def read_window(
         since = index.entries(listing, since=earliest)
     rank = members - len(since)
     page_start = (rank // page_size) * page_size
-    wanted = max(members - page_start, min(page_size, members))
+    wanted = max(members - page_start, min(front, members))
     if wanted > len(newest):
         newest = index.entries(listing, limit=wanted)
     newest = newest[:wanted]
@@ -177,7 +186,10 @@ def _refresh_category(
 def _sitemaps(
     positions: Iterable[str], members: int, index: CategoryIndex, writes: _Writes, site: SiteSettings
 ) -> list[ListingEntry]:
-    """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries."""
+    """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries.
+
+    Past the limit, a publish reads and rewrites only the newest sitemap (and one a change reaches back
+    into) and the index: small files keep that cheap however large the archive."""
     # The home page counts as one URL of the single sitemap, which so is never empty.
     if members < site.sitemap_size:
         everything = index.entries(SITE_LISTING, oldest_first=True)
@@ -185,7 +197,8 @@ def _sitemaps(
         if set(positions) - {entry.position for entry in everything}:
             writes.drop_pages_after(0, sitemap_chunk_path)
         return list(reversed(everything))
-    window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size)
+    # The home page's worth, not two whole sitemaps.
+    window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size, site.listing_size)
     chunks = -(-members // site.sitemap_size)
     for number in range(window.first_changed_page, chunks + 1):
         writes.put(sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML)

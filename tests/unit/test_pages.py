@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pressrun.index import position_of, update_index
+from pressrun.index import ListingEntry, position_of, update_index
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord
 from pressrun.pages import SourceMissing, apply_article_change
@@ -190,3 +190,72 @@ def test_a_listing_that_fails_leaves_the_others_written():
     assert list(refreshed.failed) == ["site"]
     assert "category/economics/index.html" in refreshed.changed
     assert "category/economics/index.html" in flaky.objects
+
+
+class CountingIndex(MemoryIndex):
+    """Counts the entries the listings read, which is what a DynamoDB query is billed and paged by."""
+
+    read: int = 0
+
+    def entries(
+        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+    ) -> list[ListingEntry]:
+        found = super().entries(listing, limit=limit, since=since, oldest_first=oldest_first)
+        self.read += len(found)
+        return found
+
+
+def sitemap_locations(site: MemorySite) -> list[str]:
+    return [
+        location
+        for key, body in sorted(site.objects.items())
+        if key.startswith("sitemaps/")
+        for location in re.findall(r"<loc>[^<]*(/2025/[^<]+)</loc>", body.decode())
+    ]
+
+
+def publish_one_more_into(size: int) -> tuple[int, list[str]]:
+    """(entries read, keys written) when one newer story joins a site of `size` stories."""
+    settings = SiteSettings(listing_size=2, sitemap_size=5)
+    index, site = CountingIndex(), MemorySite()
+    stories = [
+        story.model_copy(update={"published_at": datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=number)})
+        for number, story in enumerate(numbered(size + 1, day_of=lambda n: 1))
+    ]
+    for story in stories[:size]:
+        update_index(None, story, index)
+    refresh_listings({"site": ["0"]}, index, site, settings, NOW)
+    update_index(None, stories[size], index)
+    index.read = 0
+    position = position_of(stories[size].published_at, stories[size].source_key)  # type: ignore[arg-type]
+    changed = refresh_listings({"site": [position]}, index, site, settings, NOW).changed
+    assert sorted(sitemap_locations(site)) == sorted(story.path for story in stories)
+    return index.read, changed
+
+
+def test_past_the_sitemap_limit_one_more_story_reads_and_rewrites_the_same_whatever_the_site_size():
+    small_read, small_changed = publish_one_more_into(23)
+    large_read, large_changed = publish_one_more_into(230)
+
+    assert {key for key in small_changed if "sitemap" in key} == {"sitemaps/5.xml", "sitemap.xml"}
+    assert {key for key in large_changed if "sitemap" in key} == {"sitemaps/47.xml", "sitemap.xml"}
+    assert large_read == small_read
+
+
+def test_a_backdated_story_reshuffles_the_sitemaps_from_its_own_on_and_lists_every_story_once():
+    settings = SiteSettings(listing_size=2, sitemap_size=5)
+    index, site = MemoryIndex(), MemorySite()
+    stories = numbered(23, day_of=lambda n: n + 2)
+    for story in stories:
+        update_index(None, story, index)
+    refresh_listings({"site": ["0"]}, index, site, settings, NOW)
+    (backdated,) = numbered(1, first=99, day_of=lambda n: 8)
+
+    update_index(None, backdated, index)
+    position = position_of(backdated.published_at, backdated.source_key)  # type: ignore[arg-type]
+    changed = refresh_listings({"site": [position]}, index, site, settings, NOW).changed
+
+    assert {key for key in changed if key.startswith("sitemaps/")} == {
+        f"sitemaps/{n}.xml" for n in (2, 3, 4, 5)
+    }
+    assert sorted(sitemap_locations(site)) == sorted(story.path for story in [*stories, backdated])
