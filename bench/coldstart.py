@@ -1,17 +1,20 @@
 """Cold start: import (and module-level init) of each handler, in fresh processes, the way Lambda does it.
 
-The built layer is for arm64 and cannot be imported here, so this makes its x86 twin from the same
-inputs: `pip install --no-compile --target` of shared/requirements.txt plus shared/pressrun (what
-`sam build` puts in the layer), and boto3 in a separate, precompiled folder (the runtime's own copy).
+The built layer is for arm64 and cannot be imported here, so this makes its x86 twin with the same
+recipe: shared/Makefile's `build-PressrunLayer` (what `sam build` runs) for this machine's platform,
+and boto3 in a separate, precompiled folder (the runtime's own copy).
 Each measured process is python3.13 (the functions' runtime, from bench/.venv-lambda) started with
 `-S` (no site-packages) and PYTHONPATH = the function's folder, the layer, the runtime's boto3 -- as
 /var/task, /opt/python and the runtime's path are -- with the function's environment variables from
 template.yaml (Globals and its own). It imports `app` the way the runtime does, timing it in process.
 
 Two layer modes:
-- `as built`: no .pyc in the layer, as sam build leaves it; /opt is read-only on Lambda, so every
-  cold start compiles every module it imports (run with -B so nothing is written);
-- `precompiled`: the same layer with .pyc files made by compileall at build time.
+- `as built`: the layer as shared/Makefile builds it (dependencies as sourceless .pyc, pressrun with
+  its .pyc in __pycache__);
+- `precompiled`: for comparison, the requirements as `pip install --no-compile --target` leaves them
+  plus shared/pressrun, with .pyc made by compileall beside the sources (__pycache__).
+Either way, a module without a .pyc is compiled on every cold start: /opt is read-only on Lambda
+(the processes run with -B so nothing is written).
 
 The baseline process imports only boto3 and pydantic, in the same mode. The Tracer variant adds
 aws-xray-sdk to the layer and makes `Tracer()` as a handler would, with Lambda's variables set so
@@ -123,6 +126,7 @@ def prepare() -> dict[str, Path]:
     """The x86 layer twin (without and with .pyc), the runtime's boto3 and an X-Ray add-on, cached."""
     python = _lambda_python()
     stamp = (code_root() / "shared" / "requirements.txt").read_text()
+    layer_recipe = code_root() / "shared" / "Makefile"
     marker = LAYERS / "ready"
     paths = {
         "as built": LAYERS / "layer" / "python",
@@ -130,30 +134,32 @@ def prepare() -> dict[str, Path]:
         "runtime": LAYERS / "runtime",
         "xray": LAYERS / "xray",
     }
-    if not (marker.exists() and marker.read_text() == stamp):
+    if not (marker.exists() and marker.read_text() == stamp and (LAYERS / "pip").exists()):
         shutil.rmtree(LAYERS, ignore_errors=True)
         pip = [str(python), "-m", "pip", "install", "--quiet", "--no-compile", "--target"]
-        subprocess.run([*pip, str(paths["as built"]), "-r", str(code_root() / "shared" / "requirements.txt")], check=True)
+        subprocess.run([*pip, str(LAYERS / "pip" / "python"), "-r", str(code_root() / "shared" / "requirements.txt")], check=True)
         subprocess.run([*pip, str(paths["runtime"]), "boto3"], check=True)
         subprocess.run([*pip, str(paths["xray"]), "--no-deps", "aws-xray-sdk==2.15.0", "wrapt"], check=True)
         subprocess.run([str(python), "-m", "compileall", "-q", str(paths["runtime"])], check=True)
         subprocess.run([str(python), "-m", "compileall", "-q", str(paths["xray"])], check=True)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(stamp)
-    # pressrun itself is copied fresh each run (it changes); the dependencies are cached.
-    for mode in MODES:
-        target = paths[mode]
-        if mode == "precompiled" and not (target.parent / "deps-ready").exists():
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(paths["as built"], target, ignore=shutil.ignore_patterns("pressrun"))
-            (target.parent / "deps-ready").write_text("")
-        shutil.rmtree(target / "pressrun", ignore_errors=True)
-        shutil.copytree(code_root() / "shared" / "pressrun", target / "pressrun", ignore=shutil.ignore_patterns("__pycache__"))
-        if mode == "precompiled":
-            subprocess.run([str(python), "-m", "compileall", "-q", str(target)], check=True)
-        else:
-            for cache in target.rglob("__pycache__"):
-                shutil.rmtree(cache)
+    # The layer's own recipe, every run (pressrun and the recipe change; pip's cache has the wheels).
+    platform = f"manylinux2014_{os.uname().machine}"
+    subprocess.run(
+        ["make", "--no-print-directory", "-f", str(layer_recipe), "build-PressrunLayer",
+         f"ARTIFACTS_DIR={paths['as built'].parent}", f"LAYER_PYTHON={python}", f"PIP_PLATFORM={platform}"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    # The comparison: pressrun copied fresh each run onto the cached dependencies, all compiled.
+    target = paths["precompiled"]
+    if not (target.parent / "deps-ready").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(LAYERS / "pip" / "python", target)
+        (target.parent / "deps-ready").write_text("")
+    shutil.rmtree(target / "pressrun", ignore_errors=True)
+    shutil.copytree(code_root() / "shared" / "pressrun", target / "pressrun", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([str(python), "-m", "compileall", "-q", str(target)], check=True)
     return paths
 
 

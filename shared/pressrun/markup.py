@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from functools import cache
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>&])")
 _BLOCK_MARKER = re.compile(r"^(\d*)([#>+=~-]|(?<=\d)[.)])")
@@ -16,6 +19,11 @@ _BLOCK_MARKER = re.compile(r"^(\d*)([#>+=~-]|(?<=\d)[.)])")
 
 @cache
 def _parser() -> MarkdownIt:
+    # Imported on first use: every function imports this module (ingest, validation and render do),
+    # but only those that read or render a body parse Markdown, and markdown-it-py is ~10 ms of a
+    # cold start. (nh3 is a single compiled module, under 1 ms: imported above.)
+    from markdown_it import MarkdownIt
+
     # Raw HTML off: a body that mentions `<script>` shows it as text instead of passing markup through.
     return MarkdownIt("commonmark", {"html": False, "typographer": False})
 

@@ -10,14 +10,16 @@ import codecs
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import PurePosixPath
-from typing import Any, ClassVar, Protocol
-
-import yaml
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pressrun.markup import escape_markdown
 from pressrun.model import InvalidArticle, Problem
 from pressrun.settings import SiteSettings
+
+if TYPE_CHECKING:
+    import yaml
 
 
 @dataclass
@@ -103,22 +105,30 @@ def _read_header_lines(text: str) -> tuple[dict[str, Any], dict[str, int], list[
 # --- Markdown with YAML front matter ---------------------------------------------------------------
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """SafeLoader for front matter: dates stay text, for the validator to judge and quote; aliases
-    are refused, since a few hundred bytes of nested aliases expand into millions of values."""
+@cache
+def _front_matter_loader() -> type[yaml.SafeLoader]:
+    # PyYAML is imported on first use: every function imports this module (through ingest), but
+    # only the ones that read uploads parse YAML, and PyYAML is ~7 ms of a cold start.
+    import yaml
 
-    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML reads it from the class
-        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    class FrontMatterLoader(yaml.SafeLoader):
+        """SafeLoader for front matter: dates stay text, for the validator to judge and quote; aliases
+        are refused, since a few hundred bytes of nested aliases expand into millions of values."""
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in front matter", event.start_mark
-            )
-        return super().compose_node(parent, index)
+        yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML reads it from the class
+            first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not allowed in front matter", event.start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return FrontMatterLoader
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -147,9 +157,12 @@ class MarkdownReader:
 
     def _front_matter(self, text: str, match: re.Match[str]) -> RawArticle:
         source = match.group("yaml") or ""
+        loader = _front_matter_loader()
+        import yaml  # loaded by _front_matter_loader() above: bound here for yaml.load and its errors
+
         try:
             # A SafeLoader only: front matter is data, and a YAML tag must never build an object.
-            fields = yaml.load(source, Loader=_FrontMatterLoader)  # noqa: S506
+            fields = yaml.load(source, Loader=loader)  # noqa: S506
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = mark.line + 2 if mark is not None else None

@@ -1,21 +1,29 @@
-"""The one source of settings: environment variables, the same names template.yaml sets."""
+"""The one source of settings: environment variables, the same names template.yaml sets.
+
+A plain pydantic model reads them (`_from_environment`) rather than pydantic-settings: the functions
+need no more than "a field's value is the variable of its name", and pydantic-settings cost every
+cold start ~20 ms (its sources and python-dotenv) for it.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from typing import Annotated
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pressrun.invalidation import InvalidationMode
 
 
-class SiteSettings(BaseSettings):
-    """What the domain needs to know about the site: names, address, locale, limits."""
+class SiteSettings(BaseModel):
+    """What the domain needs to know about the site: names, address, locale, limits.
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    Each field not given as an argument comes from the environment variable of the same name (in
+    any case: SITE_URL or site_url), else from its default."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_default=True)
 
     site_name: str = "OpenVoiceNews U.K."
     site_tagline: str = "Transparent. Unbiased. Yours."
@@ -23,7 +31,7 @@ class SiteSettings(BaseSettings):
     site_language: str = "en-GB"
     site_timezone: str = "Europe/London"
     # The site's sections, comma-separated. Empty means any category is accepted.
-    site_categories: Annotated[tuple[str, ...], NoDecode] = ()
+    site_categories: tuple[str, ...] = ()
     max_upload_bytes: int = Field(default=1024 * 1024, gt=0)
     listing_size: int = Field(default=20, gt=0)
     # URLs per sitemap file; past it, /sitemap.xml becomes an index of numbered sitemaps. The protocol
@@ -31,6 +39,15 @@ class SiteSettings(BaseSettings):
     sitemap_size: int = Field(default=1_000, gt=0, le=50_000)
     # A folder of templates that replace the built-in ones of the same name.
     theme_dir: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        found = {name: environment[name] for name in cls.model_fields if name in environment}
+        return {**found, **data}
 
     @field_validator("site_categories", mode="before")
     @classmethod
@@ -84,7 +101,7 @@ class StackSettings(SiteSettings):
 @cache
 def stack_settings() -> StackSettings:
     """Read once per cold start."""
-    return StackSettings()  # pydantic-settings fills the required fields from the environment
+    return StackSettings.model_validate({})  # every field from the environment
 
 
 @cache

@@ -1,4 +1,10 @@
-"""The one place that turns Lambda event records into domain values (and decodes S3 keys)."""
+"""The one place that turns Lambda event records into domain values (and decodes S3 keys).
+
+The S3 events are read with Powertools' data classes (thin wrappers over the record's dict) rather
+than its parser models: those are pydantic models built when first imported, and they cost every
+cold start of the functions that read S3 events more than the few fields read here are worth.
+A message without a field read here raises (a KeyError) and fails its record, as a model would.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.s3_event import (
+    S3EventBridgeNotificationEvent,
+    S3EventRecord,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel, S3Model
-from pydantic import BaseModel, ConfigDict, Field
 
 from pressrun.ingest import Change, Upload
 from pressrun.invalidation import SiteChange
@@ -16,16 +24,6 @@ from pressrun.model import ArticleRecord
 
 _DELETED = "Object Deleted"
 _TEST_EVENT = "s3:TestEvent"
-
-
-class _Body(BaseModel):
-    """Enough of a message body to tell the three shapes an ingest queue can receive apart."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    event: str | None = Field(default=None, alias="Event")
-    detail_type: str | None = Field(default=None, alias="detail-type")
-    records: list[Any] | None = Field(default=None, alias="Records")
 
 
 def _eventbridge_change(detail_type: str, deletion_type: str | None) -> Change:
@@ -40,8 +38,20 @@ def _notification_change(event_name: str) -> Change:
     return Change.DELETE_MARKER if event_name.endswith("DeleteMarkerCreated") else Change.VERSION_DELETED
 
 
-def _s3_event(record: SQSRecord) -> S3EventNotificationEventBridgeModel:
-    return S3EventNotificationEventBridgeModel.model_validate_json(record.body)
+def _s3_event(record: SQSRecord) -> S3EventBridgeNotificationEvent:
+    return S3EventBridgeNotificationEvent(record.json_body)
+
+
+def _notification_upload(item: S3EventRecord) -> Upload:
+    obj = item.s3.get_object
+    return Upload(
+        bucket=item.s3.bucket.name,
+        key=unquote_plus(obj["key"]),
+        version_id=obj.version_id,
+        sequencer=obj.get("sequencer") or "0",
+        change=_notification_change(item.event_name),
+        event_time=item.event_time,  # ISO 8601: pydantic parses it
+    )
 
 
 def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
@@ -50,34 +60,28 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
     The stack routes S3 → EventBridge → SQS, whose message is one EventBridge event. A bucket wired
     straight to the queue sends S3's own notification (a `Records` list) instead, and first an
     `s3:TestEvent` when the wiring is made; both are understood, and the test event carries nothing.
-    S3 URL-encodes keys in both forms ('budget+day.md'), so they are decoded here and nowhere else.
+    S3 URL-encodes keys in both forms ('budget+day.md'), so they are decoded here and nowhere else
+    (the raw `key`, never the data classes' decoding `.key` properties, so nothing is decoded twice).
     """
-    body = _Body.model_validate_json(record.body)
-    if body.event == _TEST_EVENT:
+    body: dict[str, Any] = record.json_body
+    if body.get("Event") == _TEST_EVENT:
         return []
-    if body.records is not None:
-        notification = S3Model.model_validate_json(record.body)
+    if "Records" in body:
         return [
-            Upload(
-                bucket=item.s3.bucket.name,
-                key=unquote_plus(item.s3.object.key),
-                version_id=item.s3.object.versionId,
-                sequencer=item.s3.object.sequencer or "0",
-                change=_notification_change(item.eventName),
-                event_time=item.eventTime,
-            )
-            for item in notification.Records
-            if item.s3.object is not None
+            _notification_upload(S3EventRecord(item))
+            for item in body["Records"]
+            if item.get("s3", {}).get("object") is not None
         ]
-    event = _s3_event(record)
+    event = S3EventBridgeNotificationEvent(body)
+    obj = event.detail.object
     return [
         Upload(
             bucket=event.detail.bucket.name,
-            key=unquote_plus(event.detail.object.key),
-            version_id=event.detail.object.version_id,
-            sequencer=event.detail.object.sequencer or "0",
+            key=unquote_plus(obj["key"]),
+            version_id=obj.get("version-id"),
+            sequencer=obj.get("sequencer") or "0",
             change=_eventbridge_change(event.detail_type, event.detail.deletion_type),
-            event_time=event.time,
+            event_time=event.time,  # ISO 8601: pydantic parses it
         )
     ]
 
@@ -85,7 +89,7 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
 def site_change_from_sqs(record: SQSRecord) -> SiteChange:
     event = _s3_event(record)
     obj = event.detail.object
-    return SiteChange(key=unquote_plus(obj.key), version=obj.sequencer or obj.etag or event.id)
+    return SiteChange(key=unquote_plus(obj["key"]), version=obj.get("sequencer") or obj.etag or event.get_id)
 
 
 def _article(image: dict[str, object] | None) -> ArticleRecord | None:

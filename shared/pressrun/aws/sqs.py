@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pressrun.rebuild import RebuildJob
-
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+    # A type only: pressrun.rebuild imports the renderers (jinja2 and the templates), which every
+    # function would load at its cold start through runtime.py, which imports this adapter.
+    from pressrun.rebuild import RebuildJob
 
 
 class SqsJobQueue:
