@@ -1,29 +1,21 @@
-"""The one source of settings: environment variables, the same names template.yaml sets.
-
-A plain pydantic model reads them (`_from_environment`) rather than pydantic-settings: the functions
-need no more than "a field's value is the variable of its name", and pydantic-settings cost every
-cold start ~20 ms (its sources and python-dotenv) for it.
-"""
+"""The one source of settings: environment variables, the same names template.yaml sets."""
 
 from __future__ import annotations
 
-import os
 from functools import cache
-from typing import Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pressrun.invalidation import InvalidationMode
 
 
-class SiteSettings(BaseModel):
-    """What the domain needs to know about the site: names, address, locale, limits.
+class SiteSettings(BaseSettings):
+    """What the domain needs to know about the site: names, address, locale, limits."""
 
-    Each field not given as an argument comes from the environment variable of the same name (in
-    any case: SITE_URL or site_url), else from its default."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     site_name: str = "OpenVoiceNews U.K."
     site_tagline: str = "Transparent. Unbiased. Yours."
@@ -31,7 +23,7 @@ class SiteSettings(BaseModel):
     site_language: str = "en-GB"
     site_timezone: str = "Europe/London"
     # The site's sections, comma-separated. Empty means any category is accepted.
-    site_categories: tuple[str, ...] = ()
+    site_categories: Annotated[tuple[str, ...], NoDecode] = ()
     max_upload_bytes: int = Field(default=1024 * 1024, gt=0)
     listing_size: int = Field(default=20, gt=0)
     # URLs per sitemap file; past it, /sitemap.xml becomes an index of numbered sitemaps. The protocol
@@ -39,15 +31,6 @@ class SiteSettings(BaseModel):
     sitemap_size: int = Field(default=1_000, gt=0, le=50_000)
     # A folder of templates that replace the built-in ones of the same name.
     theme_dir: str = ""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_environment(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        environment = {name.lower(): value for name, value in os.environ.items()}
-        found = {name: environment[name] for name in cls.model_fields if name in environment}
-        return {**found, **data}
 
     @field_validator("site_categories", mode="before")
     @classmethod
@@ -101,7 +84,7 @@ class StackSettings(SiteSettings):
 @cache
 def stack_settings() -> StackSettings:
     """Read once per cold start."""
-    return StackSettings.model_validate({})  # every field from the environment
+    return StackSettings()  # pydantic-settings fills the required fields from the environment
 
 
 @cache
