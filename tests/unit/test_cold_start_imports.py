@@ -64,7 +64,8 @@ def _loaded_by_import(function: str) -> set[str]:
 def test_a_handler_imports_only_what_its_cold_start_needs(function: str) -> None:
     loaded = _loaded_by_import(function)
 
-    # Parsed on first use only (YAML front matter, Markdown bodies); events are read with Powertools' data classes, not its parser models; pressrun.local is for the CLI.
+    # Parsed on first use only (YAML front matter, Markdown bodies); events are read with Powertools'
+    # data classes, not its parser models; pressrun.local is for the CLI.
     assert not loaded & {
         "markdown_it",
         "yaml",
