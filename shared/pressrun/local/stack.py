@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.local import s3_events
+from pressrun.local import dynamodb_transactions, s3_events
 from pressrun.local.template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -110,6 +110,7 @@ class LocalStack:
         self._mock = mock_aws()
         self._mock.start()
         s3_events.install()
+        dynamodb_transactions.install()
         self.create()
 
     def stop(self) -> None:
