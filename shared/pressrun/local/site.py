@@ -101,7 +101,11 @@ class LocalSite:
             os.environ.pop("PRESSRUN_NOW", None)
         self.stack = LocalStack(self.root, parameters={"SiteUrl": self.site_url})
         self.stack.start()
-        self._restored = state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
+        try:
+            self._restored = state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
+        except BaseException:
+            self.stack.stop()
+            raise
         self.stack.connect()
         log_dir = self.site_dir / state.STATE_DIR
         log_dir.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import hashlib
 import json
 import mimetypes
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,7 +194,25 @@ def _schedules(stack: LocalStack) -> list[dict[str, Any]]:
 # --- the round trip -------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Restoring or saving a large site makes hundreds of thousands of objects that all live on;
+    the collector's passes over them took more than half the time (1.9 of 3.3 s at 10,000 articles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: Path) -> Restored:
+    with _gc_paused():
+        return _restore(stack, uploads_bucket, site_bucket, site_dir)
+
+
+def _restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: Path) -> Restored:
     restored = Restored()
     folder = site_dir / STATE_DIR
     path = folder / _STATE_FILE
@@ -267,6 +287,11 @@ def mirror(stack: LocalStack, site_bucket: str, site_dir: Path, restored: Restor
 
 
 def save(stack: LocalStack, uploads_bucket: str, site_dir: Path, restored: Restored) -> None:
+    with _gc_paused():
+        _save(stack, uploads_bucket, site_dir, restored)
+
+
+def _save(stack: LocalStack, uploads_bucket: str, site_dir: Path, restored: Restored) -> None:
     folder = site_dir / STATE_DIR
     blobs = folder / _UPLOADS_DIR
     blobs.mkdir(parents=True, exist_ok=True)
