@@ -73,8 +73,8 @@ def stock() -> None:
 
 
 def comparable_state(site_dir: Any) -> dict[str, Any]:
-    """A built site's tables and pages without what differs from run to run (S3 version ids and
-    sequencers, which come from the clock)."""
+    """A built site's tables and pages without what differs from run to run (S3 version ids,
+    sequencers and upload times, which come from the clock)."""
     import base64
     import hashlib
     import json
@@ -82,7 +82,7 @@ def comparable_state(site_dir: Any) -> dict[str, Any]:
 
     site = Path(site_dir)
     state = json.loads((site / ".pressrun" / "state.json").read_text())
-    volatile = {"sequencer", "source_version", "rejected_sequencer", "revision"}
+    volatile = {"sequencer", "source_version", "rejected_sequencer", "revision", "uploaded_at"}
     tables = {
         name: sorted(
             json.dumps({k: v for k, v in item.items() if k not in volatile}, sort_keys=True) for item in items
