@@ -18,6 +18,7 @@ records and responses are moto's own, unchanged. Idempotent; installed by `Local
 from __future__ import annotations
 
 import copy
+import threading
 import types
 from collections import defaultdict
 from typing import Any
@@ -29,6 +30,8 @@ from moto.dynamodb.models.table import Table
 # The keys each table's item of the running transaction has: (hash, range or None) by table name.
 _named: dict[str, list[tuple[DynamoType, DynamoType | None]]] = {}
 _original_transact: Any = None
+# One transaction at a time, since `_named` is shared (moto's backends take no locks of their own).
+_lock = threading.Lock()
 
 
 def _backup(table: Table) -> Table:
@@ -64,24 +67,25 @@ def _deepcopy(value: Any, memo: Any = None) -> Any:
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-    _named.clear()
-    for entry in transact_items:
-        _, operation = next(iter(entry.items()))
-        name = operation.get("TableName")
-        table = self.tables.get(name)
-        if table is None:
-            continue
-        attributes = operation.get("Item") or operation.get("Key") or {}
-        hash_value = attributes.get(table.hash_key_attr)
-        range_value = attributes.get(table.range_key_attr) if table.range_key_attr else None
-        # Every table named gets a backup; keys moto will reject as malformed name no item.
-        keys = _named.setdefault(name, [])
-        if isinstance(hash_value, dict):
-            keys.append((DynamoType(hash_value), DynamoType(range_value) if range_value else None))
-    try:
-        _original_transact(self, transact_items)
-    finally:
+    with _lock:
         _named.clear()
+        for entry in transact_items:
+            _, operation = next(iter(entry.items()))
+            name = operation.get("TableName")
+            table = self.tables.get(name)
+            if table is None:
+                continue
+            attributes = operation.get("Item") or operation.get("Key") or {}
+            hash_value = attributes.get(table.hash_key_attr)
+            range_value = attributes.get(table.range_key_attr) if table.range_key_attr else None
+            # Every table named gets a backup; keys moto will reject as malformed name no item.
+            keys = _named.setdefault(name, [])
+            if isinstance(hash_value, dict):
+                keys.append((DynamoType(hash_value), DynamoType(range_value) if range_value else None))
+        try:
+            _original_transact(self, transact_items)
+        finally:
+            _named.clear()
 
 
 def install() -> None:
