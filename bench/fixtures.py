@@ -16,8 +16,9 @@ remakes all. The report says which revision each fixture came from.
 
 While a fixture is made, two things differ from `pressrun publish`, neither changing the result
 (`verify_equivalence` and the 1,000 check in the docs compare tables, pages and uploads):
-moto's O(table) transaction backups and queries are patched out (moto_patches.py), and the listings
-renderer takes wide batches (FIXTURE_LISTINGS_BATCH).
+moto's O(table) queries are patched out (moto_patches.py; its O(table) transaction backups are
+patched out by pressrun.local itself), and the listings renderer takes wide batches
+(FIXTURE_LISTINGS_BATCH).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def publish_range(
 
     if patched:
         moto_patches.install()
+    else:
+        moto_patches.stock()
     recorder = calls.install()
     recorder.reset()
     started = time.perf_counter()
@@ -153,8 +156,9 @@ def ensure(sizes: list[int], mode: str = "reuse") -> dict[int, dict[str, Any]]:
 
 
 def verify_equivalence(size: int = 100) -> dict[str, Any]:
-    """Build a small site on stock moto and on the patched one (in two processes) and compare tables,
-    pages and uploads: the patch must change nothing but speed."""
+    """Build a small site on stock moto (without even pressrun.local's transaction patch) and on the
+    patched one (in two processes) and compare tables, pages and uploads: the patches must change
+    nothing but speed."""
     import subprocess
     import sys
 

@@ -1,33 +1,31 @@
-"""Two of moto's own O(table) costs, removed in this process only, to tell pressrun's scaling from moto's.
+"""moto's O(table) costs, removed in this process only, to tell pressrun's scaling from moto's.
 
-moto 5 (as `pressrun publish` runs it) does two things real DynamoDB does not:
+moto 5 does two things real DynamoDB does not:
 
 1. `TransactWriteItems` deep-copies every table the transaction names, items and stream history
    included, as a rollback backup (moto/dynamodb/models/__init__.py, `transact_write_items`). Each
    publish makes two transactions (the article and its slug; the index memberships and summaries),
-   so each costs O(articles + index items + stream records).
+   so each costs O(articles + index items + stream records). `pressrun publish` no longer pays
+   this: `pressrun.local.dynamodb_transactions` (installed by `LocalStack.start`, so in every
+   benchmark too) backs up only the items the transaction names.
 2. `Query` lists and sorts every item of the table (`Table.all_items()`), then keeps the partition
    asked for (moto/dynamodb/models/table.py, `Table.query`): O(table log table) per query, where
    DynamoDB reads only the partition's pages it returns.
 
-`install()` replaces the backup with a structural copy that deep-copies only the items the
-transaction names (so a failed transaction still rolls back exactly, in-place Updates included),
-and lets a table query read only its own partition (moto sorts the partition by range key after).
+`install()` lets a table query read only its own partition (moto sorts the partition by range key
+after), and installs the transaction patch of 1. for callers that have not started a LocalStack.
 Requests, responses, conditions, stream records and every API call stay the same. The benchmarks
-run pressrun both ways: "stock moto" is what `pressrun publish` does; "moto, partition-local" shows
-the work that is pressrun's own. The fixtures are built with the patch (same calls, same state; see
-`verify_equivalence`), because stock moto makes building the 10,000 site quadratic.
+run pressrun both ways: "stock moto" is what `pressrun publish` does (moto with 1. patched);
+"moto, partition-local" adds 2. and shows the work that is pressrun's own. The fixtures are built
+with both (same calls, same state; `fixtures.py --verify 100` builds a site on moto with neither
+patch and on moto with both, and compares them).
 """
 
 from __future__ import annotations
 
-import copy as _copy
-import types
-from collections import defaultdict
 from typing import Any
 
 _installed = False
-_pending: dict[str, list[tuple[Any, Any]]] = {}
 _partition: list[Any] = []
 
 
@@ -35,65 +33,12 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.dynamodb import models as backend_module
     from moto.dynamodb.models import table as table_module
-    from moto.dynamodb.models.dynamo_type import DynamoType
 
+    from pressrun.local import dynamodb_transactions
+
+    dynamodb_transactions.install()
     Table = table_module.Table
-
-    def snapshot(table: Any) -> Any:
-        snap = _copy.copy(table)
-        touched = _pending.get(table.name, [])
-        if table.range_key_attr is not None:
-            snap.items = defaultdict(dict, {h: dict(r) for h, r in table.items.items()})
-            for hash_value, range_value in touched:
-                item = table.items.get(hash_value, {}).get(range_value)
-                if item is not None:
-                    snap.items[hash_value][range_value] = _copy.deepcopy(item)
-        else:
-            snap.items = defaultdict(dict, table.items)
-            for hash_value, _ in touched:
-                item = table.items.get(hash_value)
-                if item is not None:
-                    snap.items[hash_value] = _copy.deepcopy(item)
-        if table.stream_shard is not None:
-            shard = _copy.copy(table.stream_shard)
-            shard.items = list(table.stream_shard.items)
-            shard.table = snap
-            snap.stream_shard = shard
-        return snap
-
-    def deepcopy(value: Any, memo: Any = None) -> Any:
-        if isinstance(value, Table):
-            return snapshot(value)
-        return _copy.deepcopy(value, memo)
-
-    shim = types.SimpleNamespace(deepcopy=deepcopy, copy=_copy.copy)
-    backend_module.copy = shim  # the module's `copy.deepcopy(self.tables[...])` now snapshots
-
-    original_transact = backend_module.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        _pending.clear()
-        for entry in transact_items:
-            _, op = next(iter(entry.items()))
-            name = op.get("TableName")
-            if name not in self.tables:
-                continue
-            table = self.tables[name]
-            attrs = op.get("Item") or op.get("Key") or {}
-            if table.hash_key_attr not in attrs:
-                continue
-            hash_value = DynamoType(attrs[table.hash_key_attr])
-            range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr in attrs else None
-            _pending.setdefault(name, []).append((hash_value, range_value))
-        try:
-            return original_transact(self, transact_items)
-        finally:
-            _pending.clear()
-
-    backend_module.DynamoDBBackend.transact_write_items = transact_write_items
-
     original_query = Table.query
     original_all_items = Table.all_items
 
@@ -119,16 +64,25 @@ def install() -> None:
     _installed = True
 
 
+def stock() -> None:
+    """Leave moto as it is, without even the transaction patch `LocalStack.start` installs (for
+    `fixtures.verify_equivalence`); call before any LocalStack starts."""
+    from pressrun.local import dynamodb_transactions
+
+    dynamodb_transactions.install = lambda: None  # type: ignore[assignment]
+
+
 def comparable_state(site_dir: Any) -> dict[str, Any]:
-    """A built site's tables and pages without what differs from run to run (S3 version ids and
-    sequencers, which come from the clock)."""
+    """A built site's tables and pages without what differs from run to run (S3 version ids,
+    sequencers and upload times, which come from the clock)."""
+    import base64
     import hashlib
     import json
     from pathlib import Path
 
     site = Path(site_dir)
     state = json.loads((site / ".pressrun" / "state.json").read_text())
-    volatile = {"sequencer", "source_version", "rejected_sequencer", "revision"}
+    volatile = {"sequencer", "source_version", "rejected_sequencer", "revision", "uploaded_at"}
     tables = {
         name: sorted(
             json.dumps({k: v for k, v in item.items() if k not in volatile}, sort_keys=True) for item in items
@@ -140,5 +94,9 @@ def comparable_state(site_dir: Any) -> dict[str, Any]:
         for path in site.rglob("*")
         if path.is_file() and ".pressrun" not in path.parts
     }
-    uploads = sorted((u["key"], u["data"]) for u in state["uploads"])
+    # Format 1 kept each upload's bytes in the JSON, base64; format 2 keeps them as files named by hash.
+    uploads = sorted(
+        (u["key"], u.get("blob") or hashlib.sha256(base64.b64decode(u["data"])).hexdigest())
+        for u in state["uploads"]
+    )
     return {"tables": tables, "pages": pages, "uploads": uploads}

@@ -10,8 +10,9 @@ publishes `runs` more articles, one at a time, each its own upload + drain. For 
 - every AWS API call by scope (handler / poller / editor), service and operation;
 - the CloudFront invalidation the publish made (calls and paths).
 
-`backend` "stock" is moto as `pressrun publish` runs it; "partition-local" is moto with the two
-O(table) costs of moto_patches.py removed, which leaves the O(N) work that is pressrun's own.
+`backend` "stock" is moto as `pressrun publish` runs it (its transaction backups already cut down
+by pressrun.local); "partition-local" is moto with its O(table) queries removed too
+(moto_patches.py), which leaves the O(N) work that is pressrun's own.
 `--profile` adds one cProfile'd publish at the end and writes its hot spots.
 """
 

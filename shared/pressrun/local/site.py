@@ -95,6 +95,7 @@ class LocalSite:
     _uploaded: dict[str, str] = field(default_factory=dict)
     _removed: list[str] = field(default_factory=list)
     _log: TextIO = field(init=False)
+    _restored: state.Restored = field(init=False)
     faults: Chaos | None = field(init=False, default=None)
 
     def __enter__(self) -> LocalSite:
@@ -104,7 +105,11 @@ class LocalSite:
             os.environ.pop("PRESSRUN_NOW", None)
         self.stack = LocalStack(self.root, parameters={**self.parameters, "SiteUrl": self.site_url})
         self.stack.start(self.endpoint_url)
-        state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
+        try:
+            self._restored = state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
+        except BaseException:
+            self.stack.stop()
+            raise
         self.stack.connect()
         log_dir = self.site_dir / state.STATE_DIR
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -120,8 +125,8 @@ class LocalSite:
         try:
             if kind is None:
                 self.site_dir.mkdir(parents=True, exist_ok=True)
-                state.mirror(self.stack, self.site_bucket, self.site_dir)
-                state.save(self.stack, self.uploads_bucket, self.site_dir)
+                state.mirror(self.stack, self.site_bucket, self.site_dir, self._restored)
+                state.save(self.stack, self.uploads_bucket, self.site_dir, self._restored)
         finally:
             self._log.close()
             self.stack.stop()

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.local import cloudfront_invalidations, s3_events
+from pressrun.local import cloudfront_invalidations, dynamodb_transactions, s3_events
 from pressrun.local.template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -117,6 +117,7 @@ class LocalStack:
             os.environ["AWS_ENDPOINT_URL"] = endpoint_url
         s3_events.install()
         cloudfront_invalidations.install()
+        dynamodb_transactions.install()
         self.create()
 
     def stop(self) -> None:
