@@ -112,9 +112,10 @@ class MemorySite:
     objects: dict[str, bytes] = field(default_factory=dict)
     writes: int = 0
 
-    def put(self, key: str, body: bytes, content_type: str) -> bool:
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
         if (
-            key in self.objects
+            not first_write
+            and key in self.objects
             and hashlib.sha256(self.objects[key]).digest() == hashlib.sha256(body).digest()
         ):
             return False

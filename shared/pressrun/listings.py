@@ -224,7 +224,8 @@ def _refresh_site(
         latest = index.entries(SITE_LISTING, limit=site.listing_size)
     since = position_of(now - NEWS_WINDOW)
     recent = [entry for entry in newest_first if entry.position >= since]
-    if members >= site.sitemap_size:
+    # Only when everything read is from the last two days can there be more of them to read.
+    if len(newest_first) < members and (not newest_first or newest_first[-1].position >= since):
         recent = index.entries(SITE_LISTING, since=since)
     sections = sorted(
         (summary for summary in summaries.values() if summary.category is not None and summary.members),

@@ -15,8 +15,9 @@ HTML = "text/html; charset=utf-8"
 
 
 class SiteStore(Protocol):
-    def put(self, key: str, body: bytes, content_type: str) -> bool:
-        """Write the object unless it already holds exactly these bytes; True when written."""
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
+        """Write the object unless it already holds exactly these bytes; True when written.
+        `first_write` says no object can be there yet, so there is nothing to look at first."""
         ...
 
     def delete(self, key: str) -> bool:
@@ -48,7 +49,8 @@ def apply_article_change(
         page_key = object_key(new.path)
         article = parse_article(new.source_key, data, site)
         page = render.article_page(article, site, modified=new.updated_at or article.published_at)
-        if site_store.put(page_key, page, HTML):
+        # An article seen for the first time has never had a page: no need to look for one.
+        if site_store.put(page_key, page, HTML, first_write=old is None):
             changed.append(page_key)
     if old is not None and old.is_live and (new is None or not new.is_live or new.path != old.path):
         old_key = object_key(old.path)

@@ -84,8 +84,8 @@ class WatchedSite(MemorySite):
         self.serial += 1
         self.events.append(SiteChange(key=key, version=str(self.serial)))
 
-    def put(self, key: str, body: bytes, content_type: str) -> bool:
-        written = super().put(key, body, content_type)
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
+        written = super().put(key, body, content_type, first_write=first_write)
         if written:
             self._changed(key)
         return written

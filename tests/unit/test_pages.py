@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -259,3 +260,51 @@ def test_a_backdated_story_reshuffles_the_sitemaps_from_its_own_on_and_lists_eve
         f"sitemaps/{n}.xml" for n in (2, 3, 4, 5)
     }
     assert sorted(sitemap_locations(site)) == sorted(story.path for story in [*stories, backdated])
+
+
+class LookingSite(MemorySite):
+    """Records, for every write, whether the store was told it need not look for an object first."""
+
+    first_writes: list[bool]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_writes = []
+
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
+        self.first_writes.append(first_write)
+        return super().put(key, body, content_type, first_write=first_write)
+
+
+def test_a_new_article_page_is_written_without_looking_first_and_an_update_looks():
+    site, uploads = LookingSite(), uploads_with_sample()
+    first = record("Economics").model_copy(update={"slug": "t"})
+
+    apply_article_change(None, first, uploads, site, SITE)
+    apply_article_change(first, first.model_copy(update={"sequencer": "02"}), uploads, site, SITE)
+
+    assert site.first_writes == [True, False]
+    assert site.writes == 1
+
+
+def test_past_the_sitemap_limit_the_site_listings_take_one_query_when_nothing_is_recent():
+    settings = SiteSettings(listing_size=2, sitemap_size=5)
+    index, site = CountingIndex(), MemorySite()
+    stories = numbered(23, day_of=lambda n: n + 2)
+    for story in stories:
+        update_index(None, story, index)
+    queries: list[str] = []
+    original = index.entries
+
+    def counted(listing: str, **options: Any) -> list[ListingEntry]:
+        queries.append(listing)
+        return original(listing, **options)
+
+    index.entries = counted  # type: ignore[method-assign]
+    last = stories[-1]
+    position = position_of(last.published_at, last.source_key)  # type: ignore[arg-type]
+
+    refresh_listings({"site": [position]}, index, site, settings, NOW)
+
+    assert queries == ["site"]
+    assert "news-sitemap.xml" not in site.objects

@@ -77,9 +77,9 @@ class S3Site:
         head = _head(self._client, self._bucket, key)
         return None if head is None else head.get("Metadata", {}).get(_HASH_METADATA, "")
 
-    def put(self, key: str, body: bytes, content_type: str) -> bool:
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
         digest = hashlib.sha256(body).hexdigest()
-        if self._stored_hash(key) == digest:
+        if not first_write and self._stored_hash(key) == digest:
             return False
         self._write(key, body, content_type, digest)
         return True
