@@ -83,5 +83,6 @@ def run_job(
     changed: list[str] = []
     for record in articles.by_keys(job.source_keys):
         if record.is_live:
-            changed += apply_article_change(None, record, uploads, site_store, site)
+            # The record against itself: nothing moved, so only pages whose bytes differ are written.
+            changed += apply_article_change(record, record, uploads, site_store, site)
     return changed

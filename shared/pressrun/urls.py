@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 HOME = "/"
@@ -12,6 +13,7 @@ ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/style.css"
 _INDEX = "index.html"
+_SITEMAP_KEY = re.compile(r"(news-)?sitemap(-\d+)?\.xml")
 
 
 def article_path(slug: str, published_at: datetime) -> str:
@@ -31,7 +33,8 @@ def category_feed_path(category_slug: str) -> str:
 
 
 def sitemap_chunk_path(number: int) -> str:
-    return f"/sitemaps/{number}.xml"
+    # Beside /sitemap.xml rather than in a folder: one listing of the root compares them all.
+    return f"/sitemap-{number}.xml"
 
 
 def object_key(path: str) -> str:
@@ -62,7 +65,7 @@ def cache_tags(key: str) -> tuple[str, ...]:
         return ("feed",)
     if parts[0] == "category" and len(parts) > 2:
         return (f"category:{parts[1]}",)
-    if key in {SITEMAP.lstrip("/"), NEWS_SITEMAP.lstrip("/")} or parts[0] == "sitemaps":
+    if _SITEMAP_KEY.fullmatch(key):
         return ("sitemap",)
     if len(parts) == 5 and parts[4] == _INDEX and all(part.isdigit() for part in parts[:3]):
         return (f"article:{parts[3]}",)

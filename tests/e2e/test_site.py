@@ -116,19 +116,19 @@ def test_past_the_sitemap_limit_the_sitemap_becomes_an_index_of_stable_sitemaps(
     os.environ["SITEMAP_SIZE"] = "3"
     site = tmp_path / "site"
     publish(capsys, site, *write_stories(tmp_path / "first", 5))
-    first_chunk = (site / "sitemaps/1.xml").read_bytes()
+    first_chunk = (site / "sitemap-1.xml").read_bytes()
 
     summary = publish(capsys, site, *write_stories(tmp_path / "more", 1, first=5))
 
     index = ElementTree.parse(site / "sitemap.xml").getroot()
     assert index.tag == f"{SITEMAP_NS}sitemapindex"
     assert [loc.text for loc in index.iter(f"{SITEMAP_NS}loc")] == [
-        "http://localhost:8000/sitemaps/1.xml",
-        "http://localhost:8000/sitemaps/2.xml",
+        "http://localhost:8000/sitemap-1.xml",
+        "http://localhost:8000/sitemap-2.xml",
     ]
-    assert (site / "sitemaps/1.xml").read_bytes() == first_chunk
-    assert "/sitemaps/1.xml" not in summary["invalidated"]
-    assert len(list(ElementTree.parse(site / "sitemaps/2.xml").getroot())) == 3
+    assert (site / "sitemap-1.xml").read_bytes() == first_chunk
+    assert "/sitemap-1.xml" not in summary["invalidated"]
+    assert len(list(ElementTree.parse(site / "sitemap-2.xml").getroot())) == 3
 
 
 def test_rebuild_after_a_theme_change_rewrites_the_pages(

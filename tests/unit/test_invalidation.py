@@ -308,7 +308,7 @@ def one_story_into_a_long_category(pages_rewritten: int) -> list[SiteChange]:
         "index.html",
         "feed.xml",
         "sitemap.xml",
-        "sitemaps/3.xml",
+        "sitemap-3.xml",
         "news-sitemap.xml",
     )
 
@@ -337,7 +337,7 @@ def test_each_kind_of_page_has_its_own_tag():
     assert cache_tags("category/world-news/feed.xml") == ("category:world-news",)
     assert cache_tags("index.html") == ("home",)
     assert cache_tags("feed.xml") == ("feed",)
-    assert cache_tags("sitemaps/12.xml") == cache_tags("news-sitemap.xml") == ("sitemap",)
+    assert cache_tags("sitemap-12.xml") == cache_tags("news-sitemap.xml") == ("sitemap",)
     assert cache_tags("robots.txt") == cache_tags("404.html") == cache_tags("style.css") == ("site",)
 
 

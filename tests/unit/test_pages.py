@@ -210,7 +210,7 @@ def sitemap_locations(site: MemorySite) -> list[str]:
     return [
         location
         for key, body in sorted(site.objects.items())
-        if key.startswith("sitemaps/")
+        if key.startswith("sitemap-")
         for location in re.findall(r"<loc>[^<]*(/2025/[^<]+)</loc>", body.decode())
     ]
 
@@ -238,8 +238,8 @@ def test_past_the_sitemap_limit_one_more_story_reads_and_rewrites_the_same_whate
     small_read, small_changed = publish_one_more_into(23)
     large_read, large_changed = publish_one_more_into(230)
 
-    assert {key for key in small_changed if "sitemap" in key} == {"sitemaps/5.xml", "sitemap.xml"}
-    assert {key for key in large_changed if "sitemap" in key} == {"sitemaps/47.xml", "sitemap.xml"}
+    assert {key for key in small_changed if "sitemap" in key} == {"sitemap-5.xml", "sitemap.xml"}
+    assert {key for key in large_changed if "sitemap" in key} == {"sitemap-47.xml", "sitemap.xml"}
     assert large_read == small_read
 
 
@@ -256,8 +256,8 @@ def test_a_backdated_story_reshuffles_the_sitemaps_from_its_own_on_and_lists_eve
     position = position_of(backdated.published_at, backdated.source_key)  # type: ignore[arg-type]
     changed = refresh_listings({"site": [position]}, index, site, settings, NOW).changed
 
-    assert {key for key in changed if key.startswith("sitemaps/")} == {
-        f"sitemaps/{n}.xml" for n in (2, 3, 4, 5)
+    assert {key for key in changed if key.startswith("sitemap-")} == {
+        f"sitemap-{n}.xml" for n in (2, 3, 4, 5)
     }
     assert sorted(sitemap_locations(site)) == sorted(story.path for story in [*stories, backdated])
 
