@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -193,17 +193,29 @@ def test_a_listing_that_fails_leaves_the_others_written():
     assert "category/economics/index.html" in flaky.objects
 
 
+@dataclass
 class CountingIndex(MemoryIndex):
-    """Counts the entries the listings read, which is what a DynamoDB query is billed and paged by."""
+    """Counts the queries the listings make and the entries they read, which is what a DynamoDB
+    query is billed and paged by."""
 
     read: int = 0
+    queried: list[str] = field(default_factory=list)
 
     def entries(
         self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
     ) -> list[ListingEntry]:
         found = super().entries(listing, limit=limit, since=since, oldest_first=oldest_first)
         self.read += len(found)
+        self.queried.append(listing)
         return found
+
+
+def indexed_past_the_sitemap_limit(index: MemoryIndex) -> tuple[list[ArticleRecord], SiteSettings]:
+    """23 daily stories in an index whose sitemaps hold 5 URLs each, and those settings."""
+    stories = numbered(23, day_of=lambda n: n + 2)
+    for story in stories:
+        update_index(None, story, index)
+    return stories, SiteSettings(listing_size=2, sitemap_size=5)
 
 
 def sitemap_locations(site: MemorySite) -> list[str]:
@@ -244,11 +256,8 @@ def test_past_the_sitemap_limit_one_more_story_reads_and_rewrites_the_same_whate
 
 
 def test_a_backdated_story_reshuffles_the_sitemaps_from_its_own_on_and_lists_every_story_once():
-    settings = SiteSettings(listing_size=2, sitemap_size=5)
     index, site = MemoryIndex(), MemorySite()
-    stories = numbered(23, day_of=lambda n: n + 2)
-    for story in stories:
-        update_index(None, story, index)
+    stories, settings = indexed_past_the_sitemap_limit(index)
     refresh_listings({"site": ["0"]}, index, site, settings, NOW)
     (backdated,) = numbered(1, first=99, day_of=lambda n: 8)
 
@@ -288,23 +297,12 @@ def test_a_new_article_page_is_written_without_looking_first_and_an_update_looks
 
 
 def test_past_the_sitemap_limit_the_site_listings_take_one_query_when_nothing_is_recent():
-    settings = SiteSettings(listing_size=2, sitemap_size=5)
     index, site = CountingIndex(), MemorySite()
-    stories = numbered(23, day_of=lambda n: n + 2)
-    for story in stories:
-        update_index(None, story, index)
-    queries: list[str] = []
-    original = index.entries
-
-    def counted(listing: str, **options: Any) -> list[ListingEntry]:
-        queries.append(listing)
-        return original(listing, **options)
-
-    index.entries = counted  # type: ignore[method-assign]
+    stories, settings = indexed_past_the_sitemap_limit(index)
     last = stories[-1]
     position = position_of(last.published_at, last.source_key)  # type: ignore[arg-type]
 
     refresh_listings({"site": [position]}, index, site, settings, NOW)
 
-    assert queries == ["site"]
+    assert index.queried == ["site"]
     assert "news-sitemap.xml" not in site.objects
