@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.local import cloudfront_invalidations, dynamodb_transactions, s3_events
+from pressrun.local import cloudfront_invalidations, dynamodb_reads, dynamodb_transactions, s3_events
 from pressrun.local.template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -118,6 +118,7 @@ class LocalStack:
         s3_events.install()
         cloudfront_invalidations.install()
         dynamodb_transactions.install()
+        dynamodb_reads.install()
         self.create()
 
     def stop(self) -> None:
