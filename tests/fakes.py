@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
@@ -51,6 +51,13 @@ class MemoryArticles:
 
     def current(self, source_key: str) -> ArticleRecord | None:
         return self.records.get(source_key)
+
+    def live(self) -> Iterator[ArticleRecord]:
+        # Table order, which is no order: DynamoDB scans by partition key hash.
+        return (record for record in reversed(self.records.values()) if record.status == "published")
+
+    def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]:
+        return [self.records[key] for key in dict.fromkeys(source_keys) if key in self.records]
 
     def _unchanged_since(self, source_key: str, previous: ArticleRecord | None) -> bool:
         current = self.records.get(source_key)
@@ -111,6 +118,7 @@ class MemoryArticles:
 class MemorySite:
     objects: dict[str, bytes] = field(default_factory=dict)
     writes: int = 0
+    folders_read: list[str] = field(default_factory=list)
 
     def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
         if (
@@ -126,7 +134,10 @@ class MemorySite:
     def delete(self, key: str) -> bool:
         return self.objects.pop(key, None) is not None
 
-    def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
+    def put_many(
+        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+    ) -> list[str]:
+        self.folders_read += sorted(set(folders or ()))
         return [key for key, (body, content_type) in pages.items() if self.put(key, body, content_type)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from pressrun import render
@@ -24,13 +25,25 @@ class SiteStore(Protocol):
         """Remove the object; True when there was one."""
         ...
 
-    def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
-        """`put` for several pages at once, cheaper than one by one; the keys written."""
+    def put_many(
+        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+    ) -> list[str]:
+        """`put` for several pages at once, cheaper than one by one; the keys written. `folders`, when
+        given, hold every page, and reading each of them whole is cheaper than a read per page."""
         ...
 
 
 class SourceMissing(Exception):
     """The recorded version of an upload cannot be read: retrying later is the only sane answer."""
+
+
+def article_page(record: ArticleRecord, uploads: UploadStore, site: SiteSettings) -> bytes:
+    """The page of the version the record names, rendered from its upload."""
+    data = uploads.read(record.source_key, record.source_version)
+    if data is None:
+        raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
+    article = parse_article(record.source_key, data, site)
+    return render.article_page(article, site, modified=record.updated_at or article.published_at)
 
 
 def apply_article_change(
@@ -43,14 +56,9 @@ def apply_article_change(
     """Render the new version's page and remove a page the article no longer has; the changed keys."""
     changed: list[str] = []
     if new is not None and new.is_live:
-        data = uploads.read(new.source_key, new.source_version)
-        if data is None:
-            raise SourceMissing(f"{new.source_key} version {new.source_version} is gone")
         page_key = object_key(new.path)
-        article = parse_article(new.source_key, data, site)
-        page = render.article_page(article, site, modified=new.updated_at or article.published_at)
         # An article seen for the first time has never had a page: no need to look for one.
-        if site_store.put(page_key, page, HTML, first_write=old is None):
+        if site_store.put(page_key, article_page(new, uploads, site), HTML, first_write=old is None):
             changed.append(page_key)
     if old is not None and old.is_live and (new is None or not new.is_live or new.path != old.path):
         old_key = object_key(old.path)

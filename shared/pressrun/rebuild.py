@@ -14,8 +14,9 @@ from pressrun.index import CategoryIndex
 from pressrun.ingest import UploadStore
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord
-from pressrun.pages import SiteStore, apply_article_change
+from pressrun.pages import HTML, SiteStore, article_page
 from pressrun.settings import SiteSettings
+from pressrun.urls import day_folder, object_key
 
 T = TypeVar("T")
 # Articles per message: small enough that one worker invocation renders a batch well within its timeout.
@@ -55,9 +56,11 @@ class JobQueue(Protocol):
 
 def plan_rebuild(articles: LiveArticles, index: CategoryIndex, queue: JobQueue) -> int:
     """Queue the whole site's rebuild; how many jobs were queued."""
+    # In path order, a batch's pages share their day folders, which a job reads with one listing each.
+    in_path_order = sorted(articles.live(), key=lambda record: record.path)
     jobs = [
         RebuildJob(kind="articles", source_keys=tuple(record.source_key for record in batch))
-        for batch in _batched(articles.live(), ARTICLES_PER_MESSAGE)
+        for batch in _batched(in_path_order, ARTICLES_PER_MESSAGE)
     ]
     jobs += [RebuildJob(kind="listing", listing=listing) for listing in sorted(index.summaries())]
     for batch in _batched(jobs, 10):
@@ -80,9 +83,11 @@ def run_job(
         if refreshed.failed:
             raise RuntimeError(f"rebuilding {job.listing} failed: {refreshed.failed[job.listing]}")
         return refreshed.changed
-    changed: list[str] = []
-    for record in articles.by_keys(job.source_keys):
-        if record.is_live:
-            # The record against itself: nothing moved, so only pages whose bytes differ are written.
-            changed += apply_article_change(record, record, uploads, site_store, site)
-    return changed
+    # Nothing moves in a rebuild: each live article's page is rendered again and written if its
+    # bytes differ.
+    pages = {
+        object_key(record.path): (article_page(record, uploads, site), HTML)
+        for record in articles.by_keys(job.source_keys)
+        if record.is_live
+    }
+    return site_store.put_many(pages, folders={day_folder(key) for key in pages})

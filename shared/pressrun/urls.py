@@ -20,6 +20,11 @@ def article_path(slug: str, published_at: datetime) -> str:
     return f"/{published_at:%Y/%m/%d}/{slug}/"
 
 
+def day_folder(article_key: str) -> str:
+    """The folder of every article page of that day: `2025/06/15` for `2025/06/15/<slug>/index.html`."""
+    return article_key.rsplit("/", 2)[0]
+
+
 def category_path(category_slug: str) -> str:
     return f"/category/{category_slug}/"
 

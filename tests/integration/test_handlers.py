@@ -251,6 +251,23 @@ def test_every_site_object_carries_its_cache_tags(stack: Stack):
     assert tags("category/economics/page/2/index.html") == "category:economics"
 
 
+def test_a_day_of_pages_is_compared_with_one_listing_of_its_folder(stack: Stack):
+    client = stack.client("s3")
+    operations: list[str] = []
+    client.meta.events.register("before-call.s3", lambda model, **_: operations.append(model.name))
+    site = S3Site(client, stack.site_bucket)
+    pages = {f"2025/06/25/story-{n}/index.html": (f"<p>{n}</p>".encode(), "text/html") for n in range(30)}
+    site.put_many(pages, folders={"2025/06/25"})
+    operations.clear()
+
+    written = site.put_many(
+        {**pages, "2025/06/25/story-7/index.html": (b"<p>new</p>", "text/html")}, {"2025/06/25"}
+    )
+
+    assert written == ["2025/06/25/story-7/index.html"]
+    assert operations == ["ListObjectsV2", "PutObject"]
+
+
 def test_dynamodb_item_round_trip_keeps_the_record():
     image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
     record = ArticleRecord.model_validate(from_item(image))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -178,10 +178,12 @@ def test_a_listing_that_fails_leaves_the_others_written():
     update_index(None, record("Economics"), index)
 
     class FailingOnHome(MemorySite):
-        def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
+        def put_many(
+            self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+        ) -> list[str]:
             if "index.html" in pages:
                 raise ConnectionError("S3 503")
-            return super().put_many(pages)
+            return super().put_many(pages, folders)
 
     flaky = FailingOnHome()
     refreshed = refresh_listings(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -90,15 +91,28 @@ class S3Site:
         self._client.delete_object(Bucket=self._bucket, Key=key)
         return True
 
-    def put_many(self, pages: dict[str, tuple[bytes, str]]) -> list[str]:
+    def put_many(
+        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+    ) -> list[str]:
         """Write the pages whose bytes changed, reading what is stored with one listing per folder
-        instead of one HEAD per page. A single PUT to an SSE-S3 bucket has the MD5 of its bytes as
-        its ETag, which the listing carries."""
+        instead of one HEAD per page: each page's own folder, or each of `folders` whole. A single
+        PUT to an SSE-S3 bucket has the MD5 of its bytes as its ETag, which the listing carries."""
         stored: dict[str, str] = {}
-        for folder in sorted({key.rpartition("/")[0] for key in pages}):
-            prefix = f"{folder}/" if folder else ""
-            listing = self._client.list_objects_v2(Bucket=self._bucket, Prefix=prefix, Delimiter="/")
-            stored |= {item["Key"]: item["ETag"].strip('"') for item in listing.get("Contents", [])}
+        if folders is None:
+            for folder in sorted({key.rpartition("/")[0] for key in pages}):
+                prefix = f"{folder}/" if folder else ""
+                listing = self._client.list_objects_v2(Bucket=self._bucket, Prefix=prefix, Delimiter="/")
+                stored |= {item["Key"]: item["ETag"].strip('"') for item in listing.get("Contents", [])}
+        else:
+            for folder in sorted(set(folders)):
+                listings = self._client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self._bucket, Prefix=f"{folder.rstrip('/')}/"
+                )
+                stored |= {
+                    item["Key"]: item["ETag"].strip('"')
+                    for listing in listings
+                    for item in listing.get("Contents", [])
+                }
         written = []
         for key, (body, content_type) in pages.items():
             if stored.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():

@@ -15,7 +15,13 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.local import cloudfront_invalidations, dynamodb_reads, dynamodb_transactions, s3_events
+from pressrun.local import (
+    cloudfront_invalidations,
+    dynamodb_reads,
+    dynamodb_responses,
+    dynamodb_transactions,
+    s3_events,
+)
 from pressrun.local.template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -90,6 +96,7 @@ class LocalStack:
     functions: list[LocalFunction] = field(default_factory=list)
     _mock: Any = None
     _session: boto3.session.Session = field(default_factory=boto3.session.Session)
+    _clients: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.template = load_template(self.root / "template.yaml")
@@ -109,6 +116,8 @@ class LocalStack:
         """On an in-process moto, or on the moto server at `endpoint_url` (`pressrun dev`), which every
         client of this process, the functions' included, then calls over HTTP."""
         os.environ.update(_LOCAL_ENVIRONMENT)
+        # Clients made for an earlier start may point at another endpoint.
+        self._clients.clear()
         if endpoint_url is None:
             os.environ.pop("AWS_ENDPOINT_URL", None)
             self._mock = mock_aws()
@@ -119,6 +128,7 @@ class LocalStack:
         cloudfront_invalidations.install()
         dynamodb_transactions.install()
         dynamodb_reads.install()
+        dynamodb_responses.install()
         self.create()
 
     def stop(self) -> None:
@@ -127,8 +137,11 @@ class LocalStack:
             self._mock = None
 
     def client(self, service: str) -> Any:
-        # Its own session: chaos mode makes the functions' calls fail, never the pump's.
-        return self._session.client(service, region_name=REGION)  # type: ignore[call-overload]
+        # Its own session: chaos mode makes the functions' calls fail, never the pump's. Kept per
+        # service: the pump asks for one on every delivery, and making one takes ~5 ms.
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service, region_name=REGION)  # type: ignore[call-overload]
+        return self._clients[service]
 
     def resources(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
         return [

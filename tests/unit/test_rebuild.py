@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pressrun.index import update_index
+from pressrun.model import ArticleRecord
+from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
+from pressrun.settings import SiteSettings
+from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads
+from tests.unit.test_index import record
+
+SITE = SiteSettings()
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.jobs: list[RebuildJob] = []
+
+    def send(self, jobs: list[RebuildJob]) -> None:
+        self.jobs += jobs
+
+
+def story(number: int) -> tuple[ArticleRecord, bytes]:
+    """Story `number`, one every six hours from 2025-06-01, as its record and its upload."""
+    published = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(hours=6 * number)
+    key = f"incoming/story-{number}.md"
+    front_matter = f"title: Story {number}\ndate: {published:%Y-%m-%dT%H:%M:%SZ}\ncategories: [World]"
+    upload = f"---\n{front_matter}\n---\nBody {number}.\n".encode()
+    live = record("World", title=f"Story {number}").model_copy(
+        update={
+            "source_key": key,
+            "slug": f"story-{number}",
+            "path": f"/{published:%Y/%m/%d}/story-{number}/",
+            "published_at": published,
+        }
+    )
+    return live, upload
+
+
+def a_site(count: int) -> tuple[MemoryArticles, MemoryUploads, MemoryIndex]:
+    articles, uploads, index = MemoryArticles(), MemoryUploads(), MemoryIndex()
+    # Stored newest first, so the table's order is not the order of the paths.
+    for number in reversed(range(count)):
+        live, upload = story(number)
+        articles.records[live.source_key] = live
+        uploads.add(live.source_key, upload)
+        update_index(None, live, index)
+    return articles, uploads, index
+
+
+def test_a_rebuild_batches_articles_in_path_order_so_a_job_shares_its_day_folders():
+    articles, _, index = a_site(60)
+    queue = RecordingQueue()
+
+    queued = plan_rebuild(articles, index, queue)
+
+    article_jobs = [job for job in queue.jobs if job.kind == "articles"]
+    in_jobs = [key for job in article_jobs for key in job.source_keys]
+    paths = [articles.records[key].path for key in in_jobs]
+    assert paths == sorted(articles.records[key].path for key in articles.records)
+    assert [len(job.source_keys) for job in article_jobs] == [ARTICLES_PER_MESSAGE, ARTICLES_PER_MESSAGE, 10]
+    assert {job.listing for job in queue.jobs if job.kind == "listing"} == {"site", "category/world"}
+    assert queued == len(queue.jobs)
+
+
+def test_a_rebuild_job_rewrites_only_changed_pages_reading_each_day_folder_once():
+    articles, uploads, index = a_site(8)
+    site = MemorySite()
+    keys = tuple(f"incoming/story-{number}.md" for number in range(8))
+    run_job(RebuildJob(kind="articles", source_keys=keys), articles, uploads, index, site, SITE, NOW)
+    site.objects["2025/06/01/story-2/index.html"] = b"<p>rendered by an older template</p>"
+    site.folders_read.clear()
+
+    changed = run_job(
+        RebuildJob(kind="articles", source_keys=keys), articles, uploads, index, site, SITE, NOW
+    )
+
+    assert changed == ["2025/06/01/story-2/index.html"]
+    assert b"Story 2" in site.objects["2025/06/01/story-2/index.html"]
+    # Eight stories, four a day: two listings, not eight reads.
+    assert site.folders_read == ["2025/06/01", "2025/06/02"]
+
+
+def test_a_rebuild_job_skips_an_article_taken_down_since_it_was_queued():
+    articles, uploads, index = a_site(2)
+    articles.records["incoming/story-1.md"] = articles.records["incoming/story-1.md"].model_copy(
+        update={"status": "removed"}
+    )
+    site = MemorySite()
+
+    changed = run_job(
+        RebuildJob(kind="articles", source_keys=("incoming/story-0.md", "incoming/story-1.md")),
+        articles,
+        uploads,
+        index,
+        site,
+        SITE,
+        NOW,
+    )
+
+    assert changed == ["2025/06/01/story-0/index.html"]
+    assert set(site.objects) == {"2025/06/01/story-0/index.html"}
