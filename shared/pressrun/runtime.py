@@ -106,6 +106,13 @@ def reset() -> None:
     stack_settings.cache_clear()
 
 
+def reload_settings() -> None:
+    """Read the settings again but keep the clients, which no function setting shapes: the local
+    runner switching functions in one process, where each function on Lambda keeps its own warm
+    clients (making them again cost ~5 ms each, a third of a local publish)."""
+    stack_settings.cache_clear()
+
+
 def source_key_of(old: ArticleRecord | None, new: ArticleRecord | None) -> str:
     """The correlation id of a stream record: the upload the article came from."""
     record = new or old

@@ -99,10 +99,15 @@ class Runner:
 
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
         if function.environment != self._environment:
-            # A different function's configuration: a new execution environment, as in Lambda. The
-            # runtime module is imported only now, so its logger and metrics see the function's settings.
+            # A different function's configuration: its own settings, as in Lambda. The runtime module
+            # is imported only now, so its logger and metrics see the function's settings. Clients are
+            # made afresh once per runner (this session's endpoint, chaos mode), then kept.
             os.environ.update(function.environment)
-            importlib.import_module("pressrun.runtime").reset()
+            runtime = importlib.import_module("pressrun.runtime")
+            if self._environment is None:
+                runtime.reset()
+            else:
+                runtime.reload_settings()
             self._environment = function.environment
         self.invocations[function.name] = self.invocations.get(function.name, 0) + 1
         context = LambdaContext(function.name, function.memory, function.timeout)
