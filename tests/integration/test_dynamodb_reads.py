@@ -39,11 +39,12 @@ def client(clean_environment: None) -> Iterator[Any]:
 
 def _stock_moto(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Swap moto's own query, scan and sort back in; the returned function swaps pressrun's back."""
-    patched = {name: getattr(Table, name) for name in ("query", "scan", "all_items")}
+    readers = ("query", "scan", "all_items")
+    patched = {name: getattr(Table, name) for name in readers}
 
     def stock() -> None:
-        for name, method in dynamodb_reads._moto.items():
-            monkeypatch.setattr(Table, name, method)
+        for name in readers:
+            monkeypatch.setattr(Table, name, dynamodb_reads._moto[name])
 
     def ours() -> None:
         for name, method in patched.items():
@@ -193,6 +194,41 @@ def test_a_paged_scan_pages_as_moto_pages_it(
 
     assert ours == stock
     assert sum(page["Count"] for page in ours) == len(items)
+
+
+operations = st.lists(
+    st.tuples(st.sampled_from(["put", "delete", "query"]), st.text(alphabet="abcd", min_size=1, max_size=2)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=operations, limit=st.integers(min_value=1, max_value=4))
+def test_queries_between_writes_see_every_write_as_moto_sees_it(
+    client: Any, monkeypatch: pytest.MonkeyPatch, steps: list[tuple[str, str]], limit: int
+) -> None:
+    name = f"w{len(client.list_tables()['TableNames'])}"
+    _table(client, name, "S")
+    request = {
+        "TableName": name,
+        "KeyConditionExpression": "p = :p",
+        "ExpressionAttributeValues": {":p": {"S": "listing"}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    for operation, key in steps:
+        item_key = {"p": {"S": "listing"}, "r": {"S": key}}
+        if operation == "put":
+            client.put_item(TableName=name, Item={**item_key, "v": {"S": key * 2}})
+        elif operation == "delete":
+            client.delete_item(TableName=name, Key=item_key)
+        else:
+            ours = _all_pages(client.query, request)
+            restore = _stock_moto(monkeypatch)
+            stock = _all_pages(client.query, request)
+            restore()
+            assert ours == stock
 
 
 def test_the_newest_entries_of_a_long_listing_come_without_sorting_the_table(

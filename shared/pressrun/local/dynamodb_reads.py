@@ -16,7 +16,10 @@ returns: a local publish into a large site paid for moto, not for pressrun.
   its key condition, from the `ExclusiveStartKey` on, at most `Limit` of them, plus the next item
   of the partition in reading order, whose presence is how moto decides to answer a
   `LastEvaluatedKey`; moto then applies its own condition, limits, copies, filter and projection;
-- a scan with an `ExclusiveStartKey` starts after it instead of walking up to it.
+- a scan with an `ExclusiveStartKey` starts after it instead of walking up to it;
+- a partition's order is kept between queries, a new key inserted where it sorts by the
+  `put_item` that adds it (and taken out by `delete_item`), so a listing is not sorted again for
+  every query of every publish.
 
 The items, their order, `LastEvaluatedKey`, `Count`, `ScannedCount`, filters and projections are
 moto's (tests/integration/test_dynamodb_reads.py compares every answer with unpatched moto's). One
@@ -30,6 +33,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -74,6 +78,77 @@ def _with_items(table: Table, items: list[Item], read: Callable[[], Any]) -> Any
         _given.items = given
 
 
+@dataclass
+class _Order:
+    """A partition's range keys in moto's order, with their plain values, kept while the partition is
+    written through moto's `put_item` and `delete_item` (a new key is inserted where it sorts)."""
+
+    partition: dict[DynamoType, Item]
+    values: list[Any]
+    range_keys: list[DynamoType]
+
+    def holds(self, partition: dict[DynamoType, Item], change: int = 0) -> bool:
+        return self.partition is partition and len(self.values) + change == len(partition)
+
+
+def _orders(table: Table) -> dict[DynamoType, _Order]:
+    # On the table, so it goes with it; a transaction's rolled-back copy brings new partition dicts,
+    # which no order holds.
+    orders: dict[DynamoType, _Order] = table.__dict__.setdefault("_pressrun_orders", {})
+    return orders
+
+
+def _order(table: Table, hash_key: DynamoType, partition: dict[DynamoType, Item]) -> _Order:
+    order = _orders(table).get(hash_key)
+    if order is None or not order.holds(partition):
+        range_keys = list(partition)
+        values = (
+            [key.value for key in range_keys]
+            if all(key.type == "S" for key in range_keys)
+            else [_value(key) for key in range_keys]
+        )
+        # Sorted by index on the plain values: no Python call per comparison.
+        by_value = sorted(range(len(values)), key=values.__getitem__)
+        order = _Order(partition, [values[i] for i in by_value], [range_keys[i] for i in by_value])
+        _orders(table)[hash_key] = order
+    return order
+
+
+def _put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+    item = _moto["put_item"](self, *args, **kwargs)
+    if item.range_key is not None:
+        _keep_order(self, item.hash_key, item.range_key, added=True)
+    return item
+
+
+def _delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Any:
+    item = _moto["delete_item"](self, hash_key, range_key)
+    if item is not None and range_key is not None:
+        _keep_order(self, hash_key, range_key, added=False)
+    return item
+
+
+def _keep_order(table: Table, hash_key: DynamoType, range_key: DynamoType, added: bool) -> None:
+    order = _orders(table).get(hash_key)
+    if order is None:
+        return
+    partition = table.items.get(hash_key, {})
+    value = _value(range_key)
+    index = bisect_left(order.values, value)
+    present = index < len(order.values) and order.values[index] == value
+    if added and present and order.holds(partition):
+        return
+    if order.holds(partition, change=1 if added else -1) and present != added:
+        if added:
+            order.values.insert(index, value)
+            order.range_keys.insert(index, range_key)
+        else:
+            del order.values[index], order.range_keys[index]
+    else:
+        # The partition was also written some other way: it is sorted again when next read.
+        del _orders(table)[hash_key]
+
+
 def _key_range(keys: list[Any], comparison: str | None, bounds: list[Any]) -> tuple[int, int] | None:
     """The slice of the sorted `keys` inside a key condition; None for a condition left to moto."""
     whole = (0, len(keys))
@@ -113,9 +188,8 @@ def _query_window(
 ) -> list[Item] | None:
     """The items of the partition moto's query would reach, ascending; None to leave it to moto."""
     partition: dict[DynamoType, Item] = table.items.get(hash_key, {})
-    by_key = sorted((_value(range_key), item) for range_key, item in partition.items())
-    ordered = [item for _, item in by_key]
-    keys = [key for key, _ in by_key]
+    order = _order(table, hash_key, partition)
+    keys = order.values
     try:
         span = _key_range(keys, range_comparison, [_value(obj) for obj in range_objs])
         if span is None:
@@ -133,9 +207,9 @@ def _query_window(
     end = max(start, end)
     if forward:
         end = min(end, start + limit) if limit is not None else end
-        return ordered[start : end + 1]
+        return [partition[key] for key in order.range_keys[start : end + 1]]
     start = max(start, end - limit) if limit is not None else start
-    return ordered[max(start - 1, 0) : end]
+    return [partition[key] for key in order.range_keys[max(start - 1, 0) : end]]
 
 
 def _query(
@@ -241,7 +315,15 @@ def install() -> None:
     """Make moto's queries and scans read only what they return. Idempotent."""
     if _moto:
         return
-    _moto.update(query=Table.query, scan=Table.scan, all_items=Table.all_items)
+    _moto.update(
+        query=Table.query,
+        scan=Table.scan,
+        all_items=Table.all_items,
+        put_item=Table.put_item,
+        delete_item=Table.delete_item,
+    )
+    Table.put_item = _put_item  # type: ignore[method-assign]
+    Table.delete_item = _delete_item  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
     Table.scan = _scan  # type: ignore[method-assign]

@@ -41,7 +41,10 @@ def _backup(table: Table) -> Table:
     named = _named.get(table.name, [])
     items: Any = table.items
     if table.range_key_attr is not None:
-        backup.items = defaultdict(dict, {hash_: dict(ranged) for hash_, ranged in items.items()})
+        # Partitions no item of the transaction is in cannot change: shared, not copied.
+        backup.items = defaultdict(dict, items)
+        for hash_value in {hash_value for hash_value, _ in named if hash_value in items}:
+            backup.items[hash_value] = dict(items[hash_value])
         for hash_value, range_value in named:
             item = items.get(hash_value, {}).get(range_value)
             if item is not None:

@@ -21,6 +21,7 @@ from pressrun.local import (
     dynamodb_responses,
     dynamodb_transactions,
     s3_events,
+    s3_listings,
 )
 from pressrun.local.template import Resolver, load_template
 
@@ -129,6 +130,7 @@ class LocalStack:
         dynamodb_transactions.install()
         dynamodb_reads.install()
         dynamodb_responses.install()
+        s3_listings.install()
         self.create()
 
     def stop(self) -> None:
