@@ -130,6 +130,7 @@ class LocalSite:
         finally:
             self._log.close()
             self.stack.stop()
+            state.release()
 
     @property
     def uploads_bucket(self) -> str:

@@ -261,9 +261,15 @@ def _gc_paused() -> Iterator[None]:
 def restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: Path) -> Restored:
     with _gc_paused():
         restored = _restore(stack, uploads_bucket, site_bucket, site_dir)
-    # What was restored lives for the whole run: the collector need not look at it again.
+    # What was restored lives for the whole run: the collector need not look at it again (until
+    # `release`).
     gc.freeze()
     return restored
+
+
+def release() -> None:
+    """The run is over: what `restore` froze may be collected again (a process may open more sites)."""
+    gc.unfreeze()
 
 
 def _restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: Path) -> Restored:
