@@ -27,7 +27,6 @@ from typing import Any
 from codebase import code_root  # first: it picks the copy of pressrun to import
 import calls
 import corpus
-import moto_patches
 from common import SITE_URL, WORK, copy_site
 from fixtures import fixture_dir
 
@@ -61,7 +60,6 @@ def run_burst(size: int, uploads: int, seconds: int, window: int) -> dict[str, A
     from pressrun.local.site import LocalSite
 
     recorder = calls.install()
-    moto_patches.install()  # counts are what matter here, and they do not depend on moto's speed
     site_dir = copy_site(fixture_dir(size), WORK / f"burst-{size}")
     started = time.perf_counter()
     with LocalSite(site_dir, SITE_URL, now=corpus.NOW, root=code_root()) as site:
@@ -118,7 +116,6 @@ def run_day(size: int, articles: int, per_day: int = 100) -> dict[str, Any]:
     from pressrun.local.site import LocalSite
 
     recorder = calls.install()
-    moto_patches.install()
     site_dir = copy_site(fixture_dir(size), WORK / f"day-{size}")
     each: list[int] = []
     items: list[list[str]] = []

@@ -1,102 +1,60 @@
-"""moto's O(table) costs, removed in this process only, to tell pressrun's scaling from moto's.
+"""pressrun.local's moto patches switched off in this process, to show what moto itself costs.
 
-moto 5 does two things real DynamoDB does not:
+moto 5.2 does several things real AWS does not, each O(table or bucket) per call; `LocalStack.start`
+patches them for every local run (`pressrun publish`, `pressrun dev`, the tests, these benchmarks):
 
-1. `TransactWriteItems` deep-copies every table the transaction names, items and stream history
-   included, as a rollback backup (moto/dynamodb/models/__init__.py, `transact_write_items`). Each
-   publish makes two transactions (the article and its slug; the index memberships and summaries),
-   so each costs O(articles + index items + stream records). `pressrun publish` no longer pays
-   this: `pressrun.local.dynamodb_transactions` (installed by `LocalStack.start`, so in every
-   benchmark too) backs up only the items the transaction names.
-2. `Query` lists and sorts every item of the table (`Table.all_items()`), then keeps the partition
-   asked for (moto/dynamodb/models/table.py, `Table.query`): O(table log table) per query, where
-   DynamoDB reads only the partition's pages it returns.
+1. `TransactWriteItems` deep-copies every table it names as a rollback backup
+   (`pressrun.local.dynamodb_transactions` copies only what the transaction names);
+2. `Query` and `Scan` sort the whole table for every page and walk past the pages already read
+   (`pressrun.local.dynamodb_reads` hands moto only the items it reaches);
+3. every DynamoDB attribute value is serialized through the API model, ~40 name lookups each
+   (`pressrun.local.dynamodb_responses` writes items directly);
+4. `ListObjectsV2` walks every object of the bucket (`pressrun.local.s3_listings` bisects the
+   sorted names).
 
-`install()` lets a table query read only its own partition (moto sorts the partition by range key
-after), and installs the transaction patch of 1. for callers that have not started a LocalStack.
-Requests, responses, conditions, stream records and every API call stay the same. The benchmarks
-run pressrun both ways: "stock moto" is what `pressrun publish` does (moto with 1. patched);
-"moto, partition-local" adds 2. and shows the work that is pressrun's own. The fixtures are built
-with both (same calls, same state; `fixtures.py --verify 100` builds a site on moto with neither
-patch and on moto with both, and compares them).
+Each patch is pinned answer for answer against unpatched moto by its tests in tests/integration/.
+The benchmarks run pressrun both ways: "local" is what `pressrun publish` runs; "unpatched" calls
+`unpatched()` first, so the difference between the two columns is moto's, and what grows with the
+site in the "local" column is pressrun's own (plus what is left of moto's). The fixtures are built
+on the local stack; `fixtures.py --verify 100` builds a site both ways and compares them.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-_installed = False
-_partition: list[Any] = []
 
+def unpatched() -> None:
+    """Leave moto as it is: the local stack installs none of its patches. Call before any LocalStack
+    starts (a patch installed stays installed for the process)."""
+    from pressrun.local import dynamodb_reads, dynamodb_responses, dynamodb_transactions, s3_listings
 
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    from moto.dynamodb.models import table as table_module
-
-    from pressrun.local import dynamodb_transactions
-
-    dynamodb_transactions.install()
-    Table = table_module.Table
-    original_query = Table.query
-    original_all_items = Table.all_items
-
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name")
-        _partition.append(None if index_name else hash_key)
-        try:
-            return original_query(self, hash_key, *args, **kwargs)
-        finally:
-            _partition.pop()
-
-    def all_items(self: Any) -> list[Any]:
-        if _partition and _partition[-1] is not None:
-            hash_key = _partition[-1]
-            if self.range_key_attr is not None:
-                return list(self.items.get(hash_key, {}).values())
-            item = self.items.get(hash_key)
-            return [item] if item is not None else []
-        return original_all_items(self)
-
-    Table.query = query
-    Table.all_items = all_items
-    _installed = True
-
-
-def stock() -> None:
-    """Leave moto as it is, without even the transaction patch `LocalStack.start` installs (for
-    `fixtures.verify_equivalence`); call before any LocalStack starts."""
-    from pressrun.local import dynamodb_transactions
-
-    dynamodb_transactions.install = lambda: None  # type: ignore[assignment]
+    for module in (dynamodb_transactions, dynamodb_reads, dynamodb_responses, s3_listings):
+        module.install = lambda: None  # type: ignore[attr-defined]
 
 
 def comparable_state(site_dir: Any) -> dict[str, Any]:
-    """A built site's tables and pages without what differs from run to run (S3 version ids,
-    sequencers and upload times, which come from the clock)."""
-    import base64
+    """A built site's tables, pages and uploads without what differs from run to run (S3 version
+    ids, sequencers and upload times, which come from the clock)."""
     import hashlib
     import json
+    import sqlite3
     from pathlib import Path
 
     site = Path(site_dir)
-    state = json.loads((site / ".pressrun" / "state.json").read_text())
     volatile = {"sequencer", "source_version", "rejected_sequencer", "revision", "uploaded_at"}
-    tables = {
-        name: sorted(
-            json.dumps({k: v for k, v in item.items() if k not in volatile}, sort_keys=True) for item in items
-        )
-        for name, items in state["tables"].items()
-    }
+    # The state's database (format 3, pressrun.local.state_store), read as it is.
+    with contextlib.closing(sqlite3.connect(site / ".pressrun" / "state.db")) as database:
+        tables: dict[str, list[str]] = {}
+        for table, text in database.execute("SELECT tbl, json FROM item"):
+            item = {k: v for k, v in json.loads(text).items() if k not in volatile}
+            tables.setdefault(table, []).append(json.dumps(item, sort_keys=True))
+        uploads = sorted(database.execute("SELECT key, blob FROM upload").fetchall())
+    tables = {table: sorted(items) for table, items in tables.items()}
     pages = {
         path.relative_to(site).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in site.rglob("*")
         if path.is_file() and ".pressrun" not in path.parts
     }
-    # Format 1 kept each upload's bytes in the JSON, base64; format 2 keeps them as files named by hash.
-    uploads = sorted(
-        (u["key"], u.get("blob") or hashlib.sha256(base64.b64decode(u["data"])).hexdigest())
-        for u in state["uploads"]
-    )
     return {"tables": tables, "pages": pages, "uploads": uploads}

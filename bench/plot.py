@@ -1,7 +1,7 @@
 """docs/performance-<mode>.png from bench/results/<mode>/: run with bench/.venv-plot/bin/python.
 
-Left: seconds against site size (log-log): pressrun's publish of one article (in process on stock
-moto, on partition-local moto, and the whole CLI command), pressrun's rebuild, and Hugo's and
+Left: seconds against site size (log-log): pressrun's publish of one article (in process on the
+local stack, on unpatched moto, and the whole CLI command), pressrun's rebuild, and Hugo's and
 Pelican's full builds of the same corpus. Right: AWS API calls the handlers make to publish one
 article, with the goals (20 calls; 1.2x the 100-article case).
 """
@@ -32,12 +32,12 @@ def draw(mode: str) -> Path | None:
         return None
     cli, ssg, rebuild = load(mode, "cli"), load(mode, "ssg"), load(mode, "rebuild")
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2))
-    styles = {"stock": ("o-", "tab:blue"), "partition-local": ("s--", "tab:cyan")}
+    styles = {"local": ("o-", "tab:blue"), "unpatched": ("s--", "tab:cyan")}
     for backend, (style, color) in styles.items():
         rows = sorted((c["size"], c["median_seconds"], c["median_handler_calls"]) for c in publish if c["backend"] == backend)
         if rows:
             sizes = [r[0] for r in rows]
-            label = "pressrun publish, in process (stock moto)" if backend == "stock" else "pressrun publish, in process (moto without its O(table) costs)"
+            label = "pressrun publish, in process (local stack)" if backend == "local" else "pressrun publish, in process (unpatched moto 5.2)"
             left.plot(sizes, [r[1] for r in rows], style, color=color, label=label)
             right.plot(sizes, [r[2] for r in rows], style, color=color, label=f"handler API calls ({backend} moto)")
             for size, _, count in rows:
@@ -62,7 +62,7 @@ def draw(mode: str) -> Path | None:
     left.grid(True, which="both", alpha=0.3)
     left.legend(fontsize=8, loc="upper left")
     sizes = sorted({c["size"] for c in publish})
-    base = [c["median_handler_calls"] for c in publish if c["size"] == min(sizes) and c["backend"] == "stock"]
+    base = [c["median_handler_calls"] for c in publish if c["size"] == min(sizes) and c["backend"] == "local"]
     right.axhline(20, color="tab:green", linestyle=":", label="goal: at most 20 calls")
     if base:
         right.axhline(1.2 * base[0], color="tab:gray", linestyle=":", label=f"goal: 1.2 x the {min(sizes)} case")

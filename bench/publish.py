@@ -10,9 +10,9 @@ publishes `runs` more articles, one at a time, each its own upload + drain. For 
 - every AWS API call by scope (handler / poller / editor), service and operation;
 - the CloudFront invalidation the publish made (calls and paths).
 
-`backend` "stock" is moto as `pressrun publish` runs it (its transaction backups already cut down
-by pressrun.local); "partition-local" is moto with its O(table) queries removed too
-(moto_patches.py), which leaves the O(N) work that is pressrun's own.
+`backend` "local" is the local stack as `pressrun publish` runs it (moto with pressrun.local's
+patches of moto's O(table) costs); "unpatched" is moto 5.2 as shipped (moto_patches.py), which shows
+what those costs would be.
 `--profile` adds one cProfile'd publish at the end and writes its hot spots.
 """
 
@@ -126,8 +126,8 @@ def run_case(size: int, backend: str, runs: int, profile: bool) -> dict[str, Any
     from pressrun.local.site import LocalSite
 
     calls.install()
-    if backend == "partition-local":
-        moto_patches.install()
+    if backend == "unpatched":
+        moto_patches.unpatched()
     site_dir = copy_site(fixture_dir(size), WORK / f"publish-{size}-{backend}")
     results: dict[str, Any] = {"size": size, "backend": backend}
     started = time.perf_counter()
@@ -183,7 +183,7 @@ def run_case(size: int, backend: str, runs: int, profile: bool) -> dict[str, Any
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, required=True)
-    parser.add_argument("--backend", choices=["stock", "partition-local"], default="stock")
+    parser.add_argument("--backend", choices=["local", "unpatched"], default="local")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", type=Path)

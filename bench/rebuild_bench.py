@@ -26,18 +26,17 @@ from fixtures import fixture_dir
 MEMORY_MB = 512
 VCPU_AT_MB = 1769
 # Typical same-region latencies (illustrations, not measurements): per article page a GetObject of
-# the upload, a HeadObject of the page and, after a template change, a PutObject.
-LATENCY_MS = {"GetObject": 15, "HeadObject": 10, "PutObject": 25, "BatchGetItem": 10}
+# the upload and, after a template change, a PutObject; per job a BatchGetItem of its records and a
+# ListObjectsV2 of each day folder its pages are in (articles go to jobs in path order).
+LATENCY_MS = {"GetObject": 15, "PutObject": 25, "BatchGetItem": 10, "ListObjectsV2": 20}
+# Day folders a job of 25 articles in path order reads, at the corpus's ~28 articles a day.
+DAY_FOLDERS_PER_JOB = 2
 
 
-def run(size: int, patched: bool = False) -> dict[str, Any]:
+def run(size: int) -> dict[str, Any]:
     from pressrun.local.site import LocalSite
 
     recorder = calls.install()
-    if patched:
-        import moto_patches
-
-        moto_patches.install()
     site_dir = copy_site(fixture_dir(size), WORK / f"rebuild-{size}")
     started = time.perf_counter()
     with calls.scope("local-state"):
@@ -72,7 +71,7 @@ def run(size: int, patched: bool = False) -> dict[str, Any]:
     category_jobs = [s for name, s in listing_jobs.items() if name != "site"]
     return {
         "size": size,
-        "backend": "partition-local" if patched else "stock",
+        "backend": "local",
         "jobs": jobs,
         "enter_seconds": round(entered - started, 2),
         "rebuild_seconds": round(rebuilt - entered, 2),
@@ -95,11 +94,13 @@ def lambda_estimate(measured: dict[str, Any], render_cpu_ms: float) -> dict[str,
     """Wall time of the fan-out on Lambda for a template change, from the measured per-job costs.
 
     Article job: 25 pages, each `render_cpu_ms` of CPU (measured here without AWS) slowed by the CPU
-    share of 512 MB, plus Get/Head/Put latencies; the site listing job (whole sitemap) is scaled from
-    its local time. Queue scaling ramps are ignored (Lambda adds SQS pollers gradually)."""
+    share of 512 MB, plus Get/Put latencies, and per job its records and day-folder listings; the
+    listing jobs are scaled from their local time. Queue scaling ramps are ignored (Lambda adds SQS
+    pollers gradually)."""
     scale = VCPU_AT_MB / MEMORY_MB
-    per_page_ms = render_cpu_ms * scale + LATENCY_MS["GetObject"] + LATENCY_MS["HeadObject"] + LATENCY_MS["PutObject"]
-    article_job_s = (25 * per_page_ms + LATENCY_MS["BatchGetItem"]) / 1000
+    per_page_ms = render_cpu_ms * scale + LATENCY_MS["GetObject"] + LATENCY_MS["PutObject"]
+    per_job_ms = LATENCY_MS["BatchGetItem"] + DAY_FOLDERS_PER_JOB * LATENCY_MS["ListObjectsV2"]
+    article_job_s = (25 * per_page_ms + per_job_ms) / 1000
     site_job_s = measured["site_listing_job"] * scale
     category_job_s = measured["category_job_median"] * scale
     jobs = measured["article_jobs"]
@@ -109,8 +110,9 @@ def lambda_estimate(measured: dict[str, Any], render_cpu_ms: float) -> dict[str,
         rows[str(workers)] = round(max(waves * article_job_s, site_job_s, category_job_s), 1)
     return {
         "assumptions": f"{MEMORY_MB} MB = {MEMORY_MB / VCPU_AT_MB:.2f} vCPU (CPU x{scale:.1f} slower than one core here); "
-        f"per page {render_cpu_ms:.1f} ms CPU here + S3 Get {LATENCY_MS['GetObject']} / Head "
-        f"{LATENCY_MS['HeadObject']} / Put {LATENCY_MS['PutObject']} ms; jobs of 25 articles, BatchSize 1",
+        f"per page {render_cpu_ms:.1f} ms CPU here + S3 Get {LATENCY_MS['GetObject']} / Put "
+        f"{LATENCY_MS['PutObject']} ms; per job of 25 articles a BatchGetItem ({LATENCY_MS['BatchGetItem']} ms) "
+        f"and {DAY_FOLDERS_PER_JOB} ListObjectsV2 ({LATENCY_MS['ListObjectsV2']} ms); BatchSize 1",
         "article_job_seconds": round(article_job_s, 2),
         "site_listing_job_seconds": round(site_job_s, 1),
         "wall_seconds_by_workers": rows,
@@ -136,6 +138,6 @@ def render_cpu_ms(samples: int = 200) -> float:
 if __name__ == "__main__":
     import sys
 
-    result = run(int(sys.argv[1]), patched="--patched" in sys.argv)
+    result = run(int(sys.argv[1]))
     cpu = render_cpu_ms()
     print(json.dumps({**result, "render_cpu_ms": cpu, "lambda": lambda_estimate(result, cpu)}, indent=2))

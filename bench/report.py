@@ -55,7 +55,7 @@ class Report:
 
     # --- lookups ---------------------------------------------------------------------------------
 
-    def case(self, size: int, backend: str = "stock") -> dict[str, Any] | None:
+    def case(self, size: int, backend: str = "local") -> dict[str, Any] | None:
         return next((c for c in self.publish if c["size"] == size and c["backend"] == backend), None)
 
     def sizes(self) -> list[int]:
@@ -77,12 +77,12 @@ class Report:
         if a and b and large != small:
             t = b["median_seconds"] / a["median_seconds"]
             c = b["median_handler_calls"] / a["median_handler_calls"]
-            rows.append([f"publish into {large:,} costs at most 1.2x the {small} case: time (in process, stock moto)",
+            rows.append([f"publish into {large:,} costs at most 1.2x the {small} case: time (in process, the local stack)",
                          f"{s(b['median_seconds'])} vs {s(a['median_seconds'])} = {x(t)}", verdict(t <= 1.2)])
-            pa, pb = self.case(small, "partition-local"), self.case(large, "partition-local")
+            pa, pb = self.case(small, "unpatched"), self.case(large, "unpatched")
             if pa and pb:
                 tp = pb["median_seconds"] / pa["median_seconds"]
-                rows.append(["... same, on moto without its own O(table) costs (pressrun's share)",
+                rows.append(["... same, on unpatched moto 5.2 (its O(table) calls included)",
                              f"{s(pb['median_seconds'])} vs {s(pa['median_seconds'])} = {x(tp)}", verdict(tp <= 1.2)])
             rows.append(["... API calls by the handlers", f"{b['median_handler_calls']:.0f} vs {a['median_handler_calls']:.0f} = {x(c)}",
                          verdict(c <= 1.2)])
@@ -116,6 +116,11 @@ class Report:
                 r = hug["median"] / total
                 rows.append([f"rebuild of {size:,} at least as fast as Hugo", f"Hugo {s(hug['median'])} / pressrun {s(total)} = {x(r)}",
                              verdict(r >= 1)])
+            fan_out = (self.rebuild.get("lambda") or {}).get("wall_seconds_by_workers", {}).get("100")
+            if fan_out and pel and hug:
+                rows.append(["... the fan-out on Lambda, 100 workers (an estimate from the measured per-page cost, section 3)",
+                             f"~{fan_out} s: {x(pel['median'] / fan_out)} Pelican, {x(hug['median'] / fan_out)} Hugo",
+                             "estimate, not a measurement"])
         if self.coldstart:
             for mode, data in self.coldstart["modes"].items():
                 worst = max(v["vs_baseline"] for k, v in data.items() if k.endswith("Function"))
@@ -137,19 +142,19 @@ class Report:
         out = []
         rows = []
         for size in self.sizes():
-            for backend in ("stock", "partition-local"):
+            for backend in ("local", "unpatched"):
                 c = self.case(size, backend)
                 if not c:
                     continue
                 rows.append([f"{size:,}", backend, s(c["median_seconds"], 3), s(c["median_handler_seconds"], 3),
                              f"{c['median_handler_calls']:.0f}", f"{c['median_poller_calls']:.0f}", c["last_invalidation_paths"],
                              s(c["enter_seconds"], 1), s(c["exit_seconds"], 1), ", ".join(f"{r['seconds']:.3f}" for r in c["runs"])])
-        out.append(table(["site", "moto", "publish (median)", "in handlers", "handler calls", "poller calls",
+        out.append(table(["site", "stack", "publish (median)", "in handlers", "handler calls", "poller calls",
                           "invalidated paths", "restore (once)", "mirror + save (once)", "runs (s)"], rows))
         large = self.sizes()[-1] if self.sizes() else None
         c = self.case(large) if large else None
         if c:
-            out.append(f"\nHandler calls for one article at {large:,}, by function (stock moto, last run):\n")
+            out.append(f"\nHandler calls for one article at {large:,}, by function (local stack, last run):\n")
             rows = [[name, sum(ops.values()), ", ".join(f"{op} {n}" for op, n in ops.items())]
                     for name, ops in c["last_handler_calls_by_function"].items()]
             out.append(table(["function", "calls", "by operation"], rows))
@@ -157,10 +162,10 @@ class Report:
                 f"{name} {seconds * 1000:.0f} ms" for name, seconds in c["last_handler_seconds_by_function"].items()) + ".")
             out.append("\nThe local runner's own calls (Lambda's pollers do these in AWS): " + ", ".join(
                 f"{op} {n}" for op, n in c["last_poller_calls_by_operation"].items()) + ".")
-        for backend in ("stock", "partition-local"):
+        for backend in ("local", "unpatched"):
             c = self.case(large, backend) if large else None
             if c and c.get("profile"):
-                out.append(f"\ncProfile of one more publish into {large:,} ({backend} moto); cumulative seconds, "
+                out.append(f"\ncProfile of one more publish into {large:,} ({'the local stack' if backend == 'local' else 'unpatched moto'}); cumulative seconds, "
                            f"profiler overhead included (`bench/results/profiles/publish-{large}-{backend}.txt` has the full listing):\n")
                 rows = [[r["what"], r["calls"], f"{r['seconds']:.3f}"] for r in c["profile"]["hot_spots"]]
                 out.append(table(["where", "calls", "cumulative s"], rows))
@@ -208,7 +213,7 @@ class Report:
                 [f"article jobs: {r['article_jobs']} x 25 articles, median / p90", f"{s(r['article_job_median'], 3)} / {s(r['article_job_p90'], 3)}"],
                 ["site listing job (home, feeds, the whole sitemap)", s(r["site_listing_job"], 3)],
                 ["category listing job (median)", s(r["category_job_median"], 3)]]
-        out = [table([f"`pressrun rebuild` of {r['size']:,}, in process, stock moto", "seconds"], rows)]
+        out = [table([f"`pressrun rebuild` of {r['size']:,}, in process, the local stack", "seconds"], rows)]
         rows = []
         for tool in ("hugo", "pelican"):
             b = self.build(tool, r["size"])
@@ -223,10 +228,10 @@ class Report:
         if lam:
             out.append(f"\n**On Lambda (estimate).** {lam['assumptions']}. An article job then takes ~{lam['article_job_seconds']} s and "
                        f"the site listing job ~{lam['site_listing_job_seconds']} s (its local time scaled by the CPU share: an upper "
-                       "bound, since moto serializing 10,000 items is most of that local time). "
+                       "bound, since part of that local time is moto's). "
                        f"Render CPU per page here: {r['render_cpu_ms']:.1f} ms. Wall time with N parallel workers: "
                        + ", ".join(f"N={n}: ~{v} s" for n, v in lam["wall_seconds_by_workers"].items())
-                       + ". The single site-listing job (whole sitemap) is the floor however many workers run.")
+                       + " (the longer of the waves of article jobs and the single site-listing job, which renders the whole sitemap).")
         out.append(f"\nHandler calls for the whole rebuild: {r['handler_calls']:,} (" + ", ".join(
             f"{op} {n:,}" for op, n in r["handler_calls_by_operation"].items()) + ").")
         return "\n".join(out)

@@ -7,7 +7,7 @@ several runs; every ratio compares numbers taken in the same run.
 
   quick (`make bench`):      sites of 100 and 1,000; Hugo/Pelican on 1,000; rebuild of 1,000
   full  (`make bench-full`): sites of 100, 1,000 and 10,000; Hugo/Pelican on 1,000 and 10,000;
-                             rebuild of 10,000; stock and partition-local moto; the 1,000-upload burst
+                             rebuild of 10,000; the local stack and unpatched moto; the 1,000-upload burst
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ PLANS: dict[str, dict[str, Any]] = {
     "quick": {
         "sizes": [100, 1000],
         "publish_runs": 3,
-        "backends": ["stock"],
+        "backends": ["local"],
         "profile_size": 1000,
         "cli_runs": {100: 2, 1000: 2},
         "cli_profile": None,
@@ -55,7 +55,7 @@ PLANS: dict[str, dict[str, Any]] = {
     "full": {
         "sizes": [100, 1000, 10000],
         "publish_runs": 5,
-        "backends": ["stock", "partition-local"],
+        "backends": ["local", "unpatched"],
         "profile_size": 10000,
         "cli_runs": {100: 3, 1000: 3, 10000: 2},
         "cli_profile": 1000,
