@@ -35,8 +35,11 @@ class Recorder:
     handler_seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     invocations: Counter[str] = field(default_factory=Counter)
     invalidations: list[list[str]] = field(default_factory=list)  # the paths of each CreateInvalidation
-    invocation_log: list[tuple[str, float, Any]] = field(default_factory=list)  # (function, seconds, event)
+    # (function, seconds, seconds of them inside moto answering its calls, calls it made, event)
+    invocation_log: list[tuple[str, float, float, int, Any]] = field(default_factory=list)
     keep_log: bool = False
+    # Time inside moto (the service's side of every call, AWS's time on AWS), all scopes together.
+    mock_seconds: float = 0.0
 
     def reset(self) -> None:
         self.calls.clear()
@@ -111,13 +114,26 @@ def install() -> Recorder:
 
     botocore.client.BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
 
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original_answer = BotocoreStubber.__call__
+
+    def timed_answer(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original_answer(self, event_name, request, **kwargs)
+        finally:
+            RECORDER.mock_seconds += time.perf_counter() - started
+
+    BotocoreStubber.__call__ = timed_answer  # type: ignore[method-assign]
+
     from pressrun.local import runner
 
     original_invoke = runner.Runner._invoke
 
     def timed_invoke(self: Any, function: Any, event: dict[str, Any]) -> Any:
         token = _scope.set(f"handler:{function.name}")
-        started = time.perf_counter()
+        started, mock_before, calls_before = time.perf_counter(), RECORDER.mock_seconds, RECORDER.calls.total()
         try:
             return original_invoke(self, function, event)
         finally:
@@ -126,7 +142,9 @@ def install() -> Recorder:
             RECORDER.handler_seconds[function.name] += elapsed
             RECORDER.invocations[function.name] += 1
             if RECORDER.keep_log:
-                RECORDER.invocation_log.append((function.name, elapsed, event))
+                RECORDER.invocation_log.append(
+                    (function.name, elapsed, RECORDER.mock_seconds - mock_before, RECORDER.calls.total() - calls_before, event)
+                )
 
     runner.Runner._invoke = timed_invoke  # type: ignore[method-assign]
     _installed = True

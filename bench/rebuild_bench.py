@@ -28,7 +28,7 @@ VCPU_AT_MB = 1769
 # Typical same-region latencies (illustrations, not measurements): per article page a GetObject of
 # the upload and, after a template change, a PutObject; per job a BatchGetItem of its records and a
 # ListObjectsV2 of each day folder its pages are in (articles go to jobs in path order).
-LATENCY_MS = {"GetObject": 15, "PutObject": 25, "BatchGetItem": 10, "ListObjectsV2": 20}
+LATENCY_MS = {"GetObject": 15, "PutObject": 25, "BatchGetItem": 10, "ListObjectsV2": 20, "other": 20}
 # Day folders a job of 25 articles in path order reads, at the corpus's ~28 articles a day.
 DAY_FOLDERS_PER_JOB = 2
 
@@ -58,7 +58,9 @@ def run(size: int) -> dict[str, Any]:
     article_jobs: list[float] = []
     listing_jobs: dict[str, float] = {}
     planner = 0.0
-    for function, seconds, event in log_:
+    # Per listing job: its own time (outside moto, which stands for S3 and DynamoDB) and its calls.
+    listing_work: dict[str, tuple[float, int]] = {}
+    for function, seconds, mock_seconds, calls_made, event in log_:
         if function == "RebuildFunction":
             planner += seconds
         elif function == "RebuildWorkerFunction":
@@ -67,8 +69,12 @@ def run(size: int) -> dict[str, Any]:
                 article_jobs.append(seconds)
             else:
                 listing_jobs[job["listing"]] = seconds
+                listing_work[job["listing"]] = (seconds - mock_seconds, calls_made)
     site_job = listing_jobs.get("site", 0.0)
     category_jobs = [s for name, s in listing_jobs.items() if name != "site"]
+    site_own, site_calls = listing_work.get("site", (0.0, 0))
+    category_own = median([own for name, (own, _) in listing_work.items() if name != "site"])
+    category_calls = median([n for name, (_, n) in listing_work.items() if name != "site"])
     return {
         "size": size,
         "backend": "local",
@@ -82,6 +88,10 @@ def run(size: int) -> dict[str, Any]:
         "article_job_p90": statistics.quantiles(article_jobs, n=10)[-1] if len(article_jobs) > 1 else median(article_jobs),
         "article_jobs_total": round(sum(article_jobs), 2),
         "site_listing_job": round(site_job, 3),
+        "site_listing_job_own_seconds": round(site_own, 3),
+        "site_listing_job_calls": site_calls,
+        "category_job_own_median": category_own,
+        "category_job_calls_median": category_calls,
         "category_job_median": median(category_jobs),
         "listing_jobs_total": round(sum(listing_jobs.values()), 2),
         "handler_calls": snapshot["handler_calls"],
@@ -94,15 +104,18 @@ def lambda_estimate(measured: dict[str, Any], render_cpu_ms: float) -> dict[str,
     """Wall time of the fan-out on Lambda for a template change, from the measured per-job costs.
 
     Article job: 25 pages, each `render_cpu_ms` of CPU (measured here without AWS) slowed by the CPU
-    share of 512 MB, plus Get/Put latencies, and per job its records and day-folder listings; the
-    listing jobs are scaled from their local time. Queue scaling ramps are ignored (Lambda adds SQS
-    pollers gradually)."""
+    share of 512 MB, plus Get/Put latencies, and per job its records and day-folder listings. A
+    listing job: its own time here (the job's time less moto's, which stands for S3 and DynamoDB's
+    side) slowed by the CPU share, plus a typical latency per call it made. Queue scaling ramps are
+    ignored (Lambda adds SQS pollers gradually)."""
     scale = VCPU_AT_MB / MEMORY_MB
     per_page_ms = render_cpu_ms * scale + LATENCY_MS["GetObject"] + LATENCY_MS["PutObject"]
     per_job_ms = LATENCY_MS["BatchGetItem"] + DAY_FOLDERS_PER_JOB * LATENCY_MS["ListObjectsV2"]
     article_job_s = (25 * per_page_ms + per_job_ms) / 1000
-    site_job_s = measured["site_listing_job"] * scale
-    category_job_s = measured["category_job_median"] * scale
+    site_job_s = measured["site_listing_job_own_seconds"] * scale + measured["site_listing_job_calls"] * LATENCY_MS["other"] / 1000
+    category_job_s = (
+        measured["category_job_own_median"] * scale + measured["category_job_calls_median"] * LATENCY_MS["other"] / 1000
+    )
     jobs = measured["article_jobs"]
     rows = {}
     for workers in (10, 100, 400):
@@ -112,7 +125,8 @@ def lambda_estimate(measured: dict[str, Any], render_cpu_ms: float) -> dict[str,
         "assumptions": f"{MEMORY_MB} MB = {MEMORY_MB / VCPU_AT_MB:.2f} vCPU (CPU x{scale:.1f} slower than one core here); "
         f"per page {render_cpu_ms:.1f} ms CPU here + S3 Get {LATENCY_MS['GetObject']} / Put "
         f"{LATENCY_MS['PutObject']} ms; per job of 25 articles a BatchGetItem ({LATENCY_MS['BatchGetItem']} ms) "
-        f"and {DAY_FOLDERS_PER_JOB} ListObjectsV2 ({LATENCY_MS['ListObjectsV2']} ms); BatchSize 1",
+        f"and {DAY_FOLDERS_PER_JOB} ListObjectsV2 ({LATENCY_MS['ListObjectsV2']} ms); a listing job's own time here "
+        f"(less moto's) scaled the same, plus {LATENCY_MS['other']} ms per call; BatchSize 1",
         "article_job_seconds": round(article_job_s, 2),
         "site_listing_job_seconds": round(site_job_s, 1),
         "wall_seconds_by_workers": rows,

@@ -227,8 +227,8 @@ class Report:
         lam = r.get("lambda")
         if lam:
             out.append(f"\n**On Lambda (estimate).** {lam['assumptions']}. An article job then takes ~{lam['article_job_seconds']} s and "
-                       f"the site listing job ~{lam['site_listing_job_seconds']} s (its local time scaled by the CPU share: an upper "
-                       "bound, since part of that local time is moto's). "
+                       f"the site listing job ~{lam['site_listing_job_seconds']} s (here {s(r['site_listing_job'], 2)}, of which "
+                       f"{s(r['site_listing_job_own_seconds'], 2)} outside moto, and {r['site_listing_job_calls']} calls). "
                        f"Render CPU per page here: {r['render_cpu_ms']:.1f} ms. Wall time with N parallel workers: "
                        + ", ".join(f"N={n}: ~{v} s" for n, v in lam["wall_seconds_by_workers"].items())
                        + " (the longer of the waves of article jobs and the single site-listing job, which renders the whole sitemap).")
