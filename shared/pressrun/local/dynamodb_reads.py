@@ -43,6 +43,9 @@ from moto.dynamodb.models.table import Table
 _moto: dict[str, Any] = {}
 # The items `all_items()` hands to the query or scan running on this thread, by table.
 _given = threading.local()
+# A write and the upkeep of its partition's order happen as one, with respect to a query reading
+# that order (`pressrun dev`'s moto server answers on several threads).
+_orders_lock = threading.RLock()
 
 
 def _value(key: DynamoType) -> Any:
@@ -115,16 +118,18 @@ def _order(table: Table, hash_key: DynamoType, partition: dict[DynamoType, Item]
 
 
 def _put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
-    item = _moto["put_item"](self, *args, **kwargs)
-    if item.range_key is not None:
-        _keep_order(self, item.hash_key, item.range_key, added=True)
+    with _orders_lock:
+        item = _moto["put_item"](self, *args, **kwargs)
+        if item.range_key is not None:
+            _keep_order(self, item.hash_key, item.range_key, added=True)
     return item
 
 
 def _delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Any:
-    item = _moto["delete_item"](self, hash_key, range_key)
-    if item is not None and range_key is not None:
-        _keep_order(self, hash_key, range_key, added=False)
+    with _orders_lock:
+        item = _moto["delete_item"](self, hash_key, range_key)
+        if item is not None and range_key is not None:
+            _keep_order(self, hash_key, range_key, added=False)
     return item
 
 
@@ -187,6 +192,22 @@ def _query_window(
     forward: bool,
 ) -> list[Item] | None:
     """The items of the partition moto's query would reach, ascending; None to leave it to moto."""
+    with _orders_lock:
+        return _window(
+            table, range_key_attr, hash_key, range_comparison, range_objs, limit, exclusive_start_key, forward
+        )
+
+
+def _window(
+    table: Table,
+    range_key_attr: str,
+    hash_key: DynamoType,
+    range_comparison: str | None,
+    range_objs: list[DynamoType],
+    limit: int | None,
+    exclusive_start_key: dict[str, Any] | None,
+    forward: bool,
+) -> list[Item] | None:
     partition: dict[DynamoType, Item] = table.items.get(hash_key, {})
     order = _order(table, hash_key, partition)
     keys = order.values

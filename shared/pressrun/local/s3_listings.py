@@ -17,6 +17,7 @@ installed by `LocalStack.start`.
 from __future__ import annotations
 
 import sys
+import threading
 import weakref
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ class _Names:
 
 
 _names: dict[int, _Names] = {}
+# A change to a store and the upkeep of its names happen as one, with respect to a listing reading
+# them (`pressrun dev`'s moto server answers on several threads).
+_names_lock = threading.RLock()
 
 
 def _sorted_names(store: _VersionedKeyStore) -> list[str]:
@@ -67,20 +71,23 @@ def _keep_names(store: _VersionedKeyStore, name: str, added: bool) -> None:
 
 
 def _set_item(self: _VersionedKeyStore, key: str, value: Any) -> None:
-    new = not dict.__contains__(self, key)
-    _moto["set_item"](self, key, value)
-    _keep_names(self, key, added=new)
+    with _names_lock:
+        new = not dict.__contains__(self, key)
+        _moto["set_item"](self, key, value)
+        _keep_names(self, key, added=new)
 
 
 def _set_list(self: _VersionedKeyStore, key: str, versions: Any) -> None:
-    new = not dict.__contains__(self, key)
-    _moto["set_list"](self, key, versions)
-    _keep_names(self, key, added=new)
+    with _names_lock:
+        new = not dict.__contains__(self, key)
+        _moto["set_list"](self, key, versions)
+        _keep_names(self, key, added=new)
 
 
 def _pop(self: _VersionedKeyStore, key: str) -> None:
-    _moto["pop"](self, key)
-    _keep_names(self, key, added=False)
+    with _names_lock:
+        _moto["pop"](self, key)
+        _keep_names(self, key, added=False)
 
 
 def _past(prefix: str) -> str:
@@ -100,13 +107,24 @@ def _list_objects(
 ) -> Any:
     if isinstance(bucket, FakeTableStorageBucket):
         return _moto["list_objects"](self, bucket, prefix, delimiter, marker, max_keys)
-    store = bucket.keys
+    with _names_lock:
+        keys, folders = _listed(bucket.keys, prefix or "", delimiter)
+    if marker:
+        keys = self._get_results_from_token(keys, self._pagination_tokens.get(marker) or marker)
+    if max_keys is None:
+        return keys, folders, False, None
+    keys, is_truncated, next_marker = self._truncate_result(keys, max_keys)
+    return keys, folders, is_truncated, next_marker
+
+
+def _listed(store: _VersionedKeyStore, prefix: str, delimiter: str | None) -> tuple[list[Any], list[str]]:
+    """The newest version of each key under `prefix`, and the folders past the delimiter, by name."""
     names = _sorted_names(store)
-    start = len(prefix) if prefix else 0
+    start = len(prefix)
     keys: list[Any] = []
     folders: list[str] = []
-    index = bisect_left(names, prefix or "")
-    while index < len(names) and names[index].startswith(prefix or ""):
+    index = bisect_left(names, prefix)
+    while index < len(names) and names[index].startswith(prefix):
         name = names[index]
         cut = name.find(delimiter, start) if delimiter else -1
         if delimiter and cut >= 0:
@@ -121,12 +139,7 @@ def _list_objects(
         if versions and not isinstance(versions[-1], FakeDeleteMarker):
             keys.append(versions[-1])
         index += 1
-    if marker:
-        keys = self._get_results_from_token(keys, self._pagination_tokens.get(marker) or marker)
-    if max_keys is None:
-        return keys, folders, False, None
-    keys, is_truncated, next_marker = self._truncate_result(keys, max_keys)
-    return keys, folders, is_truncated, next_marker
+    return keys, folders
 
 
 def install() -> None:
