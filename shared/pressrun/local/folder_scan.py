@@ -63,9 +63,11 @@ def scan(
     """Compare the site folder with the recorded files ((size, mtime_ns) by key) and folders."""
     found = FolderScan()
     relist = []
+    # Paths as strings: a Path for each of ~20,000 files and folders costs more than their stat.
+    base = str(site_dir)
     for folder, recorded in folders.items():
         try:
-            status = os.stat(site_dir / folder if folder else site_dir)
+            status = os.stat(f"{base}/{folder}" if folder else base)
         except (FileNotFoundError, NotADirectoryError):
             found.changed_folders.add(folder)
             continue
@@ -82,7 +84,6 @@ def scan(
         found.changed_folders.add("")
     for folder in relist:
         _relist(site_dir, folder, files, folders, skip, found)
-    base = str(site_dir)
     for key, (size, mtime_ns) in files.items():
         try:
             status = os.stat(f"{base}/{key}")

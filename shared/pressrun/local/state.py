@@ -300,17 +300,34 @@ def _restore_database(
     made = StoredKeys(_s3_backend(), uploads)
     restored_uploads: dict[str, FakeKey] = {}
     for upload in store.uploads():
-        obj = made.make(upload.key, blobs / upload.blob, upload.etag, upload.size, None, upload.version_id)
+        obj = made.make(
+            upload.key, f"{blobs}/{upload.blob}", upload.etag, upload.size, None, upload.version_id
+        )
         restored_uploads[upload.key] = obj
         restored.uploads[upload.key] = (obj, upload)
     _add(uploads, restored_uploads)
     for logical, _ in stack.resources("AWS::DynamoDB::Table"):
         table = _table(logical)
         rows = restored.item_rows[logical] = set()
+        stored: Any = table.items
+        # One key and one lookup per partition rather than per item: hashing a DynamoType is slow,
+        # and the index table has ~20,000 items in ~20 partitions.
+        partitions: dict[tuple[str, str], tuple[DynamoType, dict[DynamoType, Item]]] = {}
         for hash_type, hash_value, range_type, range_value, size, row in store.item_rows(logical):
-            range_key = scalar(range_type, range_value) if range_type else None
-            _file(table, StoredItem.restored(scalar(hash_type, hash_value), range_key, size, store, row))
             rows.add(row)
+            known = partitions.get((hash_type, hash_value))
+            if known is None:
+                hash_key = scalar(hash_type, hash_value)
+                known = partitions[(hash_type, hash_value)] = (
+                    hash_key,
+                    stored[hash_key] if range_type else {},
+                )
+            hash_key, partition = known
+            if range_type:
+                range_key = scalar(range_type, range_value)
+                partition[range_key] = StoredItem.restored(hash_key, range_key, size, store, row)
+            else:
+                stored[hash_key] = StoredItem.restored(hash_key, None, size, store, row)
     _restore_queues_and_schedules(stack, store.value("schedules", []), store.value("dead_letters", {}))
     saved = store.site()
     restored.site_rows = set(saved)
@@ -327,7 +344,9 @@ def _restore_database(
     restored_site: dict[str, FakeKey] = {}
     for key in scan.unchanged:
         entry = saved[key]
-        obj = made.make(key, site_dir / key, entry.etag, entry.size, entry.metadata, checksum=entry.checksum)
+        obj = made.make(
+            key, f"{site_dir}/{key}", entry.etag, entry.size, entry.metadata, checksum=entry.checksum
+        )
         restored_site[key] = obj
         restored.site[key] = (obj, entry)
     changed = []
@@ -340,7 +359,9 @@ def _restore_database(
         # Touched, not changed: the same object, with the file's new time recorded.
         status = (site_dir / key).stat()
         entry = SiteEntry(entry.etag, entry.metadata, entry.checksum, status.st_size, status.st_mtime_ns)
-        obj = made.make(key, site_dir / key, entry.etag, entry.size, entry.metadata, checksum=entry.checksum)
+        obj = made.make(
+            key, f"{site_dir}/{key}", entry.etag, entry.size, entry.metadata, checksum=entry.checksum
+        )
         restored_site[key] = obj
         restored.site[key] = (obj, entry)
         restored.site_unsaved.add(key)

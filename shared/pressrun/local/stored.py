@@ -13,7 +13,6 @@ import io
 import json
 import threading
 import uuid
-from pathlib import Path
 from typing import Any, Protocol
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -25,13 +24,14 @@ class _FileBody:
     """The part of a file object FakeKey uses, over a file read at the first access. The file is the
     object's bytes as the state saved them (a site page, or an upload's blob named by its hash)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self._path = path
         self._buffer: io.BytesIO | None = None
 
     def _opened(self) -> io.BytesIO:
         if self._buffer is None:
-            self._buffer = io.BytesIO(self._path.read_bytes())
+            with open(self._path, "rb") as file:
+                self._buffer = io.BytesIO(file.read())
         return self._buffer
 
     @property
@@ -100,7 +100,7 @@ class StoredKeys:
     def make(
         self,
         name: str,
-        body: Path,
+        body: str,
         etag: str,
         size: int,
         metadata: str | None,
