@@ -39,7 +39,7 @@ def draw(mode: str) -> Path | None:
             sizes = [r[0] for r in rows]
             label = "pressrun publish, in process (local stack)" if backend == "local" else "pressrun publish, in process (unpatched moto 5.2)"
             left.plot(sizes, [r[1] for r in rows], style, color=color, label=label)
-            right.plot(sizes, [r[2] for r in rows], style, color=color, label=f"handler API calls ({backend} moto)")
+            right.plot(sizes, [r[2] for r in rows], style, color=color, label="handler API calls (local stack)" if backend == "local" else "handler API calls (unpatched moto)")
             for size, _, count in rows:
                 right.annotate(str(int(count)), (size, count), textcoords="offset points", xytext=(0, 7), ha="center")
     if cli:
