@@ -163,6 +163,9 @@ class MemoryIndex:
         )
         return found[:limit] if limit is not None else found
 
+    def positions(self, listing: str, since: str) -> list[str]:
+        return sorted((at for name, at in self.items if name == listing and at >= since), reverse=True)
+
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
         names = self.summary_items if listings is None else [n for n in listings if n in self.summary_items]
         return {name: self.summary_items[name] for name in names}

@@ -134,6 +134,11 @@ class CategoryIndex(Protocol):
         """Newest first (or oldest first), optionally only those at or after position `since`."""
         ...
 
+    def positions(self, listing: str, since: str) -> list[str]:
+        """The positions at or after `since`, newest first: what `entries` would give, without the
+        rest of each entry (a tenth of the bytes to read and parse)."""
+        ...
+
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
         """The summaries of the listings named, or of every listing."""
         ...

@@ -88,8 +88,8 @@ def read_window(
     front: int | None = None,
 ) -> Window:
     """Usually one query: the newest `front` entries (a page's worth unless told) and as many again,
-    which rank a recent change, and the newest page whole. A change further back costs a query from it
-    on, and one more for the rest of its page."""
+    which rank a recent change, and the newest page whole. A change further back costs a query of the
+    positions from it on (to rank it), and one more for the entries of its page on."""
     front = page_size if front is None else front
     changed = set(positions)
     earliest = min(changed) if changed else None
@@ -100,18 +100,18 @@ def read_window(
         bool(newest) and earliest is not None and newest[-1].position <= earliest
     )
     if earliest is None:
-        since: list[ListingEntry] = []
+        since: list[str] = []
     elif reaches_back:
-        since = [entry for entry in newest if entry.position >= earliest]
+        since = [entry.position for entry in newest if entry.position >= earliest]
     else:
-        since = index.entries(listing, since=earliest)
+        since = index.positions(listing, since=earliest)
     rank = members - len(since)
     page_start = (rank // page_size) * page_size
     wanted = max(members - page_start, min(front, members))
     if wanted > len(newest):
         newest = index.entries(listing, limit=wanted)
     newest = newest[:wanted]
-    present = {entry.position for entry in since}
+    present = set(since)
     return Window(
         list(reversed(newest)),
         members,

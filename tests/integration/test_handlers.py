@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -147,6 +148,29 @@ def test_update_category_index_moves_the_article_to_its_new_category(stack: Stac
     summaries = index.summaries()
     assert (summaries["category/politics"].members, summaries["category/economics"].members) == (1, 0)
     assert summaries["site"].members == 1
+
+
+def test_index_positions_are_the_entries_positions_without_the_entries(stack: Stack):
+    index = DynamoIndex(stack.client("dynamodb"), stack.local.physical("IndexTable"))
+    image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
+    sample = ArticleRecord.model_validate(from_item(image))
+    for day in range(1, 6):
+        update_index(
+            None,
+            sample.model_copy(
+                update={
+                    "source_key": f"incoming/{day}.md",
+                    "published_at": datetime(2025, 6, day, tzinfo=UTC),
+                }
+            ),
+            index,
+        )
+    since = index.entries("site", oldest_first=True)[2].position
+
+    positions = index.positions("site", since=since)
+
+    assert positions == [entry.position for entry in index.entries("site", since=since)]
+    assert len(positions) == 3
 
 
 def test_render_listings_writes_category_home_feed_and_sitemap(stack: Stack):

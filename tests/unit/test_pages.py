@@ -201,6 +201,7 @@ class CountingIndex(MemoryIndex):
     query is billed and paged by."""
 
     read: int = 0
+    positions_read: int = 0
     queried: list[str] = field(default_factory=list)
 
     def entries(
@@ -208,6 +209,12 @@ class CountingIndex(MemoryIndex):
     ) -> list[ListingEntry]:
         found = super().entries(listing, limit=limit, since=since, oldest_first=oldest_first)
         self.read += len(found)
+        self.queried.append(listing)
+        return found
+
+    def positions(self, listing: str, since: str) -> list[str]:
+        found = super().positions(listing, since)
+        self.positions_read += len(found)
         self.queried.append(listing)
         return found
 
@@ -255,6 +262,24 @@ def test_past_the_sitemap_limit_one_more_story_reads_and_rewrites_the_same_whate
     assert {key for key in small_changed if "sitemap" in key} == {"sitemap-5.xml", "sitemap.xml"}
     assert {key for key in large_changed if "sitemap" in key} == {"sitemap-47.xml", "sitemap.xml"}
     assert large_read == small_read
+
+
+def test_a_story_backdated_far_reads_whole_entries_only_from_its_own_page_on():
+    index, site = CountingIndex(), MemorySite()
+    stories, settings = indexed_past_the_sitemap_limit(index)
+    refresh_listings({"site": ["0"]}, index, site, settings, NOW)
+    (backdated,) = numbered(1, first=99, day_of=lambda n: 3)
+    update_index(None, backdated, index)
+    index.read = index.positions_read = 0
+
+    position = position_of(backdated.published_at, backdated.source_key)  # type: ignore[arg-type]
+    refresh_listings({"site": [position]}, index, site, settings, NOW)
+
+    # It ranks by the positions from its own on (22 of 24); whole entries are read for the front (two
+    # listing pages) and for the sitemap files from its own on, which here is every one of the 24.
+    assert index.positions_read == 22
+    assert index.read == 2 * settings.listing_size + 24
+    assert sorted(sitemap_locations(site)) == sorted(story.path for story in [*stories, backdated])
 
 
 def test_a_backdated_story_reshuffles_the_sitemaps_from_its_own_on_and_lists_every_story_once():

@@ -238,15 +238,13 @@ class DynamoIndex:
     ) -> list[ListingEntry]:
         condition = "listing = :listing"
         values: dict[str, Any] = {":listing": {"S": listing}}
+        query: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": oldest_first}
         if since is not None:
-            condition += " AND position >= :since"
+            # POSITION is one of DynamoDB's reserved words: an expression must name it by an alias.
+            condition += " AND #position >= :since"
             values[":since"] = {"S": since}
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": oldest_first,
-        }
+            query["ExpressionAttributeNames"] = {"#position": "position"}
+        query |= {"KeyConditionExpression": condition, "ExpressionAttributeValues": values}
         entries: list[ListingEntry] = []
         while limit is None or len(entries) < limit:
             if limit is not None:
@@ -257,6 +255,17 @@ class DynamoIndex:
                 break
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return entries
+
+    def positions(self, listing: str, since: str) -> list[str]:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="listing = :listing AND #position >= :since",
+            ProjectionExpression="#position",
+            ExpressionAttributeNames={"#position": "position"},
+            ExpressionAttributeValues={":listing": {"S": listing}, ":since": {"S": since}},
+            ScanIndexForward=False,
+        )
+        return [item["position"]["S"] for page in pages for item in page["Items"]]
 
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
         if listings is None:
