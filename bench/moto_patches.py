@@ -12,7 +12,7 @@ patches them for every local run (`pressrun publish`, `pressrun dev`, the tests,
 4. `ListObjectsV2` walks every object of the bucket (`pressrun.local.s3_listings` bisects the
    sorted names).
 
-Each patch is pinned answer for answer against unpatched moto by its tests in tests/integration/.
+Each patch is pinned against unpatched moto by its tests in tests/integration/
 The benchmarks run pressrun both ways: "local" is what `pressrun publish` runs; "unpatched" calls
 `unpatched()` first, so the difference between the two columns is moto's, and what grows with the
 site in the "local" column is pressrun's own (plus what is left of moto's). The fixtures are built

@@ -136,7 +136,7 @@ class CategoryIndex(Protocol):
 
     def positions(self, listing: str, since: str) -> list[str]:
         """The positions at or after `since`, newest first: what `entries` would give, without the
-        rest of each entry (a tenth of the bytes to read and parse)."""
+        rest of each entry (DynamoDB reads whole items all the same; less is sent and parsed)."""
         ...
 
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:

@@ -11,8 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 
-from pressrun.local import dynamodb_transactions
+from pressrun.local import dynamodb_reads, dynamodb_transactions
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
@@ -107,6 +108,32 @@ def test_a_cancelled_transaction_leaves_items_and_stream_as_they_were(dynamodb: 
     assert untouched in [
         item for ranged in restored.values() for item in ranged.values() if item is untouched
     ]
+
+
+def test_after_a_cancelled_transaction_each_partition_reads_as_it_was(dynamodb: Any):
+    dynamodb_reads.install()
+
+    def newest_first(listing: str) -> list[str]:
+        items = dynamodb.query(
+            TableName="Index",
+            KeyConditionExpression="listing = :listing",
+            ExpressionAttributeValues={":listing": {"S": listing}},
+            ScanIndexForward=False,
+        )["Items"]
+        return [item["position"]["S"] for item in items]
+
+    before = {listing: newest_first(listing) for listing in "abc"}
+    partitions: Any = dynamodb_backends[ACCOUNT][REGION].tables["Index"].items
+    untouched = partitions[DynamoType({"S": "c"})]
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=writes(condition_holds=False))
+
+    # "a" (an insert) and "b" (a delete) come back as they were; "c", which no item of the
+    # transaction is in, is the very partition it was, not a copy.
+    assert {listing: newest_first(listing) for listing in "abc"} == before
+    restored: Any = dynamodb_backends[ACCOUNT][REGION].tables["Index"].items
+    assert restored[DynamoType({"S": "c"})] is untouched
 
 
 def test_a_transaction_that_succeeds_writes_every_item_and_its_stream_records(dynamodb: Any):

@@ -133,6 +133,30 @@ def test_listings_between_writes_see_every_write_as_moto_sees_it(
             assert ours == theirs
 
 
+@pytest.mark.parametrize("versioned", [False, True])
+def test_the_sorted_names_outlive_overwrites_new_keys_and_deletes(s3: Any, versioned: bool) -> None:
+    s3.create_bucket(Bucket="site")
+    if versioned:
+        s3.put_bucket_versioning(Bucket="site", VersioningConfiguration={"Status": "Enabled"})
+    for page in ("index.html", "feed.xml", "2025/06/01/a/index.html"):
+        s3.put_object(Bucket="site", Key=page, Body=b"1")
+    s3.list_objects_v2(Bucket="site")
+    kept = _key_store("site").__dict__["_pressrun_names"]
+
+    s3.put_object(Bucket="site", Key="index.html", Body=b"2")
+    s3.put_object(Bucket="site", Key="2025/06/02/b/index.html", Body=b"1")
+    s3.delete_object(Bucket="site", Key="feed.xml")
+    listing = s3.list_objects_v2(Bucket="site")
+
+    # Kept up to date in place, never sorted again from scratch (a delete marker keeps its name).
+    assert _key_store("site").__dict__["_pressrun_names"] is kept
+    assert [item["Key"] for item in listing["Contents"]] == [
+        "2025/06/01/a/index.html",
+        "2025/06/02/b/index.html",
+        "index.html",
+    ]
+
+
 def test_a_folder_listing_looks_up_only_the_objects_it_returns(
     s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -64,7 +64,7 @@ def test_a_rebuild_batches_articles_in_path_order_so_a_job_shares_its_day_folder
     assert queued == len(queue.jobs)
 
 
-def test_a_rebuild_job_rewrites_only_changed_pages_reading_each_day_folder_once():
+def test_a_rebuild_job_rewrites_only_changed_pages_and_asks_for_each_day_folder_once():
     articles, uploads, index = a_site(8)
     site = MemorySite()
     keys = tuple(f"incoming/story-{number}.md" for number in range(8))

@@ -16,7 +16,8 @@ returns: a local publish into a large site paid for moto, not for pressrun.
   its key condition, from the `ExclusiveStartKey` on, at most `Limit` of them, plus the next item
   of the partition in reading order, whose presence is how moto decides to answer a
   `LastEvaluatedKey`; moto then applies its own condition, limits, copies, filter and projection;
-- a scan with an `ExclusiveStartKey` starts after it instead of walking up to it;
+- a scan with an `ExclusiveStartKey` starts after it instead of walking up to it (each page still
+  sorts the table, on plain values: a scan reads the whole table anyway);
 - a partition's order is kept between queries, a new key inserted where it sorts by the
   `put_item` that adds it (and taken out by `delete_item`), so a listing is not sorted again for
   every query of every publish.
@@ -208,7 +209,9 @@ def _window(
     exclusive_start_key: dict[str, Any] | None,
     forward: bool,
 ) -> list[Item] | None:
-    partition: dict[DynamoType, Item] = table.items.get(hash_key, {})
+    partition: dict[DynamoType, Item] | None = table.items.get(hash_key)
+    if not partition:
+        return []
     order = _order(table, hash_key, partition)
     keys = order.values
     try:

@@ -7,18 +7,17 @@ for every object of the bucket, then sorts what it kept. A listing of one folder
 home page's folder) split every key's name. S3 answers from its index of names.
 
 `install()` keeps the bucket's names sorted (a new name is inserted where it sorts when the key
-store adds it, a removed one taken out) and lists from them: the names under the prefix are found
-by bisection, a folder past the delimiter is skipped in one step, and only the keys returned are
-looked up. Markers, truncation and continuation tokens are moto's own code
-(tests/integration/test_s3_listings.py compares every page with unpatched moto's). Idempotent;
-installed by `LocalStack.start`.
+store adds it, a removed one taken out, an overwritten one left as it is) and lists from them: the
+names under the prefix are found by bisection, a folder past the delimiter is skipped in one step,
+and only the keys returned are looked up. Markers, truncation and continuation tokens are moto's
+own code (tests/integration/test_s3_listings.py compares every page with unpatched moto's).
+Idempotent; installed by `LocalStack.start`.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import weakref
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
@@ -32,56 +31,55 @@ _moto: dict[str, Any] = {}
 @dataclass
 class _Names:
     """A key store's names in order, kept while the store changes through its own methods (a new
-    name is inserted where it sorts, a removed one taken out)."""
+    name is inserted where it sorts, a removed one taken out). Kept on the store, so it goes with it."""
 
-    store: weakref.ref[_VersionedKeyStore]
     names: list[str]
 
     def holds(self, store: _VersionedKeyStore, change: int = 0) -> bool:
-        return self.store() is store and len(self.names) + change == len(store)
+        return len(self.names) + change == len(store)
 
 
-_names: dict[int, _Names] = {}
+_NAMES = "_pressrun_names"
 # A change to a store and the upkeep of its names happen as one, with respect to a listing reading
 # them (`pressrun dev`'s moto server answers on several threads).
 _names_lock = threading.RLock()
 
 
 def _sorted_names(store: _VersionedKeyStore) -> list[str]:
-    known = _names.get(id(store))
+    known: _Names | None = store.__dict__.get(_NAMES)
     if known is None or not known.holds(store):
-        known = _names[id(store)] = _Names(weakref.ref(store), sorted(dict.keys(store)))
+        known = store.__dict__[_NAMES] = _Names(sorted(dict.keys(store)))
     return known.names
 
 
 def _keep_names(store: _VersionedKeyStore, name: str, added: bool) -> None:
-    known = _names.get(id(store))
+    known: _Names | None = store.__dict__.get(_NAMES)
     if known is None:
         return
     index = bisect_left(known.names, name)
     present = index < len(known.names) and known.names[index] == name
+    if added and present and known.holds(store):
+        return
     if known.holds(store, change=1 if added else -1) and present != added:
         if added:
             known.names.insert(index, name)
         else:
             del known.names[index]
-    elif not (added and present and known.holds(store)):
+    else:
         # Changed some other way: sorted again when next listed.
-        del _names[id(store)]
+        del store.__dict__[_NAMES]
 
 
 def _set_item(self: _VersionedKeyStore, key: str, value: Any) -> None:
     with _names_lock:
-        new = not dict.__contains__(self, key)
         _moto["set_item"](self, key, value)
-        _keep_names(self, key, added=new)
+        _keep_names(self, key, added=True)
 
 
 def _set_list(self: _VersionedKeyStore, key: str, versions: Any) -> None:
     with _names_lock:
-        new = not dict.__contains__(self, key)
         _moto["set_list"](self, key, versions)
-        _keep_names(self, key, added=new)
+        _keep_names(self, key, added=True)
 
 
 def _pop(self: _VersionedKeyStore, key: str) -> None:

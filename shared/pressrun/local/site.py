@@ -110,10 +110,15 @@ class LocalSite:
         except BaseException:
             self.stack.stop()
             raise
-        self.stack.connect()
-        log_dir = self.site_dir / state.STATE_DIR
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self._log = (log_dir / "functions.log").open("a", encoding="utf-8")
+        try:
+            self.stack.connect()
+            log_dir = self.site_dir / state.STATE_DIR
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self._log = (log_dir / "functions.log").open("a", encoding="utf-8")
+        except BaseException:
+            state.release(self._restored)
+            self.stack.stop()
+            raise
         self.runner = Runner(self.stack, log=self._log, now=self.now)
         self.faults = chaos.install(self.chaos, self.seed) if self.chaos else None
         return self
@@ -130,7 +135,7 @@ class LocalSite:
         finally:
             self._log.close()
             self.stack.stop()
-            state.release()
+            state.release(self._restored)
 
     @property
     def uploads_bucket(self) -> str:

@@ -267,8 +267,12 @@ def restore(stack: LocalStack, uploads_bucket: str, site_bucket: str, site_dir: 
     return restored
 
 
-def release() -> None:
-    """The run is over: what `restore` froze may be collected again (a process may open more sites)."""
+def release(restored: Restored) -> None:
+    """The run is over: what `restore` froze may be collected again (a process may open more sites),
+    and the database is closed if `save` did not (a run that failed)."""
+    if restored.store is not None:
+        restored.store.close()
+        restored.store = None
     gc.unfreeze()
 
 
