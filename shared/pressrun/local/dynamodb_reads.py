@@ -192,23 +192,8 @@ def _query_window(
     exclusive_start_key: dict[str, Any] | None,
     forward: bool,
 ) -> list[Item] | None:
-    """The items of the partition moto's query would reach, ascending; None to leave it to moto."""
-    with _orders_lock:
-        return _window(
-            table, range_key_attr, hash_key, range_comparison, range_objs, limit, exclusive_start_key, forward
-        )
-
-
-def _window(
-    table: Table,
-    range_key_attr: str,
-    hash_key: DynamoType,
-    range_comparison: str | None,
-    range_objs: list[DynamoType],
-    limit: int | None,
-    exclusive_start_key: dict[str, Any] | None,
-    forward: bool,
-) -> list[Item] | None:
+    """The items of the partition moto's query would reach, ascending; None to leave it to moto.
+    Called with `_orders_lock` held."""
     partition: dict[DynamoType, Item] | None = table.items.get(hash_key)
     if not partition:
         return []
@@ -273,20 +258,19 @@ def _query(
     # Index queries, legacy QueryFilter and multi-attribute keys keep moto's own path.
     plain = index_name is None and not filter_kwargs and len(range_key_conditions or []) <= 1
     forward = scan_index_forward is not False
-    window = (
-        _query_window(
-            self,
-            self.range_key_attr,
-            hash_key,
-            range_comparison,
-            range_objs,
-            limit,
-            exclusive_start_key,
-            forward,
-        )
-        if plain and hash_key is not None and self.range_key_attr is not None
-        else None
-    )
+    window = None
+    if plain and hash_key is not None and self.range_key_attr is not None:
+        with _orders_lock:
+            window = _query_window(
+                self,
+                self.range_key_attr,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                forward,
+            )
     if window is None:
         return query(exclusive_start_key)
     return _with_items(self, window, lambda: query(None))
@@ -329,7 +313,7 @@ def _scan(
             else hash_value
         )
         items = _all_items(self)
-        remaining = items[bisect_right([_table_order(item) for item in items], after) :]
+        remaining = items[bisect_right(items, after, key=_table_order) :]
     except (KeyError, TypeError):
         return scan(None, exclusive_start_key)
     return scan(remaining, None)
