@@ -7,8 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
-from pressrun.ingest import Saved, SaveResult
-from pressrun.model import ArticleRecord, Waiter
+from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
 
 

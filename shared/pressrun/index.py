@@ -7,14 +7,13 @@ newest entries (the home page's section for it), so no page has to count or scan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.model import ArticleRecord, Category
+from pressrun.ports import CategoryIndex
 
 SITE_LISTING = "site"
 _CATEGORY_PREFIX = "category/"
@@ -125,31 +124,6 @@ class IndexUpdate:
 
 class IndexConflict(Exception):
     """The index changed between reading and writing: plan again."""
-
-
-class CategoryIndex(Protocol):
-    def entries(
-        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
-    ) -> list[ListingEntry]:
-        """Newest first (or oldest first), optionally only those at or after position `since`."""
-        ...
-
-    def positions(self, listing: str, since: str) -> list[str]:
-        """The positions at or after `since`, newest first: what `entries` would give, without the
-        rest of each entry (DynamoDB reads whole items all the same; less is sent and parsed)."""
-        ...
-
-    def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
-        """The summaries of the listings named, or of every listing."""
-        ...
-
-    def existing(self, keys: Iterable[Key]) -> set[Key]:
-        """Which of these memberships the index holds now."""
-        ...
-
-    def apply(self, update: IndexUpdate) -> None:
-        """Write the update in one transaction; raise `IndexConflict` if a condition fails."""
-        ...
 
 
 def plan_index_update(

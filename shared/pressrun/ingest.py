@@ -6,11 +6,19 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.model import Article, ArticleRecord, InvalidArticle, Problem, Waiter, problem_line
+from pressrun.model import (
+    Article,
+    ArticleRecord,
+    InvalidArticle,
+    Problem,
+    Saved,
+    Waiter,
+    problem_line,
+)
+from pressrun.ports import ArticleRepository, EditorAlerts, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
@@ -51,67 +59,8 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
 
 
-class UploadStore(Protocol):
-    def read(self, key: str, version_id: str | None) -> bytes | None:
-        """The upload's bytes at that version, or None when that version no longer exists."""
-        ...
-
-    def current_version(self, key: str) -> str | None:
-        """The version the key serves now, or None when it serves nothing."""
-        ...
-
-    def write_report(self, key: str, body: bytes) -> None: ...
-
-    def delete_report(self, key: str) -> None: ...
-
-
-class Saved(StrEnum):
-    SAVED = "saved"
-    # The record is not the one read: another delivery wrote in between. Read again.
-    CONFLICT = "conflict"
-    SLUG_TAKEN = "slug taken"
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    outcome: Saved
-    slug_owner: str | None = None
-    # As saved: with the uploads that waited for a slug this save gave up.
-    record: ArticleRecord | None = None
-
-
 class ConcurrentChange(Exception):
     """The record kept changing while being written; the message goes back to the queue."""
-
-
-class EditorAlerts(Protocol):
-    def rejected(self, source_key: str, text: str) -> None:
-        """Tell the newsroom an upload was rejected, with the same lines `pressrun check` prints."""
-        ...
-
-
-class ArticleRepository(Protocol):
-    def current(self, source_key: str) -> ArticleRecord | None: ...
-
-    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
-        """Note that the newest event for this source was refused, keeping what is published, so
-        that a late older version cannot displace the refusal. CONFLICT when the record is no
-        longer `previous`."""
-        ...
-
-    def finished(self, source_key: str, sequencer: str) -> None:
-        """Forget the pending waiters of the record at this sequencer: they have been tried."""
-        ...
-
-    def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
-        """Store the record, all or nothing, if the table still holds `previous` (else CONFLICT) and
-        no other source holds its slug (else SLUG_TAKEN). The record claims its slug and releases the
-        previous record's slug when that differs, keeping who waited for it as pending waiters."""
-        ...
-
-    def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
-        """Queue the waiter on a slug another source holds; False when the slug is free by now."""
-        ...
 
 
 def padded_sequencer(sequencer: str) -> str:

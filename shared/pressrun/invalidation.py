@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from pressrun.ports import Cdn
 from pressrun.urls import cache_tags, public_paths
 
 ROOT = "/"
@@ -65,10 +66,6 @@ class InvalidationPlan(BaseModel):
     def billed_paths(self) -> int:
         # CloudFront bills every item as one path, a wildcard too, however much it matches.
         return len(self.items)
-
-
-class Cdn(Protocol):
-    def invalidate(self, paths: list[str], caller_reference: str) -> None: ...
 
 
 def plan_paths(changes: Iterable[SiteChange]) -> list[str]:

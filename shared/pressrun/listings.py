@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from pressrun import render
 from pressrun.index import (
     SITE_LISTING,
-    CategoryIndex,
     ListingEntry,
     ListingSummary,
     category_listing,
     category_of,
     position_of,
 )
-from pressrun.pages import HTML, SiteStore
+from pressrun.pages import HTML
+from pressrun.ports import CategoryIndex, SiteStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -134,3 +136,18 @@ class ArticleRecord(BaseModel):
     @property
     def is_live(self) -> bool:
         return self.status == "published"
+
+
+class Saved(StrEnum):
+    SAVED = "saved"
+    # The record is not the one read: another delivery wrote in between. Read again.
+    CONFLICT = "conflict"
+    SLUG_TAKEN = "slug taken"
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    outcome: Saved
+    slug_owner: str | None = None
+    # As saved: with the uploads that waited for a slug this save gave up.
+    record: ArticleRecord | None = None

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
-
 from pressrun import render
-from pressrun.ingest import UploadStore
 from pressrun.model import ArticleRecord
+from pressrun.ports import SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import object_key
 from pressrun.validation import parse_article
 
 HTML = "text/html; charset=utf-8"
-
-
-class SiteStore(Protocol):
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
-        """Write the object unless it already holds exactly these bytes; True when written.
-        `first_write` says no object can be there yet, so there is nothing to look at first."""
-        ...
-
-    def delete(self, key: str) -> bool:
-        """Remove the object; True when there was one."""
-        ...
-
-    def put_many(
-        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
-    ) -> list[str]:
-        """`put` for several pages at once, cheaper than one by one; the keys written. `folders`, when
-        given, hold every page, and reading each of them whole is cheaper than a read per page."""
-        ...
 
 
 class SourceMissing(Exception):

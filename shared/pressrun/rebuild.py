@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.index import CategoryIndex
-from pressrun.ingest import UploadStore
 from pressrun.listings import refresh_listings
-from pressrun.model import ArticleRecord
-from pressrun.pages import HTML, SiteStore, article_page
+from pressrun.pages import HTML, article_page
+from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import day_folder, object_key
 
@@ -40,18 +38,6 @@ class RebuildJob(BaseModel):
     kind: Literal["articles", "listing"]
     source_keys: tuple[str, ...] = ()
     listing: str = ""
-
-
-class LiveArticles(Protocol):
-    def live(self) -> Iterator[ArticleRecord]:
-        """Every published article."""
-        ...
-
-    def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]: ...
-
-
-class JobQueue(Protocol):
-    def send(self, jobs: list[RebuildJob]) -> None: ...
 
 
 def plan_rebuild(articles: LiveArticles, index: CategoryIndex, queue: JobQueue) -> int:

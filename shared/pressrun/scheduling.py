@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.model import ArticleRecord
+from pressrun.ports import ReleasableArticles, Scheduler
 
 
 class Release(BaseModel):
@@ -19,22 +19,6 @@ class Release(BaseModel):
 
     source_key: str
     source_version: str | None = None
-
-
-class Scheduler(Protocol):
-    def schedule(self, name: str, at: datetime, release: Release) -> None:
-        """Create the one-time schedule, or move it if it exists."""
-        ...
-
-    def cancel(self, name: str) -> None:
-        """Remove the schedule; removing one that is gone is fine."""
-        ...
-
-
-class ReleasableArticles(Protocol):
-    def go_live(self, release: Release) -> bool:
-        """Publish the scheduled article if it is still that version and still scheduled."""
-        ...
 
 
 def schedule_name(source_key: str) -> str:

@@ -13,8 +13,7 @@ from pressrun.aws.cloudfront import CloudFrontCdn
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, from_item, to_item
 from pressrun.aws.s3 import S3Site
 from pressrun.index import update_index
-from pressrun.ingest import Saved
-from pressrun.model import ArticleRecord, Waiter
+from pressrun.model import ArticleRecord, Saved, Waiter
 from tests.conftest import SAMPLE, load_event
 from tests.integration.conftest import Stack
 

@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from pressrun.index import CategoryIndex, Key, update_index
+from pressrun.index import Key, update_index
 from pressrun.ingest import Change, Upload, accept_upload
 from pressrun.invalidation import SiteChange, invalidate_changes
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord
 from pressrun.pages import apply_article_change
+from pressrun.ports import CategoryIndex
 from pressrun.settings import SiteSettings
 from pressrun.urls import public_paths
 from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingAlerts, RecordingCdn

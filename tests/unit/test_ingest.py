@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pressrun.ingest import Change, Outcome, Saved, Upload, accept_upload, padded_sequencer
-from pressrun.model import ArticleRecord
+from pressrun.ingest import Change, Outcome, Upload, accept_upload, padded_sequencer
+from pressrun.model import ArticleRecord, Saved
 from pressrun.settings import SiteSettings
 from tests.conftest import SAMPLE
 from tests.fakes import MemoryArticles, MemoryUploads, RecordingAlerts

@@ -9,8 +9,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
-from pressrun.ingest import Saved, SaveResult
-from pressrun.model import ArticleRecord, Waiter
+from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
 
 if TYPE_CHECKING:

@@ -1,0 +1,45 @@
+"""What follows a change in the articles table: the article's page, its index entries, its schedule.
+
+One consumer of the articles stream does all three (DynamoDB Streams serves at most two readers per
+shard without throttling); each part is idempotent, so a retried record redoes them all safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pressrun.index import IndexUpdate, update_index
+from pressrun.model import ArticleRecord
+from pressrun.pages import apply_article_change
+from pressrun.ports import CategoryIndex, ReleasableArticles, Scheduler, SiteStore, UploadStore
+from pressrun.scheduling import follow_schedule
+from pressrun.settings import SiteSettings
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What one article change did: page keys written or removed, index changes, schedule action."""
+
+    pages: list[str]
+    index: IndexUpdate
+    schedule: str | None
+
+
+def follow_article_change(
+    old: ArticleRecord | None,
+    new: ArticleRecord | None,
+    *,
+    uploads: UploadStore,
+    site_store: SiteStore,
+    index: CategoryIndex,
+    scheduler: Scheduler,
+    articles: ReleasableArticles,
+    site: SiteSettings,
+    now: datetime,
+) -> Followed:
+    """Bring the page, the index and the schedule in line with the article's change from old to new."""
+    pages = apply_article_change(old, new, uploads, site_store, site)
+    update = update_index(old, new, index)
+    schedule = follow_schedule(old, new, scheduler, articles, now)
+    return Followed(pages=pages, index=update, schedule=schedule)

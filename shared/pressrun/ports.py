@@ -1,0 +1,154 @@
+"""Every port of the domain, in one place: what pressrun needs from storage, queues and the CDN.
+
+Each port has three adapters: in-memory fakes (`tests/fakes.py`), AWS (`pressrun.aws`, boto3) and
+local (`pressrun.local`, SQLite and the site folder). One contract suite per port
+(`tests/contracts/`) runs against all of them, so they cannot drift apart.
+
+Every read that a decision follows is a strongly consistent read: the AWS adapters pass
+`ConsistentRead=True`, and the delivery simulation (`tests/simulation/`) serves any read that does
+not promise it from a recent window of writes, as DynamoDB may.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pressrun.index import IndexUpdate, Key, ListingEntry, ListingSummary
+    from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
+    from pressrun.rebuild import RebuildJob
+    from pressrun.scheduling import Release
+
+
+class UploadStore(Protocol):
+    """The uploads bucket: what editors uploaded (versioned), and the reports they get back."""
+
+    def read(self, key: str, version_id: str | None) -> bytes | None:
+        """The upload's bytes at that version, or None when that version no longer exists."""
+        ...
+
+    def current_version(self, key: str) -> str | None:
+        """The version the key serves now, or None when it serves nothing."""
+        ...
+
+    def write_report(self, key: str, body: bytes) -> None: ...
+
+    def delete_report(self, key: str) -> None: ...
+
+
+class ArticleRepository(Protocol):
+    """The articles table (newest version of each source wins) and the slug claims beside it."""
+
+    def current(self, source_key: str) -> ArticleRecord | None:
+        """The record as it is now (a consistent read)."""
+        ...
+
+    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
+        """Note that the newest event for this source was refused, keeping what is published, so
+        that a late older version cannot displace the refusal. CONFLICT when the record is no
+        longer `previous`."""
+        ...
+
+    def finished(self, source_key: str, sequencer: str) -> None:
+        """Forget the pending waiters of the record at this sequencer: they have been tried."""
+        ...
+
+    def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
+        """Store the record, all or nothing, if the table still holds `previous` (else CONFLICT) and
+        no other source holds its slug (else SLUG_TAKEN). The record claims its slug and releases the
+        previous record's slug when that differs, keeping who waited for it as pending waiters."""
+        ...
+
+    def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
+        """Queue the waiter on a slug another source holds; False when the slug is free by now."""
+        ...
+
+
+class ReleasableArticles(Protocol):
+    def go_live(self, release: Release) -> bool:
+        """Publish the scheduled article if it is still that version and still scheduled."""
+        ...
+
+
+class LiveArticles(Protocol):
+    def live(self) -> Iterator[ArticleRecord]:
+        """Every published article, in no particular order."""
+        ...
+
+    def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]:
+        """The records of these sources that exist (consistent reads)."""
+        ...
+
+
+class CategoryIndex(Protocol):
+    """Membership items keyed (listing, position), and one summary per listing."""
+
+    def entries(
+        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+    ) -> list[ListingEntry]:
+        """Newest first (or oldest first), optionally only those at or after position `since`."""
+        ...
+
+    def positions(self, listing: str, since: str) -> list[str]:
+        """The positions at or after `since`, newest first: what `entries` would give, without the
+        rest of each entry (DynamoDB reads whole items all the same; less is sent and parsed)."""
+        ...
+
+    def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
+        """The summaries of the listings named, or of every listing. A summary's `revision` grows
+        with every change to its listing, so a renderer can tell whether what it read still holds."""
+        ...
+
+    def existing(self, keys: Iterable[Key]) -> set[Key]:
+        """Which of these memberships the index holds now."""
+        ...
+
+    def apply(self, update: IndexUpdate) -> None:
+        """Write the update in one transaction; raise `IndexConflict` if a condition fails."""
+        ...
+
+
+class SiteStore(Protocol):
+    """The site bucket: what readers get. Identical bytes are never rewritten."""
+
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
+        """Write the object unless it already holds exactly these bytes; True when written.
+        `first_write` says no object can be there yet, so there is nothing to look at first."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Remove the object; True when there was one."""
+        ...
+
+    def put_many(
+        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+    ) -> list[str]:
+        """`put` for several pages at once, cheaper than one by one; the keys written. `folders`, when
+        given, hold every page, and reading each of them whole is cheaper than a read per page."""
+        ...
+
+
+class Cdn(Protocol):
+    def invalidate(self, paths: list[str], caller_reference: str) -> None: ...
+
+
+class EditorAlerts(Protocol):
+    def rejected(self, source_key: str, text: str) -> None:
+        """Tell the newsroom an upload was rejected, with the same lines `pressrun check` prints."""
+        ...
+
+
+class Scheduler(Protocol):
+    def schedule(self, name: str, at: datetime, release: Release) -> None:
+        """Create the one-time schedule, or move it if it exists."""
+        ...
+
+    def cancel(self, name: str) -> None:
+        """Remove the schedule; removing one that is gone is fine."""
+        ...
+
+
+class JobQueue(Protocol):
+    def send(self, jobs: list[RebuildJob]) -> None: ...
