@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
-from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
+from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.scheduling import Release
 
 
@@ -30,8 +30,9 @@ class MemoryUploads:
     def current_version(self, key: str) -> str | None:
         return self.current.get(key)
 
-    def read(self, key: str, version_id: str | None) -> bytes | None:
-        return self.objects.get((key, version_id))
+    def read(self, key: str, version_id: str | None, limit: int) -> bytes | None:
+        data = self.objects.get((key, version_id))
+        return None if data is None else data[: limit + 1]
 
     def write_report(self, key: str, body: bytes) -> None:
         self.reports[key] = body
@@ -50,6 +51,9 @@ class MemoryArticles:
 
     def current(self, source_key: str) -> ArticleRecord | None:
         return self.records.get(source_key)
+
+    def slug_holder(self, slug: str) -> str | None:
+        return self.slugs.get(slug)
 
     def live(self) -> Iterator[ArticleRecord]:
         # Table order, which is no order: DynamoDB scans by partition key hash.
@@ -119,25 +123,27 @@ class MemorySite:
     writes: int = 0
     folders_read: list[str] = field(default_factory=list)
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
-        if (
-            not first_write
-            and key in self.objects
-            and hashlib.sha256(self.objects[key]).digest() == hashlib.sha256(body).digest()
-        ):
-            return False
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+        digest = hashlib.sha256(body).hexdigest()
+        existed = key in self.objects
+        if existed and hashlib.sha256(self.objects[key]).hexdigest() == digest:
+            return None
         self.objects[key] = body
         self.writes += 1
-        return True
+        return SiteWrite(key=key, kind="overwritten" if existed else "created", digest=digest)
 
-    def delete(self, key: str) -> bool:
-        return self.objects.pop(key, None) is not None
+    def delete(self, key: str) -> SiteWrite | None:
+        body = self.objects.pop(key, None)
+        if body is None:
+            return None
+        return SiteWrite(key=key, kind="deleted", digest=hashlib.sha256(body).hexdigest())
 
     def put_many(
         self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
-    ) -> list[str]:
+    ) -> list[SiteWrite]:
         self.folders_read += sorted(set(folders or ()))
-        return [key for key, (body, content_type) in pages.items() if self.put(key, body, content_type)]
+        written = (self.put(key, body, content_type) for key, (body, content_type) in pages.items())
+        return [write for write in written if write is not None]
 
 
 @dataclass

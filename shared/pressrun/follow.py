@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pressrun.index import IndexUpdate, update_index
-from pressrun.model import ArticleRecord
+from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.pages import apply_article_change
 from pressrun.ports import CategoryIndex, ReleasableArticles, Scheduler, SiteStore, UploadStore
 from pressrun.scheduling import follow_schedule
@@ -21,7 +21,7 @@ from pressrun.settings import SiteSettings
 class Followed:
     """What one article change did: page keys written or removed, index changes, schedule action."""
 
-    pages: list[str]
+    pages: list[SiteWrite]
     index: IndexUpdate
     schedule: str | None
 

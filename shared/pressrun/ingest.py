@@ -191,7 +191,7 @@ class Intake:
                 source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
             )
             return self._save(upload, removal, previous)
-        data = self.uploads.read(upload.key, upload.version_id)
+        data = self.uploads.read(upload.key, upload.version_id, self.site.max_upload_bytes)
         if data is None:
             # Overwritten or deleted since the event: the event for that later change carries it forward.
             return Outcome.STALE

@@ -21,6 +21,7 @@ from pressrun.index import (
     category_of,
     position_of,
 )
+from pressrun.model import SiteWrite
 from pressrun.pages import HTML
 from pressrun.ports import CategoryIndex, SiteStore
 from pressrun.settings import SiteSettings
@@ -127,17 +128,16 @@ class _Writes:
 
     site_store: SiteStore
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    deleted: list[str] = field(default_factory=list)
+    deleted: list[SiteWrite] = field(default_factory=list)
 
     def put(self, path: str, body: bytes, content_type: str) -> None:
         self.pages[object_key(path)] = (body, content_type)
 
     def delete(self, path: str) -> bool:
-        key = object_key(path)
-        if self.site_store.delete(key):
-            self.deleted.append(key)
-            return True
-        return False
+        removed = self.site_store.delete(object_key(path))
+        if removed is not None:
+            self.deleted.append(removed)
+        return removed is not None
 
     def drop_pages_after(self, last: int, path: Callable[[int], str]) -> None:
         """Remove numbered pages past the last one, after removals shortened a listing."""
@@ -145,7 +145,7 @@ class _Writes:
         while self.delete(path(number)):
             number += 1
 
-    def flush(self) -> list[str]:
+    def flush(self) -> list[SiteWrite]:
         return self.deleted + self.site_store.put_many(self.pages)
 
 
@@ -247,7 +247,7 @@ def _refresh_site(
 class Refreshed:
     """What a refresh wrote, and which listings failed (with why), to be retried on their own."""
 
-    changed: list[str]
+    changed: list[SiteWrite]
     failed: dict[str, str]
 
 
@@ -258,7 +258,7 @@ def refresh_listings(
 
     Each listing is written on its own: one that fails (a throttled call, say) leaves the others
     written, so a retry has less to do and is likelier to succeed."""
-    changed: list[str] = []
+    changed: list[SiteWrite] = []
     failed: dict[str, str] = {}
     # Every summary, read once: the home page needs them all, and each listing its own.
     summaries = index.summaries() if changes else {}

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -151,3 +152,15 @@ class SaveResult:
     slug_owner: str | None = None
     # As saved: with the uploads that waited for a slug this save gave up.
     record: ArticleRecord | None = None
+
+
+class SiteWrite(BaseModel):
+    """One object the pipeline wrote to or removed from the site bucket. Whether it was there before
+    decides whether readers can hold a stale copy of it: a key never served needs no invalidation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    kind: Literal["created", "overwritten", "deleted"]
+    # SHA-256 of the bytes written (or of those removed, when known): two changes of one key differ.
+    digest: str = ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pressrun import render
-from pressrun.model import ArticleRecord
+from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.ports import SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import object_key
@@ -18,7 +18,7 @@ class SourceMissing(Exception):
 
 def article_page(record: ArticleRecord, uploads: UploadStore, site: SiteSettings) -> bytes:
     """The page of the version the record names, rendered from its upload."""
-    data = uploads.read(record.source_key, record.source_version)
+    data = uploads.read(record.source_key, record.source_version, site.max_upload_bytes)
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
     article = parse_article(record.source_key, data, site)
@@ -31,16 +31,17 @@ def apply_article_change(
     uploads: UploadStore,
     site_store: SiteStore,
     site: SiteSettings,
-) -> list[str]:
-    """Render the new version's page and remove a page the article no longer has; the changed keys."""
-    changed: list[str] = []
+) -> list[SiteWrite]:
+    """Render the new version's page and remove a page the article no longer has; what changed."""
+    changed: list[SiteWrite] = []
     if new is not None and new.is_live:
         page_key = object_key(new.path)
         # An article seen for the first time has never had a page: no need to look for one.
-        if site_store.put(page_key, article_page(new, uploads, site), HTML, first_write=old is None):
-            changed.append(page_key)
+        written = site_store.put(page_key, article_page(new, uploads, site), HTML, first_write=old is None)
+        if written is not None:
+            changed.append(written)
     if old is not None and old.is_live and (new is None or not new.is_live or new.path != old.path):
-        old_key = object_key(old.path)
-        if site_store.delete(old_key):
-            changed.append(old_key)
+        removed = site_store.delete(object_key(old.path))
+        if removed is not None:
+            changed.append(removed)
     return changed

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from pressrun.index import IndexUpdate, Key, ListingEntry, ListingSummary
-    from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
+    from pressrun.invalidation import SiteChange
+    from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
     from pressrun.rebuild import RebuildJob
     from pressrun.scheduling import Release
 
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
 class UploadStore(Protocol):
     """The uploads bucket: what editors uploaded (versioned), and the reports they get back."""
 
-    def read(self, key: str, version_id: str | None) -> bytes | None:
-        """The upload's bytes at that version, or None when that version no longer exists."""
+    def read(self, key: str, version_id: str | None, limit: int) -> bytes | None:
+        """The upload's bytes at that version, at most `limit + 1` of them (so that an upload over the
+        limit is known to be without reading it whole); None when that version no longer exists."""
         ...
 
     def current_version(self, key: str) -> str | None:
@@ -63,6 +65,10 @@ class ArticleRepository(Protocol):
 
     def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
         """Queue the waiter on a slug another source holds; False when the slug is free by now."""
+        ...
+
+    def slug_holder(self, slug: str) -> str | None:
+        """The source that holds the slug now (a consistent read), or None."""
         ...
 
 
@@ -113,21 +119,27 @@ class CategoryIndex(Protocol):
 class SiteStore(Protocol):
     """The site bucket: what readers get. Identical bytes are never rewritten."""
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
-        """Write the object unless it already holds exactly these bytes; True when written.
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+        """Write the object unless it already holds exactly these bytes; what was done, or None.
         `first_write` says no object can be there yet, so there is nothing to look at first."""
         ...
 
-    def delete(self, key: str) -> bool:
-        """Remove the object; True when there was one."""
+    def delete(self, key: str) -> SiteWrite | None:
+        """Remove the object; None when there was none."""
         ...
 
     def put_many(
         self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
-    ) -> list[str]:
-        """`put` for several pages at once, cheaper than one by one; the keys written. `folders`, when
+    ) -> list[SiteWrite]:
+        """`put` for several pages at once, cheaper than one by one; what was written. `folders`, when
         given, hold every page, and reading each of them whole is cheaper than a read per page."""
         ...
+
+
+class InvalidationRequests(Protocol):
+    """The invalidation queue: site objects that readers may hold stale copies of."""
+
+    def request(self, changes: list[SiteChange]) -> None: ...
 
 
 class Cdn(Protocol):

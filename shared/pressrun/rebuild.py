@@ -11,6 +11,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.listings import refresh_listings
+from pressrun.model import SiteWrite
 from pressrun.pages import HTML, article_page
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
@@ -62,8 +63,8 @@ def run_job(
     site_store: SiteStore,
     site: SiteSettings,
     now: datetime,
-) -> list[str]:
-    """Render what the job names; the keys whose bytes changed (unchanged pages are not rewritten)."""
+) -> list[SiteWrite]:
+    """Render what the job names; what changed (unchanged pages are not rewritten)."""
     if job.kind == "listing":
         refreshed = refresh_listings({job.listing: [_FROM_THE_START]}, index, site_store, site, now)
         if refreshed.failed:

@@ -281,7 +281,7 @@ def test_renaming_an_upload_keeps_the_story_published(tmp_path: Path, clean_envi
         site.drain()
         records = DynamoArticles(site.stack.client("dynamodb"), "ArticlesTable", "SlugsTable")
         renamed = records.current("incoming/final-name.md")
-        report = S3Uploads(s3, site.uploads_bucket).read("rejected/final-name.md.report.json", None)
+        report = S3Uploads(s3, site.uploads_bucket).read("rejected/final-name.md.report.json", None, 1 << 20)
 
     assert renamed is not None
     assert (renamed.status, renamed.path) == ("published", "/2025/06/26/renamed-story/")

@@ -287,7 +287,9 @@ def test_a_day_of_pages_is_compared_with_one_listing_of_its_folder(stack: Stack)
         {**pages, "2025/06/25/story-7/index.html": (b"<p>new</p>", "text/html")}, {"2025/06/25"}
     )
 
-    assert written == ["2025/06/25/story-7/index.html"]
+    assert [(write.key, write.kind) for write in written] == [
+        ("2025/06/25/story-7/index.html", "overwritten")
+    ]
     assert operations == ["ListObjectsV2", "PutObject"]
 
 

@@ -60,7 +60,7 @@ def test_invalid_upload_leaves_a_report_listing_every_problem_and_no_record(aler
     assert report["source"] == "incoming/story.md"
     assert report["version"] == "v1"
     assert {error["field"] for error in report["errors"]} == {"date", "categories"}
-    assert uploads.read("incoming/story.md", "v1") == BAD
+    assert uploads.objects[("incoming/story.md", "v1")] == BAD
 
 
 def test_later_good_upload_clears_the_rejection_report(alerts: RecordingAlerts):
@@ -381,7 +381,7 @@ def test_a_rename_interrupted_before_the_copy_was_retried_is_finished_on_redeliv
     accept_upload(upload("02", key="incoming/new.md"), uploads, articles, SITE, alerts, NOW)
     removal = upload("03", key="incoming/old.md", deleted=True)
     original_read = uploads.read
-    uploads.read = lambda key, version: (_ for _ in ()).throw(ConnectionError("S3 503"))  # type: ignore[method-assign]
+    uploads.read = lambda key, version, limit: (_ for _ in ()).throw(ConnectionError("S3 503"))  # type: ignore[method-assign]
 
     with pytest.raises(ConnectionError):
         accept_upload(removal, uploads, articles, SITE, alerts, NOW)

@@ -9,7 +9,7 @@ import pytest
 
 from pressrun.index import ListingEntry, position_of, update_index
 from pressrun.listings import refresh_listings
-from pressrun.model import ArticleRecord
+from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.pages import SourceMissing, apply_article_change
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryIndex, MemorySite, MemoryUploads
@@ -37,7 +37,7 @@ def test_live_article_gets_its_page_rendered_from_the_recorded_version():
     changed = apply_article_change(None, live, uploads_with_sample(), site, SITE)
 
     # The page is rendered from the upload; its path comes from the record's path.
-    assert changed == [PAGE]
+    assert [write.key for write in changed] == [PAGE]
     assert b"UK Seeks Trade Ties with China" in site.objects[PAGE]
 
 
@@ -57,7 +57,7 @@ def test_removal_deletes_the_page():
 
     changed = apply_article_change(record("Economics"), record(status="removed"), uploads, site, SITE)
 
-    assert changed == [PAGE]
+    assert [write.key for write in changed] == [PAGE]
     assert site.objects == {}
 
 
@@ -84,7 +84,7 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
 
     changes = {"site": [POSITION], "category/economics": [POSITION]}
 
-    changed = refresh_listings(changes, index, site, SITE, NOW).changed
+    changed = [write.key for write in refresh_listings(changes, index, site, SITE, NOW).changed]
 
     assert set(changed) == {
         "category/economics/index.html",
@@ -106,7 +106,7 @@ def test_emptied_category_loses_its_page():
     update_index(record("Economics"), record("Politics", sequencer="02"), index)
 
     changes = {"category/economics": [POSITION], "category/politics": [POSITION]}
-    changed = refresh_listings(changes, index, site, SITE, NOW).changed
+    changed = [write.key for write in refresh_listings(changes, index, site, SITE, NOW).changed]
 
     assert set(changed) == {
         "category/economics/index.html",
@@ -158,7 +158,10 @@ def test_a_backdated_article_reshuffles_the_pages_from_its_own_on():
 
     update_index(None, backdated, index)
     position = position_of(backdated.published_at, backdated.source_key)  # type: ignore[arg-type]
-    changed = refresh_listings({"category/world": [position]}, index, site, small, NOW).changed
+    changed = [
+        write.key
+        for write in refresh_listings({"category/world": [position]}, index, site, small, NOW).changed
+    ]
 
     # The newest five are the same, so the front page and feed keep their bytes.
     assert set(changed) == {"category/world/page/1/index.html", "category/world/page/2/index.html"}
@@ -180,7 +183,7 @@ def test_a_listing_that_fails_leaves_the_others_written():
     class FailingOnHome(MemorySite):
         def put_many(
             self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
-        ) -> list[str]:
+        ) -> list[SiteWrite]:
             if "index.html" in pages:
                 raise ConnectionError("S3 503")
             return super().put_many(pages, folders)
@@ -191,7 +194,7 @@ def test_a_listing_that_fails_leaves_the_others_written():
     )
 
     assert list(refreshed.failed) == ["site"]
-    assert "category/economics/index.html" in refreshed.changed
+    assert "category/economics/index.html" in [write.key for write in refreshed.changed]
     assert "category/economics/index.html" in flaky.objects
 
 
@@ -250,7 +253,9 @@ def publish_one_more_into(size: int) -> tuple[int, list[str]]:
     update_index(None, stories[size], index)
     index.read = 0
     position = position_of(stories[size].published_at, stories[size].source_key)  # type: ignore[arg-type]
-    changed = refresh_listings({"site": [position]}, index, site, settings, NOW).changed
+    changed = [
+        write.key for write in refresh_listings({"site": [position]}, index, site, settings, NOW).changed
+    ]
     assert sorted(sitemap_locations(site)) == sorted(story.path for story in stories)
     return index.read, changed
 
@@ -290,7 +295,9 @@ def test_a_backdated_story_reshuffles_the_sitemaps_from_its_own_on_and_lists_eve
 
     update_index(None, backdated, index)
     position = position_of(backdated.published_at, backdated.source_key)  # type: ignore[arg-type]
-    changed = refresh_listings({"site": [position]}, index, site, settings, NOW).changed
+    changed = [
+        write.key for write in refresh_listings({"site": [position]}, index, site, settings, NOW).changed
+    ]
 
     assert {key for key in changed if key.startswith("sitemap-")} == {
         f"sitemap-{n}.xml" for n in (2, 3, 4, 5)
@@ -307,7 +314,7 @@ class LookingSite(MemorySite):
         super().__init__()
         self.first_writes = []
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
         self.first_writes.append(first_write)
         return super().put(key, body, content_type, first_write=first_write)
 

@@ -76,7 +76,7 @@ def test_a_rebuild_job_rewrites_only_changed_pages_and_asks_for_each_day_folder_
         RebuildJob(kind="articles", source_keys=keys), articles, uploads, index, site, SITE, NOW
     )
 
-    assert changed == ["2025/06/01/story-2/index.html"]
+    assert [write.key for write in changed] == ["2025/06/01/story-2/index.html"]
     assert b"Story 2" in site.objects["2025/06/01/story-2/index.html"]
     # Eight stories, four a day: two listings, not eight reads.
     assert site.folders_read == ["2025/06/01", "2025/06/02"]
@@ -99,5 +99,5 @@ def test_a_rebuild_job_skips_an_article_taken_down_since_it_was_queued():
         NOW,
     )
 
-    assert changed == ["2025/06/01/story-0/index.html"]
+    assert [write.key for write in changed] == ["2025/06/01/story-0/index.html"]
     assert set(site.objects) == {"2025/06/01/story-0/index.html"}

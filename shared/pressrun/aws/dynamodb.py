@@ -58,6 +58,16 @@ class DynamoArticles:
         item = response.get("Item")
         return ArticleRecord.model_validate(from_item(item)) if item else None
 
+    def slug_holder(self, slug: str) -> str | None:
+        response = self._client.get_item(
+            TableName=self._slugs,
+            Key={"slug": {"S": slug}},
+            ConsistentRead=True,
+            ProjectionExpression="source_key",
+        )
+        holder = response.get("Item", {}).get("source_key", {}).get("S")
+        return str(holder) if holder else None
+
     def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
         condition, values = _unchanged_since(previous)
         try:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from pressrun.model import SiteWrite
 from pressrun.urls import cache_tags
 
 if TYPE_CHECKING:
@@ -39,17 +40,20 @@ class S3Uploads:
         self._client = client
         self._bucket = bucket
 
-    def read(self, key: str, version_id: str | None) -> bytes | None:
+    def read(self, key: str, version_id: str | None, limit: int) -> bytes | None:
+        # A range, so that a huge upload costs the limit and one byte, never the function's memory.
+        arguments = {"Bucket": self._bucket, "Key": key, "Range": f"bytes=0-{limit}"}
+        if version_id and version_id != "null":
+            arguments["VersionId"] = version_id
         try:
-            if version_id and version_id != "null":
-                response = self._client.get_object(Bucket=self._bucket, Key=key, VersionId=version_id)
-            else:
-                response = self._client.get_object(Bucket=self._bucket, Key=key)
+            response = self._client.get_object(**arguments)  # type: ignore[arg-type]
         except ClientError as error:
             if _missing(error):
                 return None
+            if error.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""  # an empty object has no byte 0 to start a range at
             raise
-        return response["Body"].read()
+        return response["Body"].read(limit + 1)
 
     def current_version(self, key: str) -> str | None:
         """The version a reader of the key gets now ('null' in an unversioned bucket), or None."""
@@ -78,22 +82,24 @@ class S3Site:
         head = _head(self._client, self._bucket, key)
         return None if head is None else head.get("Metadata", {}).get(_HASH_METADATA, "")
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
         digest = hashlib.sha256(body).hexdigest()
-        if not first_write and self._stored_hash(key) == digest:
-            return False
+        stored = None if first_write else self._stored_hash(key)
+        if stored == digest:
+            return None
         self._write(key, body, content_type, digest)
-        return True
+        return SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
 
-    def delete(self, key: str) -> bool:
-        if self._stored_hash(key) is None:
-            return False
+    def delete(self, key: str) -> SiteWrite | None:
+        stored = self._stored_hash(key)
+        if stored is None:
+            return None
         self._client.delete_object(Bucket=self._bucket, Key=key)
-        return True
+        return SiteWrite(key=key, kind="deleted", digest=stored)
 
     def put_many(
         self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
-    ) -> list[str]:
+    ) -> list[SiteWrite]:
         """Write the pages whose bytes changed, reading what is stored with one listing per folder
         instead of one HEAD per page: each page's own folder, or each of `folders` whole. A single
         PUT to an SSE-S3 bucket has the MD5 of its bytes as its ETag, which the listing carries."""
@@ -117,8 +123,11 @@ class S3Site:
         for key, (body, content_type) in pages.items():
             if stored.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
                 continue
-            self._write(key, body, content_type, hashlib.sha256(body).hexdigest())
-            written.append(key)
+            digest = hashlib.sha256(body).hexdigest()
+            self._write(key, body, content_type, digest)
+            written.append(
+                SiteWrite(key=key, kind="overwritten" if key in stored else "created", digest=digest)
+            )
         return written
 
     def _write(self, key: str, body: bytes, content_type: str, digest: str) -> None:

@@ -261,7 +261,7 @@ class LocalSite:
         )
         released = {key: key for key in self.runner.released if key not in self._uploaded}
         for key, source in {**self._uploaded, **released}.items():
-            report = uploads.read(report_key(key), None)
+            report = uploads.read(report_key(key), None, limit=1 << 20)
             record = articles.current(key)
             if report is not None:
                 errors: list[dict[str, Any]] = json.loads(report)["errors"]
