@@ -57,7 +57,7 @@ def _sources(site: Any) -> tuple[list[tuple[Any, Any]], tuple[Any, Any], tuple[A
 
 
 def run_burst(size: int, uploads: int, seconds: int, window: int) -> dict[str, Any]:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     recorder = calls.install()
     site_dir = copy_site(fixture_dir(size), WORK / f"burst-{size}")
@@ -113,7 +113,7 @@ def run_burst(size: int, uploads: int, seconds: int, window: int) -> dict[str, A
 
 
 def run_day(size: int, articles: int, per_day: int = 100) -> dict[str, Any]:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     recorder = calls.install()
     site_dir = copy_site(fixture_dir(size), WORK / f"day-{size}")

@@ -127,7 +127,7 @@ def install() -> Recorder:
 
     BotocoreStubber.__call__ = timed_answer  # type: ignore[method-assign]
 
-    from pressrun.local import runner
+    from pressrun.emulator import runner
 
     original_invoke = runner.Runner._invoke
 

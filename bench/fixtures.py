@@ -70,7 +70,7 @@ def _widen_listings_batch(site: Any) -> None:
 def publish_range(
     site_dir: Path, start: int, stop: int, unpatched: bool = False, wide_listings: bool = True
 ) -> dict[str, Any]:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     if unpatched:
         moto_patches.unpatched()
@@ -112,7 +112,7 @@ def publish_range(
 def _upgrade_state(site_dir: Path) -> None:
     """A fixture whose state an older pressrun saved (JSON, formats 1 and 2) is opened and closed
     once, which saves it as the database of format 3: no measured run then pays the conversion."""
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     if (site_dir / ".pressrun" / "state.db").exists():
         return
@@ -166,7 +166,7 @@ def ensure(sizes: list[int], mode: str = "reuse") -> dict[int, dict[str, Any]]:
 
 def verify_equivalence(size: int = 100) -> dict[str, Any]:
     """Build a small site on unpatched moto and on the local stack (in two processes) and compare
-    tables, pages and uploads: pressrun.local's patches of moto must change nothing but speed."""
+    tables, pages and uploads: pressrun.emulator's patches of moto must change nothing but speed."""
     import subprocess
     import sys
 

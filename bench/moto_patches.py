@@ -1,15 +1,15 @@
-"""pressrun.local's moto patches switched off in this process, to show what moto itself costs.
+"""pressrun.emulator's moto patches switched off in this process, to show what moto itself costs.
 
 moto 5.2 does several things real AWS does not, each O(table or bucket) per call; `LocalStack.start`
 patches them for every local run (`pressrun publish`, `pressrun dev`, the tests, these benchmarks):
 
 1. `TransactWriteItems` deep-copies every table it names as a rollback backup
-   (`pressrun.local.dynamodb_transactions` copies only what the transaction names);
+   (`pressrun.emulator.dynamodb_transactions` copies only what the transaction names);
 2. `Query` and `Scan` sort the whole table for every page and walk past the pages already read
-   (`pressrun.local.dynamodb_reads` hands moto only the items it reaches);
+   (`pressrun.emulator.dynamodb_reads` hands moto only the items it reaches);
 3. every DynamoDB attribute value is serialized through the API model, ~40 name lookups each
-   (`pressrun.local.dynamodb_responses` writes items directly);
-4. `ListObjectsV2` walks every object of the bucket (`pressrun.local.s3_listings` bisects the
+   (`pressrun.emulator.dynamodb_responses` writes items directly);
+4. `ListObjectsV2` walks every object of the bucket (`pressrun.emulator.s3_listings` bisects the
    sorted names).
 
 Each patch is pinned against unpatched moto by its tests in tests/integration/
@@ -28,7 +28,7 @@ from typing import Any
 def unpatched() -> None:
     """Leave moto as it is: the local stack installs none of its patches. Call before any LocalStack
     starts (a patch installed stays installed for the process)."""
-    from pressrun.local import dynamodb_reads, dynamodb_responses, dynamodb_transactions, s3_listings
+    from pressrun.emulator import dynamodb_reads, dynamodb_responses, dynamodb_transactions, s3_listings
 
     for module in (dynamodb_transactions, dynamodb_reads, dynamodb_responses, s3_listings):
         module.install = lambda: None  # type: ignore[attr-defined]
@@ -44,7 +44,7 @@ def comparable_state(site_dir: Any) -> dict[str, Any]:
 
     site = Path(site_dir)
     volatile = {"sequencer", "source_version", "rejected_sequencer", "revision", "uploaded_at"}
-    # The state's database (format 3, pressrun.local.state_store), read as it is.
+    # The state's database (format 3, pressrun.emulator.state_store), read as it is.
     with contextlib.closing(sqlite3.connect(site / ".pressrun" / "state.db")) as database:
         tables: dict[str, list[str]] = {}
         for table, text in database.execute("SELECT tbl, json FROM item"):

@@ -10,7 +10,7 @@ publishes `runs` more articles, one at a time, each its own upload + drain. For 
 - every AWS API call by scope (handler / poller / editor), service and operation;
 - the CloudFront invalidation the publish made (calls and paths).
 
-`backend` "local" is the local stack as `pressrun publish` runs it (moto with pressrun.local's
+`backend` "local" is the local stack as `pressrun publish` runs it (moto with pressrun.emulator's
 patches of moto's O(table) costs); "unpatched" is moto 5.2 as shipped (moto_patches.py), which shows
 what those costs would be.
 `--profile` adds one cProfile'd publish at the end and writes its hot spots.
@@ -35,8 +35,8 @@ from fixtures import fixture_dir
 
 # Functions whose cumulative time tells where a publish goes: (file suffix, function name, label).
 HOT_SPOTS = [
-    ("pressrun/local/runner.py", "drain", "runner.drain (the whole publish)"),
-    ("pressrun/local/runner.py", "_invoke", "inside handlers (Runner._invoke)"),
+    ("pressrun/emulator/runner.py", "drain", "runner.drain (the whole publish)"),
+    ("pressrun/emulator/runner.py", "_invoke", "inside handlers (Runner._invoke)"),
     ("functions/validate_article/app.py", "lambda_handler", "ValidateArticleFunction"),
     ("functions/render_article/app.py", "lambda_handler", "RenderArticleFunction"),
     ("functions/update_category_index/app.py", "lambda_handler", "UpdateCategoryIndexFunction"),
@@ -59,14 +59,14 @@ HOT_SPOTS = [
     ("pressrun/aws/s3.py", "put", "S3Site.put (HeadObject + PutObject)"),
     ("pressrun/render.py", "article_page", "render.article_page"),
     ("pressrun/validation.py", "parse_article", "validation.parse_article"),
-    ("pressrun/local/runner.py", "_deliver_stream", "runner stream polling + delivery"),
-    ("pressrun/local/runner.py", "_deliver_sqs", "runner SQS polling + delivery"),
-    ("pressrun/local/state.py", "restore", "state.restore"),
-    ("pressrun/local/state.py", "mirror", "state.mirror"),
-    ("pressrun/local/state.py", "save", "state.save"),
-    ("pressrun/local/stack.py", "start", "LocalStack.start (moto + create)"),
-    ("pressrun/local/stack.py", "connect", "LocalStack.connect"),
-    ("pressrun/local/site.py", "summary", "LocalSite.summary"),
+    ("pressrun/emulator/runner.py", "_deliver_stream", "runner stream polling + delivery"),
+    ("pressrun/emulator/runner.py", "_deliver_sqs", "runner SQS polling + delivery"),
+    ("pressrun/emulator/state.py", "restore", "state.restore"),
+    ("pressrun/emulator/state.py", "mirror", "state.mirror"),
+    ("pressrun/emulator/state.py", "save", "state.save"),
+    ("pressrun/emulator/stack.py", "start", "LocalStack.start (moto + create)"),
+    ("pressrun/emulator/stack.py", "connect", "LocalStack.connect"),
+    ("pressrun/emulator/site.py", "summary", "LocalSite.summary"),
 ]
 
 
@@ -123,7 +123,7 @@ def publish_one(site: Any, number: int) -> dict[str, Any]:
 
 
 def run_case(size: int, backend: str, runs: int, profile: bool) -> dict[str, Any]:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     calls.install()
     if backend == "unpatched":

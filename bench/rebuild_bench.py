@@ -34,7 +34,7 @@ DAY_FOLDERS_PER_JOB = 2
 
 
 def run(size: int) -> dict[str, Any]:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     recorder = calls.install()
     site_dir = copy_site(fixture_dir(size), WORK / f"rebuild-{size}")

@@ -20,7 +20,7 @@ from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
 if TYPE_CHECKING:
-    from pressrun.local.site import Summary
+    from pressrun.emulator.site import Summary
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 DEFAULT_SITE_URL = "http://localhost:8000"
@@ -71,7 +71,7 @@ def check(arguments: argparse.Namespace) -> int:
 
 
 def publish(arguments: argparse.Namespace) -> int:
-    from pressrun.local.site import LocalSite  # moto loads only for the commands that run the stack
+    from pressrun.emulator.site import LocalSite  # moto loads only for the commands that run the stack
 
     files = list(_files(arguments.paths))
     if not files and arguments.now is None:
@@ -97,7 +97,7 @@ def publish(arguments: argparse.Namespace) -> int:
 
 
 def unpublish(arguments: argparse.Namespace) -> int:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     site_dir = Path(arguments.site)
     with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
@@ -114,7 +114,7 @@ def unpublish(arguments: argparse.Namespace) -> int:
 
 
 def redrive(arguments: argparse.Namespace) -> int:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     site_dir = Path(arguments.site)
     with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
@@ -136,7 +136,7 @@ def redrive(arguments: argparse.Namespace) -> int:
 
 
 def rebuild(arguments: argparse.Namespace) -> int:
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     site_dir = Path(arguments.site)
     if not (site_dir / ".pressrun").is_dir():
@@ -162,7 +162,7 @@ def rebuild(arguments: argparse.Namespace) -> int:
 
 
 def dev(arguments: argparse.Namespace) -> int:
-    from pressrun.local.dev import DevStack, PortTaken
+    from pressrun.emulator.dev import DevStack, PortTaken
 
     stack = DevStack(Path(arguments.site), port=arguments.port, aws_port=arguments.aws_port)
 

@@ -30,8 +30,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from pressrun.local.site import LocalSite
-from pressrun.local.state import STATE_DIR
+from pressrun.emulator.site import LocalSite
+from pressrun.emulator.state import STATE_DIR
 from pressrun.urls import object_key
 from tests.conftest import ROOT, SAMPLE
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
-from pressrun.local.site import LocalSite
+from pressrun.emulator.site import LocalSite
 
 pytestmark = pytest.mark.e2e
 

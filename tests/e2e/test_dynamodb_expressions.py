@@ -74,7 +74,7 @@ def test_the_checker_catches_a_reserved_word_used_bare():
 def test_no_expression_of_a_whole_run_uses_a_reserved_word_bare(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None
 ):
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     sent: list[tuple[str, str]] = []
     original = botocore.client.BaseClient._make_api_call

@@ -14,10 +14,10 @@ import pytest
 from moto.dynamodb.models import dynamodb_backends
 from moto.s3.models import s3_backends
 
-from pressrun.local.site import ARTICLES_TABLE, SLUGS_TABLE, LocalSite
-from pressrun.local.stack import ACCOUNT, REGION
-from pressrun.local.state import STATE_DIR
-from pressrun.local.stored import StoredItem, StoredKey
+from pressrun.emulator.site import ARTICLES_TABLE, SLUGS_TABLE, LocalSite
+from pressrun.emulator.stack import ACCOUNT, REGION
+from pressrun.emulator.state import STATE_DIR
+from pressrun.emulator.stored import StoredItem, StoredKey
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
 from pressrun.aws.s3 import S3Uploads
 from pressrun.cli import main
-from pressrun.local.site import LocalSite
+from pressrun.emulator.site import LocalSite
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.e2e

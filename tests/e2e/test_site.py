@@ -159,7 +159,7 @@ def test_rebuild_after_a_theme_change_rewrites_the_pages(
 def test_a_hundred_articles_in_one_window_cost_one_invalidation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
 ):
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     stories = write_stories(tmp_path / "burst", 100)
     with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
@@ -183,7 +183,7 @@ def test_a_hundred_articles_in_one_window_cost_one_invalidation(
 def test_in_tag_mode_one_more_article_in_a_long_category_invalidates_five_tags(
     tmp_path: Path, clean_environment
 ):
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     stories = write_stories(tmp_path / "stories", 46)
     with LocalSite(
@@ -215,7 +215,7 @@ def test_publishing_one_article_in_one_category_costs_at_most_20_aws_calls(tmp_p
     import boto3
 
     from pressrun import runtime
-    from pressrun.local.site import LocalSite
+    from pressrun.emulator.site import LocalSite
 
     stories = write_stories(tmp_path / "stories", 31)
     calls: Counter[str] = Counter()

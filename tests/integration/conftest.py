@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pressrun import runtime
-from pressrun.local.runner import LambdaContext
-from pressrun.local.stack import LocalFunction, LocalStack
+from pressrun.emulator.runner import LambdaContext
+from pressrun.emulator.stack import LocalFunction, LocalStack
 from tests.conftest import ROOT
 
 

@@ -1,4 +1,4 @@
-"""moto's queries and scans given only the items they reach (pressrun.local.dynamodb_reads) answer
+"""moto's queries and scans given only the items they reach (pressrun.emulator.dynamodb_reads) answer
 exactly what unpatched moto answers, page by page."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
-from pressrun.local import dynamodb_reads
+from pressrun.emulator import dynamodb_reads
 
 REGION = "us-east-1"
 KEY_CONDITIONS = [

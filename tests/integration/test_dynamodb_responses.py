@@ -1,4 +1,4 @@
-"""Items in moto's DynamoDB responses, written directly by pressrun.local.dynamodb_responses, are
+"""Items in moto's DynamoDB responses, written directly by pressrun.emulator.dynamodb_responses, are
 what moto's own serializer writes, attribute type by attribute type."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.core.serialize import BaseJSONSerializer
 
-from pressrun.local import dynamodb_responses
+from pressrun.emulator import dynamodb_responses
 
 REGION = "us-east-1"
 

@@ -1,4 +1,4 @@
-"""moto's transactions with pressrun.local's backups of only the items they name: all or nothing, as
+"""moto's transactions with pressrun.emulator's backups of only the items they name: all or nothing, as
 DynamoDB, stream records included."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
-from pressrun.local import dynamodb_reads, dynamodb_transactions
+from pressrun.emulator import dynamodb_reads, dynamodb_transactions
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 

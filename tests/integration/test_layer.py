@@ -49,5 +49,6 @@ def test_dependencies_are_compiled_and_importable_without_their_sources() -> Non
 
 def test_the_layer_leaves_out_the_local_stack_and_pyyamls_c_extension() -> None:
     assert not (LAYER / "pressrun" / "local").exists()
+    assert not (LAYER / "pressrun" / "emulator").exists()
     assert not list((LAYER / "yaml").glob("_yaml*.so"))
     assert (LAYER / "pressrun" / "templates" / "article.html").is_file()

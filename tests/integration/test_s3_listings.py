@@ -1,4 +1,4 @@
-"""moto's object listings through pressrun.local.s3_listings answer what unpatched moto answers:
+"""moto's object listings through pressrun.emulator.s3_listings answer what unpatched moto answers:
 keys, folders, delete markers, pages and continuation tokens."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3.models import S3Backend
 
-from pressrun.local import s3_listings
+from pressrun.emulator import s3_listings
 
 REGION = "us-east-1"
 segments = st.text(alphabet="ab1", min_size=1, max_size=2)

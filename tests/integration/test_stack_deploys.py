@@ -34,7 +34,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from moto import mock_aws
 
-from pressrun.local.template import load_template
+from pressrun.emulator.template import load_template
 from pressrun.settings import StackSettings
 from tests.conftest import ROOT
 

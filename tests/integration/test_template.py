@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import get_args
 
 from pressrun.aws.s3 import CACHE_TAG_METADATA
+from pressrun.emulator.template import load_template
 from pressrun.invalidation import InvalidationMode
-from pressrun.local.template import load_template
 from pressrun.settings import StackSettings
 from tests.conftest import ROOT
 
@@ -73,7 +73,7 @@ def test_every_place_failures_are_set_aside_and_every_function_has_an_alarm():
     }
     watched_functions = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["Namespace"] == "AWS/Lambda"}
 
-    from pressrun.local.stack import LocalStack
+    from pressrun.emulator.stack import LocalStack
     from tests.conftest import ROOT
 
     assert watched_queues == set(LocalStack(ROOT).failure_queues())

@@ -22,6 +22,7 @@ WATCHED = [
     "aws_lambda_powertools.utilities.idempotency",
     "aws_lambda_powertools.utilities.parser.models.s3",
     "aws_lambda_powertools.utilities.parser.models.event_bridge",
+    "pressrun.emulator",
     "pressrun.local",
 ]
 ENVIRONMENT = {
@@ -65,12 +66,13 @@ def test_a_handler_imports_only_what_its_cold_start_needs(function: str) -> None
     loaded = _loaded_by_import(function)
 
     # Parsed on first use only (YAML front matter, Markdown bodies); events are read with Powertools'
-    # data classes, not its parser models; pressrun.local is for the CLI.
+    # data classes, not its parser models; pressrun.emulator and pressrun.local are for the CLI.
     assert not loaded & {
         "markdown_it",
         "yaml",
         "aws_lambda_powertools.utilities.parser.models.s3",
         "aws_lambda_powertools.utilities.parser.models.event_bridge",
+        "pressrun.emulator",
         "pressrun.local",
     }
     assert ("jinja2" in loaded) == (function in RENDERERS)

@@ -38,10 +38,10 @@ from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeBucket, FakeKey, S3Backend, s3_backends
 
 from pressrun.aws.s3 import S3Site
-from pressrun.local import folder_scan
-from pressrun.local.stack import ACCOUNT, REGION, LocalStack
-from pressrun.local.state_store import ItemRow, SiteEntry, StateStore, UploadEntry
-from pressrun.local.stored import StoredItem, StoredKeys, attributes, scalar
+from pressrun.emulator import folder_scan
+from pressrun.emulator.stack import ACCOUNT, REGION, LocalStack
+from pressrun.emulator.state_store import ItemRow, SiteEntry, StateStore, UploadEntry
+from pressrun.emulator.stored import StoredItem, StoredKeys, attributes, scalar
 
 STATE_DIR = ".pressrun"
 _STATE_FILE = "state.json"

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from moto.dynamodb.models import dynamodb_backends
 
-from pressrun.local.stack import ACCOUNT, REGION, EventSource, LocalFunction, LocalStack, function_arn
+from pressrun.emulator.stack import ACCOUNT, REGION, EventSource, LocalFunction, LocalStack, function_arn
 
 # A bound on work, not on time: a pipeline that is still busy after this many rounds is looping.
 _MAX_ROUNDS = 10_000

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.local import (
+from pressrun.emulator import (
     cloudfront_invalidations,
     dynamodb_reads,
     dynamodb_responses,
@@ -23,7 +23,7 @@ from pressrun.local import (
     s3_events,
     s3_listings,
 )
-from pressrun.local.template import Resolver, load_template
+from pressrun.emulator.template import Resolver, load_template
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

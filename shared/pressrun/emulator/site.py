@@ -16,11 +16,11 @@ from pydantic import BaseModel
 
 from pressrun.aws.dynamodb import DynamoArticles
 from pressrun.aws.s3 import S3Uploads
+from pressrun.emulator import chaos, state
+from pressrun.emulator.chaos import Chaos
+from pressrun.emulator.runner import Runner
+from pressrun.emulator.stack import LocalStack
 from pressrun.ingest import INCOMING, report_key
-from pressrun.local import chaos, state
-from pressrun.local.chaos import Chaos
-from pressrun.local.runner import Runner
-from pressrun.local.stack import LocalStack
 from pressrun.model import Problem
 from pressrun.urls import absolute
 

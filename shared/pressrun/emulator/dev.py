@@ -22,7 +22,7 @@ import boto3
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from pressrun.local.site import LocalSite
+from pressrun.emulator.site import LocalSite
 from pressrun.urls import NOT_FOUND, object_key
 
 # How often the pump looks for work: a page is live within about this, plus the pipeline's own time.
