@@ -254,23 +254,50 @@ class Refreshed:
 def refresh_listings(
     changes: Changes, index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
 ) -> Refreshed:
-    """Re-render what the changed positions of each listing can reach; the keys whose bytes changed.
+    """Re-render what the changed positions of each listing can reach; what was written.
 
     Each listing is written on its own: one that fails (a throttled call, say) leaves the others
-    written, so a retry has less to do and is likelier to succeed."""
+    written, so a retry has less to do and is likelier to succeed. Renders of one listing may run
+    at once (its memberships are items of their own, on any stream shard), so a listing is checked
+    after it is written: if its summary moved meanwhile, what was written may be older than what
+    another render wrote, and it is rendered again from what the index holds now."""
     changed: list[SiteWrite] = []
     failed: dict[str, str] = {}
     # Every summary, read once: the home page needs them all, and each listing its own.
     summaries = index.summaries() if changes else {}
     for listing in sorted(changes):
-        writes = _Writes(site_store)
-        slug = category_of(listing)
         try:
-            if slug is not None:
-                _refresh_category(slug, changes[listing], index, summaries, writes, site)
-            elif listing == SITE_LISTING:
-                _refresh_site(changes[listing], index, summaries, writes, site, now)
-            changed += writes.flush()
+            for _ in range(_SETTLE_ATTEMPTS):
+                writes = _Writes(site_store)
+                slug = category_of(listing)
+                if slug is not None:
+                    _refresh_category(slug, changes[listing], index, summaries, writes, site)
+                elif listing == SITE_LISTING:
+                    _refresh_site(changes[listing], index, summaries, writes, site, now)
+                changed += writes.flush()
+                after = index.summaries(None if listing == SITE_LISTING else [listing])
+                settled = _revision(listing, after) == _revision(listing, summaries)
+                summaries = {**summaries, **after}
+                if settled:
+                    break
+            else:
+                raise ListingKeptChanging(f"{listing} kept changing while it was rendered")
         except Exception as error:
             failed[listing] = repr(error)
     return Refreshed(changed, failed)
+
+
+class ListingKeptChanging(Exception):
+    """Every render of a listing was overtaken by another change: the stream record is retried."""
+
+
+# Concurrent renders of one listing settle within a try or two; more means a storm, better retried.
+_SETTLE_ATTEMPTS = 3
+
+
+def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, int], ...]:
+    """What a listing's pages were rendered from: the home page shows every category's newest."""
+    if listing == SITE_LISTING:
+        return tuple(sorted((name, summary.revision) for name, summary in summaries.items()))
+    summary = summaries.get(listing)
+    return ((listing, summary.revision if summary else 0),)

@@ -10,6 +10,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from pressrun.index import FROM_THE_START
 from pressrun.listings import refresh_listings
 from pressrun.model import SiteWrite
 from pressrun.pages import HTML, article_page
@@ -20,8 +21,6 @@ from pressrun.urls import day_folder, object_key
 T = TypeVar("T")
 # Articles per message: small enough that one worker invocation renders a batch well within its timeout.
 ARTICLES_PER_MESSAGE = 25
-# The earliest possible position: a change "there" reaches every page of a listing.
-_FROM_THE_START = "0"
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -66,7 +65,7 @@ def run_job(
 ) -> list[SiteWrite]:
     """Render what the job names; what changed (unchanged pages are not rewritten)."""
     if job.kind == "listing":
-        refreshed = refresh_listings({job.listing: [_FROM_THE_START]}, index, site_store, site, now)
+        refreshed = refresh_listings({job.listing: [FROM_THE_START]}, index, site_store, site, now)
         if refreshed.failed:
             raise RuntimeError(f"rebuilding {job.listing} failed: {refreshed.failed[job.listing]}")
         return refreshed.changed

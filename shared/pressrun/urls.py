@@ -20,6 +20,11 @@ def article_path(slug: str, published_at: datetime) -> str:
     return f"/{published_at:%Y/%m/%d}/{slug}/"
 
 
+def slug_of(article_path: str) -> str:
+    """The slug an article path ends with: `/2025/06/25/<slug>/`."""
+    return article_path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def day_folder(article_key: str) -> str:
     """The folder of every article page of that day: `2025/06/15` for `2025/06/15/<slug>/index.html`."""
     return article_key.rsplit("/", 2)[0]

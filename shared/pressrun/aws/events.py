@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from pressrun.index import FROM_THE_START, RENAMED_PARTITION
 from pressrun.ingest import Change, Upload
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord
@@ -106,8 +107,14 @@ def article_change(record: DynamoDBRecord) -> tuple[ArticleRecord | None, Articl
 
 def changed_membership(record: DynamoDBRecord) -> tuple[str, str] | None:
     """The (listing, position) an index-table stream record changed; None for a listing's summary,
-    which changes only together with memberships of the same listing."""
+    which changes only together with memberships of the same listing. A renamed category changed
+    its heading, which every one of its pages shows: it changed from the start."""
     keys = record.dynamodb.keys if record.dynamodb else None
-    if not keys or str(keys.get("listing", "")).startswith("#"):
+    if not keys:
         return None
-    return str(keys["listing"]), str(keys["position"])
+    listing, position = str(keys.get("listing", "")), str(keys.get("position", ""))
+    if listing == RENAMED_PARTITION:
+        return position, FROM_THE_START
+    if listing.startswith("#") or not position:
+        return None
+    return listing, position
