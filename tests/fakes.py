@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
+from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.scheduling import Release
 
@@ -216,6 +217,14 @@ class RecordingCdn:
 
     def invalidate(self, paths: list[str], caller_reference: str) -> None:
         self.requests.append((paths, caller_reference))
+
+
+@dataclass
+class RecordingInvalidations:
+    requested: list[SiteChange] = field(default_factory=list)
+
+    def request(self, changes: list[SiteChange]) -> None:
+        self.requested += changes
 
 
 @dataclass

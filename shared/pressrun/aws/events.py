@@ -39,10 +39,6 @@ def _notification_change(event_name: str) -> Change:
     return Change.DELETE_MARKER if event_name.endswith("DeleteMarkerCreated") else Change.VERSION_DELETED
 
 
-def _s3_event(record: SQSRecord) -> S3EventBridgeNotificationEvent:
-    return S3EventBridgeNotificationEvent(record.json_body)
-
-
 def _notification_upload(item: S3EventRecord) -> Upload:
     obj = item.s3.get_object
     return Upload(
@@ -88,7 +84,13 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
 
 
 def site_change_from_sqs(record: SQSRecord) -> SiteChange:
-    event = _s3_event(record)
+    """A stale site object: as the renderers request it (`SqsInvalidationRequests`), or as an S3
+    event of the site bucket routed to the queue (how stacks deployed before the renderers asked
+    themselves fed it; those messages may still be in flight after an update)."""
+    body: dict[str, Any] = record.json_body
+    if "detail" not in body:
+        return SiteChange.model_validate(body)
+    event = S3EventBridgeNotificationEvent(body)
     obj = event.detail.object
     return SiteChange(key=unquote_plus(obj["key"]), version=obj.get("sequencer") or obj.etag or event.get_id)
 
