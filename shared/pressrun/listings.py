@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel, ConfigDict
+
 from pressrun import render
 from pressrun.index import (
     SITE_LISTING,
@@ -301,3 +303,65 @@ def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tu
         return tuple(sorted((name, summary.revision) for name, summary in summaries.items()))
     summary = summaries.get(listing)
     return ((listing, summary.revision if summary else 0),)
+
+
+class PageRange(BaseModel):
+    """A run of a listing's numbered pages, oldest first: the entries after position `after` (from
+    the oldest when empty), the first of which has `rank` entries before it, `count` of them. A rebuild
+    splits a long listing into such runs, one job each; the reconciliation sweep walks the archive
+    through them, a run per sweep."""
+
+    model_config = ConfigDict(frozen=True)
+
+    listing: str
+    after: str = ""
+    rank: int = 0
+    count: int
+
+
+def numbered_page_size(listing: str, members: int, site: SiteSettings) -> int | None:
+    """The size of a listing's numbered pages, or None when it has none (a site listing whose
+    sitemap still fits one file)."""
+    if category_of(listing) is not None:
+        return site.listing_size
+    return site.sitemap_size if members >= site.sitemap_size else None
+
+
+def render_range(
+    span: PageRange, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> tuple[list[SiteWrite], PageRange | None]:
+    """Render the full numbered pages the run holds; what changed, and the run that follows (None
+    at the end of the listing, whose newest pages `refresh_listings` keeps). Pages are numbered from
+    the oldest, so a run of them needs no read of anything newer."""
+    summary = index.summaries([span.listing]).get(span.listing)
+    members = summary.members if summary else 0
+    size = numbered_page_size(span.listing, members, site)
+    if summary is None or size is None or span.rank % size:
+        return [], None
+    read = index.entries(span.listing, since=span.after or None, oldest_first=True, limit=span.count + 1)
+    entries = [entry for entry in read if entry.position != span.after][: span.count]
+    first = span.rank // size + 1
+    # Full pages only, and none past the listing's last full one: that one is the front's business.
+    last = min(first - 1 + len(entries) // size, members // size)
+    writes = _Writes(site_store)
+    category = summary.category
+    for number in range(first, last + 1):
+        page = entries[(number - first) * size : (number - first + 1) * size]
+        if category is not None:
+            body = render.category_page(
+                category, list(reversed(page)), site, page=number, older_page=number - 1 or None
+            )
+            writes.put(category_page_path(category.slug, number), body, HTML)
+        else:
+            writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
+    written = writes.flush()
+    rendered = (last - first + 1) * size if last >= first else 0
+    if rendered == 0 or len(entries) < span.count:
+        return written, None
+    following = PageRange(
+        listing=span.listing,
+        after=entries[rendered - 1].position,
+        rank=span.rank + rendered,
+        count=span.count,
+    )
+    return written, following
