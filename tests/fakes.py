@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.scheduling import Release
+from pressrun.sweep_state import SweepState, UploadState
+
+# When a fake's objects were written, unless a test says: long before any test's "now".
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -19,14 +24,32 @@ class MemoryUploads:
     objects: dict[tuple[str, str | None], bytes] = field(default_factory=dict)
     current: dict[str, str | None] = field(default_factory=dict)
     reports: dict[str, bytes] = field(default_factory=dict)
+    modified: dict[str, datetime] = field(default_factory=dict)
+    reannounced: list[str] = field(default_factory=list)
 
-    def add(self, key: str, data: bytes, version_id: str | None = "v1") -> None:
+    def add(self, key: str, data: bytes, version_id: str | None = "v1", at: datetime = LONG_AGO) -> None:
         self.objects[(key, version_id)] = data
         self.current[key] = version_id
+        self.modified[key] = at
 
     def delete_version(self, key: str, version_id: str, now_current: str | None) -> None:
         self.objects.pop((key, version_id), None)
         self.current[key] = now_current
+
+    def mark_deleted(self, key: str, at: datetime = LONG_AGO) -> None:
+        """A delete marker: the key answers 404, its versions stay."""
+        self.current[key] = None
+        self.modified[key] = at
+
+    def latest(self, prefix: str) -> Iterator[UploadState]:
+        for key in sorted(self.current):
+            if key.startswith(prefix):
+                yield UploadState(
+                    key=key, version_id=self.current[key], last_modified=self.modified.get(key, LONG_AGO)
+                )
+
+    def reannounce(self, key: str) -> None:
+        self.reannounced.append(key)
 
     def current_version(self, key: str) -> str | None:
         return self.current.get(key)
@@ -49,6 +72,24 @@ class MemoryArticles:
     records: dict[str, ArticleRecord] = field(default_factory=dict)
     slugs: dict[str, str] = field(default_factory=dict)
     waiting: dict[str, dict[str, Waiter]] = field(default_factory=dict)
+    # The adapter's clock, which stamps `changed_at` as DynamoArticles does.
+    clock: Callable[[], datetime] = lambda: LONG_AGO
+
+    def _store(self, record: ArticleRecord) -> ArticleRecord:
+        stamped = record.model_copy(update={"changed_at": self.clock()})
+        self.records[record.source_key] = stamped
+        return stamped
+
+    def changed_between(self, start: datetime, end: datetime) -> list[ArticleRecord]:
+        return [
+            record
+            for record in self.records.values()
+            if record.changed_at is not None and start <= record.changed_at <= end
+        ]
+
+    def walk(self, after: str, limit: int) -> tuple[list[ArticleRecord], str]:
+        keys = sorted(key for key in self.records if key > after)[:limit]
+        return [self.records[key] for key in keys], keys[-1] if keys and len(keys) == limit else ""
 
     def current(self, source_key: str) -> ArticleRecord | None:
         return self.records.get(source_key)
@@ -69,19 +110,27 @@ class MemoryArticles:
             return current is None
         return current is not None and current.sequencer == previous.sequencer
 
-    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
+    def reject(
+        self, source_key: str, sequencer: str, previous: ArticleRecord | None, version_id: str | None = None
+    ) -> Saved:
         if not self._unchanged_since(source_key, previous):
             return Saved.CONFLICT
         current = previous or ArticleRecord(source_key=source_key, sequencer=sequencer, status="rejected")
-        self.records[source_key] = current.model_copy(
-            update={"sequencer": sequencer, "rejected_sequencer": sequencer}
+        self._store(
+            current.model_copy(
+                update={
+                    "sequencer": sequencer,
+                    "rejected_sequencer": sequencer,
+                    "rejected_version": version_id,
+                }
+            )
         )
         return Saved.SAVED
 
     def finished(self, source_key: str, sequencer: str) -> None:
         current = self.records.get(source_key)
         if current is not None and current.sequencer == sequencer:
-            self.records[source_key] = current.model_copy(update={"pending_waiters": ()})
+            self._store(current.model_copy(update={"pending_waiters": ()}))
 
     def save(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
         if not self._unchanged_since(record.source_key, previous):
@@ -97,8 +146,7 @@ class MemoryArticles:
             record = record.model_copy(update={"pending_waiters": freed})
         if record.slug:
             self.slugs[record.slug] = record.source_key
-        self.records[record.source_key] = record
-        return SaveResult(Saved.SAVED, record=record)
+        return SaveResult(Saved.SAVED, record=self._store(record))
 
     def go_live(self, release: Release) -> bool:
         current = self.records.get(release.source_key)
@@ -108,7 +156,7 @@ class MemoryArticles:
             or current.source_version != release.source_version
         ):
             return False
-        self.records[release.source_key] = current.model_copy(update={"status": "published"})
+        self._store(current.model_copy(update={"status": "published"}))
         return True
 
     def wait_for_slug(self, slug: str, waiter: Waiter) -> bool:
@@ -132,6 +180,9 @@ class MemorySite:
         self.objects[key] = body
         self.writes += 1
         return SiteWrite(key=key, kind="overwritten" if existed else "created", digest=digest)
+
+    def keys(self, after: str, limit: int) -> list[str]:
+        return sorted(key for key in self.objects if key > after)[:limit]
 
     def delete(self, key: str) -> SiteWrite | None:
         body = self.objects.pop(key, None)
@@ -179,8 +230,11 @@ class MemoryIndex:
         names = self.summary_items if listings is None else [n for n in listings if n in self.summary_items]
         return {name: self.summary_items[name] for name in names}
 
-    def existing(self, keys: Iterable[Key]) -> set[Key]:
-        return {key for key in keys if key in self.items}
+    def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
+        return {key: self.items[key] for key in keys if key in self.items}
+
+    def memberships_of(self, source_key: str) -> set[Key]:
+        return {key for key, entry in self.items.items() if entry.source_key == source_key}
 
     def apply(self, update: IndexUpdate) -> None:
         if any(key in self.items for key in update.added) or any(
@@ -225,6 +279,44 @@ class RecordingInvalidations:
 
     def request(self, changes: list[SiteChange]) -> None:
         self.requested += changes
+
+
+@dataclass
+class MemoryJournal:
+    state: SweepState = field(default_factory=SweepState)
+
+    def load(self) -> SweepState:
+        return self.state.model_copy(deep=True)
+
+    def save(self, state: SweepState) -> None:
+        self.state = state.model_copy(deep=True)
+
+
+@dataclass
+class MemoryFailedBatches:
+    """The stream's on-failure destination: what is left of a batch is when its records arrived."""
+
+    batches: list[tuple[datetime, datetime]] = field(default_factory=list)
+    taken: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    def take(self) -> list[tuple[datetime, datetime]]:
+        self.taken = list(self.batches)
+        return self.taken
+
+    def settled(self) -> None:
+        self.batches = [batch for batch in self.batches if batch not in self.taken]
+        self.taken = []
+
+
+@dataclass
+class RecordingScheduler:
+    schedules: dict[str, tuple[datetime, Release]] = field(default_factory=dict)
+
+    def schedule(self, name: str, at: datetime, release: Release) -> None:
+        self.schedules[name] = (at, release)
+
+    def cancel(self, name: str) -> None:
+        self.schedules.pop(name, None)
 
 
 @dataclass

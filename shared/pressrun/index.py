@@ -7,7 +7,7 @@ newest entries (the home page's section for it), so no page has to count or scan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -113,6 +113,20 @@ def memberships(record: ArticleRecord | None) -> dict[Key, ListingEntry]:
     return {entry.key: entry for entry in entries}
 
 
+class PageRange(BaseModel):
+    """A run of a listing's numbered pages, oldest first: the entries after position `after` (from
+    the oldest when empty), the first of which has `rank` entries before it, `count` of them. A rebuild
+    splits a long listing into such runs, one job each; the reconciliation sweep walks the archive
+    through them, a run per sweep."""
+
+    model_config = ConfigDict(frozen=True)
+
+    listing: str
+    after: str = ""
+    rank: int = 0
+    count: int
+
+
 @dataclass(frozen=True)
 class IndexUpdate:
     """Membership changes, and the category summaries they change, written all or nothing.
@@ -153,17 +167,19 @@ class IndexConflict(Exception):
 
 
 def plan_index_update(
-    old: ArticleRecord | None, new: ArticleRecord | None, held: set[Key] | None = None
+    old: ArticleRecord | None,
+    new: ArticleRecord | None,
+    held: Mapping[Key, ListingEntry] | None = None,
 ) -> IndexUpdate:
-    """What changes in the index when an article goes from `old` to `new`. `held` says which of the
-    memberships the table holds, when known; otherwise it is taken to hold exactly `old`'s."""
-    before, after = memberships(old), memberships(new)
-    held = set(before) if held is None else held
+    """What changes in the index when an article goes from `old` to `new`. `held` is what the index
+    holds of the article's memberships, when read; otherwise it is taken to hold exactly `old`'s."""
+    stored = memberships(old) if held is None else held
+    after = memberships(new)
     record = new or old
     return IndexUpdate(
-        put=[entry for key, entry in after.items() if key not in held or before.get(key) != entry],
-        added={key for key in after if key not in held},
-        delete=[key for key in held if key not in after],
+        put=[entry for key, entry in after.items() if stored.get(key) != entry],
+        added={key for key in after if key not in stored},
+        delete=[key for key in stored if key not in after],
         source_key=record.source_key if record else "",
     )
 
@@ -257,3 +273,20 @@ def update_index(old: ArticleRecord | None, new: ArticleRecord | None, index: Ca
         return planned
     record = new or old
     raise IndexConflict(f"the index kept changing under {record.source_key if record else 'an article'}")
+
+
+def settle_index(record: ArticleRecord, index: CategoryIndex) -> IndexUpdate:
+    """Bring the index in line with the record as the table holds it now, whatever changes of it were
+    lost on the way: its memberships as they should be, and none elsewhere."""
+    for _ in range(_ATTEMPTS):
+        candidates = index.memberships_of(record.source_key) | set(memberships(record))
+        update = plan_index_update(None, record, held=index.existing(candidates))
+        if not update:
+            return update
+        planned = _planned(update, index)
+        try:
+            index.apply(planned)
+        except IndexConflict:
+            continue
+        return planned
+    raise IndexConflict(f"the index kept changing under {record.source_key}")

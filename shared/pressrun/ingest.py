@@ -108,6 +108,7 @@ def record_of(
         content_hash=content_hash,
         updated_at=updated_at,
         uploaded_at=upload.event_time,
+        previous_path=previous.path if previous is not None and previous.path != article.path else "",
     )
 
 
@@ -188,7 +189,11 @@ class Intake:
                 upload = upload.model_copy(update={"version_id": current, "change": Change.CREATED})
         if upload.change is not Change.CREATED:
             removal = ArticleRecord(
-                source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
+                source_key=upload.key,
+                source_version=upload.version_id,
+                sequencer=sequencer,
+                status="removed",
+                previous_path=previous.path if previous is not None else "",
             )
             return self._save(upload, removal, previous)
         data = self.uploads.read(upload.key, upload.version_id, self.site.max_upload_bytes)
@@ -223,7 +228,7 @@ class Intake:
     def _refuse(
         self, upload: Upload, sequencer: str, previous: ArticleRecord | None, problems: list[Problem]
     ) -> Outcome | None:
-        if self.articles.reject(upload.key, sequencer, previous) is Saved.CONFLICT:
+        if self.articles.reject(upload.key, sequencer, previous, upload.version_id) is Saved.CONFLICT:
             return None
         return _reject(upload, problems, self.uploads, self.alerts)
 

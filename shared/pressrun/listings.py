@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
-
 from pressrun import render
 from pressrun.index import (
     SITE_LISTING,
     ListingEntry,
     ListingSummary,
+    PageRange,
     category_listing,
     category_of,
     position_of,
@@ -303,20 +302,6 @@ def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tu
         return tuple(sorted((name, summary.revision) for name, summary in summaries.items()))
     summary = summaries.get(listing)
     return ((listing, summary.revision if summary else 0),)
-
-
-class PageRange(BaseModel):
-    """A run of a listing's numbered pages, oldest first: the entries after position `after` (from
-    the oldest when empty), the first of which has `rank` entries before it, `count` of them. A rebuild
-    splits a long listing into such runs, one job each; the reconciliation sweep walks the archive
-    through them, a run per sweep."""
-
-    model_config = ConfigDict(frozen=True)
-
-    listing: str
-    after: str = ""
-    rank: int = 0
-    count: int
 
 
 def numbered_page_size(listing: str, members: int, site: SiteSettings) -> int | None:

@@ -130,6 +130,15 @@ class ArticleRecord(BaseModel):
     uploaded_at: datetime | None = None
     # Set when the newest event was refused: a retry of that same event may still be accepted.
     rejected_sequencer: str = ""
+    # The upload version that refusal was about: the record is in step with the bucket when the key
+    # serves either this or `source_version` (what the reconciliation sweep checks).
+    rejected_version: str | None = None
+    # Where the article's page was before this version moved or removed it: a sweep that finds the
+    # change's stream record lost still knows which page to settle.
+    previous_path: str = ""
+    # When the table last changed this record (the adapters' clock): the sweep reads what changed
+    # since it last ran from an index on it, not the whole table.
+    changed_at: datetime | None = None
     # Uploads that waited for the slug this version gave up, kept with the write that freed them so
     # that a redelivered event can finish trying them if the first attempt failed part-way.
     pending_waiters: tuple[Waiter, ...] = ()

@@ -42,13 +42,13 @@ def apply_article_change(
     paths = dict.fromkeys(record.path for record in (new, old) if record is not None and record.path)
     changed: list[SiteWrite] = []
     for path in paths:
-        written = _settle_page(path, uploads, articles, site_store, site)
+        written = settle_page(path, uploads, articles, site_store, site)
         if written is not None:
             changed.append(written)
     return changed
 
 
-def _settle_page(
+def settle_page(
     path: str, uploads: UploadStore, articles: ArticleRepository, site_store: SiteStore, site: SiteSettings
 ) -> SiteWrite | None:
     """Write the owner's page at the path, or remove the page when nobody live owns it. Checked after

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
     from pressrun.rebuild import RebuildJob
     from pressrun.scheduling import Release
+    from pressrun.sweep_state import SweepState, UploadState
 
 
 class UploadStore(Protocol):
@@ -39,6 +40,17 @@ class UploadStore(Protocol):
 
     def delete_report(self, key: str) -> None: ...
 
+    def latest(self, prefix: str) -> Iterator[UploadState]:
+        """What every key under the prefix serves now, in key order: its current version, or a
+        delete marker (`version_id` None). A key with no version left at all is not listed."""
+        ...
+
+    def reannounce(self, key: str) -> None:
+        """Make the bucket tell of the key's current state again, with a fresh event and sequencer:
+        its current version copied onto itself, or a new delete marker. What S3 dropped then flows
+        through the pipeline as any upload does."""
+        ...
+
 
 class ArticleRepository(Protocol):
     """The articles table (newest version of each source wins) and the slug claims beside it."""
@@ -47,10 +59,12 @@ class ArticleRepository(Protocol):
         """The record as it is now (a consistent read)."""
         ...
 
-    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
-        """Note that the newest event for this source was refused, keeping what is published, so
-        that a late older version cannot displace the refusal. CONFLICT when the record is no
-        longer `previous`."""
+    def reject(
+        self, source_key: str, sequencer: str, previous: ArticleRecord | None, version_id: str | None = None
+    ) -> Saved:
+        """Note that the newest event for this source (of upload version `version_id`) was refused,
+        keeping what is published, so that a late older version cannot displace the refusal.
+        CONFLICT when the record is no longer `previous`."""
         ...
 
     def finished(self, source_key: str, sequencer: str) -> None:
@@ -73,6 +87,20 @@ class ArticleRepository(Protocol):
 
     def go_live(self, release: Release) -> bool:
         """Publish the scheduled article if it is still that version and still scheduled."""
+        ...
+
+    def changed_between(self, start: datetime, end: datetime) -> list[ArticleRecord]:
+        """The records the table changed between these times (`changed_at`), read again consistently.
+        On DynamoDB from an index on the change time, so a sweep never reads the whole table."""
+        ...
+
+    def walk(self, after: str, limit: int) -> tuple[list[ArticleRecord], str]:
+        """Up to `limit` records after the cursor (empty: from the start) and the cursor after
+        them, empty once the table is done: a sweep checks the archive a slice at a time."""
+        ...
+
+    def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]:
+        """The records of these sources that exist (consistent reads)."""
         ...
 
 
@@ -111,8 +139,13 @@ class CategoryIndex(Protocol):
         with every change to its listing, so a renderer can tell whether what it read still holds."""
         ...
 
-    def existing(self, keys: Iterable[Key]) -> set[Key]:
-        """Which of these memberships the index holds now."""
+    def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
+        """Which of these memberships the index holds now, as it holds them."""
+        ...
+
+    def memberships_of(self, source_key: str) -> set[Key]:
+        """Where the index lists this article. On DynamoDB from an index on the source, which may lag
+        a moment: confirm with `existing` before acting."""
         ...
 
     def apply(self, update: IndexUpdate) -> None:
@@ -137,6 +170,11 @@ class SiteStore(Protocol):
     ) -> list[SiteWrite]:
         """`put` for several pages at once, cheaper than one by one; what was written. `folders`, when
         given, hold every page, and reading each of them whole is cheaper than a read per page."""
+        ...
+
+    def keys(self, after: str, limit: int) -> list[str]:
+        """Up to `limit` object keys after `after`, in key order: a sweep walks the site a slice at
+        a time for pages nobody owns."""
         ...
 
 
@@ -168,3 +206,25 @@ class Scheduler(Protocol):
 
 class JobQueue(Protocol):
     def send(self, jobs: list[RebuildJob]) -> None: ...
+
+
+class SweepJournal(Protocol):
+    """Where the reconciliation sweep keeps its cursors and what it found last time."""
+
+    def load(self) -> SweepState: ...
+
+    def save(self, state: SweepState) -> None: ...
+
+
+class FailedBatches(Protocol):
+    """The stream's on-failure destination: coordinates of batches whose records are gone."""
+
+    def take(self) -> list[tuple[datetime, datetime]]:
+        """The times spanned by each batch that exhausted its retries (first and last record's
+        arrival)."""
+        ...
+
+    def settled(self) -> None:
+        """Forget the batches taken: the sweep has re-checked their spans. Until then a sweep that
+        fails part-way leaves them for the next."""
+        ...

@@ -10,8 +10,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.index import FROM_THE_START
-from pressrun.listings import PageRange, numbered_page_size, refresh_listings, render_range
+from pressrun.index import FROM_THE_START, PageRange
+from pressrun.listings import numbered_page_size, refresh_listings, render_range
 from pressrun.model import SiteWrite
 from pressrun.pages import HTML, article_page
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore

@@ -89,6 +89,17 @@ _CDN_KEEPS_PAGES = 31_536_000
 _BROWSERS_KEEP_PAGES = 60
 
 
+def article_key_path(key: str) -> str | None:
+    """The article path an object key serves, if it is an article page: `/2025/06/25/<slug>/`."""
+    return f"/{key.removesuffix(_INDEX)}" if _ARTICLE_KEY.fullmatch(key) else None
+
+
+def category_key_slug(key: str) -> str | None:
+    """The category whose page or feed an object key is, if it is one."""
+    parts = key.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "category" else None
+
+
 def is_long_cached(key: str) -> bool:
     """Whether the CDN keeps the object until told otherwise: story pages and the stylesheet, whose
     changes are invalidated. Everything else (listings, feeds, sitemaps) changes with every story and

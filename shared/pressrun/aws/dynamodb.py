@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -20,6 +21,7 @@ from pressrun.index import (
 )
 from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
+from pressrun.sweep_state import SweepState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,6 +34,9 @@ SITE_COUNT_SHARDS = 16
 _CLAIM = "SET source_key = :source, waiting = if_not_exists(waiting, :none)"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+# The articles table's index on the change time (template.yaml), and the index table's on the source.
+CHANGED_INDEX = "ChangedIndex"
+BY_SOURCE_INDEX = "BySource"
 # One transaction holds at most 100 actions.
 _TRANSACTION_LIMIT = 100
 
@@ -56,12 +61,26 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class DynamoArticles:
-    """Articles keyed by source, and slug claims in their own table so that no two sources share one."""
+    """Articles keyed by source, and slug claims in their own table so that no two sources share one.
 
-    def __init__(self, client: DynamoDBClient, table: str, slugs_table: str) -> None:
+    Every write stamps `changed_at` (and `changed_day`, the partition of the table's `ChangedIndex`),
+    so that the reconciliation sweep reads only what changed since it last ran."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        slugs_table: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._client = client
         self._table = table
         self._slugs = slugs_table
+        self._clock = clock
+
+    def _stamp(self) -> dict[str, Any]:
+        moment = self._clock().astimezone(UTC)
+        return {":changed_at": {"S": moment.isoformat()}, ":changed_day": {"S": f"{moment:%Y-%m-%d}"}}
 
     def current(self, source_key: str) -> ArticleRecord | None:
         response = self._client.get_item(
@@ -80,22 +99,28 @@ class DynamoArticles:
         holder = response.get("Item", {}).get("source_key", {}).get("S")
         return str(holder) if holder else None
 
-    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
+    def reject(
+        self, source_key: str, sequencer: str, previous: ArticleRecord | None, version_id: str | None = None
+    ) -> Saved:
         condition, values = _unchanged_since(previous)
+        refused = {"S": version_id} if version_id else {"NULL": True}
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"source_key": {"S": source_key}},
                 UpdateExpression=(
                     "SET sequencer = :sequencer, rejected_sequencer = :sequencer,"
-                    " #status = if_not_exists(#status, :rejected)"
+                    " rejected_version = :refused, #status = if_not_exists(#status, :rejected),"
+                    " changed_at = :changed_at, changed_day = :changed_day"
                 ),
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     **values,
                     ":sequencer": {"S": sequencer},
+                    ":refused": refused,
                     ":rejected": {"S": "rejected"},
+                    **self._stamp(),
                 },
             )
         except ClientError as error:
@@ -120,14 +145,46 @@ class DynamoArticles:
         items = _batch_get(self._client, self._table, keys)
         return [ArticleRecord.model_validate(from_item(item)) for item in items]
 
+    def changed_between(self, start: datetime, end: datetime) -> list[ArticleRecord]:
+        keys: list[str] = []
+        day = start.astimezone(UTC).date()
+        while day <= end.astimezone(UTC).date():
+            pages = self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=CHANGED_INDEX,
+                KeyConditionExpression="changed_day = :day AND changed_at BETWEEN :start AND :end",
+                ExpressionAttributeValues={
+                    ":day": {"S": f"{day:%Y-%m-%d}"},
+                    ":start": {"S": start.astimezone(UTC).isoformat()},
+                    ":end": {"S": end.astimezone(UTC).isoformat()},
+                },
+            )
+            keys += [item["source_key"]["S"] for page in pages for item in page["Items"]]
+            day += timedelta(days=1)
+        # The index lags its table a moment; what it names is read again from the table itself.
+        return self.by_keys(keys)
+
+    def walk(self, after: str, limit: int) -> tuple[list[ArticleRecord], str]:
+        if limit <= 0:
+            return [], after
+        scan: dict[str, Any] = {"TableName": self._table, "Limit": limit, "ConsistentRead": True}
+        if after:
+            scan["ExclusiveStartKey"] = {"source_key": {"S": after}}
+        response = self._client.scan(**scan)
+        records = [ArticleRecord.model_validate(from_item(item)) for item in response["Items"]]
+        following = response.get("LastEvaluatedKey", {}).get("source_key", {}).get("S", "")
+        return records, str(following)
+
     def finished(self, source_key: str, sequencer: str) -> None:
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"source_key": {"S": source_key}},
-                UpdateExpression="REMOVE pending_waiters",
+                UpdateExpression=(
+                    "REMOVE pending_waiters SET changed_at = :changed_at, changed_day = :changed_day"
+                ),
                 ConditionExpression="sequencer = :sequencer",
-                ExpressionAttributeValues={":sequencer": {"S": sequencer}},
+                ExpressionAttributeValues={":sequencer": {"S": sequencer}, **self._stamp()},
             )
         except ClientError as error:
             # A newer version took the record's place; its waiters are its own business.
@@ -145,10 +202,12 @@ class DynamoArticles:
             self._client.update_item(
                 TableName=self._table,
                 Key={"source_key": {"S": release.source_key}},
-                UpdateExpression="SET #status = :published",
+                UpdateExpression=(
+                    "SET #status = :published, changed_at = :changed_at, changed_day = :changed_day"
+                ),
                 ConditionExpression=f"#status = :scheduled AND {version_matches}",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
+                ExpressionAttributeValues={**values, **self._stamp()},
             )
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
@@ -199,10 +258,14 @@ class DynamoArticles:
             release.append(delete)
             record = record.model_copy(update={"pending_waiters": freed})
         condition, values = _unchanged_since(previous)
+        stamp = self._stamp()
+        record = record.model_copy(update={"changed_at": datetime.fromisoformat(stamp[":changed_at"]["S"])})
+        item = to_item(record.model_dump(mode="json", exclude_defaults=True))
+        item["changed_day"] = stamp[":changed_day"]
         put: dict[str, Any] = {
             "Put": {
                 "TableName": self._table,
-                "Item": to_item(record.model_dump(mode="json", exclude_defaults=True)),
+                "Item": item,
                 "ConditionExpression": condition,
                 **({"ExpressionAttributeValues": values} if values else {}),
             }
@@ -310,9 +373,19 @@ class DynamoIndex:
             items = self._batch_get([{"listing": {"S": _SUMMARY}, "position": {"S": p}} for p in positions])
         return _summaries_of(items)
 
-    def existing(self, keys: Iterable[Key]) -> set[Key]:
+    def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         wanted = [{"listing": {"S": listing}, "position": {"S": position}} for listing, position in set(keys)]
-        return {(item["listing"]["S"], item["position"]["S"]) for item in self._batch_get(wanted)}
+        held = [ListingEntry.model_validate(from_item(item)) for item in self._batch_get(wanted)]
+        return {entry.key: entry for entry in held}
+
+    def memberships_of(self, source_key: str) -> set[Key]:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=BY_SOURCE_INDEX,
+            KeyConditionExpression="source_key = :source",
+            ExpressionAttributeValues={":source": {"S": source_key}},
+        )
+        return {(item["listing"]["S"], item["position"]["S"]) for page in pages for item in page["Items"]}
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return _batch_get(self._client, self._table, keys)
@@ -449,3 +522,23 @@ def _summaries_of(items: Iterable[dict[str, Any]]) -> dict[str, ListingSummary]:
             listing=SITE_LISTING, members=site_members, revision=site_revision
         )
     return summaries
+
+
+class DynamoSweepJournal:
+    """The sweep's state, one item of the index table (its partition starts with '#', so the listing
+    renderer passes over its stream records)."""
+
+    _KEY: ClassVar[dict[str, Any]] = {"listing": {"S": "#sweep"}, "position": {"S": "state"}}
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def load(self) -> SweepState:
+        item = self._client.get_item(TableName=self._table, Key=self._KEY, ConsistentRead=True).get("Item")
+        return SweepState.model_validate_json(item["state"]["S"]) if item else SweepState()
+
+    def save(self, state: SweepState) -> None:
+        self._client.put_item(
+            TableName=self._table, Item={**self._KEY, "state": {"S": state.model_dump_json()}}
+        )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from pressrun.model import SiteWrite
+from pressrun.sweep_state import UploadState
 from pressrun.urls import cache_control, cache_tags
 
 if TYPE_CHECKING:
@@ -60,6 +61,42 @@ class S3Uploads:
         head = _head(self._client, self._bucket, key)
         return None if head is None else head.get("VersionId") or "null"
 
+    def latest(self, prefix: str) -> Iterator[UploadState]:
+        pages = self._client.get_paginator("list_object_versions").paginate(
+            Bucket=self._bucket, Prefix=prefix
+        )
+        for page in pages:
+            # A page lists versions and delete markers apart; the key's newest of either is its state.
+            newest = [
+                (item["Key"], item.get("VersionId"), item["LastModified"])
+                for item in page.get("Versions", [])
+                if item.get("IsLatest")
+            ]
+            newest += [
+                (item["Key"], None, item["LastModified"])
+                for item in page.get("DeleteMarkers", [])
+                if item.get("IsLatest")
+            ]
+            for key, version, modified in sorted(newest):
+                yield UploadState(key=key, version_id=version, last_modified=modified)
+
+    def reannounce(self, key: str) -> None:
+        head = _head(self._client, self._bucket, key)
+        if head is None:
+            # A delete marker answers 404: another one makes S3 tell of the deletion again.
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+            return
+        # A copy onto itself is a new version of the same bytes, announced like any upload; S3 takes
+        # a copy onto the same key only with its metadata replaced, so the old metadata is carried.
+        self._client.copy_object(
+            Bucket=self._bucket,
+            Key=key,
+            CopySource={"Bucket": self._bucket, "Key": key, "VersionId": head.get("VersionId") or "null"},
+            MetadataDirective="REPLACE",
+            Metadata={**head.get("Metadata", {}), "reannounced-from": head.get("VersionId") or "null"},
+            ContentType=head.get("ContentType", "application/octet-stream"),
+        )
+
     def write_report(self, key: str, body: bytes) -> None:
         self._client.put_object(
             Bucket=self._bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"
@@ -98,6 +135,12 @@ class S3Site:
             return None
         self._client.delete_object(Bucket=self._bucket, Key=key)
         return SiteWrite(key=key, kind="deleted", digest=stored)
+
+    def keys(self, after: str, limit: int) -> list[str]:
+        if limit <= 0:
+            return []
+        listing = self._client.list_objects_v2(Bucket=self._bucket, StartAfter=after, MaxKeys=limit)
+        return [item["Key"] for item in listing.get("Contents", [])]
 
     def put_many(
         self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None

@@ -3,6 +3,8 @@ invalidation queue that gathers stale site objects into one CloudFront invalidat
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,3 +54,46 @@ class SqsInvalidationRequests:
         _send(
             self._client, self._queue_url, [change.model_dump_json() for change in changes], "invalidations"
         )
+
+
+class SqsFailedBatches:
+    """The stream consumers' on-failure destination. Lambda sends it only a batch's coordinates and
+    the arrival times of its first and last records (`DDBStreamBatchInfo`): the records are gone, and
+    the sweep re-checks what changed in that time span instead."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+        self._taken: list[str] = []
+
+    def take(self) -> list[tuple[datetime, datetime]]:
+        spans: list[tuple[datetime, datetime]] = []
+        seen: set[str] = set()
+        while True:
+            messages = self._client.receive_message(
+                QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            # A message comes back once its visibility timeout passes: seeing one again means done.
+            fresh = [message for message in messages if message["MessageId"] not in seen]
+            if not fresh:
+                return spans
+            for message in fresh:
+                seen.add(message["MessageId"])
+                batch = json.loads(message.get("Body", "{}")).get("DDBStreamBatchInfo", {})
+                first = batch.get("approximateArrivalOfFirstRecord")
+                last = batch.get("approximateArrivalOfLastRecord")
+                if first and last:
+                    spans.append((_moment(first), _moment(last)))
+                self._taken.append(message["ReceiptHandle"])
+
+    def settled(self) -> None:
+        # Deleted only once the sweep has re-checked them: a sweep that fails part-way leaves them
+        # to come back after the queue's visibility timeout, for the next one.
+        for receipt in self._taken:
+            self._client.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt)
+        self._taken.clear()
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -207,6 +207,11 @@ class LocalStack:
                 KeySchema=properties["KeySchema"],
                 AttributeDefinitions=properties["AttributeDefinitions"],
                 BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
+                **(
+                    {"GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"]}
+                    if "GlobalSecondaryIndexes" in properties
+                    else {}
+                ),
             )
             self.resolver.refs[logical] = logical
             self.resolver.attributes[(logical, "Arn")] = (

@@ -1,0 +1,272 @@
+"""The reconciliation sweep: repair what AWS's delivery lost, by comparing sources with outputs.
+
+S3 may drop an event, a stream batch that exhausts its retries leaves only its coordinates, and a
+record can expire unread. Replaying a queue cannot bring those back; comparing can. A sweep compares
+the uploads bucket, the articles table, the index and the site bucket and repairs every drift
+through the same code the pipeline runs:
+
+- an upload whose newest state the table does not reflect is re-announced, so S3 sends a fresh
+  event with a fresh sequencer and it flows through validation like any upload;
+- a record whose page, index entries, schedule or listings are not what it says is settled by the
+  same functions the article-change consumer calls.
+
+What it reads stays proportional to what changed since the last sweep (records by their change
+time, uploads by their modification time, failed stream batches by their time span) plus a bounded
+slice of the archive (uploads, records, listing pages and site objects, each walked by a cursor kept
+between sweeps), so a large site is checked whole within a day without ever being read at once.
+Listing the uploads' latest states is the exception: one LIST call per thousand keys, metadata only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pressrun.index import FROM_THE_START, PageRange, category_listing, memberships, settle_index
+from pressrun.ingest import INCOMING, Change, Upload, accept_upload, is_article_upload, padded_sequencer
+from pressrun.listings import refresh_listings, render_range
+from pressrun.model import ArticleRecord, SiteWrite
+from pressrun.pages import settle_page
+from pressrun.ports import (
+    ArticleRepository,
+    CategoryIndex,
+    EditorAlerts,
+    FailedBatches,
+    Scheduler,
+    SiteStore,
+    SweepJournal,
+    UploadStore,
+)
+from pressrun.scheduling import follow_schedule
+from pressrun.settings import SiteSettings
+from pressrun.sweep_state import Budget, Drift, DriftKind, SweepReport, UploadState
+from pressrun.urls import article_key_path, category_key_slug
+
+# Events normally arrive within seconds: a change younger than this may still be on its way, and
+# repairing it would race the pipeline (and count a drift that is not one).
+GRACE = timedelta(minutes=2)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Sweep:
+    """The collaborators of one sweep."""
+
+    uploads: UploadStore
+    articles: ArticleRepository
+    index: CategoryIndex
+    site_store: SiteStore
+    scheduler: Scheduler
+    journal: SweepJournal
+    failed_batches: FailedBatches
+    alerts: EditorAlerts
+    site: SiteSettings
+    now: datetime
+    budget: Budget = field(default_factory=Budget)
+    drift: list[Drift] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+
+    def run(self) -> SweepReport:
+        state = self.journal.load()
+        since = state.last_started - 2 * GRACE if state.last_started else _EPOCH
+        until = self.now - GRACE
+        latest = {state.key: state for state in self.uploads.latest(INCOMING) if is_article_upload(state.key)}
+        state.uploads_after = self._check_uploads(latest, since, until, state.uploads_after)
+        records, state.articles_after = self._records_to_check(since, until, state.articles_after)
+        self._check_records(records, latest, until)
+        state.pages = self._walk_listings(state.pages)
+        state.site_after = self._walk_site(state.site_after)
+        state.last_started = self.now
+        state.drifting_sweeps = state.drifting_sweeps + 1 if self.drift else 0
+        self.journal.save(state)
+        self.failed_batches.settled()
+        return SweepReport(
+            started_at=self.now,
+            checked=self.checked,
+            drift=self.drift,
+            persistent=state.drifting_sweeps >= 2,
+        )
+
+    def _found(self, kind: DriftKind, subject: str) -> None:
+        self.drift.append(Drift(kind=kind, subject=subject))
+
+    def _count(self, what: str, number: int) -> None:
+        self.checked[what] = self.checked.get(what, 0) + number
+
+    def _found_writes(self, kind: DriftKind, writes: Iterable[SiteWrite]) -> None:
+        for write in writes:
+            self._found(kind, write.key)
+
+    def _check_uploads(
+        self, latest: dict[str, UploadState], since: datetime, until: datetime, after: str
+    ) -> str:
+        """Uploads changed since the last sweep, and a slice of the rest: each one's newest state must
+        be what its record was made from. Returns where the slice stopped."""
+        keys = sorted(latest)
+        walked = [key for key in keys if key > after][: self.budget.uploads]
+        recent = [key for key in keys if since <= latest[key].last_modified]
+        candidates = sorted({*walked, *recent} - {key for key in keys if latest[key].last_modified > until})
+        records = {record.source_key: record for record in self.articles.by_keys(candidates)}
+        self._count("uploads", len(candidates))
+        for key in candidates:
+            if not _in_step(latest[key], records.get(key)):
+                self._found("upload", key)
+                self.uploads.reannounce(key)
+        return walked[-1] if walked and len(walked) == self.budget.uploads else ""
+
+    def _records_to_check(
+        self, since: datetime, until: datetime, after: str
+    ) -> tuple[dict[str, ArticleRecord], str]:
+        """Records changed since the last sweep or in a stream batch that was lost, and a slice."""
+        windows = [(since, until)]
+        windows += [(start - GRACE, end + GRACE) for start, end in self.failed_batches.take()]
+        changed = {
+            record.source_key: record
+            for start, end in windows
+            for record in self.articles.changed_between(start, min(end, until))
+        }
+        walked, following = self.articles.walk(after, self.budget.articles)
+        for record in walked:
+            if record.changed_at is None or record.changed_at <= until:
+                changed.setdefault(record.source_key, record)
+        return changed, following
+
+    def _check_records(
+        self, records: dict[str, ArticleRecord], latest: dict[str, UploadState], until: datetime
+    ) -> None:
+        changes: dict[str, set[str]] = {}
+        self._count("articles", len(records))
+        for key, record in sorted(records.items()):
+            if key not in latest and record.status != "removed":
+                # Every version of the upload is gone for good, and its event with it: nothing in S3
+                # can be re-announced, so the removal is recorded here, beyond the last sequencer.
+                self._found("upload", key)
+                self._record_vanished(record)
+                current = self.articles.current(key)
+                if current is None:
+                    continue
+                record = current
+            for path in dict.fromkeys(path for path in (record.path, record.previous_path) if path):
+                written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                if written is not None:
+                    self._found("page", written.key)
+            update = settle_index(record, self.index)
+            if update:
+                self._found("index", key)
+            for listing, position in [*memberships(record), *update.delete, *(e.key for e in update.put)]:
+                changes.setdefault(listing, set()).add(position)
+            if record.status == "scheduled" and record.published_at and record.published_at <= self.now:
+                self._found("schedule", key)
+            follow_schedule(None, record, self.scheduler, self.articles, self.now)
+        refreshed = refresh_listings(changes, self.index, self.site_store, self.site, self.now)
+        self._found_writes("listing", refreshed.changed)
+        if refreshed.failed:
+            raise SweepIncomplete(f"listings failed to render: {refreshed.failed}")
+
+    def _record_vanished(self, record: ArticleRecord) -> None:
+        accept_upload(
+            Upload(
+                bucket="",
+                key=record.source_key,
+                version_id=None,
+                sequencer=_beyond(record.sequencer),
+                change=Change.VERSION_DELETED,
+                event_time=self.now,
+            ),
+            self.uploads,
+            self.articles,
+            self.site,
+            self.alerts,
+            self.now,
+        )
+
+    def _walk_listings(self, span: PageRange | None) -> PageRange | None:
+        """Render the next runs of numbered pages, up to the budget: lost index records leave old
+        pages stale, and only reading them again finds that out."""
+        listings = sorted(self.index.summaries())
+        budget = self.budget.listing_entries
+        if budget <= 0:
+            return span
+        span = span.model_copy(update={"count": budget}) if span else None
+        span = span or (_first_run(listings[0], budget) if listings else None)
+        while span is not None and budget > 0:
+            written, following = render_range(span, self.index, self.site_store, self.site)
+            self._found_writes("listing", written)
+            self._count("listing entries", span.count)
+            budget -= span.count
+            later = [listing for listing in listings if listing > span.listing]
+            span = following or (_first_run(later[0], self.budget.listing_entries) if later else None)
+        return span
+
+    def _walk_site(self, after: str) -> str:
+        """Site objects nobody owns any more: pages of articles gone, sections emptied."""
+        keys = self.site_store.keys(after, self.budget.site_keys)
+        self._count("site objects", len(keys))
+        emptied: dict[str, set[str]] = {}
+        summaries = self.index.summaries()
+        for key in keys:
+            path = article_key_path(key)
+            slug = category_key_slug(key)
+            if path is not None:
+                written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                if written is not None:
+                    self._found("orphan", key)
+            elif slug is not None:
+                summary = summaries.get(category_listing(slug))
+                if summary is None or summary.members == 0:
+                    emptied[category_listing(slug)] = {FROM_THE_START}
+        refreshed = refresh_listings(emptied, self.index, self.site_store, self.site, self.now)
+        self._found_writes("orphan", refreshed.changed)
+        return keys[-1] if keys and len(keys) == self.budget.site_keys else ""
+
+
+class SweepIncomplete(Exception):
+    """Part of a sweep failed; what it repaired stays repaired, and the next sweep tries the rest."""
+
+
+def _in_step(state: UploadState, record: ArticleRecord | None) -> bool:
+    """Whether the record reflects what the key serves now."""
+    if state.version_id is None:
+        return record is None or record.status == "removed"
+    return record is not None and state.version_id in (record.source_version, record.rejected_version)
+
+
+def _beyond(sequencer: str) -> str:
+    """A sequencer just past this one, in S3's order (right-padded to a common width)."""
+    padded = padded_sequencer(sequencer)
+    return f"{int(padded, 16) + 1:0{len(padded)}X}"
+
+
+def _first_run(listing: str, entries: int) -> PageRange:
+    return PageRange(listing=listing, count=entries)
+
+
+def sweep(
+    *,
+    uploads: UploadStore,
+    articles: ArticleRepository,
+    index: CategoryIndex,
+    site_store: SiteStore,
+    scheduler: Scheduler,
+    journal: SweepJournal,
+    failed_batches: FailedBatches,
+    alerts: EditorAlerts,
+    site: SiteSettings,
+    now: datetime,
+    budget: Budget | None = None,
+) -> SweepReport:
+    """One reconciliation sweep: compare, repair, report."""
+    return Sweep(
+        uploads,
+        articles,
+        index,
+        site_store,
+        scheduler,
+        journal,
+        failed_batches,
+        alerts,
+        site,
+        now,
+        budget or Budget(),
+    ).run()
