@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pressrun.model import InvalidArticle, problem_line
+from pressrun.readers import too_large
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
@@ -60,6 +61,10 @@ def check(arguments: argparse.Namespace) -> int:
     rejected = False
     for name, file in _files(arguments.paths):
         try:
+            size = file.stat().st_size
+            if size > site.max_upload_bytes:
+                # As the pipeline decides from the event's size: a huge file is never read.
+                raise InvalidArticle([too_large(site.max_upload_bytes, size)])
             parse_article(name, file.read_bytes(), site)
         except InvalidArticle as invalid:
             rejected = True

@@ -19,6 +19,7 @@ from pressrun.model import (
     problem_line,
 )
 from pressrun.ports import ArticleRepository, EditorAlerts, UploadStore
+from pressrun.readers import too_large
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
@@ -47,6 +48,8 @@ class Upload(BaseModel):
     sequencer: str
     change: Change
     event_time: datetime
+    # The version's size in bytes, as S3's event gives it for a created object; None when unknown.
+    size: int | None = None
 
 
 class Outcome(StrEnum):
@@ -189,12 +192,19 @@ class Intake:
         if upload.change is Change.VERSION_DELETED:
             current = self.uploads.current_version(upload.key)
             if current is not None:
-                upload = upload.model_copy(update={"version_id": current, "change": Change.CREATED})
+                # The event's size, if any, was the deleted version's.
+                update = {"version_id": current, "change": Change.CREATED, "size": None}
+                upload = upload.model_copy(update=update)
         if upload.change is not Change.CREATED:
             removal = ArticleRecord(
                 source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
             )
             return self._save(upload, removal, previous)
+        if upload.size is not None and upload.size > self.site.max_upload_bytes:
+            # Decided from the event alone: reading a huge upload would cost the limit for nothing.
+            return self._refuse(
+                upload, sequencer, previous, [too_large(self.site.max_upload_bytes, upload.size)]
+            )
         data = self.uploads.read(upload.key, upload.version_id, self.site.max_upload_bytes)
         if data is None:
             # Overwritten or deleted since the event: the event for that later change carries it forward.

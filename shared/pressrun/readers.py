@@ -320,12 +320,13 @@ def read_upload(name: str, data: bytes, site: SiteSettings) -> RawArticle:
             [Problem(field="file", message=f"'{extension or name}' files are not articles; use {supported}")]
         )
     if len(data) > site.max_upload_bytes:
-        raise InvalidArticle(
-            [
-                Problem(
-                    field="file",
-                    message=f"is {len(data):,} bytes; the limit is {site.max_upload_bytes:,} bytes",
-                )
-            ]
-        )
+        # The store reads no more than the limit and one byte: how much more there is, it cannot say.
+        raise InvalidArticle([too_large(site.max_upload_bytes)])
     return reader.read(decode(data), site)
+
+
+def too_large(limit: int, size: int | None = None) -> Problem:
+    """An upload over the size limit, with its size when the event or the file system gives it."""
+    if size is None:
+        return Problem(field="file", message=f"is over the limit of {limit:,} bytes")
+    return Problem(field="file", message=f"is {size:,} bytes; the limit is {limit:,} bytes")

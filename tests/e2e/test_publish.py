@@ -156,6 +156,21 @@ def test_check_prints_one_line_per_problem_and_exits_1(tmp_path: Path, capsys: p
     ]
 
 
+def test_check_refuses_a_file_over_the_limit_from_its_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    huge = tmp_path / "huge.md"
+    with huge.open("wb") as file:
+        file.truncate(3 * 1024 * 1024)  # sparse: the test machine holds none of it
+
+    code = main(["check", str(huge)])
+
+    assert code == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{huge}: file: is 3,145,728 bytes; the limit is 1,048,576 bytes"
+    ]
+
+
 def test_usage_errors_exit_2(tmp_path: Path):
     with pytest.raises(SystemExit) as raised:
         main(["publish", "--site", str(tmp_path), str(tmp_path / "missing.md")])

@@ -23,7 +23,12 @@ BAD = b"---\ntitle: No date\n---\nBody.\n"
 
 
 def upload(
-    sequencer: str, version: str = "v1", deleted: bool = False, key: str = KEY, change: Change | None = None
+    sequencer: str,
+    version: str = "v1",
+    deleted: bool = False,
+    key: str = KEY,
+    change: Change | None = None,
+    size: int | None = None,
 ) -> Upload:
     return Upload(
         bucket="uploads",
@@ -32,6 +37,7 @@ def upload(
         sequencer=sequencer,
         change=change or (Change.DELETE_MARKER if deleted else Change.CREATED),
         event_time=datetime(2025, 6, 25, 8, 30, tzinfo=UTC),
+        size=size,
     )
 
 
@@ -445,3 +451,68 @@ def test_a_write_based_on_an_outdated_read_conflicts_instead_of_freeing_the_wron
 
     assert result.outcome is Saved.CONFLICT
     assert articles.slugs == {"y": KEY}
+
+
+GIGABYTE = 1024**3
+
+
+@dataclass
+class HugeUploads(MemoryUploads):
+    """A bucket holding one 1 GB upload, never in memory: a read returns as much of it as is asked
+    for (the limit and one byte, as the port promises), and every byte read is counted."""
+
+    huge: tuple[str, str] = (KEY, "v2")
+    bytes_read: int = 0
+
+    def read(self, key: str, version_id: str | None, limit: int) -> bytes | None:
+        if (key, version_id) == self.huge:
+            data = b"x" * min(GIGABYTE, limit + 1)
+        else:
+            data = super().read(key, version_id, limit) or b""
+        self.bytes_read += len(data)
+        return data
+
+
+def test_an_upload_over_the_limit_is_refused_from_its_event_size_without_being_read(alerts: RecordingAlerts):
+    uploads, articles = HugeUploads(), MemoryArticles()
+
+    outcome = accept_upload(upload("0A", version="v2", size=GIGABYTE), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    assert uploads.bytes_read == 0
+    assert json.loads(uploads.reports[REPORT])["errors"] == [
+        {"field": "file", "message": "is 1,073,741,824 bytes; the limit is 1,048,576 bytes", "line": None}
+    ]
+    assert alerts.sent == [
+        (
+            KEY,
+            f"{KEY} was not published. Fix these and upload it again:\n"
+            f"{KEY}: file: is 1,073,741,824 bytes; the limit is 1,048,576 bytes",
+        )
+    ]
+
+
+def test_without_a_size_in_the_event_only_the_limit_and_one_byte_are_read(alerts: RecordingAlerts):
+    uploads, articles = HugeUploads(), MemoryArticles()
+
+    outcome = accept_upload(upload("0A", version="v2"), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    assert uploads.bytes_read == SITE.max_upload_bytes + 1
+    # Only the first bytes were read: the report says the upload is over the limit, not by how much.
+    assert json.loads(uploads.reports[REPORT])["errors"] == [
+        {"field": "file", "message": "is over the limit of 1,048,576 bytes", "line": None}
+    ]
+
+
+def test_an_oversized_reupload_keeps_the_published_version_up(alerts: RecordingAlerts):
+    uploads, articles = HugeUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    accept_upload(upload("0A", version="v1", size=len(GOOD)), uploads, articles, SITE, alerts, NOW)
+
+    outcome = accept_upload(upload("0B", version="v2", size=GIGABYTE), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
+    assert REPORT in uploads.reports
+    assert [key for key, _ in alerts.sent] == [KEY]

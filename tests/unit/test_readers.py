@@ -189,7 +189,7 @@ def test_upload_over_the_size_limit_is_refused():
     with pytest.raises(InvalidArticle) as raised:
         parse_article("incoming/a.md", b"x" * 11, small)
 
-    assert raised.value.problems[0].message == "is 11 bytes; the limit is 10 bytes"
+    assert raised.value.problems[0].message == "is over the limit of 10 bytes"
 
 
 def test_pelican_header_lines_at_the_top_of_a_markdown_file():
