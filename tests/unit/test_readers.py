@@ -427,3 +427,36 @@ def test_a_value_quoted_in_a_report_is_cut_short():
     assert field == "date"
     assert len(message) < 200
     assert message.startswith("'June June")
+
+
+def nested_json(depth: int) -> bytes:
+    extra = "[" * depth + "]" * depth
+    return (
+        f'{{"title": "T", "date": "2025-06-25", "categories": ["News"], "extra": {extra}, "body": "Text."}}'
+    ).encode()
+
+
+@pytest.mark.parametrize("depth", [20, 900, 100_000])
+def test_json_nested_too_deeply_is_a_problem_not_a_crash(depth: int):
+    assert problems_of("incoming/a.json", nested_json(depth)) == [
+        ("file", "is nested too deeply: more than 20 levels of lists and objects", None)
+    ]
+
+
+def test_json_nested_within_the_limit_is_read():
+    assert parse_article("incoming/a.json", nested_json(18), SITE).title == "T"
+
+
+@pytest.mark.parametrize("depth", [20, 900, 100_000])
+def test_yaml_front_matter_nested_too_deeply_is_a_problem_not_a_crash(depth: int):
+    data = markdown(f"title: T\ndate: 2025-06-25\ncategories: [N]\nextra: {'[' * depth}{']' * depth}\n")
+
+    assert problems_of("incoming/a.md", data) == [
+        ("front matter", "is nested too deeply: more than 20 levels of lists and objects", 5)
+    ]
+
+
+def test_yaml_front_matter_nested_within_the_limit_is_read():
+    data = markdown(f"title: T\ndate: 2025-06-25\ncategories: [N]\nextra: {'[' * 18}{']' * 18}\n")
+
+    assert parse_article("incoming/a.md", data, SITE).title == "T"
