@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from pressrun.footprint import footprint_problems
 from pressrun.model import (
     Article,
     ArticleRecord,
@@ -25,6 +28,8 @@ from pressrun.validation import parse_article
 
 INCOMING = "incoming/"
 REJECTED = "rejected/"
+_REPORT_SUFFIX = ".report.json"
+_MAX_S3_KEY_BYTES = 1024
 _SEQUENCER_WIDTH = 64
 
 
@@ -77,7 +82,15 @@ def padded_sequencer(sequencer: str) -> str:
 
 def report_key(source_key: str) -> str:
     """rejected/<name>.report.json beside incoming/<name>, where the editor looks for it."""
-    return f"{REJECTED}{source_key.removeprefix(INCOMING)}.report.json"
+    name = source_key.removeprefix(INCOMING)
+    key = f"{REJECTED}{name}{_REPORT_SUFFIX}"
+    if len(key.encode()) <= _MAX_S3_KEY_BYTES:
+        return key
+    # A name near S3's limit leaves no room for the rest: its start, and a digest to keep it its own.
+    digest = "-" + hashlib.sha256(source_key.encode()).hexdigest()[:16]
+    room = _MAX_S3_KEY_BYTES - len(f"{REJECTED}{digest}{_REPORT_SUFFIX}".encode())
+    start = name.encode()[:room].decode(errors="ignore")
+    return f"{REJECTED}{start}{digest}{_REPORT_SUFFIX}"
 
 
 def is_article_upload(key: str) -> bool:
@@ -116,6 +129,43 @@ def record_of(
         updated_at=updated_at,
         uploaded_at=upload.event_time,
     )
+
+
+def judge(
+    upload: Upload,
+    read: Callable[[], bytes | None],
+    site: SiteSettings,
+    now: datetime,
+    previous: ArticleRecord | None = None,
+) -> ArticleRecord | None:
+    """The record a created upload makes, or `InvalidArticle` with every reason it makes none: the
+    validator's and the tables' (see `footprint`). `read` gives the upload's bytes, or None when that
+    version is gone; it is not called when the event's size already refuses the upload."""
+    if upload.size is not None and upload.size > site.max_upload_bytes:
+        # Decided from the event alone: reading a huge upload would cost the limit for nothing.
+        raise InvalidArticle([too_large(site.max_upload_bytes, upload.size)])
+    data = read()
+    if data is None:
+        return None
+    record = record_of(parse_article(upload.key, data, site), upload, now, previous)
+    problems = footprint_problems(record)
+    if problems:
+        raise InvalidArticle(problems)
+    return record
+
+
+def check_file(name: str, size: int, read: Callable[[], bytes], site: SiteSettings, now: datetime) -> None:
+    """Raise `InvalidArticle` if the pipeline would refuse this file uploaded as incoming/<name>."""
+    upload = Upload(
+        bucket="",
+        key=f"{INCOMING}{name}",
+        version_id=None,
+        sequencer="",
+        change=Change.CREATED,
+        event_time=now,
+        size=size,
+    )
+    judge(upload, read, site, now)
 
 
 def rejection_report(upload: Upload, problems: list[Problem]) -> bytes:
@@ -200,20 +250,20 @@ class Intake:
                 source_key=upload.key, source_version=upload.version_id, sequencer=sequencer, status="removed"
             )
             return self._save(upload, removal, previous)
-        if upload.size is not None and upload.size > self.site.max_upload_bytes:
-            # Decided from the event alone: reading a huge upload would cost the limit for nothing.
-            return self._refuse(
-                upload, sequencer, previous, [too_large(self.site.max_upload_bytes, upload.size)]
-            )
-        data = self.uploads.read(upload.key, upload.version_id, self.site.max_upload_bytes)
-        if data is None:
-            # Overwritten or deleted since the event: the event for that later change carries it forward.
-            return Outcome.STALE
         try:
-            article = parse_article(upload.key, data, self.site)
+            record = judge(
+                upload,
+                lambda: self.uploads.read(upload.key, upload.version_id, self.site.max_upload_bytes),
+                self.site,
+                self.now,
+                previous,
+            )
         except InvalidArticle as invalid:
             return self._refuse(upload, sequencer, previous, invalid.problems)
-        return self._save(upload, record_of(article, upload, self.now, previous), previous)
+        if record is None:
+            # Overwritten or deleted since the event: the event for that later change carries it forward.
+            return Outcome.STALE
+        return self._save(upload, record, previous)
 
     def _save(self, upload: Upload, record: ArticleRecord, previous: ArticleRecord | None) -> Outcome | None:
         result = self.articles.save(record, previous)

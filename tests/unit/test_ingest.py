@@ -516,3 +516,86 @@ def test_an_oversized_reupload_keeps_the_published_version_up(alerts: RecordingA
     assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
     assert REPORT in uploads.reports
     assert [key for key, _ in alerts.sent] == [KEY]
+
+
+def test_an_upload_whose_name_is_too_long_for_the_index_is_refused_with_a_report(alerts: RecordingAlerts):
+    key = "incoming/" + "k" * 1010 + ".md"
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(key, story("Long name"))
+
+    outcome = accept_upload(upload("0A", key=key), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    [report] = uploads.reports.values()
+    assert json.loads(report)["errors"] == [
+        {"field": "file", "message": "its name is 1,022 bytes long; the limit is 1,000 bytes", "line": None}
+    ]
+    assert articles.slugs == {}
+
+
+def test_a_record_the_field_limits_would_let_through_too_big_is_still_refused(
+    alerts: RecordingAlerts, monkeypatch: pytest.MonkeyPatch
+):
+    # GIVEN field limits loosened past what the tables hold (the whole-record guard is what is left)
+    monkeypatch.setattr("pressrun.validation.MAX_SUMMARY_LENGTH", 1_000_000)
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/story.md", story("Published"), version_id="v1")
+    accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW)
+    huge = b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\nsummary: " + b"s" * 500_000 + b"\n---\nB.\n"
+    uploads.add("incoming/story.md", huge, version_id="v2")
+
+    outcome = accept_upload(
+        upload("0B", version="v2", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW
+    )
+
+    assert outcome is Outcome.REJECTED
+    [error] = json.loads(uploads.reports["rejected/story.md.report.json"])["errors"]
+    assert error["field"] == "article"
+    assert "the limit is 131,072 bytes" in error["message"]
+    assert articles.records["incoming/story.md"].source_version == "v1"
+
+
+REFUSED_REUPLOADS = {
+    "too big, from its size": (None, 2 * 1024 * 1024),
+    "too many categories": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [%s]\n---\nB.\n"
+        % b", ".join(b"C%d" % n for n in range(11)),
+        None,
+    ),
+    "too many tags": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\ntags: [%s]\n---\nB.\n"
+        % b", ".join(b"t%d" % n for n in range(31)),
+        None,
+    ),
+    "summary too long": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\nsummary: " + b"s" * 500_000 + b"\n---\nB.\n",
+        None,
+    ),
+    "nested too deeply": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\nx: " + b"[" * 900 + b"]" * 900 + b"\n---\nB.\n",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize(("data", "size"), list(REFUSED_REUPLOADS.values()), ids=list(REFUSED_REUPLOADS))
+def test_every_refusal_leaves_a_report_alerts_and_keeps_the_published_version(
+    data: bytes | None, size: int | None, alerts: RecordingAlerts
+):
+    # GIVEN a published story
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/story.md", story("Published"), version_id="v1")
+    accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW)
+    uploads.add("incoming/story.md", data or b"", version_id="v2")
+
+    # WHEN the editor uploads a version the pipeline refuses
+    outcome = accept_upload(
+        upload("0B", version="v2", key="incoming/story.md", size=size), uploads, articles, SITE, alerts, NOW
+    )
+
+    # THEN a report and an alert say why, and the published version stays up
+    assert outcome is Outcome.REJECTED
+    assert json.loads(uploads.reports["rejected/story.md.report.json"])["errors"]
+    assert [key for key, _ in alerts.sent] == ["incoming/story.md"]
+    record = articles.records["incoming/story.md"]
+    assert (record.status, record.source_version, record.title) == ("published", "v1", "Published")
