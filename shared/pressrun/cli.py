@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pressrun.ingest import check_file
 from pressrun.model import InvalidArticle, problem_line
 from pressrun.settings import SiteSettings
-from pressrun.validation import parse_article
 
 if TYPE_CHECKING:
     from pressrun.emulator.site import Summary
@@ -57,10 +57,12 @@ def _moment(text: str) -> datetime:
 
 def check(arguments: argparse.Namespace) -> int:
     site = SiteSettings()
+    now = datetime.now(UTC)
     rejected = False
     for name, file in _files(arguments.paths):
         try:
-            parse_article(name, file.read_bytes(), site)
+            # As the pipeline decides: from the size first, so a huge file is never read.
+            check_file(name, file.stat().st_size, file.read_bytes, site, now)
         except InvalidArticle as invalid:
             rejected = True
             for problem in invalid.problems:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from pressrun.footprint import footprint_problems
 from pressrun.model import (
     Article,
     ArticleRecord,
@@ -19,11 +22,14 @@ from pressrun.model import (
     problem_line,
 )
 from pressrun.ports import ArticleRepository, EditorAlerts, UploadStore
+from pressrun.readers import too_large
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
 INCOMING = "incoming/"
 REJECTED = "rejected/"
+_REPORT_SUFFIX = ".report.json"
+_MAX_S3_KEY_BYTES = 1024
 _SEQUENCER_WIDTH = 64
 
 
@@ -47,6 +53,8 @@ class Upload(BaseModel):
     sequencer: str
     change: Change
     event_time: datetime
+    # The version's size in bytes, as S3's event gives it for a created object; None when unknown.
+    size: int | None = None
 
 
 class Outcome(StrEnum):
@@ -64,13 +72,25 @@ class ConcurrentChange(Exception):
 
 
 def padded_sequencer(sequencer: str) -> str:
-    # S3 sequencers are hex numbers of varying length: left-pad so that string order is numeric order.
-    return sequencer.upper().rjust(_SEQUENCER_WIDTH, "0")
+    """The sequencer in the one form every comparison uses. S3's rule for two sequencers of one key:
+    right-pad the shorter with zeros, then compare as strings. Padded on the right to one width (and
+    in S3's upper case), any two compare by that rule as plain strings, in the table as here."""
+    if len(sequencer) > _SEQUENCER_WIDTH:
+        raise ValueError(f"a sequencer of {len(sequencer)} characters; S3's are far shorter")
+    return sequencer.upper().ljust(_SEQUENCER_WIDTH, "0")
 
 
 def report_key(source_key: str) -> str:
     """rejected/<name>.report.json beside incoming/<name>, where the editor looks for it."""
-    return f"{REJECTED}{source_key.removeprefix(INCOMING)}.report.json"
+    name = source_key.removeprefix(INCOMING)
+    key = f"{REJECTED}{name}{_REPORT_SUFFIX}"
+    if len(key.encode()) <= _MAX_S3_KEY_BYTES:
+        return key
+    # A name near S3's limit leaves no room for the rest: its start, and a digest to keep it its own.
+    digest = "-" + hashlib.sha256(source_key.encode()).hexdigest()[:16]
+    room = _MAX_S3_KEY_BYTES - len(f"{REJECTED}{digest}{_REPORT_SUFFIX}".encode())
+    start = name.encode()[:room].decode(errors="ignore")
+    return f"{REJECTED}{start}{digest}{_REPORT_SUFFIX}"
 
 
 def is_article_upload(key: str) -> bool:
@@ -112,6 +132,43 @@ def record_of(
     )
 
 
+def judge(
+    upload: Upload,
+    read: Callable[[], bytes | None],
+    site: SiteSettings,
+    now: datetime,
+    previous: ArticleRecord | None = None,
+) -> ArticleRecord | None:
+    """The record a created upload makes, or `InvalidArticle` with every reason it makes none: the
+    validator's and the tables' (see `footprint`). `read` gives the upload's bytes, or None when that
+    version is gone; it is not called when the event's size already refuses the upload."""
+    if upload.size is not None and upload.size > site.max_upload_bytes:
+        # Decided from the event alone: reading a huge upload would cost the limit for nothing.
+        raise InvalidArticle([too_large(site.max_upload_bytes, upload.size)])
+    data = read()
+    if data is None:
+        return None
+    record = record_of(parse_article(upload.key, data, site), upload, now, previous)
+    problems = footprint_problems(record)
+    if problems:
+        raise InvalidArticle(problems)
+    return record
+
+
+def check_file(name: str, size: int, read: Callable[[], bytes], site: SiteSettings, now: datetime) -> None:
+    """Raise `InvalidArticle` if the pipeline would refuse this file uploaded as incoming/<name>."""
+    upload = Upload(
+        bucket="",
+        key=f"{INCOMING}{name}",
+        version_id=None,
+        sequencer="",
+        change=Change.CREATED,
+        event_time=now,
+        size=size,
+    )
+    judge(upload, read, site, now)
+
+
 def rejection_report(upload: Upload, problems: list[Problem]) -> bytes:
     report = {
         "source": upload.key,
@@ -143,7 +200,7 @@ def _reject(upload: Upload, problems: list[Problem], uploads: UploadStore, alert
 
 def _is_stale(previous: ArticleRecord | None, sequencer: str) -> bool:
     # An event equal to a refused one is a retry (its slug may have come free), not a duplicate.
-    if previous is None or previous.sequencer < sequencer:
+    if previous is None or padded_sequencer(previous.sequencer) < sequencer:
         return False
     return previous.rejected_sequencer != sequencer
 
@@ -186,7 +243,9 @@ class Intake:
         if upload.change is Change.VERSION_DELETED:
             current = self.uploads.current_version(upload.key)
             if current is not None:
-                upload = upload.model_copy(update={"version_id": current, "change": Change.CREATED})
+                # The event's size, if any, was the deleted version's.
+                update = {"version_id": current, "change": Change.CREATED, "size": None}
+                upload = upload.model_copy(update=update)
         if upload.change is not Change.CREATED:
             removal = ArticleRecord(
                 source_key=upload.key,
@@ -196,15 +255,20 @@ class Intake:
                 previous_path=previous.path if previous is not None else "",
             )
             return self._save(upload, removal, previous)
-        data = self.uploads.read(upload.key, upload.version_id, self.site.max_upload_bytes)
-        if data is None:
-            # Overwritten or deleted since the event: the event for that later change carries it forward.
-            return Outcome.STALE
         try:
-            article = parse_article(upload.key, data, self.site)
+            record = judge(
+                upload,
+                lambda: self.uploads.read(upload.key, upload.version_id, self.site.max_upload_bytes),
+                self.site,
+                self.now,
+                previous,
+            )
         except InvalidArticle as invalid:
             return self._refuse(upload, sequencer, previous, invalid.problems)
-        return self._save(upload, record_of(article, upload, self.now, previous), previous)
+        if record is None:
+            # Overwritten or deleted since the event: the event for that later change carries it forward.
+            return Outcome.STALE
+        return self._save(upload, record, previous)
 
     def _save(self, upload: Upload, record: ArticleRecord, previous: ArticleRecord | None) -> Outcome | None:
         result = self.articles.save(record, previous)

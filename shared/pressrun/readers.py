@@ -22,6 +22,38 @@ if TYPE_CHECKING:
     import yaml
 
 
+# Lists and objects inside one another. An article needs two levels (the front matter, and a list of
+# categories in it); past this, nesting is a mistake or an attack, and reading it would recurse.
+MAX_NESTING = 20
+
+
+def _nested_too_deeply(line: int | None = None, field: str = "file") -> InvalidArticle:
+    message = f"is nested too deeply: more than {MAX_NESTING} levels of lists and objects"
+    return InvalidArticle([Problem(field=field, message=message, line=line)])
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether lists and dicts nest more than `levels` deep, found without recursing."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > levels:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+class _TooDeep(Exception):
+    """Front matter nested past MAX_NESTING, found while composing it, at this line of it (from 0)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 @dataclass
 class RawArticle:
     """What a reader found: editor-supplied fields, the body, and the line each field came from."""
@@ -120,13 +152,25 @@ def _front_matter_loader() -> type[yaml.SafeLoader]:
             for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
         }
 
+        nesting = 0
+
         def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
             if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise yaml.composer.ComposerError(
                     None, None, "aliases (*name) are not allowed in front matter", event.start_mark
                 )
-            return super().compose_node(parent, index)
+            if not self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+                return super().compose_node(parent, index)
+            # Composing recurses once per level: counted here, the nesting stops long before Python's
+            # recursion limit, whatever the depth of the caller's stack.
+            self.nesting += 1
+            try:
+                if self.nesting > MAX_NESTING:
+                    raise _TooDeep(self.peek_event().start_mark.line)  # type: ignore[no-untyped-call]
+                return super().compose_node(parent, index)
+            finally:
+                self.nesting -= 1
 
     return FrontMatterLoader
 
@@ -163,6 +207,8 @@ class MarkdownReader:
         try:
             # A SafeLoader only: front matter is data, and a YAML tag must never build an object.
             fields = yaml.load(source, Loader=loader)  # noqa: S506
+        except _TooDeep as too_deep:
+            raise _nested_too_deeply(too_deep.line + 2, field="front matter") from too_deep
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = mark.line + 2 if mark is not None else None
@@ -286,7 +332,10 @@ class JsonReader:
     def read(self, text: str, site: SiteSettings) -> RawArticle:
         try:
             document = json.loads(text)
-        except (ValueError, RecursionError) as error:
+        except RecursionError as error:
+            # The decoder recurses once per level, and stops cleanly at Python's recursion limit.
+            raise _nested_too_deeply() from error
+        except ValueError as error:
             # ValueError covers JSONDecodeError and numbers past Python's 4,300-digit limit.
             message = (
                 error.msg if isinstance(error, json.JSONDecodeError) else "has a value too large or too deep"
@@ -295,6 +344,9 @@ class JsonReader:
             raise InvalidArticle(
                 [Problem(field="file", message=f"is not valid JSON: {message}", line=line)]
             ) from error
+        # Decoded, yet too deep for what comes next: validation walks every value, recursively.
+        if _deeper_than(document, MAX_NESTING):
+            raise _nested_too_deeply()
         if not isinstance(document, dict):
             raise InvalidArticle([Problem(field="file", message="must be a JSON object of article fields")])
         body = document.pop("body", "")
@@ -320,12 +372,13 @@ def read_upload(name: str, data: bytes, site: SiteSettings) -> RawArticle:
             [Problem(field="file", message=f"'{extension or name}' files are not articles; use {supported}")]
         )
     if len(data) > site.max_upload_bytes:
-        raise InvalidArticle(
-            [
-                Problem(
-                    field="file",
-                    message=f"is {len(data):,} bytes; the limit is {site.max_upload_bytes:,} bytes",
-                )
-            ]
-        )
+        # The store reads no more than the limit and one byte: how much more there is, it cannot say.
+        raise InvalidArticle([too_large(site.max_upload_bytes)])
     return reader.read(decode(data), site)
+
+
+def too_large(limit: int, size: int | None = None) -> Problem:
+    """An upload over the size limit, with its size when the event or the file system gives it."""
+    if size is None:
+        return Problem(field="file", message=f"is over the limit of {limit:,} bytes")
+    return Problem(field="file", message=f"is {size:,} bytes; the limit is {limit:,} bytes")

@@ -16,7 +16,23 @@ from pressrun.readers import RawArticle, read_upload
 from pressrun.settings import SiteSettings
 
 MAX_TITLE_LENGTH = 200
+MAX_AUTHOR_LENGTH = 200
+# An editor's own summary; one made from the first paragraph is cut at SUMMARY_LENGTH.
+MAX_SUMMARY_LENGTH = 1_000
 SUMMARY_LENGTH = 160
+# An index update is one DynamoDB transaction, which holds at most 100 actions. It removes the old
+# version's memberships (one per category, and one in the site listing), writes the new version's,
+# rewrites the summary of every category either names, marks those whose heading changes, and counts
+# the site listing: at 10 categories, at most 11 + 11 + 20 + 20 + 1 = 63.
+MAX_CATEGORIES = 10
+# A category is a heading on the site and a segment of its URLs.
+MAX_CATEGORY_LENGTH = 60
+# Tags are in no listing and no table: they label the article's page (its keywords and its footer).
+# A story needs a handful; the bounds keep a pasted list or paragraph from flooding the page.
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 50
+# A value quoted back in a report is cut to this, so that a report and its alert stay small.
+_QUOTED_LENGTH = 80
 _WEEKDAY = re.compile(r"^[A-Za-z]+day,?\s+", re.IGNORECASE)
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 # Day first in 25/06/2025, as British copy writes it.
@@ -27,6 +43,14 @@ _EARLIEST_YEAR, _LATEST_YEAR = 1800, 2999
 # Invisible control characters that copy-paste drags in; tab and newline are text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _quoted(value: Any) -> str:
+    return f"'{shorten(str(value), _QUOTED_LENGTH)}'"
+
+
+def _too_long(length: int, limit: int) -> str:
+    return f"is {length:,} characters long; the limit is {limit:,}"
 
 
 def _plausible(moment: datetime) -> datetime:
@@ -102,8 +126,8 @@ def _parse_moment(value: Any, zone: ZoneInfo) -> datetime:
             continue
         return datetime.combine(day, time(), tzinfo=zone)
     if out_of_range:
-        raise ValueError(f"'{value}' is not a real date")
-    raise ValueError(f"'{value}' is not a date I can read; write it like June 25, 2025 or 2025-06-25")
+        raise ValueError(f"{_quoted(value)} is not a real date")
+    raise ValueError(f"{_quoted(value)} is not a date I can read; write it like June 25, 2025 or 2025-06-25")
 
 
 def _section(name: str, vocabulary: tuple[str, ...]) -> str:
@@ -114,18 +138,24 @@ def _section(name: str, vocabulary: tuple[str, ...]) -> str:
     folded = {section.casefold(): section for section in vocabulary}
     nearest = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
     if nearest:
-        raise ValueError(f"'{name}' is not a section of this site; did you mean '{folded[nearest[0]]}'?")
-    raise ValueError(f"'{name}' is not a section of this site; use one of: {', '.join(vocabulary)}")
+        raise ValueError(
+            f"{_quoted(name)} is not a section of this site; did you mean '{folded[nearest[0]]}'?"
+        )
+    raise ValueError(f"{_quoted(name)} is not a section of this site; use one of: {', '.join(vocabulary)}")
 
 
-def _text_list(value: Any, what: str) -> list[str]:
+def _text_list(value: Any, what: str, longest: int) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(item, str | int | float) for item in value):
         raise ValueError(f"must be a list of {what}")
-    return [" ".join(str(item).split()) for item in value if str(item).strip()]
+    names = [" ".join(str(item).split()) for item in value if str(item).strip()]
+    too_long = next((name for name in names if len(name) > longest), None)
+    if too_long is not None:
+        raise ValueError(f"{_quoted(too_long)} {_too_long(len(too_long), longest)}")
+    return names
 
 
 class Metadata(BaseModel):
@@ -152,7 +182,7 @@ class Metadata(BaseModel):
         if not title:
             raise ValueError("is empty")
         if len(title) > MAX_TITLE_LENGTH:
-            raise ValueError(f"is {len(title)} characters long; the limit is {MAX_TITLE_LENGTH}")
+            raise ValueError(_too_long(len(title), MAX_TITLE_LENGTH))
         return title
 
     @field_validator("date", mode="before")
@@ -164,12 +194,15 @@ class Metadata(BaseModel):
     @field_validator("categories", mode="before")
     @classmethod
     def _known_categories(cls, value: Any, info: ValidationInfo) -> list[str]:
-        names = _text_list(value, "category names")
+        names = _text_list(value, "category names", MAX_CATEGORY_LENGTH)
         if not names:
             raise ValueError("name at least one category")
         unusable = [name for name in names if not slugify(name)]
         if unusable:
-            raise ValueError(f"'{unusable[0]}' has no letters or digits to make a web address from")
+            raise ValueError(f"{_quoted(unusable[0])} has no letters or digits to make a web address from")
+        named = len({slugify(name) for name in names})
+        if named > MAX_CATEGORIES:
+            raise ValueError(f"names {named} categories; the limit is {MAX_CATEGORIES}")
         vocabulary: tuple[str, ...] = info.context.get("vocabulary", ()) if info.context else ()
         if vocabulary:
             names = [_section(name, vocabulary) for name in names]
@@ -179,16 +212,23 @@ class Metadata(BaseModel):
     @field_validator("tags", mode="before")
     @classmethod
     def _tag_list(cls, value: Any) -> list[str]:
-        return _text_list(value, "tags")
+        tags = _text_list(value, "tags", MAX_TAG_LENGTH)
+        if len(tags) > MAX_TAGS:
+            raise ValueError(f"lists {len(tags)} tags; the limit is {MAX_TAGS}")
+        return tags
 
     @field_validator("author", "summary", mode="before")
     @classmethod
-    def _optional_text(cls, value: Any) -> str | None:
+    def _optional_text(cls, value: Any, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
             raise ValueError("must be text")
-        return " ".join(value.split()) or None
+        text = " ".join(value.split())
+        limit = MAX_AUTHOR_LENGTH if info.field_name == "author" else MAX_SUMMARY_LENGTH
+        if len(text) > limit:
+            raise ValueError(_too_long(len(text), limit))
+        return text or None
 
     @field_validator("slug", mode="before")
     @classmethod
@@ -198,7 +238,7 @@ class Metadata(BaseModel):
         slug = str(value).strip()
         if not SLUG_PATTERN.match(slug) or len(slug) > MAX_SLUG_LENGTH:
             raise ValueError(
-                f"'{slug}' is not a valid slug; use lower-case letters, digits and single hyphens,"
+                f"{_quoted(slug)} is not a valid slug; use lower-case letters, digits and single hyphens,"
                 f" at most {MAX_SLUG_LENGTH} characters"
             )
         return slug
@@ -210,7 +250,7 @@ class Metadata(BaseModel):
             return None
         status = str(value).strip().lower()
         if status not in {"draft", "published"}:
-            raise ValueError(f"'{value}' is not a status; use draft or published")
+            raise ValueError(f"{_quoted(value)} is not a status; use draft or published")
         return status
 
     @field_validator("draft", mode="before")

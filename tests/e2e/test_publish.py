@@ -156,6 +156,84 @@ def test_check_prints_one_line_per_problem_and_exits_1(tmp_path: Path, capsys: p
     ]
 
 
+def test_check_refuses_a_file_over_the_limit_from_its_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    huge = tmp_path / "huge.md"
+    with huge.open("wb") as file:
+        file.truncate(3 * 1024 * 1024)  # sparse: the test machine holds none of it
+
+    code = main(["check", str(huge)])
+
+    assert code == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{huge}: file: is 3,145,728 bytes; the limit is 1,048,576 bytes"
+    ]
+
+
+def uploads_the_tables_cannot_take(folder: Path) -> dict[str, tuple[int | None, str]]:
+    """Files that passed `check`, then failed in the pipeline with no report; each with the line of
+    its problem and the problem as the report now gives it."""
+    folder.mkdir()
+    front = "---\ntitle: T\ndate: 2025-06-25\n"
+    nested = "[" * 900 + "]" * 900
+    files = {
+        "deep.json": (
+            f'{{"title": "T", "date": "2025-06-25", "categories": ["N"], "extra": {nested}, "body": "B."}}',
+            None,
+            "file: is nested too deeply: more than 20 levels of lists and objects",
+        ),
+        "deep.md": (
+            f"{front}categories: [N]\nextra: {nested}\n---\nText.\n",
+            5,
+            "front matter: is nested too deeply: more than 20 levels of lists and objects",
+        ),
+        "long-summary.md": (
+            f"{front}categories: [N]\nsummary: {'s' * 500_000}\n---\nText.\n",
+            5,
+            "summary: is 500,000 characters long; the limit is 1,000",
+        ),
+        "many-categories.md": (
+            f"{front}categories: [{', '.join(f'Section {n}' for n in range(150))}]\n---\nText.\n",
+            4,
+            "categories: names 150 categories; the limit is 10",
+        ),
+    }
+    for name, (text, _, _) in files.items():
+        (folder / name).write_text(text)
+    return {name: (line, problem) for name, (_, line, problem) in files.items()}
+
+
+def test_check_reports_what_the_tables_cannot_take_instead_of_crashing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    bad = tmp_path / "bad"
+    expected = uploads_the_tables_cannot_take(bad)
+
+    code = main(["check", str(bad)])
+
+    assert code == 1
+    assert sorted(capsys.readouterr().out.splitlines()) == sorted(
+        f"{bad / name}{f':{line}' if line else ''}: {problem}" for name, (line, problem) in expected.items()
+    )
+
+
+def test_publish_rejects_what_the_tables_cannot_take_with_a_report_not_a_dead_letter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    expected = uploads_the_tables_cannot_take(tmp_path / "bad")
+
+    code, summary = publish_json(capsys, tmp_path / "site", tmp_path / "bad")
+
+    assert code == 1
+    assert [failed for failed in summary["failed"] if failed["queue"] == "IngestDeadLetterQueue"] == []
+    reasons = {
+        Path(rejected["source"]).name: [f"{e['field']}: {e['message']}" for e in rejected["errors"]]
+        for rejected in summary["rejected"]
+    }
+    assert reasons == {name: [problem] for name, (_, problem) in expected.items()}
+
+
 def test_usage_errors_exit_2(tmp_path: Path):
     with pytest.raises(SystemExit) as raised:
         main(["publish", "--site", str(tmp_path), str(tmp_path / "missing.md")])

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 
 from pressrun.aws.cloudfront import CloudFrontCdn
@@ -374,7 +375,7 @@ def test_direct_s3_notification_form_is_understood_too(stack: Stack):
     assert response == {"batchItemFailures": []}
     record = articles(stack).current("incoming/budget day.md")
     assert record is not None
-    assert record.sequencer.endswith("0A1B2C3D4E5F678901")
+    assert record.sequencer.startswith("0A1B2C3D4E5F678901")
 
 
 def test_folder_placeholders_and_keys_outside_incoming_are_ignored(stack: Stack):
@@ -512,3 +513,58 @@ def test_every_function_has_a_sam_local_invoke_event_that_its_handler_accepts(st
 
         assert response is not None, function.name
         assert response.get("batchItemFailures", []) == [], function.name
+
+
+def sqs_event(stack: Stack, queue: str) -> dict[str, Any]:
+    """What Lambda's event source mapping hands the function: the messages waiting in the queue."""
+    sqs = stack.client("sqs")
+    url = stack.local.physical(queue)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": "us-east-1",
+            }
+            for message in messages
+        ]
+    }
+
+
+@pytest.fixture
+def object_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of every GetObject call made by clients created from now on (the functions' own)."""
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    boto3.setup_default_session()
+    reads: list[str] = []
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register(
+        "before-parameter-build.s3.GetObject", lambda params, **_: reads.append(params["Key"])
+    )
+    return reads
+
+
+def test_an_upload_over_the_limit_is_refused_from_the_size_in_its_event_without_a_get(
+    stack: Stack, object_reads: list[str]
+):
+    size = 2 * 1024 * 1024 + 1
+    upload(stack, "incoming/huge.md", b"x" * size)
+    event = sqs_event(stack, "IngestQueue")
+    assert json.loads(event["Records"][0]["body"])["detail"]["object"]["size"] == size
+
+    response = stack.invoke("ValidateArticleFunction", event)
+
+    assert response == {"batchItemFailures": []}
+    report = stack.client("s3").get_object(Bucket=stack.uploads_bucket, Key="rejected/huge.md.report.json")
+    assert json.loads(report["Body"].read())["errors"] == [
+        {"field": "file", "message": "is 2,097,153 bytes; the limit is 1,048,576 bytes", "line": None}
+    ]
+    assert object_reads == []

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pressrun.ingest import Change, Outcome, Upload, accept_upload, padded_sequencer
 from pressrun.model import ArticleRecord, Saved
@@ -21,7 +23,12 @@ BAD = b"---\ntitle: No date\n---\nBody.\n"
 
 
 def upload(
-    sequencer: str, version: str = "v1", deleted: bool = False, key: str = KEY, change: Change | None = None
+    sequencer: str,
+    version: str = "v1",
+    deleted: bool = False,
+    key: str = KEY,
+    change: Change | None = None,
+    size: int | None = None,
 ) -> Upload:
     return Upload(
         bucket="uploads",
@@ -30,6 +37,7 @@ def upload(
         sequencer=sequencer,
         change=change or (Change.DELETE_MARKER if deleted else Change.CREATED),
         event_time=datetime(2025, 6, 25, 8, 30, tzinfo=UTC),
+        size=size,
     )
 
 
@@ -95,9 +103,50 @@ def test_duplicate_delivery_is_a_no_op(alerts: RecordingAlerts):
     assert accept_upload(upload("0A"), uploads, articles, SITE, alerts, NOW) is Outcome.STALE
 
 
-def test_sequencers_of_different_lengths_compare_as_numbers():
-    assert padded_sequencer("FF") < padded_sequencer("100")
+def test_sequencers_of_different_lengths_compare_as_s3_says_right_padded_with_zeros():
+    # Where left- and right-padding disagree: right-padded, the shorter one is the later.
+    assert padded_sequencer("0062E99A88DC40749E21") < padded_sequencer("0062E99A88DC4074B0")
+    assert padded_sequencer("0062E99A88DC407460") < padded_sequencer("0062E99A88DC40749E21")
     assert padded_sequencer("0062E99A88DC407460") < padded_sequencer("0062E99A88DC407461")
+    assert padded_sequencer("0062e99a88dc4074b0") == padded_sequencer("0062E99A88DC4074B0")
+    assert padded_sequencer("0062E99A88DC4074B0") == padded_sequencer("0062E99A88DC4074B000")
+
+
+def _s3_rule(first: str, second: str) -> int:
+    """S3's documented comparison of two sequencers of one key: right-pad the shorter with zeros,
+    then compare as strings. -1, 0 or 1."""
+    width = max(len(first), len(second))
+    a, b = first.upper().ljust(width, "0"), second.upper().ljust(width, "0")
+    return (a > b) - (a < b)
+
+
+HEX = st.text(alphabet="0123456789ABCDEFabcdef", min_size=1, max_size=40)
+
+
+@settings(max_examples=500)
+@given(first=HEX, second=HEX)
+def test_padded_sequencers_order_every_pair_as_s3s_rule_does(first: str, second: str):
+    a, b = padded_sequencer(first), padded_sequencer(second)
+
+    assert ((a > b) - (a < b)) == _s3_rule(first, second)
+    assert padded_sequencer(a) == a
+
+
+def test_a_late_event_with_a_longer_but_older_sequencer_changes_nothing(alerts: RecordingAlerts):
+    # GIVEN version 2, whose sequencer is shorter but, right-padded, the greater
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    uploads.add(KEY, GOOD, version_id="v2")
+    accept_upload(upload("0062E99A88DC4074B0", version="v2"), uploads, articles, SITE, alerts, NOW)
+
+    # WHEN the event of version 1 arrives late
+    outcome = accept_upload(
+        upload("0062E99A88DC40749E21", version="v1"), uploads, articles, SITE, alerts, NOW
+    )
+
+    # THEN version 2 stays
+    assert outcome is Outcome.STALE
+    assert articles.records[KEY].source_version == "v2"
 
 
 def test_deleting_the_upload_records_its_removal(alerts: RecordingAlerts):
@@ -402,3 +451,151 @@ def test_a_write_based_on_an_outdated_read_conflicts_instead_of_freeing_the_wron
 
     assert result.outcome is Saved.CONFLICT
     assert articles.slugs == {"y": KEY}
+
+
+GIGABYTE = 1024**3
+
+
+@dataclass
+class HugeUploads(MemoryUploads):
+    """A bucket holding one 1 GB upload, never in memory: a read returns as much of it as is asked
+    for (the limit and one byte, as the port promises), and every byte read is counted."""
+
+    huge: tuple[str, str] = (KEY, "v2")
+    bytes_read: int = 0
+
+    def read(self, key: str, version_id: str | None, limit: int) -> bytes | None:
+        if (key, version_id) == self.huge:
+            data = b"x" * min(GIGABYTE, limit + 1)
+        else:
+            data = super().read(key, version_id, limit) or b""
+        self.bytes_read += len(data)
+        return data
+
+
+def test_an_upload_over_the_limit_is_refused_from_its_event_size_without_being_read(alerts: RecordingAlerts):
+    uploads, articles = HugeUploads(), MemoryArticles()
+
+    outcome = accept_upload(upload("0A", version="v2", size=GIGABYTE), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    assert uploads.bytes_read == 0
+    assert json.loads(uploads.reports[REPORT])["errors"] == [
+        {"field": "file", "message": "is 1,073,741,824 bytes; the limit is 1,048,576 bytes", "line": None}
+    ]
+    assert alerts.sent == [
+        (
+            KEY,
+            f"{KEY} was not published. Fix these and upload it again:\n"
+            f"{KEY}: file: is 1,073,741,824 bytes; the limit is 1,048,576 bytes",
+        )
+    ]
+
+
+def test_without_a_size_in_the_event_only_the_limit_and_one_byte_are_read(alerts: RecordingAlerts):
+    uploads, articles = HugeUploads(), MemoryArticles()
+
+    outcome = accept_upload(upload("0A", version="v2"), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    assert uploads.bytes_read == SITE.max_upload_bytes + 1
+    # Only the first bytes were read: the report says the upload is over the limit, not by how much.
+    assert json.loads(uploads.reports[REPORT])["errors"] == [
+        {"field": "file", "message": "is over the limit of 1,048,576 bytes", "line": None}
+    ]
+
+
+def test_an_oversized_reupload_keeps_the_published_version_up(alerts: RecordingAlerts):
+    uploads, articles = HugeUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    accept_upload(upload("0A", version="v1", size=len(GOOD)), uploads, articles, SITE, alerts, NOW)
+
+    outcome = accept_upload(upload("0B", version="v2", size=GIGABYTE), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
+    assert REPORT in uploads.reports
+    assert [key for key, _ in alerts.sent] == [KEY]
+
+
+def test_an_upload_whose_name_is_too_long_for_the_index_is_refused_with_a_report(alerts: RecordingAlerts):
+    key = "incoming/" + "k" * 1010 + ".md"
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(key, story("Long name"))
+
+    outcome = accept_upload(upload("0A", key=key), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    [report] = uploads.reports.values()
+    assert json.loads(report)["errors"] == [
+        {"field": "file", "message": "its name is 1,022 bytes long; the limit is 1,000 bytes", "line": None}
+    ]
+    assert articles.slugs == {}
+
+
+def test_a_record_the_field_limits_would_let_through_too_big_is_still_refused(
+    alerts: RecordingAlerts, monkeypatch: pytest.MonkeyPatch
+):
+    # GIVEN field limits loosened past what the tables hold (the whole-record guard is what is left)
+    monkeypatch.setattr("pressrun.validation.MAX_SUMMARY_LENGTH", 1_000_000)
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/story.md", story("Published"), version_id="v1")
+    accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW)
+    huge = b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\nsummary: " + b"s" * 500_000 + b"\n---\nB.\n"
+    uploads.add("incoming/story.md", huge, version_id="v2")
+
+    outcome = accept_upload(
+        upload("0B", version="v2", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW
+    )
+
+    assert outcome is Outcome.REJECTED
+    [error] = json.loads(uploads.reports["rejected/story.md.report.json"])["errors"]
+    assert error["field"] == "article"
+    assert "the limit is 131,072 bytes" in error["message"]
+    assert articles.records["incoming/story.md"].source_version == "v1"
+
+
+REFUSED_REUPLOADS = {
+    "too big, from its size": (None, 2 * 1024 * 1024),
+    "too many categories": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [%s]\n---\nB.\n"
+        % b", ".join(b"C%d" % n for n in range(11)),
+        None,
+    ),
+    "too many tags": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\ntags: [%s]\n---\nB.\n"
+        % b", ".join(b"t%d" % n for n in range(31)),
+        None,
+    ),
+    "summary too long": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\nsummary: " + b"s" * 500_000 + b"\n---\nB.\n",
+        None,
+    ),
+    "nested too deeply": (
+        b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\nx: " + b"[" * 900 + b"]" * 900 + b"\n---\nB.\n",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize(("data", "size"), list(REFUSED_REUPLOADS.values()), ids=list(REFUSED_REUPLOADS))
+def test_every_refusal_leaves_a_report_alerts_and_keeps_the_published_version(
+    data: bytes | None, size: int | None, alerts: RecordingAlerts
+):
+    # GIVEN a published story
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add("incoming/story.md", story("Published"), version_id="v1")
+    accept_upload(upload("0A", key="incoming/story.md"), uploads, articles, SITE, alerts, NOW)
+    uploads.add("incoming/story.md", data or b"", version_id="v2")
+
+    # WHEN the editor uploads a version the pipeline refuses
+    outcome = accept_upload(
+        upload("0B", version="v2", key="incoming/story.md", size=size), uploads, articles, SITE, alerts, NOW
+    )
+
+    # THEN a report and an alert say why, and the published version stays up
+    assert outcome is Outcome.REJECTED
+    assert json.loads(uploads.reports["rejected/story.md.report.json"])["errors"]
+    assert [key for key, _ in alerts.sent] == ["incoming/story.md"]
+    record = articles.records["incoming/story.md"]
+    assert (record.status, record.source_version, record.title) == ("published", "v1", "Published")

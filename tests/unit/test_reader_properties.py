@@ -1,15 +1,28 @@
-"""No byte string, however malformed, makes reading or validating raise anything but `InvalidArticle`."""
+"""No upload, however malformed, large or deep, makes reading or validating raise anything but
+`InvalidArticle`; and what comes through as an article is within every limit the tables set."""
 
 from __future__ import annotations
 
+import json
 import os
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pressrun.model import InvalidArticle
+from pressrun.model import Article, InvalidArticle, Problem
+from pressrun.readers import MAX_NESTING
 from pressrun.settings import SiteSettings
-from pressrun.validation import parse_article
+from pressrun.validation import (
+    MAX_AUTHOR_LENGTH,
+    MAX_CATEGORIES,
+    MAX_CATEGORY_LENGTH,
+    MAX_SUMMARY_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TITLE_LENGTH,
+    parse_article,
+)
 
 SITE = SiteSettings()
 EXAMPLES = int(os.environ.get("PRESSRUN_PROPERTY_EXAMPLES", "300"))
@@ -60,3 +73,108 @@ def test_any_bytes_give_an_article_or_a_validation_error(name: str, data: bytes)
         assert article.title
         assert article.categories
     assert all(problem.field and problem.message for problem in problems)
+
+
+def within_the_limits(article: Article) -> None:
+    """What validation lets through, the tables can hold."""
+    assert len(article.title) <= MAX_TITLE_LENGTH
+    assert len(article.summary) <= MAX_SUMMARY_LENGTH
+    assert article.author is None or len(article.author) <= MAX_AUTHOR_LENGTH
+    assert len(article.categories) <= MAX_CATEGORIES
+    assert all(len(category.name) <= MAX_CATEGORY_LENGTH for category in article.categories)
+    assert len(article.tags) <= MAX_TAGS
+    assert all(len(tag) <= MAX_TAG_LENGTH for tag in article.tags)
+
+
+def read(name: str, data: bytes) -> list[Problem]:
+    """The problems found, or none when an article came out; any other exception fails the test."""
+    try:
+        article = parse_article(name, data, SITE)
+    except InvalidArticle as invalid:
+        problems = invalid.problems
+    else:
+        within_the_limits(article)
+        return []
+    assert problems, "a rejection always says why"
+    assert all(problem.field and problem.message for problem in problems)
+    return problems
+
+
+# Long text cheaply: a short piece repeated, up to a few hundred kilobytes.
+long_text = st.tuples(st.text(max_size=6), st.integers(0, 50_000)).map(lambda piece: piece[0] * piece[1])
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30), long_text
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=40), st.dictionaries(st.text(max_size=10), inner, max_size=8)
+    ),
+    max_leaves=60,
+)
+FIELDS = ["title", "date", "categories", "tags", "author", "summary", "slug", "draft", "status", "body"]
+# A valid article with some of its fields replaced, so that most examples reach every check.
+VALID = {"title": "T", "date": "2025-06-25", "categories": ["N"], "body": "Text."}
+many_names = st.tuples(st.integers(0, 160), st.text(max_size=70)).map(
+    lambda many: [f"{many[1]} {number}" for number in range(many[0])]
+)
+replacements = st.dictionaries(
+    st.sampled_from(FIELDS),
+    st.one_of(values, long_text, many_names, st.lists(st.text(min_size=1, max_size=70), max_size=20)),
+    max_size=3,
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(replaced=replacements, form=st.sampled_from(["json", "yaml"]))
+def test_any_fields_of_any_size_and_shape_give_an_article_or_the_reasons(replaced: dict, form: str):
+    document = VALID | replaced
+    if form == "json":
+        read("incoming/a.json", json.dumps(document).encode())
+    else:
+        body = document.pop("body")
+        front_matter = yaml.safe_dump(document, allow_unicode=True)
+        read("incoming/a.md", f"---\n{front_matter}---\n{body}\n".encode(errors="surrogatepass"))
+
+
+DEPTHS = st.one_of(st.integers(0, 40), st.integers(0, 5_000), st.just(100_000))
+
+
+def nested_json(depth: int, kind: str) -> str:
+    if kind == "lists":
+        return "[" * depth + "]" * depth
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(depth=DEPTHS, kind=st.sampled_from(["lists", "objects"]), where=st.sampled_from(["title", "extra"]))
+def test_json_nested_to_any_depth_gives_an_article_or_the_reasons(depth: int, kind: str, where: str):
+    fields = {"title": '"T"', "date": '"2025-06-25"', "categories": '["N"]', "body": '"Text."'}
+    fields[where] = nested_json(depth, kind)
+    text = "{" + ", ".join(f'"{name}": {value}' for name, value in fields.items()) + "}"
+
+    problems = read("incoming/a.json", text.encode())
+
+    # The document is one level, so `depth` more are past the limit once they exceed it less one.
+    if depth >= MAX_NESTING:
+        assert problems[0].message.startswith("is nested too deeply")
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(depth=DEPTHS, style=st.sampled_from(["flow lists", "flow mappings", "block lists"]))
+def test_yaml_nested_to_any_depth_gives_an_article_or_the_reasons(depth: int, style: str):
+    if style == "flow lists":
+        extra = "extra: " + "[" * depth + "]" * depth + "\n"
+    elif style == "flow mappings":
+        extra = "extra: " + "{a: " * depth + "1" + "}" * depth + "\n"
+    else:
+        # Each line one level deeper than the last: "- - - - 1" in block style.
+        extra = "extra:\n" + "".join(f"{'  ' * level}- \n" for level in range(min(depth, 300)))
+        extra += f"{'  ' * min(depth, 300)}1\n" if depth else ""
+
+    problems = read(
+        "incoming/a.md", f"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\n{extra}---\nB.\n".encode()
+    )
+
+    if depth >= MAX_NESTING and style != "block lists":
+        assert problems[0].message.startswith("is nested too deeply")

@@ -189,7 +189,7 @@ def test_upload_over_the_size_limit_is_refused():
     with pytest.raises(InvalidArticle) as raised:
         parse_article("incoming/a.md", b"x" * 11, small)
 
-    assert raised.value.problems[0].message == "is 11 bytes; the limit is 10 bytes"
+    assert raised.value.problems[0].message == "is over the limit of 10 bytes"
 
 
 def test_pelican_header_lines_at_the_top_of_a_markdown_file():
@@ -349,3 +349,114 @@ def test_plain_text_that_looks_like_a_code_fence_stays_text():
 
     assert "<pre>" not in body_html(article.body)
     assert "~~~ The wind is coming" in body_html(article.body)
+
+
+def front_matter_listing(name: str, items: list[str]) -> str:
+    return f"{name}: [{', '.join(items)}]\n"
+
+
+def test_a_story_names_at_most_ten_categories_and_the_report_says_how_many_it_named():
+    names = [f"Section {n}" for n in range(150)]
+
+    problems = problems_of(
+        "incoming/a.md", markdown("title: T\ndate: 2025-06-25\n" + front_matter_listing("categories", names))
+    )
+
+    assert problems == [("categories", "names 150 categories; the limit is 10", 4)]
+
+
+def test_ten_categories_are_accepted():
+    names = [f"Section {n}" for n in range(10)]
+
+    article = parse_article(
+        "incoming/a.md",
+        markdown("title: T\ndate: 2025-06-25\n" + front_matter_listing("categories", names)),
+        SITE,
+    )
+
+    assert len(article.categories) == 10
+
+
+def test_a_story_has_at_most_thirty_tags():
+    tags = [f"tag{n}" for n in range(31)]
+
+    problems = problems_of(
+        "incoming/a.md",
+        markdown("title: T\ndate: 2025-06-25\ncategories: [N]\n" + front_matter_listing("tags", tags)),
+    )
+
+    assert problems == [("tags", "lists 31 tags; the limit is 30", 5)]
+
+
+def test_a_category_or_tag_name_has_a_length_limit():
+    long_name = "Very " * 12 + "Long"
+
+    problems = problems_of(
+        "incoming/a.md",
+        markdown(f"title: T\ndate: 2025-06-25\ncategories: [{long_name}]\ntags: [{'t' * 51}]\n"),
+    )
+
+    assert problems == [
+        ("categories", f"'{long_name}' is 64 characters long; the limit is 60", 4),
+        ("tags", f"'{'t' * 51}' is 51 characters long; the limit is 50", 5),
+    ]
+
+
+def test_summary_author_and_title_have_limits_the_tables_can_hold():
+    problems = problems_of(
+        "incoming/a.md",
+        markdown(
+            f"title: {'T' * 201}\ndate: 2025-06-25\ncategories: [N]\n"
+            f"summary: {'s' * 500_000}\nauthor: {'a' * 201}\n"
+        ),
+    )
+
+    assert problems == [
+        ("title", "is 201 characters long; the limit is 200", 2),
+        ("author", "is 201 characters long; the limit is 200", 6),
+        ("summary", "is 500,000 characters long; the limit is 1,000", 5),
+    ]
+
+
+def test_a_value_quoted_in_a_report_is_cut_short():
+    problems = problems_of(
+        "incoming/a.md", markdown(f"title: T\ndate: {'June ' * 100_000}\ncategories: [N]\n")
+    )
+
+    [(field, message, _)] = problems
+    assert field == "date"
+    assert len(message) < 200
+    assert message.startswith("'June June")
+
+
+def nested_json(depth: int) -> bytes:
+    extra = "[" * depth + "]" * depth
+    return (
+        f'{{"title": "T", "date": "2025-06-25", "categories": ["News"], "extra": {extra}, "body": "Text."}}'
+    ).encode()
+
+
+@pytest.mark.parametrize("depth", [20, 900, 100_000])
+def test_json_nested_too_deeply_is_a_problem_not_a_crash(depth: int):
+    assert problems_of("incoming/a.json", nested_json(depth)) == [
+        ("file", "is nested too deeply: more than 20 levels of lists and objects", None)
+    ]
+
+
+def test_json_nested_within_the_limit_is_read():
+    assert parse_article("incoming/a.json", nested_json(18), SITE).title == "T"
+
+
+@pytest.mark.parametrize("depth", [20, 900, 100_000])
+def test_yaml_front_matter_nested_too_deeply_is_a_problem_not_a_crash(depth: int):
+    data = markdown(f"title: T\ndate: 2025-06-25\ncategories: [N]\nextra: {'[' * depth}{']' * depth}\n")
+
+    assert problems_of("incoming/a.md", data) == [
+        ("front matter", "is nested too deeply: more than 20 levels of lists and objects", 5)
+    ]
+
+
+def test_yaml_front_matter_nested_within_the_limit_is_read():
+    data = markdown(f"title: T\ndate: 2025-06-25\ncategories: [N]\nextra: {'[' * 18}{']' * 18}\n")
+
+    assert parse_article("incoming/a.md", data, SITE).title == "T"

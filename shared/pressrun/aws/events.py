@@ -48,6 +48,7 @@ def _notification_upload(item: S3EventRecord) -> Upload:
         sequencer=obj.get("sequencer") or "0",
         change=_notification_change(item.event_name),
         event_time=item.event_time,  # ISO 8601: pydantic parses it
+        size=obj.get("size"),
     )
 
 
@@ -79,6 +80,7 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
             sequencer=obj.get("sequencer") or "0",
             change=_eventbridge_change(event.detail_type, event.detail.deletion_type),
             event_time=event.time,  # ISO 8601: pydantic parses it
+            size=obj.get("size"),
         )
     ]
 

@@ -67,6 +67,9 @@ class Runner:
     _positions: dict[tuple[str, str, str], _StreamPosition] = field(default_factory=dict)
     _shards: dict[str, list[str]] = field(default_factory=dict)
     _environment: dict[str, str] | None = None
+    # The process environment when the runner started. A function sees it and its own variables, never
+    # another function's: on Lambda each function has an execution environment of its own.
+    _base_environment: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     def drain(self) -> None:
         """Deliver until nothing is left. Sources with a batching window wait until all else is idle,
@@ -98,11 +101,17 @@ class Runner:
         return delivered
 
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
+        _set_environment(self._base_environment | function.environment)
+        try:
+            return self._run(function, event)
+        finally:
+            _set_environment(self._base_environment)
+
+    def _run(self, function: LocalFunction, event: dict[str, Any]) -> Any:
         if function.environment != self._environment:
             # A different function's configuration: its own settings, as in Lambda. The runtime module
             # is imported only now, so its logger and metrics see the function's settings. Clients are
             # made afresh once per runner (this session's endpoint, chaos mode), then kept.
-            os.environ.update(function.environment)
             runtime = importlib.import_module("pressrun.runtime")
             if self._environment is None:
                 runtime.reset()
@@ -292,6 +301,12 @@ class Runner:
             )
         position.after = records[-1]["dynamodb"]["SequenceNumber"]
         position.failures = 0
+
+
+def _set_environment(variables: dict[str, str]) -> None:
+    if os.environ != variables:
+        os.environ.clear()
+        os.environ.update(variables)
 
 
 def _one_time_at(schedule: dict[str, Any]) -> datetime:
