@@ -51,3 +51,33 @@ def test_one_function_follows_every_article_change():
 
     assert function == "FollowArticleChangeFunction"
     assert FUNCTIONS[function]["CodeUri"] == "functions/follow_article_change/"
+
+
+# --- Alarms -----------------------------------------------------------------------------------------
+
+
+def alarms() -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in of_type("AWS::CloudWatch::Alarm").items()}
+
+
+def test_cloudwatch_may_use_the_key_of_every_topic_an_alarm_notifies():
+    topics = {action["Ref"] for alarm in alarms().values() for action in alarm["AlarmActions"]}
+    assert topics == {"OperatorAlerts"}
+
+    for topic in topics:
+        key = RESOURCES[topic]["Properties"]["KmsMasterKeyId"]
+        # The AWS managed key's policy cannot let CloudWatch in: an alarm would publish nothing.
+        assert key != "alias/aws/sns", topic
+        key_resource = RESOURCES[key["Ref"]]
+        assert key_resource["Type"] == "AWS::KMS::Key"
+        assert key_resource["Properties"]["EnableKeyRotation"] is True
+        allowed = [
+            statement
+            for statement in key_resource["Properties"]["KeyPolicy"]["Statement"]
+            if statement["Effect"] == "Allow"
+            and statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        ]
+        assert {action for statement in allowed for action in statement["Action"]} == {
+            "kms:Decrypt",
+            "kms:GenerateDataKey*",
+        }

@@ -15,6 +15,8 @@ What moto's CloudFormation (5.2) cannot do, and what this test does about it:
   Public access blocks, ownership controls, point-in-time recovery and table encryption are not applied
   and not asserted: no code relies on them.
 - It drops a function's Layers and Architectures; those are not asserted here.
+- It keeps a KMS key's policy as the template's object, where KMS answers GetKeyPolicy with a JSON string;
+  the test reads either.
 """
 
 from __future__ import annotations
@@ -446,9 +448,25 @@ def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: D
         for o in stack.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     }
 
-    for topic in ("EditorAlerts", "OperatorAlerts"):
-        attributes = sns.get_topic_attributes(TopicArn=stack.physical[topic])["Attributes"]
-        assert attributes["KmsMasterKeyId"] == "alias/aws/sns", topic
+    def key_of(topic: str) -> str:
+        return str(sns.get_topic_attributes(TopicArn=stack.physical[topic])["Attributes"]["KmsMasterKeyId"])
+
+    # The validator publishes rejections through the AWS managed key; CloudWatch cannot use that key, so
+    # the alarms' topic has the stack's own, which lets CloudWatch in and rotates.
+    assert key_of("EditorAlerts") == "alias/aws/sns"
+    kms = stack.client("kms")
+    key = key_of("OperatorAlerts")
+    assert key == stack.physical["OperatorAlertsKey"]
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+    policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    # KMS answers a JSON string; moto's CloudFormation keeps the template's object (module docstring).
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    assert {
+        action
+        for statement in policy["Statement"]
+        if statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        for action in statement["Action"]
+    } == {"kms:Decrypt", "kms:GenerateDataKey*"}
     assert outputs["EditorAlertsTopicArn"] == stack.physical["EditorAlerts"]
     assert outputs["OperatorAlertsTopicArn"] == stack.physical["OperatorAlerts"]
     assert outputs["UploadsBucketName"] == stack.physical["UploadsBucket"]
