@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from pressrun import runtime
 from pressrun.local.template import load_template
 from tests.conftest import ROOT
 
@@ -32,6 +33,10 @@ def event_sources(kind: str) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def alarms() -> dict[str, dict[str, Any]]:
+    return {name: r["Properties"] for name, r in of_type("AWS::CloudWatch::Alarm").items()}
+
+
 # --- Streams ----------------------------------------------------------------------------------------
 
 
@@ -40,6 +45,44 @@ def test_no_stream_has_more_than_two_readers():
     readers = Counter(properties["Stream"]["Fn::GetAtt"][0] for _, properties in event_sources("DynamoDB"))
 
     assert readers == {"ArticlesTable": 1, "IndexTable": 1}
+
+
+def test_no_stream_source_can_retry_a_record_forever():
+    # DynamoDB Streams keeps records for 24 hours: a source must give up well before they expire.
+    for function, source in event_sources("DynamoDB"):
+        assert 0 <= source["MaximumRetryAttempts"] <= 10, function
+        assert 60 <= source["MaximumRecordAgeInSeconds"] <= 6 * 3600, function
+        assert source["BisectBatchOnFunctionError"] is True, function
+        assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function
+        assert source["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["StreamFailureQueue", "Arn"]
+        }, function
+
+
+def test_every_stream_consumer_has_an_iterator_age_alarm():
+    consumers = {function for function, _ in event_sources("DynamoDB")}
+    watched = {
+        alarm["Dimensions"][0]["Value"]["Ref"]
+        for alarm in alarms().values()
+        if alarm["Namespace"] == "AWS/Lambda" and alarm["MetricName"] == "IteratorAge"
+    }
+
+    assert watched == consumers
+
+
+def test_records_failed_inside_successful_invocations_raise_an_alarm():
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    [alarm] = [a for a in alarms().values() if a["MetricName"] == runtime.RECORDS_FAILED]
+
+    # Powertools writes the metric to the functions' namespace, with their service as its one dimension.
+    assert alarm["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Sum",
+        0,
+        "GreaterThanThreshold",
+    )
+    assert alarm["AlarmActions"] == [{"Ref": "OperatorAlerts"}]
 
 
 def test_one_function_follows_every_article_change():
@@ -54,10 +97,6 @@ def test_one_function_follows_every_article_change():
 
 
 # --- Alarms -----------------------------------------------------------------------------------------
-
-
-def alarms() -> dict[str, dict[str, Any]]:
-    return {name: r["Properties"] for name, r in of_type("AWS::CloudWatch::Alarm").items()}
 
 
 def test_cloudwatch_may_use_the_key_of_every_topic_an_alarm_notifies():

@@ -392,6 +392,9 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
         if source == "dynamodb":
             assert mapping["StartingPosition"] == "TRIM_HORIZON", function
             assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == failures, function
+            # A record that keeps failing gives up its shard after bounded retries (test_operations.py).
+            assert 0 <= mapping["MaximumRetryAttempts"] <= 10, function
+            assert mapping["BisectBatchOnFunctionError"] is True, function
 
     articles = stack.client("dynamodb").describe_table(TableName=stack.physical["ArticlesTable"])["Table"]
     index = stack.client("dynamodb").describe_table(TableName=stack.physical["IndexTable"])["Table"]

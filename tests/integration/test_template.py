@@ -68,17 +68,19 @@ def test_every_place_failures_are_set_aside_and_every_function_has_an_alarm():
     alarms = [
         r["Properties"] for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
     ]
-    watched_queues = {
-        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms if a["Namespace"] == "AWS/SQS"
-    }
-    watched_functions = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["Namespace"] == "AWS/Lambda"}
+    depth = [a for a in alarms if a["Namespace"] == "AWS/SQS"]
+    errors = [a for a in alarms if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == "Errors"]
+    watched_queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in depth}
+    watched_functions = {a["Dimensions"][0]["Value"]["Ref"] for a in errors}
 
     from pressrun.local.stack import LocalStack
     from tests.conftest import ROOT
 
     assert watched_queues == set(LocalStack(ROOT).failure_queues())
     assert watched_functions == set(FUNCTIONS)
-    assert all(a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in alarms)
+    assert all(
+        a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in depth + errors
+    )
 
 
 def test_the_pages_satisfy_the_content_security_policy_the_distribution_sends(tmp_path: Path):
