@@ -101,8 +101,10 @@ def now() -> datetime:
     return settings().pressrun_now or datetime.now(UTC)
 
 
-def cdn() -> CloudFrontCdn:
-    return CloudFrontCdn(_client("cloudfront"), settings().distribution_id)
+def cdn(context: LambdaContext | None = None) -> CloudFrontCdn:
+    """Given the invocation's context, a busy CloudFront is waited for only while the invocation has time."""
+    remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    return CloudFrontCdn(_client("cloudfront"), settings().distribution_id, remaining_seconds=remaining)
 
 
 def reset() -> None:

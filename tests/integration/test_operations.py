@@ -120,3 +120,17 @@ def test_cloudwatch_may_use_the_key_of_every_topic_an_alarm_notifies():
             "kms:Decrypt",
             "kms:GenerateDataKey*",
         }
+
+
+# --- Bursts -----------------------------------------------------------------------------------------
+
+
+def test_a_busy_cloudfront_is_waited_for_hours_before_a_batch_is_dead_lettered():
+    queue = RESOURCES["InvalidationQueue"]["Properties"]
+    function = FUNCTIONS["InvalidateCdnFunction"]
+    window = TEMPLATE["Parameters"]["InvalidationWindowSeconds"]["MaxValue"]
+
+    # Lambda's advice for SQS sources: six times the timeout, plus the batching window.
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"] + window
+    assert queue["RedrivePolicy"]["maxReceiveCount"] * queue["VisibilityTimeout"] >= 4 * 3600
+    assert function["Events"]["SiteChanges"]["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}

@@ -341,7 +341,8 @@ def test_every_queue_that_feeds_a_function_has_its_dead_letter_queue_after_deplo
 
     assert redrives == {
         "IngestQueue": ("IngestDeadLetterQueue", 5),
-        "InvalidationQueue": ("InvalidationDeadLetterQueue", 5),
+        # A burst waits for a busy CloudFront for hours, not half an hour (test_invalidation_bursts.py).
+        "InvalidationQueue": ("InvalidationDeadLetterQueue", 15),
         "RebuildQueue": ("RebuildDeadLetterQueue", 5),
     }
     # Dead letters wait the longest SQS allows for someone to look at them: 14 days.
@@ -406,6 +407,8 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
     invalidate = mappings[("InvalidateCdnFunction", "sqs")]
     assert invalidate["BatchSize"] == 1000
     assert invalidate["MaximumBatchingWindowInSeconds"] == 10
+    # Two consumers at most, each planning within half of CloudFront's in-flight budget.
+    assert invalidate["ScalingConfig"] == {"MaximumConcurrency": 2}
 
 
 def test_every_function_is_told_the_names_the_stack_gave_its_resources(
