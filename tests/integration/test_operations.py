@@ -134,3 +134,12 @@ def test_a_busy_cloudfront_is_waited_for_hours_before_a_batch_is_dead_lettered()
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"] + window
     assert queue["RedrivePolicy"]["maxReceiveCount"] * queue["VisibilityTimeout"] >= 4 * 3600
     assert function["Events"]["SiteChanges"]["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
+
+
+def test_a_rebuild_runs_a_capped_number_of_workers():
+    source = FUNCTIONS["RebuildWorkerFunction"]["Events"]["Jobs"]["Properties"]
+    parameter = TEMPLATE["Parameters"]["RebuildConcurrency"]
+
+    assert source["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "RebuildConcurrency"}}
+    # SQS event sources take 2 to 1,000; a rebuild leaves nearly all of the account's 1,000 to publishing.
+    assert 2 <= parameter["MinValue"] <= parameter["Default"] <= 10

@@ -409,6 +409,8 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
     assert invalidate["MaximumBatchingWindowInSeconds"] == 10
     # Two consumers at most, each planning within half of CloudFront's in-flight budget.
     assert invalidate["ScalingConfig"] == {"MaximumConcurrency": 2}
+    # A rebuild cannot take the concurrency publishing needs (RebuildConcurrency's default).
+    assert mappings[("RebuildWorkerFunction", "sqs")]["ScalingConfig"] == {"MaximumConcurrency": 5}
 
 
 def test_every_function_is_told_the_names_the_stack_gave_its_resources(
