@@ -143,3 +143,30 @@ def test_a_rebuild_runs_a_capped_number_of_workers():
     assert source["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "RebuildConcurrency"}}
     # SQS event sources take 2 to 1,000; a rebuild leaves nearly all of the account's 1,000 to publishing.
     assert 2 <= parameter["MinValue"] <= parameter["Default"] <= 10
+
+
+# --- State ------------------------------------------------------------------------------------------
+
+
+def test_tables_and_buckets_survive_a_stack_deletion_or_replacement():
+    stateful = {**of_type("AWS::S3::Bucket"), **of_type("AWS::DynamoDB::Table")}
+
+    assert len(stateful) == 6
+    for name, resource in stateful.items():
+        assert resource.get("DeletionPolicy") == "Retain", name
+        assert resource.get("UpdateReplacePolicy") == "Retain", name
+
+
+def test_old_upload_versions_expire_after_the_days_the_operator_chose():
+    [rule] = RESOURCES["UploadsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    parameter = TEMPLATE["Parameters"]["NoncurrentUploadVersionDays"]
+
+    assert rule["Status"] == "Enabled"
+    assert "Prefix" not in rule
+    assert "Filter" not in rule
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == {"Ref": "NoncurrentUploadVersionDays"}
+    # An invalid re-upload leaves the published version noncurrent: it must outlive the age limit.
+    assert rule["NoncurrentVersionExpiration"]["NewerNoncurrentVersions"] >= 1
+    assert parameter["Default"] >= 30
+    assert rule["ExpiredObjectDeleteMarker"] is True
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7

@@ -12,8 +12,9 @@ What moto's CloudFormation (5.2) cannot do, and what this test does about it:
 - It creates a bucket with only its encryption and tags, and a table without its TimeToLiveSpecification.
   `finish_what_moto_skips` applies the template's own VersioningConfiguration, EventBridge notification
   setting and TimeToLiveSpecification through the public S3 and DynamoDB APIs, as CloudFormation would.
-  Public access blocks, ownership controls, point-in-time recovery and table encryption are not applied
-  and not asserted: no code relies on them.
+  Public access blocks, ownership controls, lifecycle rules, point-in-time recovery and table encryption are
+  not applied and not asserted here: no code relies on them (test_operations.py reads the lifecycle rule
+  and the retention policies from the template).
 - It drops a function's Layers and Architectures; those are not asserted here.
 - It keeps a KMS key's policy as the template's object, where KMS answers GetKeyPolicy with a JSON string;
   the test reads either.
