@@ -170,3 +170,23 @@ def test_old_upload_versions_expire_after_the_days_the_operator_chose():
     assert parameter["Default"] >= 30
     assert rule["ExpiredObjectDeleteMarker"] is True
     assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7
+
+
+# --- Logs -------------------------------------------------------------------------------------------
+
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+CLOUDWATCH_RETENTION_DAYS = {
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+}  # fmt: skip
+
+
+def test_every_function_logs_to_a_group_kept_for_the_days_the_operator_chose():
+    parameter = TEMPLATE["Parameters"]["LogRetentionDays"]
+    groups = of_type("AWS::Logs::LogGroup")
+
+    assert set(parameter["AllowedValues"]) == CLOUDWATCH_RETENTION_DAYS
+    assert parameter["Default"] in CLOUDWATCH_RETENTION_DAYS
+    used = [properties["LoggingConfig"]["LogGroup"]["Ref"] for properties in FUNCTIONS.values()]
+    assert sorted(used) == sorted(groups)
+    for name, group in groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name

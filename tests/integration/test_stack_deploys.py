@@ -15,7 +15,9 @@ What moto's CloudFormation (5.2) cannot do, and what this test does about it:
   Public access blocks, ownership controls, lifecycle rules, point-in-time recovery and table encryption are
   not applied and not asserted here: no code relies on them (test_operations.py reads the lifecycle rule
   and the retention policies from the template).
-- It drops a function's Layers and Architectures; those are not asserted here.
+- It drops a function's Layers and Architectures; those are not asserted here. It drops its LoggingConfig
+  too: which log group a function writes to is read from the template as created, and the group itself
+  (with its retention) from moto's CloudWatch Logs.
 - It keeps a KMS key's policy as the template's object, where KMS answers GetKeyPolicy with a JSON string;
   the test reads either.
 """
@@ -481,3 +483,15 @@ def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: D
     assert outputs["UploadsBucketName"] == stack.physical["UploadsBucket"]
     assert outputs["SiteBucketName"] == stack.physical["SiteBucket"]
     assert outputs["IngestDeadLetterQueueUrl"] == stack.physical["IngestDeadLetterQueue"]
+
+
+def test_every_function_logs_to_its_own_group_with_a_retention(stack: Deployed):
+    logs = stack.client("logs")
+    functions = {n: r for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+
+    for name, resource in functions.items():
+        # moto drops LoggingConfig (module docstring): the group is read from the template as created.
+        group = resource["Properties"]["LoggingConfig"]["LogGroup"]
+        assert group == {"Ref": f"{name}LogGroup"}, name
+        [described] = logs.describe_log_groups(logGroupNamePrefix=stack.physical[group["Ref"]])["logGroups"]
+        assert described["retentionInDays"] == 30, name
