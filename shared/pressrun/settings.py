@@ -31,6 +31,8 @@ class SiteSettings(BaseSettings):
     sitemap_size: int = Field(default=1_000, gt=0, le=50_000)
     # A folder of templates that replace the built-in ones of the same name.
     theme_dir: str = ""
+    # How long a listing (home, category pages, feeds, sitemaps) may be served from a cache.
+    listing_freshness_seconds: int = Field(default=60, ge=0)
 
     @field_validator("site_categories", mode="before")
     @classmethod

@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from pressrun import runtime
+from pressrun.aws.s3 import S3Site
 from pressrun.local.template import load_template
+from pressrun.settings import SiteSettings
 from tests.conftest import ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -190,3 +194,94 @@ def test_every_function_logs_to_a_group_kept_for_the_days_the_operator_chose():
     assert sorted(used) == sorted(groups)
     for name, group in groups.items():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+# --- What readers are sent ----------------------------------------------------------------------------
+
+# Headers a response headers policy may not remove (CloudFront Developer Guide, "Remove headers").
+CLOUDFRONT_KEEPS = {
+    "connection", "content-encoding", "content-length", "expect", "host", "keep-alive", "proxy-authenticate",
+    "proxy-authorization", "proxy-connection", "trailer", "transfer-encoding", "upgrade", "via", "warning",
+    "x-cache", "x-forwarded-proto", "x-real-ip",
+}  # fmt: skip
+CLOUDFRONT_KEEPS_PREFIXES = ("x-accel-", "x-amz-cf-", "x-amzn-", "x-edge-")
+
+
+class RecordingS3:
+    """Just enough of an S3 client for S3Site to write one new page."""
+
+    def __init__(self) -> None:
+        self.metadata: dict[str, str] = {}
+
+    def head_object(self, **_: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
+
+    def put_object(self, *, Metadata: dict[str, str], **_: Any) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        self.metadata = Metadata
+        return {}
+
+
+def distribution() -> dict[str, Any]:
+    config: dict[str, Any] = RESOURCES["Distribution"]["Properties"]["DistributionConfig"]
+    return config
+
+
+def removed_headers() -> list[str]:
+    policy = RESOURCES["SecurityHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    return [item["Header"] for item in policy["RemoveHeadersConfig"]["Items"]]
+
+
+def test_readers_are_not_sent_the_metadata_the_pages_carry_or_what_s3_says_about_them():
+    s3 = RecordingS3()
+    S3Site(s3, "site").put("category/economics/index.html", b"<!doctype html>", "text/html")  # type: ignore[arg-type]
+    written = {f"x-amz-meta-{name}" for name in s3.metadata}
+    behaviors = [distribution()["DefaultCacheBehavior"], *distribution()["CacheBehaviors"]]
+
+    assert written
+    assert written | {"x-amz-version-id", "x-amz-server-side-encryption"} <= set(removed_headers())
+    assert all(b["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"} for b in behaviors)
+
+
+def test_every_removed_header_is_one_cloudfront_lets_a_policy_remove():
+    for header in removed_headers():
+        assert header == header.lower()
+        assert "*" not in header, header
+        assert header not in CLOUDFRONT_KEEPS, header
+        assert not header.startswith(CLOUDFRONT_KEEPS_PREFIXES), header
+
+
+def test_tag_mode_still_reads_the_cache_tags_from_the_origin():
+    # CacheTagConfig reads the origin's response and keeps the tags with the cached object; the
+    # response headers policy changes only what viewers receive.
+    header = distribution()["CacheTagConfig"]["Fn::If"][1]["HeaderName"]
+
+    assert header in removed_headers()
+
+
+def test_caches_honour_the_cache_control_each_object_carries():
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    parameter = TEMPLATE["Parameters"]["ListingFreshnessSeconds"]
+    policies = {
+        name: RESOURCES[name]["Properties"]["CachePolicyConfig"]
+        for name in of_type("AWS::CloudFront::CachePolicy")
+    }
+    listing = policies["ListingCachePolicy"]
+
+    assert variables["LISTING_FRESHNESS_SECONDS"] == {"Ref": "ListingFreshnessSeconds"}
+    assert parameter["Default"] == SiteSettings.model_fields["listing_freshness_seconds"].default == 60
+    assert listing["DefaultTTL"] == {"Ref": "ListingFreshnessSeconds"}
+    assert listing["MaxTTL"] >= parameter["MaxValue"]
+    for name, policy in policies.items():
+        assert policy["MinTTL"] == 0, name
+        assert policy["MaxTTL"] >= 86400, name
+
+
+def test_a_page_asked_for_before_it_was_published_is_not_a_cached_404_for_long():
+    errors = {response["ErrorCode"]: response for response in distribution()["CustomErrorResponses"]}
+
+    # A private S3 origin answers a missing key with 403.
+    assert set(errors) == {403, 404}
+    for response in errors.values():
+        assert response["ResponseCode"] == 404
+        assert response["ResponsePagePath"] == "/404.html"
+        assert 0 < response["ErrorCachingMinTTL"] <= 10

@@ -18,6 +18,8 @@ What moto's CloudFormation (5.2) cannot do, and what this test does about it:
 - It drops a function's Layers and Architectures; those are not asserted here. It drops its LoggingConfig
   too: which log group a function writes to is read from the template as created, and the group itself
   (with its retention) from moto's CloudWatch Logs.
+- It passes a Number parameter into a function's environment as a number, where Lambda has strings only;
+  the test reads the variables as strings.
 - It keeps a KMS key's policy as the template's object, where KMS answers GetKeyPolicy with a JSON string;
   the test reads either.
 """
@@ -424,7 +426,9 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
     def told(function: str) -> StackSettings:
         configuration = lambda_.get_function_configuration(FunctionName=stack.physical[function])
         os.environ.clear()
-        os.environ.update(AWS_ENVIRONMENT | configuration["Environment"]["Variables"])
+        # Lambda's variables are strings; moto keeps a Number parameter's value as a number (docstring).
+        variables = {name: str(value) for name, value in configuration["Environment"]["Variables"].items()}
+        os.environ.update(AWS_ENVIRONMENT | variables)
         return StackSettings()  # as the function reads it
 
     functions = [n for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
@@ -440,6 +444,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         # The distribution is not created (see the module's docstring): its id and domain are placeholders.
         assert settings.distribution_id == "Distribution-not-created-by-moto", name
         assert settings.site_url == "https://Distribution.DomainName-not-created-by-moto", name
+        assert settings.listing_freshness_seconds == 60, name
 
     schedule = told("FollowArticleChangeFunction")
     release = lambda_.get_function_configuration(FunctionName=stack.physical["ReleaseArticleFunction"])
