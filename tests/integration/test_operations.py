@@ -3,16 +3,22 @@ check (alarms that reach someone, streams that cannot stall, bursts, retained st
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
-from pressrun import runtime
+from pressrun import render, runtime
 from pressrun.aws.s3 import S3Site
+from pressrun.local.site import local_theme_dir
 from pressrun.local.template import load_template
 from pressrun.settings import SiteSettings
-from tests.conftest import ROOT
+from pressrun.validation import parse_article
+from tests.conftest import ROOT, SAMPLE
 
 TEMPLATE = load_template(ROOT / "template.yaml")
 RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
@@ -285,3 +291,99 @@ def test_a_page_asked_for_before_it_was_published_is_not_a_cached_404_for_long()
         assert response["ResponseCode"] == 404
         assert response["ResponsePagePath"] == "/404.html"
         assert 0 < response["ErrorCachingMinTTL"] <= 10
+
+
+# --- Settings the README promises ---------------------------------------------------------------------
+
+
+def test_the_sites_limits_are_template_parameters_with_the_settings_defaults():
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    fields = SiteSettings.model_fields
+
+    for parameter, field in [
+        ("ListingSize", "listing_size"),
+        ("SitemapSize", "sitemap_size"),
+        ("MaxUploadBytes", "max_upload_bytes"),
+    ]:
+        spec = TEMPLATE["Parameters"][parameter]
+        assert variables[field.upper()] == {"Ref": parameter}
+        assert spec["Type"] == "Number", parameter
+        assert spec["Default"] == fields[field].default, parameter
+        # Every value the template accepts, the settings accept too.
+        SiteSettings(**{field: spec["MinValue"]})
+        SiteSettings(**{field: spec["MaxValue"]})
+
+
+def test_the_functions_read_the_theme_where_the_layer_puts_it():
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    makefile = (ROOT / "shared" / "Makefile").read_text(encoding="utf-8")
+
+    assert variables["THEME_DIR"] == {"Ref": "ThemeDir"}
+    # A layer's content is mounted at /opt: the Makefile's $(ARTIFACTS_DIR)/theme is /opt/theme.
+    assert TEMPLATE["Parameters"]["ThemeDir"]["Default"] == "/opt/theme"
+    assert 'ARTIFACTS_DIR)/theme"' in makefile
+    assert "build-PressrunLayer: layer-theme" in makefile
+
+
+def build_theme(tmp_path: Path, *files: str) -> Path:
+    make = shutil.which("make")
+    assert make is not None
+    theme = tmp_path / "infra-theme"
+    theme.mkdir()
+    for name in files:
+        (theme / name).parent.mkdir(parents=True, exist_ok=True)
+        (theme / name).write_text(f"<!-- {name} -->\n", encoding="utf-8")
+    layer = tmp_path / "layer"
+    subprocess.run(
+        [
+            make,
+            "-s",
+            "-f",
+            str(ROOT / "shared" / "Makefile"),
+            "layer-theme",
+            f"ARTIFACTS_DIR={layer}",
+            f"THEME={theme}",
+        ],
+        check=True,
+        timeout=60,
+    )
+    return layer
+
+
+def test_the_layer_carries_the_theme_folder_without_its_readme(tmp_path: Path):
+    layer = build_theme(tmp_path, "README.md", "article.html", "css/extra.css")
+
+    assert sorted(str(p.relative_to(layer)) for p in layer.rglob("*") if p.is_file()) == [
+        "theme/article.html",
+        "theme/css/extra.css",
+    ]
+
+
+def test_a_theme_folder_with_only_its_readme_puts_no_theme_in_the_layer(tmp_path: Path):
+    layer = build_theme(tmp_path, "README.md")
+
+    assert not (layer / "theme").exists()
+
+
+def test_without_a_theme_in_the_layer_the_built_in_templates_render(tmp_path: Path):
+    site = SiteSettings(theme_dir=str(tmp_path / "opt" / "theme"))
+
+    page = render.article_page(parse_article("incoming/a.txt", SAMPLE.read_bytes(), site), site)
+
+    assert b"<h1>UK Seeks Trade Ties with China" in page
+
+
+def test_local_runs_use_the_deployed_theme_unless_theme_dir_names_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("THEME_DIR", raising=False)
+    theme = tmp_path / "infra" / "theme"
+    theme.mkdir(parents=True)
+    (theme / "README.md").write_text("how to theme", encoding="utf-8")
+    assert local_theme_dir(tmp_path) == ""
+
+    (theme / "style.css").write_text("body { font-family: serif; }", encoding="utf-8")
+    assert local_theme_dir(tmp_path) == str(theme)
+
+    monkeypatch.setenv("THEME_DIR", str(tmp_path / "elsewhere"))
+    assert local_theme_dir(tmp_path) == str(tmp_path / "elsewhere")
