@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -122,3 +123,15 @@ def test_the_invalidation_modes_the_template_offers_are_the_ones_the_code_knows(
     assert set(parameter["AllowedValues"]) == set(get_args(InvalidationMode))
     assert parameter["Default"] == StackSettings.model_fields["invalidation_mode"].default
     assert variables["INVALIDATION_MODE"] == {"Ref": "InvalidationMode"}
+
+
+def test_the_sam_local_invoke_environment_names_every_variable_the_functions_are_given():
+    given = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) | {
+        name for p in FUNCTIONS.values() for name in p.get("Environment", {}).get("Variables", {})
+    }
+    example = json.loads((ROOT / "infra" / "env.json").read_text(encoding="utf-8"))["Parameters"]
+
+    # The POWERTOOLS_ variables are constants in the template, which sam local invoke reads itself.
+    assert set(example) == {name for name in given if not name.startswith("POWERTOOLS_")}
+    # Everything a function needs to start: the settings read them at cold start.
+    StackSettings.model_validate({name.lower(): value for name, value in example.items()})
