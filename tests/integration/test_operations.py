@@ -3,18 +3,22 @@ check (alarms that reach someone, streams that cannot stall, bursts, retained st
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 
 from pressrun import render, runtime
 from pressrun.aws.s3 import S3Site
 from pressrun.local.site import local_theme_dir
+from pressrun.local.stack import LocalStack
 from pressrun.local.template import load_template
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
@@ -387,3 +391,57 @@ def test_local_runs_use_the_deployed_theme_unless_theme_dir_names_another(
 
     monkeypatch.setenv("THEME_DIR", str(tmp_path / "elsewhere"))
     assert local_theme_dir(tmp_path) == str(tmp_path / "elsewhere")
+
+
+# --- Deploying ----------------------------------------------------------------------------------------
+
+WORKFLOW = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8"))
+
+
+def steps(job: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = WORKFLOW["jobs"][job]["steps"]
+    return found
+
+
+def test_the_workflow_deploys_with_the_sam_cli_version_make_tests_with():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    [pinned] = re.findall(r"^SAM_CLI_VERSION := (\S+)$", makefile, re.MULTILINE)
+    setups = [step for job in WORKFLOW["jobs"] for step in steps(job) if "setup-sam" in step.get("uses", "")]
+
+    assert WORKFLOW["env"]["SAM_CLI_VERSION"] == pinned
+    assert "aws-sam-cli==$(SAM_CLI_VERSION)" in makefile
+    assert len(setups) == 3
+    assert all(step["with"]["version"] == "${{ env.SAM_CLI_VERSION }}" for step in setups)
+
+
+def test_prod_is_smoke_tested_read_only_after_it_is_deployed():
+    runs = [step.get("run", "") for step in steps("production")]
+    deploy = next(i for i, run in enumerate(runs) if "sam deploy" in run)
+    smoke = next(i for i, run in enumerate(runs) if "infra/smoke_test.py" in run)
+
+    assert deploy < smoke
+    assert "--read-only" in runs[smoke]
+    assert "--failure-queues" in runs[smoke]
+
+
+def test_staging_invalidates_by_tag_and_prod_by_path():
+    config = tomllib.loads((ROOT / "infra" / "samconfig.toml").read_text(encoding="utf-8"))
+
+    assert "InvalidationMode=tags" in config["staging"]["deploy"]["parameters"]["parameter_overrides"]
+    assert "InvalidationMode" not in config["prod"]["deploy"]["parameters"].get("parameter_overrides", "")
+    assert TEMPLATE["Parameters"]["InvalidationMode"]["Default"] == "paths"
+
+
+def test_the_smoke_tests_check_every_queue_work_is_set_aside_in():
+    delimiter, queues = TEMPLATE["Outputs"]["FailureQueueUrls"]["Value"]["Fn::Join"]
+    smoke_runs = [
+        step["run"]
+        for job in WORKFLOW["jobs"]
+        for step in steps(job)
+        if "infra/smoke_test.py" in step.get("run", "")
+    ]
+
+    assert delimiter == ","
+    assert sorted(queue["Ref"] for queue in queues) == LocalStack(ROOT).failure_queues()
+    assert len(smoke_runs) == 2
+    assert all("--failure-queues" in run for run in smoke_runs)

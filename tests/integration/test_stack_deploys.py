@@ -488,6 +488,17 @@ def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: D
     assert outputs["UploadsBucketName"] == stack.physical["UploadsBucket"]
     assert outputs["SiteBucketName"] == stack.physical["SiteBucket"]
     assert outputs["IngestDeadLetterQueueUrl"] == stack.physical["IngestDeadLetterQueue"]
+    # What the smoke tests check is empty: every dead-letter queue and the stream failure queue.
+    assert set(outputs["FailureQueueUrls"].split(",")) == {
+        stack.physical[queue]
+        for queue in (
+            "IngestDeadLetterQueue",
+            "InvalidationDeadLetterQueue",
+            "RebuildDeadLetterQueue",
+            "ScheduleDeadLetterQueue",
+            "StreamFailureQueue",
+        )
+    }
 
 
 def test_every_function_logs_to_its_own_group_with_a_retention(stack: Deployed):
