@@ -445,3 +445,13 @@ def test_the_smoke_tests_check_every_queue_work_is_set_aside_in():
     assert sorted(queue["Ref"] for queue in queues) == LocalStack(ROOT).failure_queues()
     assert len(smoke_runs) == 2
     assert all("--failure-queues" in run for run in smoke_runs)
+
+
+def test_the_operations_guide_says_what_to_do_about_every_alarm():
+    guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+    assert [name for name in alarms() if f"`{name}`" not in guide] == []
+    assert "(operations.md)" in architecture
+    for topic in ("LogRetentionDays", "start-message-move-task", "infra/theme/", "RebuildFunction"):
+        assert topic in guide, topic
