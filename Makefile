@@ -18,11 +18,13 @@ $(BIN)/pressrun: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[local,dev]'
 	touch $@
 
-# The SAM CLI pins its own boto3, so it lives in its own environment.
+# The SAM CLI pins its own boto3, so it lives in its own environment; its version is pinned with the
+# workflow's (.github/workflows/deploy.yml, SAM_CLI_VERSION), so CI builds with what `make` tests.
+SAM_CLI_VERSION := 1.170.0
 $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
 
 # Template and workflow linters (zizmor is a Rust binary shipped as a PyPI wheel), kept out of the
 # project's venv; pinned so that a new release cannot fail `make lint` unannounced.

@@ -1,7 +1,7 @@
 """Peak memory while a 1 MiB article is validated and rendered, as the two handlers that touch bodies do.
 
-ValidateArticleFunction reads the upload (bytes) and validates it (parse_article); RenderArticleFunction
-reads it again and renders the page (parse_article + render.article_page). Each case runs in a fresh
+ValidateArticleFunction reads the upload (bytes) and validates it (parse_article);
+FollowArticleChangeFunction reads it again and renders the page (parse_article + render.article_page). Each case runs in a fresh
 python3.13 process of the Lambda-like environment (bench/.venv-lambda, the layer's requirements, with
 shared/ on the path), measuring the peak RSS (ru_maxrss) after imports and a warm-up on a small
 article, then after processing the big one, with the time it took. Cases:
@@ -63,7 +63,7 @@ def make(kind):
 
 def process(data):
     article = parse_article("incoming/big.md", data, site)           # ValidateArticleFunction
-    article = parse_article("incoming/big.md", data, site)           # RenderArticleFunction reads again
+    article = parse_article("incoming/big.md", data, site)           # FollowArticleChangeFunction reads again
     page = render.article_page(article, site, modified=article.published_at)
     return page
 

@@ -1,28 +1,47 @@
-"""Smoke test of a deployed stack: publish one sample article through the real pipeline, then remove it.
+"""Smoke test of a deployed stack: publish one sample article through the real pipeline, check the site
+around it, then remove it; or, with --read-only, check the site as it is without publishing anything.
 
-    python infra/smoke_test.py --bucket BUCKET --site-url URL samples/markets-steady-as-rates-hold.md
+    python infra/smoke_test.py --bucket BUCKET --site-url URL --failure-queues URLS samples/a-story.md
+    python infra/smoke_test.py --read-only --site-url URL --failure-queues URLS
 
 It uploads a copy of the sample to incoming/ under a unique name, with a unique `slug:` added to its front
-matter so the published address is known in advance (/<yyyy>/<mm>/<dd>/<slug>/, dated on the site's clock).
-It polls that address until it answers 200 with the article's title in the page, then deletes the upload
-(a delete marker: the pipeline unpublishes it) and polls until the page is gone. The upload is deleted
-whatever happens, also on a time-out, Ctrl-C or SIGTERM. Every wait is bounded.
+matter and its date set to now, so that the published address is known in advance
+(/<yyyy>/<mm>/<dd>/<slug>/, dated on the site's clock) and the story is the newest on the site. It polls
+that address until it answers 200 with the article's title in the page; then polls the home page, the
+page of the sample's first category and the feed until each lists the article; checks the headers of
+each (no S3 internals such as x-amz-meta-*, a Cache-Control, the security headers) and that the
+address without its trailing slash redirects to it. Then it deletes the upload (a delete marker: the
+pipeline unpublishes it) and polls until the page is gone. The upload is deleted whatever happens, also
+on a time-out, Ctrl-C or SIGTERM. Every wait is bounded.
+
+--read-only (for production, where a test story must not appear): the home page, the feed, the sitemap
+and a category page linked from the home page answer 200 with the right headers, the category page's
+address without its slash redirects, and a missing page answers 404.
+
+Either way, last, every queue named by --failure-queues (the stack's FailureQueueUrls output: the
+dead-letter queues and the stream failure queue) must be empty.
 
 Needs only the standard library and boto3, and AWS credentials allowed to put and delete objects under
-incoming/ (and, for a clearer failure, to read rejected/) in the uploads bucket.
+incoming/ (and, for a clearer failure, to read rejected/) in the uploads bucket, and to read the
+failure queues' attributes (sqs:GetQueueAttributes).
 
 Exit codes:
-    0  the article was published, served and removed
+    0  the article was published, served and removed (or, read-only, the site is as it should be)
     1  the article was not served in time, or the pipeline rejected it (its report is printed)
     2  usage error: bad arguments, or a sample the smoke test cannot use
     3  the article was served, but still served after its upload was deleted
     4  an AWS call failed (credentials, permissions, bucket name)
+    5  the site around the article is wrong: a listing or the feed never showed it, S3's internal
+       headers reached the reader, a security header or Cache-Control was missing, or an address
+       without its trailing slash did not redirect
+    6  a dead-letter queue or the stream failure queue holds messages
   130  interrupted (the upload is still deleted)
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import http.client
 import os
@@ -31,6 +50,7 @@ import secrets
 import signal
 import sys
 import time
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,12 +67,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 EXIT_OK = 0
 EXIT_NOT_SERVED = 1
 EXIT_USAGE = 2
 EXIT_STILL_SERVED = 3
 EXIT_AWS = 4
+EXIT_SITE = 5
+EXIT_FAILED_WORK = 6
 EXIT_INTERRUPTED = 130
 
 INCOMING = "incoming/"
@@ -64,6 +87,27 @@ MAX_PAGE_BYTES = 5 * 1024 * 1024
 _FENCE = "---"
 _MISSING_CODES = {"404", "NoSuchKey"}
 _DENIED_CODES = {"403", "AccessDenied"}
+# What S3 says about its objects, which the distribution's response headers policy removes
+# (x-amz-cf-* are CloudFront's own and stay).
+INTERNAL_HEADERS = frozenset(
+    {
+        "x-amz-version-id",
+        "x-amz-server-side-encryption",
+        "x-amz-server-side-encryption-bucket-key-enabled",
+        "x-amz-storage-class",
+        "x-amz-expiration",
+        "x-amz-id-2",
+        "x-amz-request-id",
+    }
+)
+INTERNAL_HEADER_PREFIX = "x-amz-meta-"
+SECURITY_HEADERS = (
+    "strict-transport-security",
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+)
 
 
 class SmokeTestError(Exception):
@@ -79,6 +123,14 @@ class Sample:
     text: str
     title: str
     day: date
+    category: str  # the slug of its first category
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int  # 0 when nothing answered
+    headers: dict[str, str]  # names lower-cased
+    body: str  # or, when nothing answered, why
 
 
 # --- The sample ------------------------------------------------------------------------------------
@@ -145,15 +197,44 @@ def read_sample(path: Path, zone: ZoneInfo, now: datetime) -> Sample:
         raise SmokeTestError("the sample is a draft: it would never be published")
     if "date" not in fields:
         raise SmokeTestError("the sample has no date in its front matter")
-    return Sample(text=text, title=title, day=published_day(fields["date"], zone, now))
+    published_day(fields["date"], zone, now)
+    categories = _list(fields.get("categories", fields.get("category", "")))
+    if not categories or not category_slug(categories[0]):
+        raise SmokeTestError("the sample has no category in its front matter")
+    # Dated now, whatever the sample says: the story is then the newest, so the home page, its
+    # category's page and the feed must list it.
+    return Sample(
+        text=with_field(text, "date", now.isoformat(timespec="seconds")),
+        title=title,
+        day=now.astimezone(zone).date(),
+        category=category_slug(categories[0]),
+    )
+
+
+def _list(value: str) -> list[str]:
+    """A one-line YAML list (`[Economics, World]`) or a comma-separated value, as its items."""
+    inner = value.strip().removeprefix("[").removesuffix("]")
+    return [item for item in (_scalar(part) for part in inner.split(",")) if item]
+
+
+def category_slug(name: str) -> str:
+    """The category's address segment, made as pressrun makes it (pressrun.model.slugify)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+
+
+def with_field(text: str, name: str, value: str) -> str:
+    """The sample with its front matter's field (if any) replaced by this value."""
+    _, closing = _front_matter(text)
+    lines = text.splitlines()
+    pattern = re.compile(rf"^{re.escape(name)}\s*:", re.IGNORECASE)
+    head = [line for line in lines[1:closing] if not pattern.match(line)]
+    return "\n".join([lines[0], *head, f"{name}: {value}", *lines[closing:]]) + "\n"
 
 
 def with_slug(text: str, slug: str) -> str:
     """The sample with its front matter's slug (if any) replaced by this one."""
-    _, closing = _front_matter(text)
-    lines = text.splitlines()
-    head = [line for line in lines[1:closing] if not re.match(r"^slug\s*:", line, re.IGNORECASE)]
-    return "\n".join([lines[0], *head, f"slug: {slug}", *lines[closing:]]) + "\n"
+    return with_field(text, "slug", slug)
 
 
 def unique_slug() -> str:
@@ -200,20 +281,82 @@ def fail(message: str, code: int) -> int:
 # --- The site and the bucket -----------------------------------------------------------------------
 
 
-def fetch(url: str) -> tuple[int, str]:
-    """(status, body) of a GET; status 0 when nothing answered."""
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # the 3xx then surfaces as an HTTPError, with its headers
+
+
+def get(url: str, *, follow_redirects: bool = True) -> Response:
+    """A GET, redirects followed unless told otherwise; an error status is an answer too."""
     if urllib.parse.urlsplit(url).scheme not in {"https", "http"}:
         raise SmokeTestError(f"refusing to fetch {url!r}")
     request = urllib.request.Request(url, headers={"User-Agent": "pressrun-smoke-test"})  # noqa: S310 (checked above)
+    opener = urllib.request.build_opener() if follow_redirects else urllib.request.build_opener(_NoRedirects)
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with opener.open(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
             status = int(response.status)
+            headers = {name.lower(): value for name, value in response.headers.items()}
             body = bytes(response.read(MAX_PAGE_BYTES))
     except urllib.error.HTTPError as error:
-        return error.code, ""
+        return Response(error.code, {name.lower(): value for name, value in error.headers.items()}, "")
     except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-        return 0, str(error)
-    return status, body.decode("utf-8", errors="replace")
+        return Response(0, {}, str(error))
+    return Response(status, headers, body.decode("utf-8", errors="replace"))
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """(status, body) of a GET; status 0 when nothing answered."""
+    response = get(url)
+    return response.status, response.body
+
+
+def header_problems(url: str, headers: dict[str, str]) -> list[str]:
+    """What is wrong with the headers a reader gets: S3's internals, or a missing header."""
+    leaked = sorted(
+        name for name in headers if name in INTERNAL_HEADERS or name.startswith(INTERNAL_HEADER_PREFIX)
+    )
+    missing = [name for name in ("cache-control", *SECURITY_HEADERS) if name not in headers]
+    return [f"{url}: S3's {name} header reached the reader" for name in leaked] + [
+        f"{url}: no {name} header" for name in missing
+    ]
+
+
+def redirect_problems(url: str) -> list[str]:
+    """An address without its trailing slash must be sent (301) to the one with it."""
+    response = get(url.rstrip("/"), follow_redirects=False)
+    location = response.headers.get("location", "")
+    target = urllib.parse.urljoin(url, location) if location else ""
+    if response.status != 301 or target.split("?")[0] != url:
+        return [f"{url.rstrip('/')}: HTTP {response.status} to {target or 'nowhere'}, not a 301 to {url}"]
+    return []
+
+
+def page_problems(url: str, status: int = 200) -> list[str]:
+    """The page answers with this status and, when it is 200, the headers a reader should get."""
+    response = get(url)
+    if response.status != status:
+        return [f"{url}: HTTP {response.status or 'no answer'}, not {status}"]
+    return header_problems(url, response.headers) if status == 200 else []
+
+
+def lists(url: str, path: str) -> bool:
+    """Whether the listing (a page or a feed) at url links to the article at path."""
+    response = get(url)
+    return response.status == 200 and path in response.body
+
+
+def failure_queue_problems(sqs: SQSClient, urls: list[str]) -> list[str]:
+    """Messages waiting in any of the stack's dead-letter queues or its stream failure queue."""
+    problems = []
+    for url in urls:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        waiting = sum(int(value) for value in attributes.values())
+        if waiting:
+            problems.append(f"{url} holds {waiting} message(s): see docs/operations.md, then redrive")
+    return problems
 
 
 def serves_article(url: str, title: str) -> tuple[bool, str]:
@@ -332,6 +475,68 @@ def wait_until_removed(url: str, title: str, timeout: float, interval: float) ->
     return wait_for(removed, timeout, interval)
 
 
+def problems_around(
+    article: str, sample: Sample, site_url: str, timeout: float, interval: float
+) -> list[str]:
+    """The newest story must reach the home page, its category's page and the feed (within timeout
+    seconds: listings are cached for ListingFreshnessSeconds); each page must carry the headers a
+    reader should get; the article's address without its slash must redirect to it."""
+    path = urllib.parse.urlsplit(article).path
+    listings = {
+        "home page": f"{site_url}/",
+        "category page": f"{site_url}/category/{sample.category}/",
+        "feed": f"{site_url}/feed.xml",
+    }
+    deadline = time.monotonic() + timeout
+    problems = []
+    for name, listing in listings.items():
+        remaining = max(deadline - time.monotonic(), interval)
+        if wait_for(functools.partial(lists, listing, path), remaining, interval):
+            note(f"the {name} lists the article")
+        else:
+            problems.append(f"the {name} {listing} did not list {path} within {timeout:g}s")
+    for page in [article, *listings.values()]:
+        problems += page_problems(page)
+    return problems + redirect_problems(article)
+
+
+def problems_read_only(site_url: str) -> list[str]:
+    """The site as readers find it, without publishing: pages, headers, a redirect, the 404 page."""
+    problems = []
+    for path in ("/", "/feed.xml", "/sitemap.xml"):
+        problems += page_problems(site_url + path)
+    linked = re.findall(
+        rf'href="(?:{re.escape(site_url)})?(/category/[a-z0-9-]+/)"', get(f"{site_url}/").body
+    )
+    if linked:
+        category = site_url + linked[0]
+        problems += page_problems(category) + redirect_problems(category)
+    else:
+        problems.append(f"{site_url}/ links to no category page")
+    return problems + page_problems(f"{site_url}/smoke-test-{secrets.token_hex(4)}/", status=404)
+
+
+def finish(problems: list[str], failure_queues: str) -> int:
+    """Report what was wrong with the site, then check that nothing was set aside."""
+    for problem in problems:
+        fail(problem, EXIT_SITE)
+    urls = [url.strip() for url in failure_queues.split(",") if url.strip()]
+    if not urls:
+        note("no --failure-queues given: the dead-letter queues were not checked")
+    try:
+        waiting = failure_queue_problems(boto3.client("sqs"), urls) if urls else []
+    except (BotoCoreError, ClientError) as error:
+        return fail(f"could not read the failure queues: {error}", EXIT_AWS)
+    for problem in waiting:
+        fail(problem, EXIT_FAILED_WORK)
+    if problems:
+        return EXIT_SITE
+    if waiting:
+        return EXIT_FAILED_WORK
+    note(f"{len(urls)} failure queue(s) empty" if urls else "done")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         zone = ZoneInfo(args.site_timezone)
@@ -339,6 +544,11 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"unknown time zone {args.site_timezone!r}", EXIT_USAGE)
     try:
         site_url = check_site_url(args.site_url)
+        if args.read_only:
+            note(f"checking {site_url} without publishing")
+            return finish(problems_read_only(site_url), args.failure_queues)
+        if args.sample is None:
+            raise SmokeTestError("name a sample to publish, or check the site --read-only")
         sample = read_sample(args.sample, zone, datetime.now(UTC))
         slug = unique_slug()
     except SmokeTestError as error:
@@ -360,6 +570,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         published = wait_until_published(upload, url, sample.title, args.timeout, args.interval)
+        problems = problems_around(url, sample, site_url, args.timeout, args.interval) if published else []
     except Rejected as rejected:
         upload.delete()
         print(rejected.report, file=sys.stderr)
@@ -375,15 +586,14 @@ def run(args: argparse.Namespace) -> int:
     note(f"published: {url}")
     if not deleted:
         return EXIT_AWS
-    if args.no_verify_removal:
-        return EXIT_OK
-    if not wait_until_removed(url, sample.title, args.removal_timeout, args.interval):
-        return fail(
-            f"{url} still served the article {args.removal_timeout:g}s after its upload was deleted",
-            EXIT_STILL_SERVED,
-        )
-    note("removed: the page is gone")
-    return EXIT_OK
+    if not args.no_verify_removal:
+        if not wait_until_removed(url, sample.title, args.removal_timeout, args.interval):
+            return fail(
+                f"{url} still served the article {args.removal_timeout:g}s after its upload was deleted",
+                EXIT_STILL_SERVED,
+            )
+        note("removed: the page is gone")
+    return finish(problems, args.failure_queues)
 
 
 def _positive(value: str) -> float:
@@ -398,14 +608,28 @@ def _positive(value: str) -> float:
 
 def parser() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(
-        description="Publish a sample article through a deployed stack, check it is served, remove it.",
+        description="Publish a sample article through a deployed stack, check it and the site around it are"
+        " served as they should be, remove it; or check the site --read-only.",
         epilog="Exit codes: 0 ok, 1 not served in time or rejected, 2 usage, 3 still served after removal,"
-        " 4 AWS call failed, 130 interrupted.",
+        " 4 AWS call failed, 5 the site around it is wrong, 6 a failure queue holds messages,"
+        " 130 interrupted.",
     )
-    cli.add_argument("sample", type=Path, help="a Markdown article with YAML front matter, e.g. samples/*.md")
-    cli.add_argument("--bucket", required=True, help="the stack's UploadsBucketName output")
+    cli.add_argument(
+        "sample", type=Path, nargs="?", help="a Markdown article with YAML front matter, e.g. samples/*.md"
+    )
+    cli.add_argument("--bucket", default="", help="the stack's UploadsBucketName output")
     cli.add_argument(
         "--site-url", required=True, help="the stack's SiteUrl output, e.g. https://d123.cloudfront.net"
+    )
+    cli.add_argument(
+        "--read-only",
+        action="store_true",
+        help="publish nothing: check the home page, feed, sitemap, a category page and the 404 page",
+    )
+    cli.add_argument(
+        "--failure-queues",
+        default="",
+        help="the stack's FailureQueueUrls output (comma-separated): each must be empty at the end",
     )
     cli.add_argument(
         "--site-timezone",

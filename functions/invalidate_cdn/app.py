@@ -1,6 +1,8 @@
 """Site bucket changes (S3 → EventBridge → SQS, batched) → one CloudFront invalidation per batch.
 
-A failed CreateInvalidation raises, so the whole batch returns to the queue and is retried.
+While CloudFront is busy (its invalidations in flight fill the quota, or it throttles), the request is
+retried with backoff for as long as the invocation has time; then it raises, so the whole batch returns
+to the queue and is retried after the queue's visibility timeout.
 """
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -26,7 +28,7 @@ def handle_record(record: SQSRecord) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     batch_changes.clear()
     response = runtime.process_batch(event, handle_record, processor, context)
-    plan = invalidate_changes(batch_changes, runtime.cdn(), runtime.settings().invalidation_mode)
+    plan = invalidate_changes(batch_changes, runtime.cdn(context), runtime.settings().invalidation_mode)
     logger.info(
         "invalidation requested",
         extra={"items": plan.items, "fell_back": plan.fell_back, "reason": plan.reason},

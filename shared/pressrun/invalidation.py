@@ -31,11 +31,17 @@ EVERYTHING = "/*"
 # template change, a rebuild, a backdated story re-rendering a category's pages, more than ten stories
 # of one day in one window. Then most of the directory changed anyway, and one wildcard bills as one path.
 COALESCE_AFTER = 20
-# CloudFront's quotas for invalidations in progress on one distribution. A plan cannot see the others
-# in flight, so by default it may use them all; a request that finds them taken fails, and the queue
-# retries its batch with the same caller reference.
-MAX_PATHS = 3000
-MAX_WILDCARDS = 15
+# CloudFront's quotas for invalidations in progress on one distribution, shared by every invalidation on
+# it. A plan cannot see the others in flight, but InvalidateCdnFunction runs at most
+# INVALIDATION_CONSUMERS at once (template.yaml: its SQS source's ScalingConfig.MaximumConcurrency, 2
+# being the least SQS allows), so each plan keeps to its share and two plans in flight never crowd each
+# other out. One that still finds the budget taken (an operator's invalidation, or the previous one still
+# in progress) is retried with backoff inside the invocation, then by the queue (aws/cloudfront.py).
+PATHS_IN_FLIGHT = 3000
+WILDCARDS_IN_FLIGHT = 15
+INVALIDATION_CONSUMERS = 2
+MAX_PATHS = PATHS_IN_FLIGHT // INVALIDATION_CONSUMERS
+MAX_WILDCARDS = WILDCARDS_IN_FLIGHT // INVALIDATION_CONSUMERS
 # A batch (at most 1,000 queue messages, so up to 2,000 paths) this big comes from a rebuild or a
 # template change, not from publishing, which touches tens of paths per window. By then most of the
 # site is stale: `/*` bills one path where the list would eat the month's free 1,000 in one go.

@@ -42,6 +42,11 @@ _OUTCOME_METRICS = {
 }
 
 
+# Records a batch handed back for retry, though the invocation itself succeeded: Lambda's Errors metric
+# never counts them, and a record that keeps failing would otherwise stall its shard unseen.
+RECORDS_FAILED = "RecordsFailed"
+
+
 def record_outcome(outcome: Outcome) -> None:
     """One log line and one metric per handled upload."""
     logger.info("upload handled", extra={"outcome": outcome.value})
@@ -96,8 +101,10 @@ def now() -> datetime:
     return settings().pressrun_now or datetime.now(UTC)
 
 
-def cdn() -> CloudFrontCdn:
-    return CloudFrontCdn(_client("cloudfront"), settings().distribution_id)
+def cdn(context: LambdaContext | None = None) -> CloudFrontCdn:
+    """Given the invocation's context, a busy CloudFront is waited for only while the invocation has time."""
+    remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    return CloudFrontCdn(_client("cloudfront"), settings().distribution_id, remaining_seconds=remaining)
 
 
 def reset() -> None:
@@ -125,12 +132,19 @@ def process_batch(
     processor: BasePartialBatchProcessor,
     context: LambdaContext,
 ) -> PartialItemFailureResponse:
-    """Powertools' partial batch processing, with each failed record's error logged for the operator."""
+    """Powertools' partial batch processing, with each failed record's error logged for the operator and
+    counted as `RecordsFailed`."""
     try:
         return process_partial_response(event, record_handler, processor, context)
     finally:
         for _, error, _ in processor.exceptions:
             logger.error("record failed; it will be retried", extra={"error": repr(error)})
+        _count_failed_records(len(processor.exceptions))
+
+
+def _count_failed_records(failed: int) -> None:
+    if failed:
+        metrics.add_metric(name=RECORDS_FAILED, unit=MetricUnit.Count, value=failed)
 
 
 def sequence_number(record: DynamoDBRecord) -> str:
@@ -140,8 +154,10 @@ def sequence_number(record: DynamoDBRecord) -> str:
 def retry_from(
     response: PartialItemFailureResponse, sequence_numbers: list[str]
 ) -> PartialItemFailureResponse:
-    """Add the earliest of these stream records to the batch's failures: Lambda retries from there."""
+    """Add the earliest of these stream records to the batch's failures: Lambda retries from there.
+    Those not already reported count as `RecordsFailed` too."""
     reported = [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
+    _count_failed_records(len({number for number in sequence_numbers if number} - set(reported)))
     candidates = [number for number in [*reported, *sequence_numbers] if number]
     if not candidates:
         return response

@@ -247,7 +247,7 @@ def test_work_that_keeps_failing_is_reported_not_lost(
     def index_down(*_: object) -> None:
         raise RuntimeError("index table unavailable")
 
-    monkeypatch.setattr("pressrun.index.update_index", index_down)
+    monkeypatch.setattr("pressrun.follow.update_index", index_down)
 
     code, summary = publish_json(capsys, tmp_path / "site", SAMPLE)
 
@@ -380,13 +380,7 @@ def test_every_log_line_of_an_article_carries_its_key_and_latency_is_measured(
     per_article = [
         line
         for line in lines
-        if line["function_name"]
-        in {
-            "ValidateArticleFunction",
-            "RenderArticleFunction",
-            "UpdateCategoryIndexFunction",
-            "ScheduleArticleFunction",
-        }
+        if line["function_name"] in {"ValidateArticleFunction", "FollowArticleChangeFunction"}
     ]
     assert per_article
     assert {line["correlation_id"] for line in per_article} == {f"incoming/{SAMPLE.name}"}

@@ -132,8 +132,20 @@ def stream_event_for(stack: Stack, name: str) -> dict[str, Any]:
     return event
 
 
-def test_render_article_writes_the_page(stack: Stack):
-    response = stack.invoke("RenderArticleFunction", stream_event_for(stack, "render_article"))
+def article_change_moving_the_sample_to_politics(stack: Stack) -> dict[str, Any]:
+    """The fixture change, made a MODIFY: the sample, published under Economics, moves to Politics."""
+    event = stream_event_for(stack, "follow_article_change")
+    change = event["Records"][0]
+    change["eventName"] = "MODIFY"
+    change["dynamodb"]["OldImage"] = copy.deepcopy(change["dynamodb"]["NewImage"])
+    change["dynamodb"]["NewImage"]["categories"] = {
+        "L": [{"M": {"name": {"S": "Politics"}, "slug": {"S": "politics"}}}]
+    }
+    return event
+
+
+def test_follow_article_change_writes_the_page(stack: Stack):
+    response = stack.invoke("FollowArticleChangeFunction", stream_event_for(stack, "follow_article_change"))
 
     assert response == {"batchItemFailures": []}
     page = stack.site_page(PAGE)
@@ -141,14 +153,13 @@ def test_render_article_writes_the_page(stack: Stack):
     assert '<link rel="canonical" href="https://news.example.org/2025/06/25/' in page
 
 
-def test_update_category_index_moves_the_article_to_its_new_category(stack: Stack):
+def test_follow_article_change_moves_the_article_to_its_new_category(stack: Stack):
     index = DynamoIndex(stack.client("dynamodb"), stack.local.physical("IndexTable"))
-    event = stream_event_for(stack, "update_category_index")
-    old_image = event["Records"][0]["dynamodb"]["OldImage"]
-    old = ArticleRecord.model_validate(from_item(old_image))
+    event = article_change_moving_the_sample_to_politics(stack)
+    old = ArticleRecord.model_validate(from_item(event["Records"][0]["dynamodb"]["OldImage"]))
     update_index(None, old, index)
 
-    response = stack.invoke("UpdateCategoryIndexFunction", event)
+    response = stack.invoke("FollowArticleChangeFunction", event)
 
     assert response == {"batchItemFailures": []}
     assert index.entries("category/economics") == []
@@ -161,7 +172,7 @@ def test_update_category_index_moves_the_article_to_its_new_category(stack: Stac
 
 def test_index_positions_are_the_entries_positions_without_the_entries(stack: Stack):
     index = DynamoIndex(stack.client("dynamodb"), stack.local.physical("IndexTable"))
-    image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
+    image = load_event("follow_article_change")["Records"][0]["dynamodb"]["NewImage"]
     sample = ArticleRecord.model_validate(from_item(image))
     for day in range(1, 6):
         update_index(
@@ -184,7 +195,7 @@ def test_index_positions_are_the_entries_positions_without_the_entries(stack: St
 
 def test_render_listings_writes_category_home_feed_and_sitemap(stack: Stack):
     index = DynamoIndex(stack.client("dynamodb"), stack.local.physical("IndexTable"))
-    new_image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
+    new_image = load_event("follow_article_change")["Records"][0]["dynamodb"]["NewImage"]
     update_index(None, ArticleRecord.model_validate(from_item(new_image)), index)
 
     response = stack.invoke("RenderListingsFunction", load_event("render_listings"))
@@ -304,7 +315,7 @@ def test_a_day_of_pages_is_compared_with_one_listing_of_its_folder(stack: Stack)
 
 
 def test_dynamodb_item_round_trip_keeps_the_record():
-    image = load_event("render_article")["Records"][0]["dynamodb"]["NewImage"]
+    image = load_event("follow_article_change")["Records"][0]["dynamodb"]["NewImage"]
     record = ArticleRecord.model_validate(from_item(image))
 
     assert to_item(record.model_dump(mode="json", exclude_defaults=True)) == image
@@ -432,14 +443,14 @@ def test_a_rejection_is_published_to_the_editor_alerts_topic(stack: Stack):
     ]
 
 
-def test_schedule_article_creates_a_one_time_schedule_and_release_publishes(stack: Stack):
-    event = stream_event_for(stack, "render_article")
+def test_follow_article_change_schedules_a_future_article_and_release_publishes_it(stack: Stack):
+    event = stream_event_for(stack, "follow_article_change")
     image = event["Records"][0]["dynamodb"]["NewImage"]
     image["status"] = {"S": "scheduled"}
     image["published_at"] = {"S": "2030-01-01T06:00:00+00:00"}
     stack.client("dynamodb").put_item(TableName=stack.local.physical("ArticlesTable"), Item=image)
 
-    response = stack.invoke("ScheduleArticleFunction", event)
+    response = stack.invoke("FollowArticleChangeFunction", event)
 
     assert response == {"batchItemFailures": []}
     scheduler = stack.client("scheduler")
@@ -500,11 +511,7 @@ def test_every_function_has_a_sam_local_invoke_event_that_its_handler_accepts(st
     upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
     for function in stack.local.functions:
         event = load_event(function.code.name)
-        if function.name in {
-            "RenderArticleFunction",
-            "UpdateCategoryIndexFunction",
-            "ScheduleArticleFunction",
-        }:
+        if function.name == "FollowArticleChangeFunction":
             event = stream_event_for(stack, function.code.name)
         if function.name == "ValidateArticleFunction":
             event = ingest_event(SAMPLE_KEY, upload(stack, SAMPLE_KEY, SAMPLE.read_bytes()))

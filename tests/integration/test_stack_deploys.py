@@ -12,9 +12,16 @@ What moto's CloudFormation (5.2) cannot do, and what this test does about it:
 - It creates a bucket with only its encryption and tags, and a table without its TimeToLiveSpecification.
   `finish_what_moto_skips` applies the template's own VersioningConfiguration, EventBridge notification
   setting and TimeToLiveSpecification through the public S3 and DynamoDB APIs, as CloudFormation would.
-  Public access blocks, ownership controls, point-in-time recovery and table encryption are not applied
-  and not asserted: no code relies on them.
-- It drops a function's Layers and Architectures; those are not asserted here.
+  Public access blocks, ownership controls, lifecycle rules, point-in-time recovery and table encryption are
+  not applied and not asserted here: no code relies on them (test_operations.py reads the lifecycle rule
+  and the retention policies from the template).
+- It drops a function's Layers and Architectures; those are not asserted here. It drops its LoggingConfig
+  too: which log group a function writes to is read from the template as created, and the group itself
+  (with its retention) from moto's CloudWatch Logs.
+- It passes a Number parameter into a function's environment as a number, where Lambda has strings only;
+  the test reads the variables as strings.
+- It keeps a KMS key's policy as the template's object, where KMS answers GetKeyPolicy with a JSON string;
+  the test reads either.
 """
 
 from __future__ import annotations
@@ -339,7 +346,8 @@ def test_every_queue_that_feeds_a_function_has_its_dead_letter_queue_after_deplo
 
     assert redrives == {
         "IngestQueue": ("IngestDeadLetterQueue", 5),
-        "InvalidationQueue": ("InvalidationDeadLetterQueue", 5),
+        # A burst waits for a busy CloudFront for hours, not half an hour (test_invalidation_bursts.py).
+        "InvalidationQueue": ("InvalidationDeadLetterQueue", 15),
         "RebuildQueue": ("RebuildDeadLetterQueue", 5),
     }
     # Dead letters wait the longest SQS allows for someone to look at them: 14 days.
@@ -378,9 +386,7 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
         ("ValidateArticleFunction", "sqs"),
         ("InvalidateCdnFunction", "sqs"),
         ("RebuildWorkerFunction", "sqs"),
-        ("RenderArticleFunction", "dynamodb"),
-        ("UpdateCategoryIndexFunction", "dynamodb"),
-        ("ScheduleArticleFunction", "dynamodb"),
+        ("FollowArticleChangeFunction", "dynamodb"),
         ("RenderListingsFunction", "dynamodb"),
     }
     for (function, source), mapping in mappings.items():
@@ -392,16 +398,24 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
         if source == "dynamodb":
             assert mapping["StartingPosition"] == "TRIM_HORIZON", function
             assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == failures, function
+            # A record that keeps failing gives up its shard after bounded retries (test_operations.py).
+            assert 0 <= mapping["MaximumRetryAttempts"] <= 10, function
+            assert mapping["BisectBatchOnFunctionError"] is True, function
 
     articles = stack.client("dynamodb").describe_table(TableName=stack.physical["ArticlesTable"])["Table"]
     index = stack.client("dynamodb").describe_table(TableName=stack.physical["IndexTable"])["Table"]
-    for function in ("RenderArticleFunction", "UpdateCategoryIndexFunction", "ScheduleArticleFunction"):
-        assert mappings[(function, "dynamodb")]["EventSourceArn"] == articles["LatestStreamArn"]
+    # One reader of the articles stream: DynamoDB Streams throttles past two readers per shard.
+    readers = [m for m in stack.mappings() if m["EventSourceArn"] == articles["LatestStreamArn"]]
+    assert [stack.logical_function(m["FunctionArn"]) for m in readers] == ["FollowArticleChangeFunction"]
     assert mappings[("RenderListingsFunction", "dynamodb")]["EventSourceArn"] == index["LatestStreamArn"]
     # One CloudFront invalidation covers a whole window of site changes.
     invalidate = mappings[("InvalidateCdnFunction", "sqs")]
     assert invalidate["BatchSize"] == 1000
     assert invalidate["MaximumBatchingWindowInSeconds"] == 10
+    # Two consumers at most, each planning within half of CloudFront's in-flight budget.
+    assert invalidate["ScalingConfig"] == {"MaximumConcurrency": 2}
+    # A rebuild cannot take the concurrency publishing needs (RebuildConcurrency's default).
+    assert mappings[("RebuildWorkerFunction", "sqs")]["ScalingConfig"] == {"MaximumConcurrency": 5}
 
 
 def test_every_function_is_told_the_names_the_stack_gave_its_resources(
@@ -412,11 +426,13 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
     def told(function: str) -> StackSettings:
         configuration = lambda_.get_function_configuration(FunctionName=stack.physical[function])
         os.environ.clear()
-        os.environ.update(AWS_ENVIRONMENT | configuration["Environment"]["Variables"])
+        # Lambda's variables are strings; moto keeps a Number parameter's value as a number (docstring).
+        variables = {name: str(value) for name, value in configuration["Environment"]["Variables"].items()}
+        os.environ.update(AWS_ENVIRONMENT | variables)
         return StackSettings()  # as the function reads it
 
     functions = [n for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 9
+    assert len(functions) == 7
     for name in functions:
         settings = told(name)
         assert settings.uploads_bucket == stack.physical["UploadsBucket"], name
@@ -428,8 +444,9 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         # The distribution is not created (see the module's docstring): its id and domain are placeholders.
         assert settings.distribution_id == "Distribution-not-created-by-moto", name
         assert settings.site_url == "https://Distribution.DomainName-not-created-by-moto", name
+        assert settings.listing_freshness_seconds == 60, name
 
-    schedule = told("ScheduleArticleFunction")
+    schedule = told("FollowArticleChangeFunction")
     release = lambda_.get_function_configuration(FunctionName=stack.physical["ReleaseArticleFunction"])
     assert (
         schedule.scheduler_role_arn == iam.get_role(RoleName=stack.physical["SchedulerRole"])["Role"]["Arn"]
@@ -447,11 +464,50 @@ def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: D
         for o in stack.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     }
 
-    for topic in ("EditorAlerts", "OperatorAlerts"):
-        attributes = sns.get_topic_attributes(TopicArn=stack.physical[topic])["Attributes"]
-        assert attributes["KmsMasterKeyId"] == "alias/aws/sns", topic
+    def key_of(topic: str) -> str:
+        return str(sns.get_topic_attributes(TopicArn=stack.physical[topic])["Attributes"]["KmsMasterKeyId"])
+
+    # The validator publishes rejections through the AWS managed key; CloudWatch cannot use that key, so
+    # the alarms' topic has the stack's own, which lets CloudWatch in and rotates.
+    assert key_of("EditorAlerts") == "alias/aws/sns"
+    kms = stack.client("kms")
+    key = key_of("OperatorAlerts")
+    assert key == stack.physical["OperatorAlertsKey"]
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+    policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    # KMS answers a JSON string; moto's CloudFormation keeps the template's object (module docstring).
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    assert {
+        action
+        for statement in policy["Statement"]
+        if statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        for action in statement["Action"]
+    } == {"kms:Decrypt", "kms:GenerateDataKey*"}
     assert outputs["EditorAlertsTopicArn"] == stack.physical["EditorAlerts"]
     assert outputs["OperatorAlertsTopicArn"] == stack.physical["OperatorAlerts"]
     assert outputs["UploadsBucketName"] == stack.physical["UploadsBucket"]
     assert outputs["SiteBucketName"] == stack.physical["SiteBucket"]
     assert outputs["IngestDeadLetterQueueUrl"] == stack.physical["IngestDeadLetterQueue"]
+    # What the smoke tests check is empty: every dead-letter queue and the stream failure queue.
+    assert set(outputs["FailureQueueUrls"].split(",")) == {
+        stack.physical[queue]
+        for queue in (
+            "IngestDeadLetterQueue",
+            "InvalidationDeadLetterQueue",
+            "RebuildDeadLetterQueue",
+            "ScheduleDeadLetterQueue",
+            "StreamFailureQueue",
+        )
+    }
+
+
+def test_every_function_logs_to_its_own_group_with_a_retention(stack: Deployed):
+    logs = stack.client("logs")
+    functions = {n: r for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+
+    for name, resource in functions.items():
+        # moto drops LoggingConfig (module docstring): the group is read from the template as created.
+        group = resource["Properties"]["LoggingConfig"]["LogGroup"]
+        assert group == {"Ref": f"{name}LogGroup"}, name
+        [described] = logs.describe_log_groups(logGroupNamePrefix=stack.physical[group["Ref"]])["logGroups"]
+        assert described["retentionInDays"] == 30, name

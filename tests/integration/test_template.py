@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -68,17 +69,19 @@ def test_every_place_failures_are_set_aside_and_every_function_has_an_alarm():
     alarms = [
         r["Properties"] for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
     ]
-    watched_queues = {
-        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms if a["Namespace"] == "AWS/SQS"
-    }
-    watched_functions = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["Namespace"] == "AWS/Lambda"}
+    depth = [a for a in alarms if a["Namespace"] == "AWS/SQS"]
+    errors = [a for a in alarms if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == "Errors"]
+    watched_queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in depth}
+    watched_functions = {a["Dimensions"][0]["Value"]["Ref"] for a in errors}
 
     from pressrun.emulator.stack import LocalStack
     from tests.conftest import ROOT
 
     assert watched_queues == set(LocalStack(ROOT).failure_queues())
     assert watched_functions == set(FUNCTIONS)
-    assert all(a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in alarms)
+    assert all(
+        a["Threshold"] == 0 and a["ComparisonOperator"] == "GreaterThanThreshold" for a in depth + errors
+    )
 
 
 def test_the_pages_satisfy_the_content_security_policy_the_distribution_sends(tmp_path: Path):
@@ -120,3 +123,15 @@ def test_the_invalidation_modes_the_template_offers_are_the_ones_the_code_knows(
     assert set(parameter["AllowedValues"]) == set(get_args(InvalidationMode))
     assert parameter["Default"] == StackSettings.model_fields["invalidation_mode"].default
     assert variables["INVALIDATION_MODE"] == {"Ref": "InvalidationMode"}
+
+
+def test_the_sam_local_invoke_environment_names_every_variable_the_functions_are_given():
+    given = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) | {
+        name for p in FUNCTIONS.values() for name in p.get("Environment", {}).get("Variables", {})
+    }
+    example = json.loads((ROOT / "infra" / "env.json").read_text(encoding="utf-8"))["Parameters"]
+
+    # The POWERTOOLS_ variables are constants in the template, which sam local invoke reads itself.
+    assert set(example) == {name for name in given if not name.startswith("POWERTOOLS_")}
+    # Everything a function needs to start: the settings read them at cold start.
+    StackSettings.model_validate({name.lower(): value for name, value in example.items()})

@@ -67,6 +67,17 @@ class Summary(BaseModel):
     failed: list[Failed] = []
 
 
+def local_theme_dir(root: Path) -> str:
+    """The theme a local run uses: the folder THEME_DIR names, else the one deployed with the layer
+    (infra/theme/, when it holds more than its README), else none (the built-in templates)."""
+    if os.environ.get("THEME_DIR"):
+        return os.environ["THEME_DIR"]
+    theme = root / "infra" / "theme"
+    if theme.is_dir() and any(p.is_file() and p.name != "README.md" for p in theme.rglob("*")):
+        return str(theme)
+    return ""
+
+
 def project_root() -> Path:
     """The checkout that holds template.yaml and functions/, which the local stack runs."""
     here = Path(__file__).resolve()
@@ -103,7 +114,10 @@ class LocalSite:
             os.environ["PRESSRUN_NOW"] = self.now.isoformat()
         else:
             os.environ.pop("PRESSRUN_NOW", None)
-        self.stack = LocalStack(self.root, parameters={**self.parameters, "SiteUrl": self.site_url})
+        self.stack = LocalStack(
+            self.root,
+            parameters={"ThemeDir": local_theme_dir(self.root), **self.parameters, "SiteUrl": self.site_url},
+        )
         self.stack.start(self.endpoint_url)
         try:
             self._restored = state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)

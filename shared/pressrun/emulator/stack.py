@@ -105,11 +105,22 @@ class LocalStack:
             name: str(spec.get("Default", "")) for name, spec in self.template.get("Parameters", {}).items()
         }
         self.resolver = Resolver(
-            parameters={**defaults, **self.parameters},
+            parameters={**defaults, **self._parameters_from_environment(), **self.parameters},
             conditions=self.template.get("Conditions", {}),
             region=REGION,
             account=ACCOUNT,
         )
+
+    def _parameters_from_environment(self) -> dict[str, str]:
+        """Locally a setting is an environment variable (LISTING_SIZE=5 pressrun publish ...): where the
+        template sets that variable from a parameter, the variable's value is the parameter's."""
+        variables = self.template.get("Globals", {}).get("Function", {}).get("Environment", {})
+        parameters = self.template.get("Parameters", {})
+        return {
+            value["Ref"]: os.environ[name]
+            for name, value in variables.get("Variables", {}).items()
+            if isinstance(value, dict) and value.get("Ref") in parameters and name in os.environ
+        }
 
     # --- lifecycle ------------------------------------------------------------------------------
 
