@@ -1,0 +1,322 @@
+"""The cloud chain, in one process: the same domain calls the Lambda handlers make, in the order and
+under the rules the event sources give them.
+
+    upload event ───────▶ ingest.accept_upload            (IngestQueue → ValidateArticle)
+    articles change ────▶ follow.follow_article_change    (the articles stream, in order per item)
+    index change ───────▶ listings.refresh_listings       (the index stream; each listing once per drain)
+    schedule due ───────▶ scheduling.release_article      (EventBridge Scheduler → ReleaseArticle)
+    rebuild job ────────▶ rebuild.run_job                 (RebuildQueue → RebuildWorker)
+
+Each domain function is called from one method here. Work waits in `state.db` (`work.py`), written
+with the change that owes it. A step that fails is retried a few times with a growing backoff on a
+simulated clock (nobody waits), then set aside as a dead letter with its source: never lost, and
+`pressrun redrive` puts it back. A stage commits as it goes, in a few large transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+from pressrun.follow import follow_article_change
+from pressrun.ingest import Outcome, Upload, accept_upload
+from pressrun.invalidation import SiteChange
+from pressrun.listings import refresh_listings
+from pressrun.local.articles import ArticleChange, SqliteArticles
+from pressrun.local.chaos import Chaos
+from pressrun.local.index import SqliteIndex, membership_key
+from pressrun.local.log import StepLog
+from pressrun.local.records import RecordedAlerts, RecordedInvalidations, RecordedJobs
+from pressrun.local.scheduler import SqliteScheduler
+from pressrun.local.site_folder import FolderSite
+from pressrun.local.state import State
+from pressrun.local.uploads import LocalUploads
+from pressrun.local.work import DeadLetter, Kind, WorkItem, WorkQueue
+from pressrun.rebuild import RebuildJob, plan_rebuild, run_job
+from pressrun.scheduling import Release, release_article
+from pressrun.settings import SiteSettings
+
+if TYPE_CHECKING:
+    from pressrun.model import SiteWrite
+
+# Tries per step before it is set aside: an SQS message is received 5 times before its dead-letter
+# queue (template.yaml); the streams and schedules retry more on AWS, where a retry costs a wait,
+# not a user's run.
+ATTEMPTS = {Kind.UPLOAD: 5, Kind.ARTICLE: 4, Kind.MEMBERSHIP: 4, Kind.RELEASE: 4, Kind.REBUILD: 4}
+FIRST_BACKOFF_SECONDS = 1.0
+# Work is read and committed in chunks: a few transactions however large the batch, and a killed
+# run loses at most one chunk of progress.
+CHUNK = 1000
+
+T = TypeVar("T")
+Progress = Callable[[str, int, int], None]
+"""Told (stage, done, total) as work advances: 'stories' checked, 'pages' rendered, 'listings'."""
+
+
+@dataclass
+class SimulatedClock:
+    """Backoff without waiting: the time a real consumer would have slept, added up."""
+
+    slept: float = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+
+
+@dataclass
+class LocalPorts:
+    """The adapters of one run, around one state database."""
+
+    state: State
+    work: WorkQueue
+    uploads: LocalUploads
+    articles: SqliteArticles
+    index: SqliteIndex
+    site_store: FolderSite
+    scheduler: SqliteScheduler
+    alerts: RecordedAlerts = field(default_factory=RecordedAlerts)
+    invalidations: RecordedInvalidations = field(default_factory=RecordedInvalidations)
+
+
+@dataclass
+class Dispatcher:
+    ports: LocalPorts
+    settings: SiteSettings
+    now: datetime
+    log: StepLog
+    chaos: Chaos | None = None
+    progress: Progress | None = None
+    clock: SimulatedClock = field(default_factory=SimulatedClock)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    released: list[str] = field(default_factory=list)
+    _noted_writes: int = 0
+    _rebuild_stories: int = 0
+    _rebuilt_stories: int = 0
+
+    def __post_init__(self) -> None:
+        wrap = self.chaos.wrap if self.chaos is not None else _unchanged
+        # What the domain is given; the dispatcher's own bookkeeping never fails on purpose.
+        self._uploads = wrap(self.ports.uploads)
+        self._articles = wrap(self.ports.articles)
+        self._index = wrap(self.ports.index)
+        self._site_store = wrap(self.ports.site_store)
+        self._scheduler = wrap(self.ports.scheduler)
+        self._alerts = wrap(self.ports.alerts)
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Deliver until nothing is owed and no schedule is due."""
+        while True:
+            if self._run(Kind.UPLOAD, self._ingest):
+                continue
+            if self._run(Kind.RELEASE, self._release):
+                continue
+            if self._run(Kind.ARTICLE, self._follow):
+                continue
+            if self._run(Kind.REBUILD, self._rebuild_job):
+                continue
+            if self._listings():
+                continue
+            if self.ports.scheduler.fire_due(self.now):
+                self._commit()
+                continue
+            return
+
+    def _run(self, kind: Kind, step: Callable[[WorkItem], None]) -> bool:
+        """Every item of a kind, in order, including those queued meanwhile; whether there were any."""
+        total = self.ports.work.pending(kind)
+        done, last = 0, 0
+        while items := self.ports.work.take(kind, CHUNK, after=last):
+            for item in items:
+                if self._with_retries(item, partial(step, item)):
+                    self.ports.work.done([item])
+                done += 1
+                last = item.id
+                if kind is not Kind.REBUILD:  # told in stories, not jobs, by the step itself
+                    self._tell(kind.value, done, max(total, done))
+            self._commit()
+        return done > 0
+
+    def _with_retries(self, item: WorkItem, attempt: Callable[[], None]) -> bool:
+        """Try a step; after its last try it is set aside as a dead letter. Whether it succeeded."""
+        tries = ATTEMPTS[item.kind]
+        backoff = FIRST_BACKOFF_SECONDS
+        for number in range(1, tries + 1):
+            try:
+                attempt()
+            except Exception as error:
+                last = number == tries
+                self.log.error(
+                    item.kind.value,
+                    item.source,
+                    "set aside as a dead letter" if last else "failed; retrying",
+                    error,
+                    attempt=number,
+                    retry_in=None if last else backoff,
+                )
+                if last:
+                    self.ports.work.set_aside(item, repr(error), self.now)
+                    return False
+                self.clock.sleep(backoff)
+                backoff *= 2
+            else:
+                return True
+        return False
+
+    def _commit(self) -> None:
+        self.ports.state.commit()
+        self._note_site_writes()
+
+    def _note_site_writes(self) -> None:
+        """Objects that readers may hold a stale copy of go to the invalidation queue: the bucket's
+        events, filtered as the domain's InvalidationRequests will be."""
+        written: list[SiteWrite] = self.ports.site_store.written[self._noted_writes :]
+        self._noted_writes = len(self.ports.site_store.written)
+        stale = [SiteChange(key=w.key, version=w.digest) for w in written if w.kind != "created"]
+        if stale:
+            self.ports.invalidations.request(stale)
+
+    def _tell(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+    # --- the steps: one domain call each -----------------------------------------------------------
+
+    def _ingest(self, item: WorkItem) -> None:
+        upload = Upload.model_validate_json(item.payload)
+        outcome = accept_upload(upload, self._uploads, self._articles, self.settings, self._alerts, self.now)
+        self.outcomes[upload.key] = outcome
+        self.log.info(
+            "ingest", upload.key, "upload handled", outcome=outcome.value, change=upload.change.value
+        )
+
+    def _follow(self, item: WorkItem) -> None:
+        change = ArticleChange.model_validate_json(item.payload)
+        followed = follow_article_change(
+            change.old,
+            change.new,
+            uploads=self._uploads,
+            site_store=self._site_store,
+            index=self._index,
+            scheduler=self._scheduler,
+            articles=self._articles,
+            site=self.settings,
+            now=self.now,
+        )
+        extra = {}
+        if change.new is not None and change.new.is_live and change.new.uploaded_at is not None:
+            extra["publish_latency_ms"] = max((self.now - change.new.uploaded_at).total_seconds() * 1000, 0.0)
+        self.log.info(
+            "follow",
+            change.source_key,
+            "article change followed",
+            pages=[page.key for page in followed.pages],
+            index_changes=len(followed.index.put) + len(followed.index.delete),
+            schedule=followed.schedule,
+            **extra,
+        )
+
+    def _release(self, item: WorkItem) -> None:
+        release = Release.model_validate_json(item.payload)
+        released = release_article(release, self._articles)
+        if released:
+            self.released.append(release.source_key)
+        self.log.info("release", release.source_key, "scheduled article released", released=released)
+
+    def _rebuild_job(self, item: WorkItem) -> None:
+        job = RebuildJob.model_validate_json(item.payload)
+        changed = run_job(
+            job, self._articles, self._uploads, self._index, self._site_store, self.settings, self.now
+        )
+        self.log.info("rebuild", item.source, "rebuild job done", kind=job.kind, changed=len(changed))
+        if job.kind == "articles":
+            self._rebuilt_stories += len(job.source_keys)
+            self._tell(
+                Kind.REBUILD.value, self._rebuilt_stories, max(self._rebuild_stories, self._rebuilt_stories)
+            )
+
+    def _listings(self) -> bool:
+        """Every changed listing, rendered once for all its changes; failed listings are retried on
+        their own, and set aside after their last try."""
+        items: list[WorkItem] = []
+        while batch := self.ports.work.take(Kind.MEMBERSHIP, CHUNK * 10, after=items[-1].id if items else 0):
+            items += batch
+        if not items:
+            return False
+        by_listing: dict[str, list[WorkItem]] = {}
+        for item in items:
+            by_listing.setdefault(membership_key(item.payload)[0], []).append(item)
+        failing = set(by_listing)
+        backoff = FIRST_BACKOFF_SECONDS
+        errors: dict[str, str] = {}
+        for number in range(1, ATTEMPTS[Kind.MEMBERSHIP] + 1):
+            changes = {
+                listing: {membership_key(item.payload)[1] for item in by_listing[listing]}
+                for listing in failing
+            }
+            errors = self._refresh(changes)
+            self.ports.work.done(item for listing in failing - set(errors) for item in by_listing[listing])
+            self._tell(Kind.MEMBERSHIP.value, len(by_listing) - len(errors), len(by_listing))
+            failing = set(errors)
+            if not failing:
+                break
+            for listing, error in errors.items():
+                self.log.error(
+                    "listings", listing, "listing failed; retrying", RuntimeError(error), attempt=number
+                )
+            self.clock.sleep(backoff)
+            backoff *= 2
+        for listing in sorted(failing):
+            for item in by_listing[listing]:
+                self.ports.work.set_aside(item, errors[listing], self.now)
+        self._commit()
+        return True
+
+    def _refresh(self, changes: dict[str, set[str]]) -> dict[str, str]:
+        refreshed = refresh_listings(changes, self._index, self._site_store, self.settings, self.now)
+        self.log.info(
+            "listings",
+            ",".join(sorted(changes)),
+            "listings refreshed",
+            changed=len(refreshed.changed),
+            failed=sorted(refreshed.failed),
+        )
+        return refreshed.failed
+
+    # --- what an operator asks for ----------------------------------------------------------------
+
+    def plan_rebuild(self) -> tuple[int, int]:
+        """Queue the re-render of every page; (stories, listings) it will render."""
+        jobs = RecordedJobs()
+        plan_rebuild(self.ports.articles, self.ports.index, jobs)
+        for job in jobs.jobs:
+            self.ports.work.add(Kind.REBUILD, job.listing or job.source_keys[0], job.model_dump_json())
+        self._commit()
+        self._rebuild_stories = sum(len(job.source_keys) for job in jobs.jobs)
+        return self._rebuild_stories, sum(1 for job in jobs.jobs if job.kind == "listing")
+
+    def redrive(self) -> dict[str, int]:
+        """Put every dead letter back in line, then drain; how many each queue gave back."""
+        moved: dict[str, int] = {}
+        for letter in self.ports.work.dead_letters():
+            self.ports.work.redrive(letter, self._redriven_payload(letter))
+            moved[letter.queue] = moved.get(letter.queue, 0) + 1
+        self._commit()
+        self.drain()
+        return moved
+
+    def _redriven_payload(self, letter: DeadLetter) -> str:
+        if letter.kind is not Kind.ARTICLE:
+            return letter.payload
+        # Later changes of the article may have been followed meanwhile: what is owed now is the way
+        # from the failed change's old record to the current one, not back to the failed change's new.
+        change = ArticleChange.model_validate_json(letter.payload)
+        return ArticleChange(old=change.old, new=self.ports.articles.current(letter.source)).model_dump_json()
+
+
+def _unchanged(adapter: T) -> T:
+    return adapter
