@@ -148,9 +148,12 @@ class LocalUploads:
 
     def report(self, key: str) -> bytes | None:
         """The editor's report for an upload key, if it has one."""
-        path = self._report_path(report_key(key))
+        return self.read_report(report_key(key))
+
+    def read_report(self, key: str) -> bytes | None:
+        """The report stored under a report key (rejected/<name>.report.json)."""
         try:
-            return path.read_bytes()
+            return self._report_path(key).read_bytes()
         except FileNotFoundError:
             return None
 
