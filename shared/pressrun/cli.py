@@ -262,7 +262,8 @@ def serve(arguments: argparse.Namespace) -> int:
             f"cannot listen on port {arguments.port}: {error.strerror}; choose another with --port"
         ) from None
     with listening:
-        print(f"serving {directory} on http://127.0.0.1:{arguments.port}/ (Ctrl-C stops)", flush=True)
+        port = listening.server_address[1]
+        print(f"serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             listening.serve_forever()
     return EXIT_OK
