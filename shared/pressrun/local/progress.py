@@ -23,10 +23,15 @@ def on_terminal() -> Iterator[Progress | None]:
     if not sys.stderr.isatty():
         yield None
         return
-    # Loaded only for a terminal: a pipe or a test pays nothing for it.
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bars
+    # Loaded only for a terminal: a pipe or a test pays nothing for it. Without the `local` extra
+    # there is no rich, and no progress either.
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bars
+    except ImportError:
+        yield None
+        return
 
     with Bars(
         TextColumn("{task.description:<20}"),
