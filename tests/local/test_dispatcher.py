@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pressrun.local import parallel
 from pressrun.local.dispatcher import ATTEMPTS
 from pressrun.local.site import LocalSite
 from pressrun.local.work import Kind
@@ -96,3 +97,45 @@ def test_a_redriven_change_brings_the_article_to_its_current_version_not_back(
     assert failed == []
     assert "Third take" in page
     assert "Second take" not in page
+
+
+def test_a_large_batch_on_worker_processes_builds_the_site_one_process_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def publish(site_dir: Path) -> dict[str, bytes]:
+        with LocalSite(site_dir, now=NOW) as site:
+            site.upload("first-name.md", story("Renamed in the batch", 1))
+            for number in range(2, 41):
+                site.upload(f"story-{number}.md", story(f"Story {number}", 1 + number % 28))
+            site.drain()
+        with LocalSite(site_dir, now=NOW) as site:
+            # A rename (copy, then delete) among many changes, and a rebuild of them all.
+            site.upload("final-name.md", story("Renamed in the batch", 1))
+            site.remove("first-name.md")
+            for number in range(41, 81):
+                site.upload(f"story-{number}.md", story(f"Story {number}", 1 + number % 28))
+            site.drain()
+            site.rebuild()
+            assert site.failures() == []
+        return {
+            p.relative_to(site_dir).as_posix(): p.read_bytes()
+            for p in site_dir.rglob("*")
+            if p.is_file() and ".pressrun" not in p.parts
+        }
+
+    monkeypatch.setattr("pressrun.local.parallel.PARALLEL_FROM", 10**9)
+    one_process = publish(tmp_path / "one")
+    monkeypatch.setattr("pressrun.local.parallel.PARALLEL_FROM", 20)
+    monkeypatch.setattr("pressrun.local.parallel.cores", lambda: 2)
+    real_run, stages = parallel.run, []
+
+    def counted(tasks: list[parallel.ShardTask], while_waiting: Any) -> list[parallel.ShardResult]:
+        stages.append(len(tasks))
+        return real_run(tasks, while_waiting)
+
+    monkeypatch.setattr("pressrun.local.parallel.run", counted)
+    workers = publish(tmp_path / "workers")
+
+    assert stages == [2] * 5  # uploads and changes of each run, and the rebuild
+    assert workers == one_process
+    assert "2025/06/01/story-1/index.html" in workers

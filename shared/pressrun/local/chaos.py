@@ -22,6 +22,7 @@ class Chaos:
         if not 0 <= rate < 1:
             raise ValueError("the chaos rate is a fraction of calls, from 0 up to (not including) 1")
         self.rate = rate
+        self.seed = seed
         self.injected = 0
         self._random = random.Random(seed)  # noqa: S311 - reproducible faults, not secrets
 

@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TypeVar
 
 from pressrun.follow import follow_article_change
-from pressrun.ingest import Outcome, Upload, accept_upload
+from pressrun.ingest import Upload, accept_upload
 from pressrun.invalidation import SiteChange
 from pressrun.listings import refresh_listings
+from pressrun.local import parallel
 from pressrun.local.articles import ArticleChange, SqliteArticles
 from pressrun.local.chaos import Chaos
 from pressrun.local.index import SqliteIndex, membership_key
@@ -32,15 +34,13 @@ from pressrun.local.log import StepLog
 from pressrun.local.records import RecordedAlerts, RecordedInvalidations, RecordedJobs
 from pressrun.local.scheduler import SqliteScheduler
 from pressrun.local.site_folder import FolderSite
-from pressrun.local.state import State
+from pressrun.local.state import STATE_DIR, State
 from pressrun.local.uploads import LocalUploads
 from pressrun.local.work import DeadLetter, Kind, WorkItem, WorkQueue
-from pressrun.rebuild import RebuildJob, plan_rebuild, run_job
+from pressrun.model import SiteWrite
+from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
 from pressrun.scheduling import Release, release_article
 from pressrun.settings import SiteSettings
-
-if TYPE_CHECKING:
-    from pressrun.model import SiteWrite
 
 # Tries per step before it is set aside: an SQS message is received 5 times before its dead-letter
 # queue (template.yaml); the streams and schedules retry more on AWS, where a retry costs a wait,
@@ -80,6 +80,19 @@ class LocalPorts:
     alerts: RecordedAlerts = field(default_factory=RecordedAlerts)
     invalidations: RecordedInvalidations = field(default_factory=RecordedInvalidations)
 
+    @classmethod
+    def open(cls, site_dir: Path, state: State, clock: Callable[[], datetime]) -> LocalPorts:
+        work = WorkQueue(state)
+        return cls(
+            state=state,
+            work=work,
+            uploads=LocalUploads(site_dir / STATE_DIR, state, work, clock),
+            articles=SqliteArticles(state, work),
+            index=SqliteIndex(state, work),
+            site_store=FolderSite(site_dir, state),
+            scheduler=SqliteScheduler(state, work),
+        )
+
 
 @dataclass
 class Dispatcher:
@@ -89,8 +102,10 @@ class Dispatcher:
     log: StepLog
     chaos: Chaos | None = None
     progress: Progress | None = None
+    # A worker of a parallel stage commits each item as it finishes it (parallel.py).
+    commit_each: bool = False
+    workers: int = field(default_factory=lambda: parallel.cores())
     clock: SimulatedClock = field(default_factory=SimulatedClock)
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
     released: list[str] = field(default_factory=list)
     _noted_writes: int = 0
     _rebuild_stories: int = 0
@@ -111,13 +126,9 @@ class Dispatcher:
     def drain(self) -> None:
         """Deliver until nothing is owed and no schedule is due."""
         while True:
-            if self._run(Kind.UPLOAD, self._ingest):
+            if self._run(Kind.UPLOAD) or self._run(Kind.RELEASE) or self._run(Kind.ARTICLE):
                 continue
-            if self._run(Kind.RELEASE, self._release):
-                continue
-            if self._run(Kind.ARTICLE, self._follow):
-                continue
-            if self._run(Kind.REBUILD, self._rebuild_job):
+            if self._run(Kind.REBUILD):
                 continue
             if self._listings():
                 continue
@@ -126,20 +137,81 @@ class Dispatcher:
                 continue
             return
 
-    def _run(self, kind: Kind, step: Callable[[WorkItem], None]) -> bool:
+    def _run(self, kind: Kind) -> bool:
         """Every item of a kind, in order, including those queued meanwhile; whether there were any."""
         total = self.ports.work.pending(kind)
+        # A rebuild's jobs are each a batch of stories.
+        stories = total * (ARTICLES_PER_MESSAGE if kind is Kind.REBUILD else 1)
+        if kind is not Kind.RELEASE and stories >= parallel.PARALLEL_FROM and self.workers > 1:
+            self._run_in_parallel(kind, total, stories)
+            return True
         done, last = 0, 0
         while items := self.ports.work.take(kind, CHUNK, after=last):
             for item in items:
-                if self._with_retries(item, partial(step, item)):
-                    self.ports.work.done([item])
+                self._process(item)
                 done += 1
                 last = item.id
                 if kind is not Kind.REBUILD:  # told in stories, not jobs, by the step itself
                     self._tell(kind.value, done, max(total, done))
             self._commit()
         return done > 0
+
+    def process(self, items: list[WorkItem]) -> None:
+        """These items, in order (a worker's shard)."""
+        for item in items:
+            self._process(item)
+
+    def _process(self, item: WorkItem) -> None:
+        steps: dict[Kind, Callable[[WorkItem], None]] = {
+            Kind.UPLOAD: self._ingest,
+            Kind.RELEASE: self._release,
+            Kind.ARTICLE: self._follow,
+            Kind.REBUILD: self._rebuild_job,
+        }
+        if self._with_retries(item, partial(steps[item.kind], item)):
+            self.ports.work.done([item])
+        if self.commit_each:
+            self._commit()
+
+    def _run_in_parallel(self, kind: Kind, total: int, stories: int) -> None:
+        """The whole backlog of a kind, split between worker processes (parallel.py)."""
+        self._commit()  # the workers see what this process decided, and it holds no lock meanwhile
+        items: list[WorkItem] = []
+        while batch := self.ports.work.take(kind, CHUNK * 10, after=items[-1].id if items else 0):
+            items += batch
+        # Enough stories for each worker to be worth its start.
+        workers = min(self.workers, -(-stories // (parallel.PARALLEL_FROM // 2)))
+        shards = parallel.shards(kind, items, workers)
+        settings = self.settings.model_dump()
+        tasks = [
+            parallel.ShardTask(
+                site_dir=str(self.ports.site_store.root),
+                settings=settings,
+                now=self.now,
+                chaos_rate=self.chaos.rate if self.chaos else 0.0,
+                chaos_seed=hash((self.chaos.seed if self.chaos else 0, number)),
+                items=[(i.id, i.kind.value, i.source, i.version_id, i.payload) for i in shard],
+            )
+            for number, shard in enumerate(shards)
+        ]
+
+        def tell() -> None:
+            left = self.ports.work.pending(kind)
+            if kind is Kind.REBUILD:
+                done = round(self._rebuild_stories * (len(items) - left) / len(items))
+                self._tell(kind.value, done, self._rebuild_stories)
+            else:
+                self._tell(kind.value, total - left, total)
+
+        results = parallel.run(tasks, tell)
+        tell()
+        for result in results:
+            self.log.add(result.log)
+            self._request_invalidation(result.written)
+            if self.chaos is not None:
+                self.chaos.injected += result.injected
+        if kind is Kind.REBUILD:
+            self._rebuilt_stories = self._rebuild_stories
 
     def _with_retries(self, item: WorkItem, attempt: Callable[[], None]) -> bool:
         """Try a step; after its last try it is set aside as a dead letter. Whether it succeeded."""
@@ -169,13 +241,12 @@ class Dispatcher:
 
     def _commit(self) -> None:
         self.ports.state.commit()
-        self._note_site_writes()
+        self._request_invalidation(self.ports.site_store.written[self._noted_writes :])
+        self._noted_writes = len(self.ports.site_store.written)
 
-    def _note_site_writes(self) -> None:
+    def _request_invalidation(self, written: list[SiteWrite]) -> None:
         """Objects that readers may hold a stale copy of go to the invalidation queue: the bucket's
         events, filtered as the domain's InvalidationRequests will be."""
-        written: list[SiteWrite] = self.ports.site_store.written[self._noted_writes :]
-        self._noted_writes = len(self.ports.site_store.written)
         stale = [SiteChange(key=w.key, version=w.digest) for w in written if w.kind != "created"]
         if stale:
             self.ports.invalidations.request(stale)
@@ -189,7 +260,6 @@ class Dispatcher:
     def _ingest(self, item: WorkItem) -> None:
         upload = Upload.model_validate_json(item.payload)
         outcome = accept_upload(upload, self._uploads, self._articles, self.settings, self._alerts, self.now)
-        self.outcomes[upload.key] = outcome
         self.log.info(
             "ingest", upload.key, "upload handled", outcome=outcome.value, change=upload.change.value
         )

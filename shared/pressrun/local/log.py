@@ -12,8 +12,8 @@ from typing import Any, TextIO
 
 
 class StepLog:
-    def __init__(self, path: Path | None) -> None:
-        self._file: TextIO | None = path.open("a", encoding="utf-8") if path is not None else None
+    def __init__(self, path: Path | None = None, *, to: TextIO | None = None) -> None:
+        self._file: TextIO | None = path.open("a", encoding="utf-8") if path is not None else to
 
     def info(self, step: str, correlation_id: str, message: str, **extra: Any) -> None:
         self._write("INFO", step, correlation_id, message, extra)
@@ -36,6 +36,11 @@ class StepLog:
             **extra,
         }
         self._file.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
+
+    def add(self, lines: str) -> None:
+        """Lines another process logged, in its name."""
+        if self._file is not None:
+            self._file.write(lines)
 
     def close(self) -> None:
         if self._file is not None:

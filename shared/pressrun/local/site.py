@@ -26,17 +26,13 @@ from typing import Any
 
 from pressrun.invalidation import plan_invalidation
 from pressrun.local import folder, remembered
-from pressrun.local.articles import SqliteArticles
 from pressrun.local.chaos import Chaos
 from pressrun.local.dispatcher import Dispatcher, LocalPorts, Progress
-from pressrun.local.index import SqliteIndex
 from pressrun.local.log import StepLog
-from pressrun.local.scheduler import SqliteScheduler
-from pressrun.local.site_folder import FolderSite, recover
+from pressrun.local.site_folder import recover
 from pressrun.local.state import DATABASE, State
 from pressrun.local.summary import Failed, Published, Rejected, Scheduled, Summary
-from pressrun.local.uploads import LocalUploads, upload_key
-from pressrun.local.work import WorkQueue
+from pressrun.local.uploads import upload_key
 from pressrun.model import Problem
 from pressrun.urls import absolute
 
@@ -86,18 +82,9 @@ class LocalSite:
         self.state = State(state_dir / DATABASE)
         try:
             recover(self.site_dir, self.state)
-            work = WorkQueue(self.state)
-            self.uploads = LocalUploads(state_dir, self.state, work, lambda: self.now)
+            self.ports = LocalPorts.open(self.site_dir, self.state, lambda: self.now)
+            self.uploads = self.ports.uploads
             self.uploads.collect_garbage()
-            self.ports = LocalPorts(
-                state=self.state,
-                work=work,
-                uploads=self.uploads,
-                articles=SqliteArticles(self.state, work),
-                index=SqliteIndex(self.state, work),
-                site_store=FolderSite(self.site_dir, self.state),
-                scheduler=SqliteScheduler(self.state, work),
-            )
             self.log = StepLog(state_dir / LOG_FILE)
         except BaseException:
             self.state.close()
