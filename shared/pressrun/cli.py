@@ -39,13 +39,19 @@ class UsageError(Exception):
     pass
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+class _VersionAction(argparse.Action):
+    """argparse's version action, looking the version up only when asked: importlib.metadata is not
+    worth loading on every run."""
 
-    try:
-        return version("pressrun")
-    except PackageNotFoundError:
-        return "unknown"
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("pressrun")
+        except PackageNotFoundError:
+            found = "unknown"
+        print(f"{parser.prog} {found}")
+        parser.exit()
 
 
 def _files(paths: Sequence[str]) -> Iterator[tuple[str, Path]]:
@@ -241,6 +247,8 @@ def _print_summary(summary: Summary, site_dir: Path) -> None:
         for problem in rejected.errors:
             line = f" (line {problem.line})" if problem.line else ""
             print(f"             {problem.field}{line}: {problem.message}")
+    if summary.rejected:
+        print(f"reports    {site_dir}/.pressrun/reports/  (one per rejected upload)")
     for failed in summary.failed:
         print(f"FAILED     {', '.join(failed.sources)}: kept failing, set aside in {failed.queue}")
         print(f"             see {site_dir}/.pressrun/functions.log; fix the cause, then pressrun redrive")
@@ -271,7 +279,7 @@ def serve(arguments: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pressrun", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def site_options(command: argparse.ArgumentParser) -> None:

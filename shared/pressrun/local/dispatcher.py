@@ -260,6 +260,8 @@ class Dispatcher:
     def _ingest(self, item: WorkItem) -> None:
         upload = Upload.model_validate_json(item.payload)
         outcome = accept_upload(upload, self._uploads, self._articles, self.settings, self._alerts, self.now)
+        for source_key, text in self.ports.alerts.take():
+            self.log.info("alerts", source_key, "editor alerted", text=text)
         self.log.info(
             "ingest", upload.key, "upload handled", outcome=outcome.value, change=upload.change.value
         )

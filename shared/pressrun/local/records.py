@@ -13,12 +13,18 @@ if TYPE_CHECKING:
 
 @dataclass
 class RecordedAlerts:
-    """EditorAlerts: what the EditorAlerts topic would send, kept for the run's summary and log."""
+    """EditorAlerts: what the EditorAlerts topic would send, kept for the run's log."""
 
     sent: list[tuple[str, str]] = field(default_factory=list)
+    _told: int = 0
 
     def rejected(self, source_key: str, text: str) -> None:
         self.sent.append((source_key, text))
+
+    def take(self) -> list[tuple[str, str]]:
+        """The alerts sent since the last time this was asked."""
+        new, self._told = self.sent[self._told :], len(self.sent)
+        return new
 
 
 @dataclass
