@@ -127,13 +127,15 @@ def test_a_large_batch_on_worker_processes_builds_the_site_one_process_builds(
     one_process = publish(tmp_path / "one")
     monkeypatch.setattr("pressrun.local.parallel.PARALLEL_FROM", 20)
     monkeypatch.setattr("pressrun.local.parallel.cores", lambda: 2)
-    real_run, stages = parallel.run, []
+    real_run, stages = parallel.Workers.run, []
 
-    def counted(tasks: list[parallel.ShardTask], while_waiting: Any) -> list[parallel.ShardResult]:
+    def counted(
+        workers: parallel.Workers, tasks: list[parallel.ShardTask], while_waiting: Any
+    ) -> list[parallel.ShardResult]:
         stages.append(len(tasks))
-        return real_run(tasks, while_waiting)
+        return real_run(workers, tasks, while_waiting)
 
-    monkeypatch.setattr("pressrun.local.parallel.run", counted)
+    monkeypatch.setattr(parallel.Workers, "run", counted)
     workers = publish(tmp_path / "workers")
 
     assert stages == [2] * 5  # uploads and changes of each run, and the rebuild

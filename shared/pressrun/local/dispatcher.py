@@ -110,6 +110,7 @@ class Dispatcher:
     _noted_writes: int = 0
     _rebuild_stories: int = 0
     _rebuilt_stories: int = 0
+    _workers: parallel.Workers = field(default_factory=parallel.Workers)
 
     def __post_init__(self) -> None:
         wrap = self.chaos.wrap if self.chaos is not None else _unchanged
@@ -190,20 +191,22 @@ class Dispatcher:
                 now=self.now,
                 chaos_rate=self.chaos.rate if self.chaos else 0.0,
                 chaos_seed=hash((self.chaos.seed if self.chaos else 0, number)),
-                items=[(i.id, i.kind.value, i.source, i.version_id, i.payload) for i in shard],
+                item_ids=[item.id for item in shard],
             )
             for number, shard in enumerate(shards)
         ]
+        taken = len(items)
+        del items, shards  # the workers read their own; a large batch's payloads weigh tens of MB
 
         def tell() -> None:
             left = self.ports.work.pending(kind)
             if kind is Kind.REBUILD:
-                done = round(self._rebuild_stories * (len(items) - left) / len(items))
+                done = round(self._rebuild_stories * (taken - left) / taken)
                 self._tell(kind.value, done, self._rebuild_stories)
             else:
                 self._tell(kind.value, total - left, total)
 
-        results = parallel.run(tasks, tell)
+        results = self._workers.run(tasks, tell)
         tell()
         for result in results:
             self.log.add(result.log)
@@ -254,6 +257,10 @@ class Dispatcher:
     def _tell(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
+
+    def close(self) -> None:
+        """Stop the worker processes, if a large stage started them."""
+        self._workers.close()
 
     # --- the steps: one domain call each -----------------------------------------------------------
 

@@ -43,8 +43,8 @@ class ShardTask:
     now: datetime
     chaos_rate: float
     chaos_seed: int
-    # (id, kind, source, version_id, payload) of each work item
-    items: list[tuple[int, str, str, str | None, str]]
+    # The shard's work items, read by the worker itself: the parent need not hold their payloads.
+    item_ids: list[int]
 
 
 @dataclass
@@ -112,17 +112,34 @@ def _by_address(items: list[WorkItem]) -> list[list[WorkItem]]:
     return list(groups.values())
 
 
-def run(tasks: list[ShardTask], while_waiting: Callable[[], None]) -> list[ShardResult]:
-    """Follow every shard in a worker process of its own; `while_waiting` is called now and then."""
-    # Spawned, not forked: the parent may have threads (a progress bar), which a fork would copy
-    # mid-lock.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(tasks), mp_context=context) as pool:
-        futures: list[Future[ShardResult]] = [pool.submit(follow_shard, task) for task in tasks]
+class Workers:
+    """Worker processes for one run, started at its first large stage and kept for the next ones:
+    a worker's start (a fresh interpreter importing pressrun) costs about what it renders in a
+    hundred stories."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._size = 0
+
+    def run(self, tasks: list[ShardTask], while_waiting: Callable[[], None]) -> list[ShardResult]:
+        """Follow every shard in a worker of its own; `while_waiting` is called now and then."""
+        if self._pool is None or self._size < len(tasks):
+            self.close()
+            # Spawned, not forked: the parent may have threads (a progress bar), which a fork would
+            # copy mid-lock, and an open SQLite connection, which must not cross a fork.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=len(tasks), mp_context=context)
+            self._size = len(tasks)
+        futures: list[Future[ShardResult]] = [self._pool.submit(follow_shard, task) for task in tasks]
         while not all(future.done() for future in futures):
             wait(futures, timeout=0.2)
             while_waiting()
         return [future.result() for future in futures]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 def follow_shard(task: ShardTask) -> ShardResult:
@@ -142,9 +159,7 @@ def follow_shard(task: ShardTask) -> ShardResult:
         # The parent's settings exactly, not read again from this process's environment.
         settings = SiteSettings.model_validate(task.settings)
         dispatcher = Dispatcher(ports, settings, task.now, StepLog(to=lines), chaos=chaos, commit_each=True)
-        dispatcher.process(
-            [WorkItem(n, Kind(kind), source, v, payload) for n, kind, source, v, payload in task.items]
-        )
+        dispatcher.process(ports.work.by_ids(task.item_ids))
         return ShardResult(
             written=ports.site_store.written, log=lines.getvalue(), injected=chaos.injected if chaos else 0
         )

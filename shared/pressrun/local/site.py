@@ -105,6 +105,7 @@ class LocalSite:
             else:
                 self.state.rollback()
         finally:
+            self.dispatcher.close()
             self.log.close()
             self.state.close()
             if self._lock is not None:

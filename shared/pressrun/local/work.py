@@ -8,6 +8,7 @@ order and removed when done, or moved to `dead_letter` when they kept failing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,6 +84,15 @@ class WorkQueue:
             (kind.value, after, limit),
         ).fetchall()
         return [WorkItem(row[0], kind, row[1], row[2], row[3]) for row in rows]
+
+    def by_ids(self, ids: list[int]) -> list[WorkItem]:
+        """These items, in order."""
+        rows = self.state.execute(
+            "SELECT id, kind, source, version_id, payload FROM work"
+            " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(ids),),
+        ).fetchall()
+        return [WorkItem(row[0], Kind(row[1]), row[2], row[3], row[4]) for row in rows]
 
     def done(self, items: Iterable[WorkItem]) -> None:
         ids = [(item.id,) for item in items]
