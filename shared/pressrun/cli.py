@@ -145,7 +145,7 @@ def publish(arguments: argparse.Namespace) -> int:
         raise UsageError(f"no files to publish {what}")
     with _site(arguments, create=True, chaos=arguments.chaos, seed=arguments.seed) as local:
         for name, file in files:
-            local.upload(name, file.read_bytes(), source=str(file))
+            local.upload(name, file, source=str(file))
         local.drain()
         summary = local.summary()
     if arguments.json:

@@ -4,6 +4,7 @@ one folder at once, and a run killed at any point is finished by running the sam
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -263,3 +264,41 @@ def test_a_run_killed_at_any_point_is_finished_by_running_it_again(tmp_path: Pat
         assert site_files(site) == site_files(reference), kill_at
         uploads = {p.name for p in (site / ".pressrun" / "uploads").iterdir()}
         assert uploads == {p.name for p in (reference / ".pressrun" / "uploads").iterdir()}, kill_at
+
+
+def test_a_page_whose_place_is_taken_by_a_folder_is_set_aside_and_never_blocks_a_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site = tmp_path / "site"
+    stories = write(tmp_path / "stories", 2)
+    main(["publish", "--site", str(site), "--now", NOW, str(stories[0])])
+    (site / "feed.xml").unlink()
+    (site / "feed.xml").mkdir()  # someone's folder where the feed goes
+    capsys.readouterr()
+
+    code = main(["publish", "--site", str(site), "--now", NOW, "--json", str(stories[1])])
+
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["failed"] == [
+        {"queue": "StreamFailureQueue", "sources": ["site"]}
+    ]
+    (site / "feed.xml").rmdir()
+    assert main(["redrive", "--site", str(site), "--now", NOW]) == 0
+    assert "Story 1" in (site / "feed.xml").read_text()
+
+
+def test_a_move_the_folder_refuses_after_the_commit_is_said_and_forgotten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    site = tmp_path / "site"
+    (site / ".pressrun").mkdir(parents=True)
+    state = State(site / ".pressrun" / "state.db")
+    store = FolderSite(site, state)
+    store.put("page/index.html", b"<p>page</p>", "text/html")
+    (site / "page" / "index.html").mkdir()  # taken between the decision and the move
+
+    state.commit()
+
+    assert "page/index.html could not be put in place" in capsys.readouterr().err
+    assert state.execute("SELECT count(*) FROM site_file").fetchone()[0] == 0
+    assert state.execute("SELECT count(*) FROM site_pending").fetchone()[0] == 0

@@ -113,9 +113,10 @@ class LocalSite:
 
     # --- what an editor does --------------------------------------------------------------------
 
-    def upload(self, name: str, data: bytes, source: str | None = None) -> str:
-        """Put a file under incoming/, as an editor would; `source` is how the summary names it. A file
-        whose bytes are exactly what is published from that name already changes nothing."""
+    def upload(self, name: str, data: bytes | Path, source: str | None = None) -> str:
+        """Put a file under incoming/, as an editor would: its bytes, or the file to read them from.
+        `source` is how the summary names it. A file whose bytes are exactly what is published from
+        that name already changes nothing."""
         key = upload_key(name)
         self._uploaded[key] = source or key
         where = os.path.abspath(source) if source else ""
@@ -127,9 +128,16 @@ class LocalSite:
             )
         return key
 
-    def _unchanged(self, key: str, data: bytes) -> bool:
+    def _unchanged(self, key: str, data: bytes | Path) -> bool:
         current = self.uploads.current(key)
-        if current is None or current.blob != hashlib.sha256(data).hexdigest():
+        if current is None:
+            return False
+        if isinstance(data, bytes):
+            digest = hashlib.sha256(data).hexdigest()
+        else:
+            with data.open("rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
+        if current.blob != digest:
             return False
         record = self.ports.articles.current(key)
         set_aside = self.state.execute(

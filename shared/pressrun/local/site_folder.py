@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,19 +168,30 @@ class FolderSite:
 
 
 def finish(root: Path, state: State, pending: dict[str, bool]) -> None:
-    """Carry out committed decisions: move temp files into place, remove files; then forget them."""
+    """Carry out committed decisions: move temp files into place, remove files; then forget them.
+
+    A move the folder refuses (someone made a folder where the page goes, say) is said on stderr and
+    its row dropped, so that the database never claims a page that is not there: the next write of
+    that key fails as a step, with the reason, and is set aside rather than stuck."""
+    refused = []
     for key, replace in pending.items():
         path = site_path(root, key)
-        if replace:
-            # Missing: moved by a run that was killed before it could say so.
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(_temp_path(path), path)
-        else:
-            path.unlink(missing_ok=True)
-            _remove_empty_folders(root, path.parent)
+        try:
+            if replace:
+                # Missing: moved by a run that was killed before it could say so.
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(_temp_path(path), path)
+            else:
+                path.unlink(missing_ok=True)
+                _remove_empty_folders(root, path.parent)
+        except OSError as error:
+            refused.append(key)
+            print(f"pressrun: {key} could not be put in place in {root}: {error}", file=sys.stderr)
+    keys = json.dumps(list(pending))
     state.execute(
-        "DELETE FROM site_pending WHERE key IN (SELECT value FROM json_each(?))", (json.dumps(list(pending)),)
+        "DELETE FROM site_file WHERE key IN (SELECT value FROM json_each(?))", (json.dumps(refused),)
     )
+    state.execute("DELETE FROM site_pending WHERE key IN (SELECT value FROM json_each(?))", (keys,))
 
 
 def recover(root: Path, state: State) -> None:

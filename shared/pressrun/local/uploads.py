@@ -9,11 +9,14 @@ transaction. Reports for the editor are files under `.pressrun/reports/`, beside
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from pressrun.ingest import INCOMING, REJECTED, Change, Upload, report_key
 from pressrun.local.state import State
@@ -24,6 +27,7 @@ BLOBS = "uploads"
 REPORTS = "reports"
 # Fixed width: sequencers of one length compare the same whichever way the shorter would be padded.
 _SEQUENCER_DIGITS = 16
+_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -87,16 +91,11 @@ class LocalUploads:
 
     # --- what an editor does ------------------------------------------------------------------
 
-    def put(self, key: str, data: bytes, source: str = "") -> Upload:
-        """A new version of the key, and its event."""
-        blob = hashlib.sha256(data).hexdigest()
-        path = self.blobs / blob
-        if not path.exists():
-            self.blobs.mkdir(parents=True, exist_ok=True)
-            temp = path.with_name(f".{blob}.tmp")
-            temp.write_bytes(data)
-            os.replace(temp, path)
-        return self._change(key, blob, source, Change.CREATED, len(data))
+    def put(self, key: str, data: bytes | Path, source: str = "") -> Upload:
+        """A new version of the key (its bytes, or a file to copy them from), and its event. A file
+        is copied a block at a time: an upload of any size costs no memory."""
+        blob, size = self._store(io.BytesIO(data) if isinstance(data, bytes) else data.open("rb"))
+        return self._change(key, blob, source, Change.CREATED, size)
 
     def delete(self, key: str) -> Upload | None:
         """A delete marker, as a plain DELETE on a versioned bucket makes; None if the key serves nothing."""
@@ -197,6 +196,25 @@ class LocalUploads:
             self.state.execute("DELETE FROM garbage WHERE blob = ?", (blob,))
 
     # --- inside -------------------------------------------------------------------------------
+
+    def _store(self, source: BinaryIO) -> tuple[str, int]:
+        """The bytes kept under their SHA-256 (once, however many versions share them)."""
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        with (
+            source,
+            tempfile.NamedTemporaryFile(dir=self.blobs, prefix=".", suffix=".tmp", delete=False) as temp,
+        ):
+            while block := source.read(_BLOCK):
+                digest.update(block)
+                temp.write(block)
+                size += len(block)
+        blob = digest.hexdigest()
+        if (self.blobs / blob).exists():
+            os.unlink(temp.name)
+        else:
+            os.replace(temp.name, self.blobs / blob)
+        return blob, size
 
     def _change(self, key: str, blob: str | None, source: str, change: Change, size: int) -> Upload:
         sequencer = self._next_sequencer()
