@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
+from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.scheduling import Release
 
@@ -149,10 +150,13 @@ class MemorySite:
 
 @dataclass
 class MemoryIndex:
-    """The index table, with the adapter's conditions: a replayed change conflicts, never counts twice."""
+    """The index table, with the adapter's conditions: a replayed change conflicts, never counts twice.
+    Counts and revisions move as the DynamoDB adapter moves them; `renamed` keeps the categories whose
+    heading changed, as the adapter's marker items do."""
 
     items: dict[Key, ListingEntry] = field(default_factory=dict)
     summary_items: dict[str, ListingSummary] = field(default_factory=dict)
+    renamed: list[str] = field(default_factory=list)
     writes: int = 0
 
     def entries(
@@ -192,10 +196,19 @@ class MemoryIndex:
             del self.items[key]
         for entry in update.put:
             self.items[entry.key] = entry
-        for summary in update.summaries:
-            self.summary_items[summary.listing] = summary.model_copy(
-                update={"revision": summary.revision + 1}
+        planned = {summary.listing: summary for summary in update.summaries}
+        for listing in update.listings:
+            stored = self.summary_items.get(listing) or ListingSummary(listing=listing)
+            plan = planned.get(listing)
+            fields = {"name": plan.name, "newest": plan.newest} if plan else {}
+            self.summary_items[listing] = stored.model_copy(
+                update={
+                    **fields,
+                    "members": stored.members + update.member_change(listing),
+                    "revision": stored.revision + 1,
+                }
             )
+        self.renamed += sorted(update.renamed)
         self.writes += 1
 
 
@@ -205,6 +218,14 @@ class RecordingCdn:
 
     def invalidate(self, paths: list[str], caller_reference: str) -> None:
         self.requests.append((paths, caller_reference))
+
+
+@dataclass
+class RecordingInvalidations:
+    requested: list[SiteChange] = field(default_factory=list)
+
+    def request(self, changes: list[SiteChange]) -> None:
+        self.requested += changes
 
 
 @dataclass

@@ -12,7 +12,7 @@ logger, metrics = runtime.logger, runtime.metrics
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    jobs = plan_rebuild(runtime.articles(), runtime.index(), runtime.rebuild_queue())
+    jobs = plan_rebuild(runtime.articles(), runtime.index(), runtime.rebuild_queue(), runtime.settings())
     logger.info("rebuild queued", extra={"jobs": jobs})
     metrics.add_metric(name="RebuildJobsQueued", unit=MetricUnit.Count, value=jobs)
     return {"jobs": jobs}

@@ -16,7 +16,9 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def handle_record(record: DynamoDBRecord) -> None:
     old, new = article_change(record)
     logger.set_correlation_id(runtime.source_key_of(old, new))
-    changed = apply_article_change(old, new, runtime.uploads(), runtime.site(), runtime.settings())
+    changed = apply_article_change(
+        old, new, runtime.uploads(), runtime.articles(), runtime.site(), runtime.settings()
+    )
     if changed and new is not None and new.is_live:
         runtime.record_publish_latency(new)
     logger.info("article page handled", extra={"changed": changed})

@@ -12,7 +12,7 @@ from datetime import datetime
 from pressrun.index import IndexUpdate, update_index
 from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.pages import apply_article_change
-from pressrun.ports import CategoryIndex, ReleasableArticles, Scheduler, SiteStore, UploadStore
+from pressrun.ports import ArticleRepository, CategoryIndex, Scheduler, SiteStore, UploadStore
 from pressrun.scheduling import follow_schedule
 from pressrun.settings import SiteSettings
 
@@ -34,12 +34,12 @@ def follow_article_change(
     site_store: SiteStore,
     index: CategoryIndex,
     scheduler: Scheduler,
-    articles: ReleasableArticles,
+    articles: ArticleRepository,
     site: SiteSettings,
     now: datetime,
 ) -> Followed:
     """Bring the page, the index and the schedule in line with the article's change from old to new."""
-    pages = apply_article_change(old, new, uploads, site_store, site)
+    pages = apply_article_change(old, new, uploads, articles, site_store, site)
     update = update_index(old, new, index)
     schedule = follow_schedule(old, new, scheduler, articles, now)
     return Followed(pages=pages, index=update, schedule=schedule)

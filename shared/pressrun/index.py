@@ -7,6 +7,7 @@ newest entries (the home page's section for it), so no page has to count or scan
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,6 +24,11 @@ SECTION_SIZE = 3
 _ATTEMPTS = 5
 
 Key = tuple[str, str]
+# The earliest possible position: a change "there" reaches every page of a listing.
+FROM_THE_START = "0"
+# Where the index marks a category whose heading changed (one item per category, rewritten with the
+# new heading): its stream record tells the listing renderer to re-render every page of it.
+RENAMED_PARTITION = "#renamed"
 
 
 def category_listing(category_slug: str) -> str:
@@ -61,7 +67,11 @@ class ListingEntry(BaseModel):
 
 
 class ListingSummary(BaseModel):
-    """A listing's member count and, for a category, its name and newest entries."""
+    """A listing's member count and revision and, for a category, its name and newest entries.
+
+    The count and the revision are kept by the adapters from the memberships each update adds and
+    deletes, so no reader has to count a listing. The site listing's are spread over several items
+    on DynamoDB (every update touches it; one item would be a hot key); it reads as one summary."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -69,7 +79,8 @@ class ListingSummary(BaseModel):
     members: int = 0
     name: str = ""
     newest: tuple[ListingEntry, ...] = ()
-    # Bumped on every write; a write holds only if nobody wrote since it was read.
+    # Grows with every change to the listing's memberships: a renderer that reads the same revision
+    # after writing knows that what it rendered still holds.
     revision: int = 0
 
     @property
@@ -104,15 +115,21 @@ def memberships(record: ArticleRecord | None) -> dict[Key, ListingEntry]:
 
 @dataclass(frozen=True)
 class IndexUpdate:
-    """Membership changes, and the summaries of the listings they touch, written all or nothing.
+    """Membership changes, and the category summaries they change, written all or nothing.
 
     `added` keys must not exist yet and `delete` keys must: a replayed change then fails as a whole
-    instead of counting twice, and is planned again against what the table really holds."""
+    instead of counting twice, and is planned again against what the table really holds. Each
+    category summary is written only if its revision is still the one read. Member counts move by
+    the keys added and deleted; `renamed` names the categories whose display name changed, whose
+    every page shows it."""
 
     put: list[ListingEntry] = field(default_factory=list)
     added: set[Key] = field(default_factory=set)
     delete: list[Key] = field(default_factory=list)
     summaries: list[ListingSummary] = field(default_factory=list)
+    renamed: set[str] = field(default_factory=set)
+    # The article whose memberships move: the site listing's count is kept in the shard it picks.
+    source_key: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.put or self.delete)
@@ -120,6 +137,15 @@ class IndexUpdate:
     @property
     def listings(self) -> set[str]:
         return {entry.listing for entry in self.put} | {listing for listing, _ in self.delete}
+
+    def member_change(self, listing: str) -> int:
+        return sum(key[0] == listing for key in self.added) - sum(key[0] == listing for key in self.delete)
+
+    @property
+    def actions(self) -> int:
+        """What the update costs as one DynamoDB transaction: one action per item it writes."""
+        site_count = 1 if SITE_LISTING in self.listings else 0
+        return len(self.put) + len(self.delete) + len(self.summaries) + len(self.renamed) + site_count
 
 
 class IndexConflict(Exception):
@@ -133,35 +159,36 @@ def plan_index_update(
     memberships the table holds, when known; otherwise it is taken to hold exactly `old`'s."""
     before, after = memberships(old), memberships(new)
     held = set(before) if held is None else held
+    record = new or old
     return IndexUpdate(
         put=[entry for key, entry in after.items() if key not in held or before.get(key) != entry],
         added={key for key in after if key not in held},
         delete=[key for key in held if key not in after],
+        source_key=record.source_key if record else "",
     )
+
+
+def display_name(slug: str, newest: Iterable[ListingEntry]) -> str:
+    """A category's heading: as its newest article spells it. Decided by the members alone, never by
+    which upload arrived first, so reordered deliveries render the same bytes. (With SITE_CATEGORIES
+    set, validation gives every article the site's own spelling, so this is that spelling.)"""
+    for entry in newest:
+        for category in entry.categories:
+            if category.slug == slug:
+                return category.name
+    return ""
 
 
 def _summary_after(
     listing: str, update: IndexUpdate, summary: ListingSummary | None, newest: list[ListingEntry]
 ) -> ListingSummary:
     current = summary or ListingSummary(listing=listing)
-    added = sum(1 for key in update.added if key[0] == listing)
-    deleted = sum(1 for key in update.delete if key[0] == listing)
-    name = current.name
-    if category_of(listing) is not None:
-        removed = set(update.delete) | {entry.key for entry in update.put}
-        kept = {entry.key: entry for entry in newest if entry.key not in removed}
-        kept.update({entry.key: entry for entry in update.put if entry.listing == listing})
-        ordered = sorted(kept.values(), key=lambda entry: entry.position, reverse=True)[:SECTION_SIZE]
-        slug = category_of(listing)
-        names = [c.name for entry in update.put for c in entry.categories if c.slug == slug]
-        return current.model_copy(
-            update={
-                "members": current.members + added - deleted,
-                "name": names[0] if names else name,
-                "newest": tuple(ordered),
-            }
-        )
-    return current.model_copy(update={"members": current.members + added - deleted})
+    removed = set(update.delete) | {entry.key for entry in update.put}
+    kept = {entry.key: entry for entry in newest if entry.key not in removed}
+    kept.update({entry.key: entry for entry in update.put if entry.listing == listing})
+    ordered = sorted(kept.values(), key=lambda entry: entry.position, reverse=True)[:SECTION_SIZE]
+    slug = category_of(listing) or ""
+    return current.model_copy(update={"name": display_name(slug, ordered), "newest": tuple(ordered)})
 
 
 def _newest_before(
@@ -169,8 +196,6 @@ def _newest_before(
 ) -> list[ListingEntry]:
     """A category's newest entries before the update. The summary holds them; the table is read only
     when the update removes one of them and the next one has to move up."""
-    if category_of(listing) is None:
-        return []
     shown = {entry.key for entry in summary.newest} if summary else set()
     if not shown & set(update.delete):
         return list(summary.newest) if summary else []
@@ -178,27 +203,51 @@ def _newest_before(
     return index.entries(listing, limit=SECTION_SIZE + deleted + 1)
 
 
+# One DynamoDB transaction holds at most 100 actions; validation bounds categories well below it.
+MAX_ACTIONS = 100
+
+
+def _planned(update: IndexUpdate, index: CategoryIndex) -> IndexUpdate:
+    """The update with the summaries of the categories it touches, as they will be after it."""
+    categories = sorted(listing for listing in update.listings if category_of(listing) is not None)
+    before = index.summaries(categories)
+    after = [
+        _summary_after(
+            listing, update, before.get(listing), _newest_before(index, listing, update, before.get(listing))
+        )
+        for listing in categories
+    ]
+    # A category that had no heading yet, or that empties, has no pages showing the old one.
+    renamed = {
+        summary.listing
+        for summary in after
+        if summary.listing in before
+        and before[summary.listing].name not in ("", summary.name)
+        and summary.name
+    }
+    planned = IndexUpdate(
+        put=update.put,
+        added=update.added,
+        delete=update.delete,
+        summaries=after,
+        renamed=renamed,
+        source_key=update.source_key,
+    )
+    if planned.actions > MAX_ACTIONS:
+        raise ValueError(
+            f"{update.source_key}: the index update needs {planned.actions} writes, more than the"
+            f" {MAX_ACTIONS} one transaction holds"
+        )
+    return planned
+
+
 def update_index(old: ArticleRecord | None, new: ArticleRecord | None, index: CategoryIndex) -> IndexUpdate:
-    """Move an article's memberships from `old` to `new`, keeping every summary exact."""
+    """Move an article's memberships from `old` to `new` in one transaction, keeping every summary exact."""
     update = plan_index_update(old, new)
     for _ in range(_ATTEMPTS):
         if not update:
             return update
-        summaries = index.summaries(update.listings)
-        planned = IndexUpdate(
-            put=update.put,
-            added=update.added,
-            delete=update.delete,
-            summaries=[
-                _summary_after(
-                    listing,
-                    update,
-                    summaries.get(listing),
-                    _newest_before(index, listing, update, summaries.get(listing)),
-                )
-                for listing in sorted(update.listings)
-            ],
-        )
+        planned = _planned(update, index)
         try:
             index.apply(planned)
         except IndexConflict:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.ports import Cdn
-from pressrun.urls import cache_tags, public_paths
+from pressrun.model import SiteWrite
+from pressrun.ports import Cdn, InvalidationRequests, SiteStore
+from pressrun.urls import cache_tags, is_long_cached, public_paths
 
 ROOT = "/"
 EVERYTHING = "/*"
@@ -66,6 +68,49 @@ class InvalidationPlan(BaseModel):
     def billed_paths(self) -> int:
         # CloudFront bills every item as one path, a wildcard too, however much it matches.
         return len(self.items)
+
+
+def stale_copies(writes: Iterable[SiteWrite]) -> list[SiteChange]:
+    """What readers may hold a stale copy of after these writes: long-cached objects that were
+    overwritten or removed. A key written for the first time was never served, so nothing anywhere
+    holds it; listings expire by themselves within LISTING_FRESHNESS_SECONDS."""
+    return [
+        SiteChange(key=write.key, version=f"{write.kind}:{write.digest}")
+        for write in writes
+        if write.kind != "created" and is_long_cached(write.key)
+    ]
+
+
+@dataclass
+class InvalidatingSite:
+    """A site store that asks for the invalidation of every stale copy its writes leave behind, right
+    after they are made: the renderers know what they overwrote, where an S3 event would not say
+    whether a key is new."""
+
+    site_store: SiteStore
+    invalidations: InvalidationRequests
+
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+        written = self.site_store.put(key, body, content_type, first_write=first_write)
+        self._request([written] if written is not None else [])
+        return written
+
+    def delete(self, key: str) -> SiteWrite | None:
+        removed = self.site_store.delete(key)
+        self._request([removed] if removed is not None else [])
+        return removed
+
+    def put_many(
+        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+    ) -> list[SiteWrite]:
+        written = self.site_store.put_many(pages, folders)
+        self._request(written)
+        return written
+
+    def _request(self, writes: list[SiteWrite]) -> None:
+        stale = stale_copies(writes)
+        if stale:
+            self.invalidations.request(stale)
 
 
 def plan_paths(changes: Iterable[SiteChange]) -> list[str]:

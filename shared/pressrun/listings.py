@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel, ConfigDict
+
 from pressrun import render
 from pressrun.index import (
     SITE_LISTING,
@@ -254,23 +256,112 @@ class Refreshed:
 def refresh_listings(
     changes: Changes, index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
 ) -> Refreshed:
-    """Re-render what the changed positions of each listing can reach; the keys whose bytes changed.
+    """Re-render what the changed positions of each listing can reach; what was written.
 
     Each listing is written on its own: one that fails (a throttled call, say) leaves the others
-    written, so a retry has less to do and is likelier to succeed."""
+    written, so a retry has less to do and is likelier to succeed. Renders of one listing may run
+    at once (its memberships are items of their own, on any stream shard), so a listing is checked
+    after it is written: if its summary moved meanwhile, what was written may be older than what
+    another render wrote, and it is rendered again from what the index holds now."""
     changed: list[SiteWrite] = []
     failed: dict[str, str] = {}
     # Every summary, read once: the home page needs them all, and each listing its own.
     summaries = index.summaries() if changes else {}
     for listing in sorted(changes):
-        writes = _Writes(site_store)
-        slug = category_of(listing)
         try:
-            if slug is not None:
-                _refresh_category(slug, changes[listing], index, summaries, writes, site)
-            elif listing == SITE_LISTING:
-                _refresh_site(changes[listing], index, summaries, writes, site, now)
-            changed += writes.flush()
+            for _ in range(_SETTLE_ATTEMPTS):
+                writes = _Writes(site_store)
+                slug = category_of(listing)
+                if slug is not None:
+                    _refresh_category(slug, changes[listing], index, summaries, writes, site)
+                elif listing == SITE_LISTING:
+                    _refresh_site(changes[listing], index, summaries, writes, site, now)
+                changed += writes.flush()
+                after = index.summaries(None if listing == SITE_LISTING else [listing])
+                settled = _revision(listing, after) == _revision(listing, summaries)
+                summaries = {**summaries, **after}
+                if settled:
+                    break
+            else:
+                raise ListingKeptChanging(f"{listing} kept changing while it was rendered")
         except Exception as error:
             failed[listing] = repr(error)
     return Refreshed(changed, failed)
+
+
+class ListingKeptChanging(Exception):
+    """Every render of a listing was overtaken by another change: the stream record is retried."""
+
+
+# Concurrent renders of one listing settle within a try or two; more means a storm, better retried.
+_SETTLE_ATTEMPTS = 3
+
+
+def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, int], ...]:
+    """What a listing's pages were rendered from: the home page shows every category's newest."""
+    if listing == SITE_LISTING:
+        return tuple(sorted((name, summary.revision) for name, summary in summaries.items()))
+    summary = summaries.get(listing)
+    return ((listing, summary.revision if summary else 0),)
+
+
+class PageRange(BaseModel):
+    """A run of a listing's numbered pages, oldest first: the entries after position `after` (from
+    the oldest when empty), the first of which has `rank` entries before it, `count` of them. A rebuild
+    splits a long listing into such runs, one job each; the reconciliation sweep walks the archive
+    through them, a run per sweep."""
+
+    model_config = ConfigDict(frozen=True)
+
+    listing: str
+    after: str = ""
+    rank: int = 0
+    count: int
+
+
+def numbered_page_size(listing: str, members: int, site: SiteSettings) -> int | None:
+    """The size of a listing's numbered pages, or None when it has none (a site listing whose
+    sitemap still fits one file)."""
+    if category_of(listing) is not None:
+        return site.listing_size
+    return site.sitemap_size if members >= site.sitemap_size else None
+
+
+def render_range(
+    span: PageRange, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> tuple[list[SiteWrite], PageRange | None]:
+    """Render the full numbered pages the run holds; what changed, and the run that follows (None
+    at the end of the listing, whose newest pages `refresh_listings` keeps). Pages are numbered from
+    the oldest, so a run of them needs no read of anything newer."""
+    summary = index.summaries([span.listing]).get(span.listing)
+    members = summary.members if summary else 0
+    size = numbered_page_size(span.listing, members, site)
+    if summary is None or size is None or span.rank % size:
+        return [], None
+    read = index.entries(span.listing, since=span.after or None, oldest_first=True, limit=span.count + 1)
+    entries = [entry for entry in read if entry.position != span.after][: span.count]
+    first = span.rank // size + 1
+    # Full pages only, and none past the listing's last full one: that one is the front's business.
+    last = min(first - 1 + len(entries) // size, members // size)
+    writes = _Writes(site_store)
+    category = summary.category
+    for number in range(first, last + 1):
+        page = entries[(number - first) * size : (number - first + 1) * size]
+        if category is not None:
+            body = render.category_page(
+                category, list(reversed(page)), site, page=number, older_page=number - 1 or None
+            )
+            writes.put(category_page_path(category.slug, number), body, HTML)
+        else:
+            writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
+    written = writes.flush()
+    rendered = (last - first + 1) * size if last >= first else 0
+    if rendered == 0 or len(entries) < span.count:
+        return written, None
+    following = PageRange(
+        listing=span.listing,
+        after=entries[rendered - 1].position,
+        rank=span.rank + rendered,
+        count=span.count,
+    )
+    return written, following

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pressrun import render
 from pressrun.model import ArticleRecord, SiteWrite
-from pressrun.ports import SiteStore, UploadStore
+from pressrun.ports import ArticleRepository, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
-from pressrun.urls import object_key
+from pressrun.urls import object_key, slug_of
 from pressrun.validation import parse_article
 
 HTML = "text/html; charset=utf-8"
@@ -29,19 +29,66 @@ def apply_article_change(
     old: ArticleRecord | None,
     new: ArticleRecord | None,
     uploads: UploadStore,
+    articles: ArticleRepository,
     site_store: SiteStore,
     site: SiteSettings,
 ) -> list[SiteWrite]:
-    """Render the new version's page and remove a page the article no longer has; what changed."""
+    """Settle the page at every path the change touches; what changed.
+
+    A path's page is written or removed only on behalf of the article that owns the path now, read
+    from the tables, never from the change itself. Changes of different articles arrive in any order
+    (a rename's two records are on different stream shards): acting on the record would let the old
+    file's removal delete the page its successor had just written at the same address."""
+    paths = dict.fromkeys(record.path for record in (new, old) if record is not None and record.path)
     changed: list[SiteWrite] = []
-    if new is not None and new.is_live:
-        page_key = object_key(new.path)
-        # An article seen for the first time has never had a page: no need to look for one.
-        written = site_store.put(page_key, article_page(new, uploads, site), HTML, first_write=old is None)
+    for path in paths:
+        written = _settle_page(path, uploads, articles, site_store, site)
         if written is not None:
             changed.append(written)
-    if old is not None and old.is_live and (new is None or not new.is_live or new.path != old.path):
-        removed = site_store.delete(object_key(old.path))
-        if removed is not None:
-            changed.append(removed)
     return changed
+
+
+def _settle_page(
+    path: str, uploads: UploadStore, articles: ArticleRepository, site_store: SiteStore, site: SiteSettings
+) -> SiteWrite | None:
+    """Write the owner's page at the path, or remove the page when nobody live owns it. Checked after
+    the write: if the owner changed meanwhile, another render may have written in between, and this
+    one may have overwritten it with an older page, so it settles the path again."""
+    key = object_key(path)
+    owner = _live_owner(path, articles)
+    for _ in range(_SETTLE_ATTEMPTS):
+        if owner is None:
+            written = site_store.delete(key)
+        else:
+            written = site_store.put(key, article_page(owner, uploads, site), HTML)
+        now_owner = _live_owner(path, articles)
+        if _same_page(now_owner, owner):
+            return written
+        owner = now_owner
+    raise PageKeptChanging(f"the owner of {path} kept changing while its page was written")
+
+
+class PageKeptChanging(Exception):
+    """Every write of a page was overtaken by another change of its owner: the record is retried."""
+
+
+# Two articles racing for one address settle within a try or two; more is retried by the stream.
+_SETTLE_ATTEMPTS = 3
+
+
+def _live_owner(path: str, articles: ArticleRepository) -> ArticleRecord | None:
+    """The live article whose page this path is: the holder of the path's slug, if live there."""
+    holder = articles.slug_holder(slug_of(path))
+    record = articles.current(holder) if holder is not None else None
+    return record if record is not None and record.is_live and record.path == path else None
+
+
+def _same_page(first: ArticleRecord | None, second: ArticleRecord | None) -> bool:
+    """Whether two owners render the same page: the same upload version, dated alike."""
+
+    def identity(record: ArticleRecord | None) -> tuple[object, ...] | None:
+        if record is None:
+            return None
+        return (record.source_key, record.source_version, record.updated_at, record.path)
+
+    return identity(first) == identity(second)

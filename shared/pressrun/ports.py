@@ -71,6 +71,10 @@ class ArticleRepository(Protocol):
         """The source that holds the slug now (a consistent read), or None."""
         ...
 
+    def go_live(self, release: Release) -> bool:
+        """Publish the scheduled article if it is still that version and still scheduled."""
+        ...
+
 
 class ReleasableArticles(Protocol):
     def go_live(self, release: Release) -> bool:

@@ -10,7 +10,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.listings import refresh_listings
+from pressrun.index import FROM_THE_START
+from pressrun.listings import PageRange, numbered_page_size, refresh_listings, render_range
 from pressrun.model import SiteWrite
 from pressrun.pages import HTML, article_page
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
@@ -20,8 +21,6 @@ from pressrun.urls import day_folder, object_key
 T = TypeVar("T")
 # Articles per message: small enough that one worker invocation renders a batch well within its timeout.
 ARTICLES_PER_MESSAGE = 25
-# The earliest possible position: a change "there" reaches every page of a listing.
-_FROM_THE_START = "0"
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -31,17 +30,30 @@ def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+# Entries of a listing per job: fifty category pages, or one sitemap file of a thousand URLs. A job
+# then renders in seconds however long the listing, instead of a whole category in one invocation.
+ENTRIES_PER_JOB = 1000
+
+
 class RebuildJob(BaseModel):
-    """One message of a rebuild: a batch of articles, or one listing with all its pages."""
+    """One message of a rebuild: a batch of articles, a run of a listing's numbered pages, or a
+    listing's newest pages (its front page, feed and, for the site, home and sitemap index)."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["articles", "listing"]
+    kind: Literal["articles", "listing", "pages"]
     source_keys: tuple[str, ...] = ()
     listing: str = ""
+    pages: PageRange | None = None
 
 
-def plan_rebuild(articles: LiveArticles, index: CategoryIndex, queue: JobQueue) -> int:
+def plan_rebuild(
+    articles: LiveArticles,
+    index: CategoryIndex,
+    queue: JobQueue,
+    site: SiteSettings,
+    entries_per_job: int = ENTRIES_PER_JOB,
+) -> int:
     """Queue the whole site's rebuild; how many jobs were queued."""
     # In path order, a batch's pages share their day folders, which a job reads with one listing each.
     in_path_order = sorted(articles.live(), key=lambda record: record.path)
@@ -49,10 +61,37 @@ def plan_rebuild(articles: LiveArticles, index: CategoryIndex, queue: JobQueue) 
         RebuildJob(kind="articles", source_keys=tuple(record.source_key for record in batch))
         for batch in _batched(in_path_order, ARTICLES_PER_MESSAGE)
     ]
-    jobs += [RebuildJob(kind="listing", listing=listing) for listing in sorted(index.summaries())]
+    for listing, summary in sorted(index.summaries().items()):
+        runs = _page_runs(listing, summary.members, index, site, entries_per_job)
+        jobs += [RebuildJob(kind="pages", pages=span) for span in runs]
+        jobs.append(RebuildJob(kind="listing", listing=listing))
     for batch in _batched(jobs, 10):
         queue.send(batch)
     return len(jobs)
+
+
+def _page_runs(
+    listing: str, members: int, index: CategoryIndex, site: SiteSettings, entries_per_job: int
+) -> list[PageRange]:
+    """The listing's full numbered pages, cut into runs of about `entries_per_job` entries. Where each
+    run starts comes from one read of the listing's positions (no entries), oldest first."""
+    size = numbered_page_size(listing, members, site)
+    if size is None or members < size:
+        return []
+    per_run = max(size, entries_per_job // size * size)
+    oldest_first = list(reversed(index.positions(listing, since=FROM_THE_START)))
+    full = len(oldest_first) // size * size
+    return [
+        PageRange(listing=listing, after=oldest_first[start - 1] if start else "", rank=start, count=per_run)
+        for start in range(0, full, per_run)
+    ]
+
+
+def _newest_position(listing: str, index: CategoryIndex) -> list[str]:
+    """Where a listing's newest pages start: its newest entry, or the very start for an empty one
+    (which then loses every page it had)."""
+    newest = index.entries(listing, limit=1)
+    return [newest[0].position] if newest else [FROM_THE_START]
 
 
 def run_job(
@@ -65,8 +104,13 @@ def run_job(
     now: datetime,
 ) -> list[SiteWrite]:
     """Render what the job names; what changed (unchanged pages are not rewritten)."""
+    if job.kind == "pages" and job.pages is not None:
+        written, _ = render_range(job.pages, index, site_store, site)
+        return written
     if job.kind == "listing":
-        refreshed = refresh_listings({job.listing: [_FROM_THE_START]}, index, site_store, site, now)
+        refreshed = refresh_listings(
+            {job.listing: _newest_position(job.listing, index)}, index, site_store, site, now
+        )
         if refreshed.failed:
             raise RuntimeError(f"rebuilding {job.listing} failed: {refreshed.failed[job.listing]}")
         return refreshed.changed

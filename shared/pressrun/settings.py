@@ -29,6 +29,9 @@ class SiteSettings(BaseSettings):
     # URLs per sitemap file; past it, /sitemap.xml becomes an index of numbered sitemaps. The protocol
     # allows 50,000, but a publish rewrites the newest file whole: small files keep that cheap.
     sitemap_size: int = Field(default=1_000, gt=0, le=50_000)
+    # How long the CDN and browsers keep listings (home, sections, feeds, sitemaps) before asking
+    # again: a new story appears on them within this time without costing an invalidation.
+    listing_freshness_seconds: int = Field(default=60, ge=0, le=3600)
     # A folder of templates that replace the built-in ones of the same name.
     theme_dir: str = ""
 

@@ -20,6 +20,11 @@ def article_path(slug: str, published_at: datetime) -> str:
     return f"/{published_at:%Y/%m/%d}/{slug}/"
 
 
+def slug_of(article_path: str) -> str:
+    """The slug an article path ends with: `/2025/06/25/<slug>/`."""
+    return article_path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def day_folder(article_key: str) -> str:
     """The folder of every article page of that day: `2025/06/15` for `2025/06/15/<slug>/index.html`."""
     return article_key.rsplit("/", 2)[0]
@@ -75,6 +80,28 @@ def cache_tags(key: str) -> tuple[str, ...]:
     if len(parts) == 5 and parts[4] == _INDEX and all(part.isdigit() for part in parts[:3]):
         return (f"article:{parts[3]}",)
     return ("site",)
+
+
+_ARTICLE_KEY = re.compile(r"\d{4}/\d{2}/\d{2}/[^/]+/index\.html")
+# A year: what the CDN keeps a story page or the stylesheet, since each change of them is invalidated.
+_CDN_KEEPS_PAGES = 31_536_000
+# Readers' browsers keep a story a minute: a correction reaches a reader who reloads.
+_BROWSERS_KEEP_PAGES = 60
+
+
+def is_long_cached(key: str) -> bool:
+    """Whether the CDN keeps the object until told otherwise: story pages and the stylesheet, whose
+    changes are invalidated. Everything else (listings, feeds, sitemaps) changes with every story and
+    expires by itself within LISTING_FRESHNESS_SECONDS, which costs no invalidation."""
+    return bool(_ARTICLE_KEY.fullmatch(key)) or key == STYLESHEET.lstrip("/")
+
+
+def cache_control(key: str, listing_freshness_seconds: int) -> str:
+    """The Cache-Control an object is stored with, which the CDN and browsers follow."""
+    if is_long_cached(key):
+        return f"public, max-age={_BROWSERS_KEEP_PAGES}, s-maxage={_CDN_KEEPS_PAGES}"
+    seconds = listing_freshness_seconds
+    return f"public, max-age={seconds}, stale-while-revalidate={seconds}"
 
 
 def absolute(site_url: str, path: str) -> str:

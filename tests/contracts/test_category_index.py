@@ -146,3 +146,28 @@ def test_a_membership_put_again_replaces_its_entry(index: CategoryIndex):
     index.apply(IndexUpdate(put=[renamed], summaries=[summary]))
 
     assert [e.title for e in index.entries(LISTING)] == ["Renamed"]
+
+
+def test_counts_follow_the_memberships_added_and_removed_not_the_plan(index: CategoryIndex):
+    add(index, 1, 2)
+    summary = index.summaries()[LISTING]
+    update = IndexUpdate(
+        put=[entry(3)],
+        added={entry(3).key},
+        delete=[entry(1).key],
+        summaries=[summary.model_copy(update={"members": 99})],
+    )
+
+    index.apply(update)
+
+    assert index.summaries()[LISTING].members == 2
+
+
+def test_the_site_listing_is_counted_without_a_planned_summary(index: CategoryIndex):
+    entries = [entry(day, listing="site") for day in (1, 2, 3)]
+    index.apply(IndexUpdate(put=entries, added={e.key for e in entries}))
+    index.apply(IndexUpdate(delete=[entries[0].key]))
+
+    site = index.summaries(["site"])["site"]
+    assert site.members == 2
+    assert site.revision >= 2

@@ -68,7 +68,15 @@ def test_in_tag_mode_one_more_article_in_a_long_category_invalidates_five_tags(
     assert sorted(one_more) == ["#article:story-number-45", "#category:world", "#feed", "#home", "#sitemap"]
 
 
-def test_publishing_one_article_in_one_category_costs_at_most_20_aws_calls(tmp_path: Path, clean_environment):
+# What one story in one category costs, listing pages included. It was 20 until pages and listings were
+# made safe under AWS's real delivery: a page is settled by its address's owner, read before and after
+# the write (four consistent reads), and a listing's summary is read again after it is written.
+PUBLISH_CALL_BUDGET = 26
+
+
+def test_publishing_one_article_in_one_category_stays_within_the_call_budget(
+    tmp_path: Path, clean_environment
+):
     """The functions' own calls, listing pages included; the pollers' reads are Lambda's, not ours."""
     import boto3
 
@@ -93,5 +101,5 @@ def test_publishing_one_article_in_one_category_costs_at_most_20_aws_calls(tmp_p
         site.drain()
         boto3.DEFAULT_SESSION.events.unregister("before-call", unique_id="count-calls")
 
-    assert sum(calls.values()) <= 20, calls
+    assert sum(calls.values()) <= PUBLISH_CALL_BUDGET, calls
     assert calls["cloudfront:CreateInvalidation"] == 1

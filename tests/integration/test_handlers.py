@@ -113,12 +113,21 @@ def test_removal_event_records_the_removal(stack: Stack):
 
 
 def stream_event_for(stack: Stack, name: str) -> dict[str, Any]:
-    """The fixture stream event, its images pointing at the sample uploaded to this stack."""
+    """The fixture stream event, its images pointing at the sample uploaded to this stack, and the
+    articles table holding its new image, as the write that made the record left it."""
     version = upload(stack, SAMPLE_KEY, SAMPLE.read_bytes())
     event = load_event(name)
     for image in ("NewImage", "OldImage"):
         if image in event["Records"][0]["dynamodb"]:
             event["Records"][0]["dynamodb"][image]["source_version"] = {"S": version}
+    new_image = event["Records"][0]["dynamodb"].get("NewImage")
+    if new_image:
+        articles = DynamoArticles(
+            stack.client("dynamodb"),
+            stack.local.physical("ArticlesTable"),
+            stack.local.physical("SlugsTable"),
+        )
+        articles.save(ArticleRecord.model_validate(from_item(new_image)), None)
     return event
 
 

@@ -174,7 +174,7 @@ class Pipeline(RuleBasedStateMachine):
     @rule()
     def render_an_article_change(self) -> None:
         old, new = self.articles.stream[self.pages_read]
-        apply_article_change(old, new, self.uploads, self.site, SITE)
+        apply_article_change(old, new, self.uploads, self.articles, self.site, SITE)
         self.pages_read += 1
 
     @precondition(lambda self: self.index_read < len(self.articles.stream))

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from pressrun.index import SITE_LISTING, plan_index_update, update_index
 from pressrun.model import ArticleRecord, Category
 from tests.fakes import MemoryIndex
@@ -68,3 +70,48 @@ def test_removed_or_draft_article_leaves_every_listing():
 
     assert index.items == {}
     assert not plan_index_update(None, record("Economics", status="draft"))
+
+
+def story(key: str, hour: int, *categories: str) -> ArticleRecord:
+    slug = key.removeprefix("incoming/").removesuffix(".md")
+    return record(*categories).model_copy(
+        update={
+            "source_key": key,
+            "slug": slug,
+            "path": f"/2025/06/25/{slug}/",
+            "published_at": datetime(2025, 6, 25, hour, tzinfo=ZoneInfo("Europe/London")),
+        }
+    )
+
+
+def test_a_categorys_heading_does_not_depend_on_which_story_arrived_first():
+    # GIVEN two stories that spell one section two ways, the accented one newer
+    older, newer = story("incoming/a.md", 9, "Economie"), story("incoming/b.md", 10, "Économie")
+    headings = []
+    # WHEN they arrive in either order
+    for arrival in ([older, newer], [newer, older]):
+        index = MemoryIndex()
+        for each in arrival:
+            update_index(None, each, index)
+        headings.append(index.summaries()["category/economie"].name)
+    # THEN the heading is the newest story's spelling both times
+    assert headings == ["Économie", "Économie"]
+
+
+def test_a_heading_that_changes_marks_the_category_renamed_so_every_page_is_rendered_again():
+    index = MemoryIndex()
+    update_index(None, story("incoming/a.md", 9, "Economie"), index)
+
+    update_index(None, story("incoming/b.md", 10, "Économie"), index)
+
+    assert index.renamed == ["category/economie"]
+
+
+def test_an_index_update_too_big_for_one_transaction_is_refused_whole():
+    index = MemoryIndex()
+    sprawling = record(*(f"Section {number}" for number in range(60)))
+
+    with pytest.raises(ValueError, match="one transaction"):
+        update_index(None, sprawling, index)
+
+    assert index.items == {}

@@ -8,16 +8,18 @@ from hypothesis import strategies as st
 
 from pressrun.invalidation import (
     ITEMS_PER_REQUEST,
+    InvalidatingSite,
     SiteChange,
     caller_reference,
     invalidate_changes,
     plan_invalidation,
     plan_paths,
     plan_tags,
+    stale_copies,
 )
-from pressrun.model import slugify
-from pressrun.urls import cache_tags
-from tests.fakes import RecordingCdn
+from pressrun.model import SiteWrite, slugify
+from pressrun.urls import cache_control, cache_tags
+from tests.fakes import MemorySite, RecordingCdn, RecordingInvalidations
 
 EXAMPLES = int(os.environ.get("PRESSRUN_PROPERTY_EXAMPLES", "200"))
 
@@ -381,7 +383,69 @@ def test_in_tag_mode_more_tags_than_in_flight_quota_falls_back():
 def test_the_request_carries_the_tags_in_tag_mode():
     cdn = RecordingCdn()
 
-    plan = invalidate_changes(changed("2025/06/25/slug/index.html", "index.html"), cdn, mode="tags")
+    changes = changed("2025/06/25/slug/index.html", "index.html")
 
-    assert cdn.requests == [(["#article:slug", "#home"], cdn.requests[0][1])]
+    plan = invalidate_changes(changes, cdn, mode="tags")
+
+    assert cdn.requests == [(["#article:slug", "#home"], caller_reference(changes))]
     assert plan.items == ("#article:slug", "#home")
+
+
+def write(key: str, kind: str) -> SiteWrite:
+    return SiteWrite(key=key, kind=kind, digest="d1")  # type: ignore[arg-type]
+
+
+STORY = "2025/06/25/budget-vote/index.html"
+
+
+def test_a_new_story_invalidates_nothing_its_listings_expire_by_themselves():
+    # GIVEN what publishing a new story writes: its page, never served before, and its listings
+    writes = [
+        write(STORY, "created"),
+        write("index.html", "overwritten"),
+        write("category/economics/index.html", "overwritten"),
+        write("category/economics/feed.xml", "overwritten"),
+        write("feed.xml", "overwritten"),
+        write("sitemap.xml", "overwritten"),
+        write("category/economics/page/3/index.html", "created"),
+    ]
+    # THEN nothing needs invalidating
+    assert stale_copies(writes) == []
+
+
+def test_an_updated_or_removed_story_invalidates_its_page():
+    assert [change.key for change in stale_copies([write(STORY, "overwritten")])] == [STORY]
+    assert [change.key for change in stale_copies([write(STORY, "deleted")])] == [STORY]
+    assert plan_invalidation(stale_copies([write(STORY, "overwritten")])).billed_paths <= 5
+
+
+def test_two_changes_of_one_page_are_two_invalidations_and_a_retry_is_the_same_one():
+    first = stale_copies([SiteWrite(key=STORY, kind="overwritten", digest="a")])
+    second = stale_copies([SiteWrite(key=STORY, kind="overwritten", digest="b")])
+
+    assert caller_reference(first) != caller_reference(second)
+    assert caller_reference(first) == caller_reference(
+        stale_copies([SiteWrite(key=STORY, kind="overwritten", digest="a")])
+    )
+
+
+def test_a_changed_stylesheet_is_invalidated_and_listings_are_only_given_a_short_lifetime():
+    assert [change.key for change in stale_copies([write("style.css", "overwritten")])] == ["style.css"]
+    assert "s-maxage=31536000" in cache_control(STORY, 60)
+    assert cache_control("category/economics/index.html", 90) == (
+        "public, max-age=90, stale-while-revalidate=90"
+    )
+
+
+def test_the_invalidating_site_asks_once_per_write_batch_for_what_went_stale():
+    invalidations = RecordingInvalidations()
+    site = InvalidatingSite(MemorySite(), invalidations)
+
+    site.put(STORY, b"<p>first</p>", "text/html")
+    site.put_many({"index.html": (b"home", "text/html"), STORY: (b"<p>second</p>", "text/html")})
+    site.delete(STORY)
+
+    assert [(change.key, change.version.split(":")[0]) for change in invalidations.requested] == [
+        (STORY, "overwritten"),
+        (STORY, "deleted"),
+    ]

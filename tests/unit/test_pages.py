@@ -12,8 +12,9 @@ from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.pages import SourceMissing, apply_article_change
 from pressrun.settings import SiteSettings
-from tests.fakes import MemoryIndex, MemorySite, MemoryUploads
+from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads
 from tests.unit.test_index import record
+from tests.unit.test_index import story as story_in
 
 SITE = SiteSettings()
 PAGE = "2025/06/25/t/index.html"
@@ -30,11 +31,19 @@ def uploads_with_sample() -> MemoryUploads:
     return uploads
 
 
+def tables_holding(*records: ArticleRecord) -> MemoryArticles:
+    """The articles table as the records' saves left it: each record current, holding its slug."""
+    articles = MemoryArticles()
+    for each in records:
+        articles.save(each, articles.current(each.source_key))
+    return articles
+
+
 def test_live_article_gets_its_page_rendered_from_the_recorded_version():
     site = MemorySite()
-    live = record("Economics").model_copy(update={"slug": "t"})
+    live = record("Economics")
 
-    changed = apply_article_change(None, live, uploads_with_sample(), site, SITE)
+    changed = apply_article_change(None, live, uploads_with_sample(), tables_holding(live), site, SITE)
 
     # The page is rendered from the upload; its path comes from the record's path.
     assert [write.key for write in changed] == [PAGE]
@@ -42,40 +51,105 @@ def test_live_article_gets_its_page_rendered_from_the_recorded_version():
 
 
 def test_same_version_twice_writes_the_page_once():
-    site = MemorySite()
-    uploads = uploads_with_sample()
-    apply_article_change(None, record("Economics"), uploads, site, SITE)
+    site, uploads, live = MemorySite(), uploads_with_sample(), record("Economics")
+    articles = tables_holding(live)
+    apply_article_change(None, live, uploads, articles, site, SITE)
 
-    assert apply_article_change(record("Economics"), record("Economics"), uploads, site, SITE) == []
+    assert apply_article_change(live, live, uploads, articles, site, SITE) == []
     assert site.writes == 1
 
 
 def test_removal_deletes_the_page():
-    site = MemorySite()
-    uploads = uploads_with_sample()
-    apply_article_change(None, record("Economics"), uploads, site, SITE)
+    site, uploads, live = MemorySite(), uploads_with_sample(), record("Economics")
+    apply_article_change(None, live, uploads, tables_holding(live), site, SITE)
+    removed = record(status="removed", sequencer="02")
 
-    changed = apply_article_change(record("Economics"), record(status="removed"), uploads, site, SITE)
+    changed = apply_article_change(live, removed, uploads, tables_holding(live, removed), site, SITE)
 
-    assert [write.key for write in changed] == [PAGE]
+    assert [(write.key, write.kind) for write in changed] == [(PAGE, "deleted")]
     assert site.objects == {}
 
 
 def test_moved_article_leaves_no_page_at_its_old_path():
-    site = MemorySite()
-    uploads = uploads_with_sample()
-    old = record("Economics")
-    apply_article_change(None, old, uploads, site, SITE)
+    site, uploads, old = MemorySite(), uploads_with_sample(), record("Economics")
+    apply_article_change(None, old, uploads, tables_holding(old), site, SITE)
     moved = old.model_copy(update={"path": "/2025/06/26/t/", "sequencer": "02"})
 
-    apply_article_change(old, moved, uploads, site, SITE)
+    apply_article_change(old, moved, uploads, tables_holding(old, moved), site, SITE)
 
     assert set(site.objects) == {"2025/06/26/t/index.html"}
 
 
+def renamed_pair() -> tuple[ArticleRecord, ArticleRecord, ArticleRecord, MemoryArticles, MemoryUploads]:
+    """a.md published at /2025/06/25/t/; then b.md, the same story under a new name, took the slug
+    over when a.md was deleted: a rename (copy, then delete). Returns a, a removed, b, the tables."""
+    uploads = uploads_with_sample()
+    uploads.add("incoming/a.md", STORY)
+    uploads.add("incoming/b.md", STORY)
+    a = record("Economics").model_copy(update={"source_key": "incoming/a.md"})
+    a_removed = ArticleRecord(source_key="incoming/a.md", sequencer="02", status="removed")
+    b = a.model_copy(update={"source_key": "incoming/b.md", "source_version": "v1"})
+    return a, a_removed, b, tables_holding(a, a_removed, b), uploads
+
+
+def test_a_rename_whose_removal_arrives_last_keeps_the_successors_page():
+    # GIVEN a rename: b.md took over a.md's address when a.md was deleted
+    a, a_removed, b, articles, uploads = renamed_pair()
+    site = MemorySite()
+    apply_article_change(None, a, uploads, tables_holding(a), site, SITE)
+    # WHEN the two stream records, on different shards, arrive b's first, then a's removal
+    apply_article_change(None, b, uploads, articles, site, SITE)
+    apply_article_change(a, a_removed, uploads, articles, site, SITE)
+    # THEN the story is still up, as b.md's page
+    assert PAGE in site.objects
+    assert articles.slug_holder("t") == "incoming/b.md"
+
+
+def test_a_rename_whose_removal_arrives_first_ends_with_the_successors_page():
+    a, a_removed, b, articles, uploads = renamed_pair()
+    site = MemorySite()
+    apply_article_change(None, a, uploads, tables_holding(a), site, SITE)
+
+    apply_article_change(a, a_removed, uploads, articles, site, SITE)
+    apply_article_change(None, b, uploads, articles, site, SITE)
+
+    assert PAGE in site.objects
+
+
+class OvertakingSite(MemorySite):
+    """A site store whose first write is overtaken: while it writes, a newer version is saved, as a
+    concurrent delivery on another shard would."""
+
+    def __init__(self, overtake: Callable[[], None]) -> None:
+        super().__init__()
+        self.overtake: Callable[[], None] | None = overtake
+
+    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+        written = super().put(key, body, content_type, first_write=first_write)
+        if self.overtake is not None:
+            overtake, self.overtake = self.overtake, None
+            overtake()
+        return written
+
+
+def test_a_page_render_overtaken_by_a_newer_version_settles_on_the_newer_page():
+    uploads = uploads_with_sample()
+    newer_story = STORY.replace(b"UK Seeks", b"Britain Seeks")
+    uploads.add("incoming/story.md", newer_story, version_id="v2")
+    first = record("Economics")
+    newer = first.model_copy(update={"source_version": "v2", "sequencer": "02"})
+    articles = tables_holding(first)
+    site = OvertakingSite(lambda: articles.save(newer, first))
+
+    apply_article_change(None, first, uploads, articles, site, SITE)
+
+    assert b"Britain Seeks" in site.objects[PAGE]
+
+
 def test_missing_source_version_is_an_error_to_retry_not_a_silent_skip():
+    live = record("Economics")
     with pytest.raises(SourceMissing):
-        apply_article_change(None, record("Economics"), MemoryUploads(), MemorySite(), SITE)
+        apply_article_change(None, live, MemoryUploads(), tables_holding(live), MemorySite(), SITE)
 
 
 def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchanged():
@@ -305,31 +379,6 @@ def test_a_backdated_story_reshuffles_the_sitemaps_from_its_own_on_and_lists_eve
     assert sorted(sitemap_locations(site)) == sorted(story.path for story in [*stories, backdated])
 
 
-class LookingSite(MemorySite):
-    """Records, for every write, whether the store was told it need not look for an object first."""
-
-    first_writes: list[bool]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first_writes = []
-
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
-        self.first_writes.append(first_write)
-        return super().put(key, body, content_type, first_write=first_write)
-
-
-def test_a_new_article_page_is_written_without_looking_first_and_an_update_looks():
-    site, uploads = LookingSite(), uploads_with_sample()
-    first = record("Economics").model_copy(update={"slug": "t"})
-
-    apply_article_change(None, first, uploads, site, SITE)
-    apply_article_change(first, first.model_copy(update={"sequencer": "02"}), uploads, site, SITE)
-
-    assert site.first_writes == [True, False]
-    assert site.writes == 1
-
-
 def test_past_the_sitemap_limit_the_site_listings_take_one_query_when_nothing_is_recent():
     index, site = CountingIndex(), MemorySite()
     stories, settings = indexed_past_the_sitemap_limit(index)
@@ -340,3 +389,37 @@ def test_past_the_sitemap_limit_the_site_listings_take_one_query_when_nothing_is
 
     assert index.queried == ["site"]
     assert "news-sitemap.xml" not in site.objects
+
+
+class OvertakingListings(MemorySite):
+    """A site store whose first listing write is overtaken: while the category's pages are written,
+    another story joins the category, as a render on another stream shard would see."""
+
+    def __init__(self, overtake: Callable[[], None]) -> None:
+        super().__init__()
+        self.overtake: Callable[[], None] | None = overtake
+
+    def put_many(
+        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+    ) -> list[SiteWrite]:
+        if self.overtake is not None:
+            overtake, self.overtake = self.overtake, None
+            overtake()
+        return super().put_many(pages, folders)
+
+
+def test_a_listing_render_overtaken_by_another_story_settles_on_what_the_index_holds_now():
+    # GIVEN one story in World, and another that joins World while World's pages are being written
+    index = MemoryIndex()
+    first = story_in("incoming/a.md", 9, "World")
+    update_index(None, first, index)
+    second = story_in("incoming/b.md", 10, "World")
+    site = OvertakingListings(lambda: update_index(None, second, index))
+    # WHEN the first story's change is rendered
+    refresh_listings(
+        {"category/world": [position_of(first.published_at, first.source_key)]}, index, site, SITE, NOW
+    )  # type: ignore[arg-type]
+    # THEN the category page lists both: the stale render was noticed and done again
+    page = site.objects["category/world/index.html"].decode()
+    assert "/2025/06/25/a/" in page
+    assert "/2025/06/25/b/" in page

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pressrun.index import update_index
+from pressrun.index import position_of, update_index
+from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord
 from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads
 from tests.unit.test_index import record
+from tests.unit.test_pages import CountingIndex
 
 SITE = SiteSettings()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -53,7 +55,7 @@ def test_a_rebuild_batches_articles_in_path_order_so_a_job_shares_its_day_folder
     articles, _, index = a_site(60)
     queue = RecordingQueue()
 
-    queued = plan_rebuild(articles, index, queue)
+    queued = plan_rebuild(articles, index, queue, SITE)
 
     article_jobs = [job for job in queue.jobs if job.kind == "articles"]
     in_jobs = [key for job in article_jobs for key in job.source_keys]
@@ -101,3 +103,40 @@ def test_a_rebuild_job_skips_an_article_taken_down_since_it_was_queued():
 
     assert [write.key for write in changed] == ["2025/06/01/story-0/index.html"]
     assert set(site.objects) == {"2025/06/01/story-0/index.html"}
+
+
+def run_every_job(jobs: list[RebuildJob], articles, uploads, index, site, settings) -> None:  # type: ignore[no-untyped-def]
+    for job in jobs:
+        run_job(job, articles, uploads, index, site, settings, NOW)
+
+
+def test_a_long_listing_rebuilds_in_bounded_runs_of_pages_that_give_the_same_site():
+    # GIVEN a site of 137 stories, its listings rendered story by story as they were published
+    small = SiteSettings(listing_size=5, sitemap_size=20)
+    articles, uploads, index = a_site(137)
+    published = MemorySite()
+    for live in sorted(articles.records.values(), key=lambda each: each.published_at or NOW):
+        position = position_of(live.published_at, live.source_key)  # type: ignore[arg-type]
+        refresh_listings({"site": [position], "category/world": [position]}, index, published, small, NOW)
+    run_every_job(
+        [RebuildJob(kind="articles", source_keys=tuple(articles.records))],
+        articles,
+        uploads,
+        index,
+        published,
+        small,
+    )
+    # WHEN the whole site is rebuilt into an empty bucket, in jobs of at most 40 listing entries
+    queue = RecordingQueue()
+    plan_rebuild(articles, index, queue, small, entries_per_job=40)
+    counting = CountingIndex(items=index.items, summary_items=index.summary_items)
+    rebuilt = MemorySite()
+    for job in queue.jobs:
+        counting.read = 0
+        run_job(job, articles, uploads, counting, rebuilt, small, NOW)
+        # THEN no job of numbered pages reads more than its run (and one entry to start after)
+        if job.kind == "pages":
+            assert counting.read <= 41
+    # AND the rebuilt site is the published one, byte for byte
+    assert rebuilt.objects == published.objects
+    assert sum(job.kind == "pages" for job in queue.jobs) >= 137 // 40 + 1

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
+from pressrun.index import (
+    RENAMED_PARTITION,
+    SITE_LISTING,
+    IndexConflict,
+    IndexUpdate,
+    Key,
+    ListingEntry,
+    ListingSummary,
+)
 from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
 
@@ -17,10 +26,13 @@ if TYPE_CHECKING:
 
 # The partition that holds one summary per listing; '#' sorts apart from every real listing name.
 _SUMMARY = "#summary"
+# Items the site listing's count is spread over. Any number well above the publishing concurrency
+# of a newsroom keeps two concurrent publishes from meeting on one item most of the time.
+SITE_COUNT_SHARDS = 16
 _CLAIM = "SET source_key = :source, waiting = if_not_exists(waiting, :none)"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-# One transaction holds at most 100 actions; an article in more listings than that is split.
+# One transaction holds at most 100 actions.
 _TRANSACTION_LIMIT = 100
 
 
@@ -247,7 +259,13 @@ class DynamoIndex:
     ) -> list[ListingEntry]:
         condition = "listing = :listing"
         values: dict[str, Any] = {":listing": {"S": listing}}
-        query: dict[str, Any] = {"TableName": self._table, "ScanIndexForward": oldest_first}
+        # Consistent: a listing is rendered straight after the write that changed it, and a stale
+        # answer would render the old bytes, write nothing, and never be corrected.
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "ScanIndexForward": oldest_first,
+            "ConsistentRead": True,
+        }
         if since is not None:
             # POSITION is one of DynamoDB's reserved words: an expression must name it by an alias.
             condition += " AND #position >= :since"
@@ -273,41 +291,31 @@ class DynamoIndex:
             ExpressionAttributeNames={"#position": "position"},
             ExpressionAttributeValues={":listing": {"S": listing}, ":since": {"S": since}},
             ScanIndexForward=False,
+            ConsistentRead=True,
         )
         return [item["position"]["S"] for page in pages for item in page["Items"]]
 
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
         if listings is None:
-            items = [
-                item
-                for page in self._client.get_paginator("query").paginate(
-                    TableName=self._table,
-                    KeyConditionExpression="listing = :summary",
-                    ExpressionAttributeValues={":summary": {"S": _SUMMARY}},
-                )
-                for item in page["Items"]
-            ]
+            pages = self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                KeyConditionExpression="listing = :summary",
+                ExpressionAttributeValues={":summary": {"S": _SUMMARY}},
+                ConsistentRead=True,
+            )
+            items = [item for page in pages for item in page["Items"]]
         else:
-            keys = [{"listing": {"S": _SUMMARY}, "position": {"S": name}} for name in sorted(set(listings))]
-            items = self._batch_get(keys)
-        summaries = [_summary_of(item) for item in items]
-        return {summary.listing: summary for summary in summaries}
+            names = sorted(set(listings))
+            positions = [position for name in names for position in _summary_positions(name)]
+            items = self._batch_get([{"listing": {"S": _SUMMARY}, "position": {"S": p}} for p in positions])
+        return _summaries_of(items)
 
     def existing(self, keys: Iterable[Key]) -> set[Key]:
         wanted = [{"listing": {"S": listing}, "position": {"S": position}} for listing, position in set(keys)]
         return {(item["listing"]["S"], item["position"]["S"]) for item in self._batch_get(wanted)}
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                found += response["Responses"].get(self._table, [])
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        return _batch_get(self._client, self._table, keys)
 
     def apply(self, update: IndexUpdate) -> None:
         actions: list[dict[str, Any]] = []
@@ -326,26 +334,77 @@ class DynamoIndex:
             }
             for listing, position in update.delete
         ]
-        for summary in update.summaries:
-            item = to_item(summary.model_dump(mode="json") | {"revision": summary.revision + 1})
-            item |= {"listing": {"S": _SUMMARY}, "position": {"S": summary.listing}}
-            condition = "attribute_not_exists(listing)"
-            values: dict[str, Any] = {}
-            if summary.revision:
-                condition = "revision = :revision"
-                values = {":revision": {"N": str(summary.revision)}}
-            put = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
-            if values:
-                put["ExpressionAttributeValues"] = values
-            actions.append({"Put": put})
+        actions += [
+            self._section_update(summary, update.member_change(summary.listing))
+            for summary in update.summaries
+        ]
+        if SITE_LISTING in update.listings:
+            actions.append(self._site_count_update(update))
+        actions += [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "listing": {"S": RENAMED_PARTITION},
+                        "position": {"S": summary.listing},
+                        "name": {"S": summary.name},
+                    },
+                }
+            }
+            for summary in update.summaries
+            if summary.listing in update.renamed
+        ]
         # One transaction: no reader sees an article in two categories, and counts move with members.
-        for start in range(0, len(actions), _TRANSACTION_LIMIT):
-            try:
-                self._client.transact_write_items(TransactItems=actions[start : start + _TRANSACTION_LIMIT])  # type: ignore[arg-type]
-            except ClientError as error:
-                if _code(error) == "TransactionCanceledException":
-                    raise IndexConflict(str(error)) from error
-                raise
+        if len(actions) > _TRANSACTION_LIMIT:
+            raise ValueError(
+                f"{len(actions)} writes do not fit one transaction ({_TRANSACTION_LIMIT} at most)"
+            )
+        try:
+            self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as error:
+            if _code(error) == "TransactionCanceledException":
+                raise IndexConflict(str(error)) from error
+            raise
+
+    def _section_update(self, summary: ListingSummary, members: int) -> dict[str, Any]:
+        """A category's summary: its count moves by the memberships added and deleted; its heading and
+        newest entries are as planned from the revision read, so the write holds only at that revision."""
+        values: dict[str, Any] = {
+            ":name": {"S": summary.name},
+            ":newest": {"L": [{"M": to_item(entry.model_dump(mode="json"))} for entry in summary.newest]},
+            ":members": {"N": str(members)},
+            ":one": {"N": "1"},
+        }
+        if summary.revision:
+            condition = "revision = :revision"
+            values[":revision"] = {"N": str(summary.revision)}
+        else:
+            condition = "attribute_not_exists(listing)"
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": summary.listing}},
+                "UpdateExpression": "SET #name = :name, newest = :newest ADD members :members, revision :one",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _site_count_update(self, update: IndexUpdate) -> dict[str, Any]:
+        """The site listing's count, in the shard the article picks: every publish moves it, and
+        concurrent publishes of different articles mostly land on different items."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": _site_shard(update.source_key)}},
+                "UpdateExpression": "ADD members :members, revision :one",
+                "ExpressionAttributeValues": {
+                    ":members": {"N": str(update.member_change(SITE_LISTING))},
+                    ":one": {"N": "1"},
+                },
+            }
+        }
 
 
 def _batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -359,7 +418,34 @@ def _batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -
     return found
 
 
-def _summary_of(item: dict[str, Any]) -> ListingSummary:
-    document = from_item(item)
-    document["listing"] = document.pop("position")
-    return ListingSummary.model_validate(document)
+def _site_shard(source_key: str) -> str:
+    number = int(hashlib.sha256(source_key.encode("utf-8")).hexdigest(), 16) % SITE_COUNT_SHARDS
+    return f"{SITE_LISTING}#{number:02d}"
+
+
+def _summary_positions(listing: str) -> list[str]:
+    if listing == SITE_LISTING:
+        return [f"{SITE_LISTING}#{number:02d}" for number in range(SITE_COUNT_SHARDS)]
+    return [listing]
+
+
+def _summaries_of(items: Iterable[dict[str, Any]]) -> dict[str, ListingSummary]:
+    """Summaries from their items; the site listing's shards add up to one summary."""
+    summaries: dict[str, ListingSummary] = {}
+    site_members = site_revision = 0
+    site_seen = False
+    for item in items:
+        document = from_item(item)
+        position = str(document.pop("position"))
+        if position.partition("#")[0] == SITE_LISTING:
+            site_seen = True
+            site_members += int(document.get("members", 0))
+            site_revision += int(document.get("revision", 0))
+            continue
+        document["listing"] = position
+        summaries[position] = ListingSummary.model_validate(document)
+    if site_seen:
+        summaries[SITE_LISTING] = ListingSummary(
+            listing=SITE_LISTING, members=site_members, revision=site_revision
+        )
+    return summaries

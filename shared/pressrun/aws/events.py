@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from pressrun.index import FROM_THE_START, RENAMED_PARTITION
 from pressrun.ingest import Change, Upload
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord
@@ -36,10 +37,6 @@ def _notification_change(event_name: str) -> Change:
     if not event_name.startswith("ObjectRemoved"):
         return Change.CREATED
     return Change.DELETE_MARKER if event_name.endswith("DeleteMarkerCreated") else Change.VERSION_DELETED
-
-
-def _s3_event(record: SQSRecord) -> S3EventBridgeNotificationEvent:
-    return S3EventBridgeNotificationEvent(record.json_body)
 
 
 def _notification_upload(item: S3EventRecord) -> Upload:
@@ -87,7 +84,13 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
 
 
 def site_change_from_sqs(record: SQSRecord) -> SiteChange:
-    event = _s3_event(record)
+    """A stale site object: as the renderers request it (`SqsInvalidationRequests`), or as an S3
+    event of the site bucket routed to the queue (how stacks deployed before the renderers asked
+    themselves fed it; those messages may still be in flight after an update)."""
+    body: dict[str, Any] = record.json_body
+    if "detail" not in body:
+        return SiteChange.model_validate(body)
+    event = S3EventBridgeNotificationEvent(body)
     obj = event.detail.object
     return SiteChange(key=unquote_plus(obj["key"]), version=obj.get("sequencer") or obj.etag or event.get_id)
 
@@ -106,8 +109,14 @@ def article_change(record: DynamoDBRecord) -> tuple[ArticleRecord | None, Articl
 
 def changed_membership(record: DynamoDBRecord) -> tuple[str, str] | None:
     """The (listing, position) an index-table stream record changed; None for a listing's summary,
-    which changes only together with memberships of the same listing."""
+    which changes only together with memberships of the same listing. A renamed category changed
+    its heading, which every one of its pages shows: it changed from the start."""
     keys = record.dynamodb.keys if record.dynamodb else None
-    if not keys or str(keys.get("listing", "")).startswith("#"):
+    if not keys:
         return None
-    return str(keys["listing"]), str(keys["position"])
+    listing, position = str(keys.get("listing", "")), str(keys.get("position", ""))
+    if listing == RENAMED_PARTITION:
+        return position, FROM_THE_START
+    if listing.startswith("#") or not position:
+        return None
+    return listing, position

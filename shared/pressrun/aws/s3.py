@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from pressrun.model import SiteWrite
-from pressrun.urls import cache_tags
+from pressrun.urls import cache_control, cache_tags
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -72,11 +72,13 @@ class S3Uploads:
 
 
 class S3Site:
-    """Pages carry the SHA-256 of their bytes, so rewriting identical bytes is skipped, not paid for."""
+    """Pages carry the SHA-256 of their bytes, so rewriting identical bytes is skipped, not paid for,
+    and the Cache-Control the CDN follows (`urls.cache_control`)."""
 
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    def __init__(self, client: S3Client, bucket: str, listing_freshness_seconds: int = 60) -> None:
         self._client = client
         self._bucket = bucket
+        self._listing_freshness_seconds = listing_freshness_seconds
 
     def _stored_hash(self, key: str) -> str | None:
         head = _head(self._client, self._bucket, key)
@@ -138,5 +140,6 @@ class S3Site:
             Key=key,
             Body=body,
             ContentType=content_type,
+            CacheControl=cache_control(key, self._listing_freshness_seconds),
             Metadata={_HASH_METADATA: digest, CACHE_TAG_METADATA: ",".join(cache_tags(key))},
         )

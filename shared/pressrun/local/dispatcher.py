@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from pressrun.follow import follow_article_change
 from pressrun.ingest import Upload, accept_upload
-from pressrun.invalidation import SiteChange
+from pressrun.invalidation import InvalidatingSite
 from pressrun.listings import refresh_listings
 from pressrun.local import parallel
 from pressrun.local.articles import ArticleChange, SqliteArticles
@@ -37,7 +37,6 @@ from pressrun.local.site_folder import FolderSite
 from pressrun.local.state import STATE_DIR, State
 from pressrun.local.uploads import LocalUploads
 from pressrun.local.work import DeadLetter, Kind, WorkItem, WorkQueue
-from pressrun.model import SiteWrite
 from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
 from pressrun.scheduling import Release, release_article
 from pressrun.settings import SiteSettings
@@ -107,7 +106,6 @@ class Dispatcher:
     workers: int = field(default_factory=lambda: parallel.cores())
     clock: SimulatedClock = field(default_factory=SimulatedClock)
     released: list[str] = field(default_factory=list)
-    _noted_writes: int = 0
     _rebuild_stories: int = 0
     _rebuilt_stories: int = 0
     _workers: parallel.Workers = field(default_factory=parallel.Workers)
@@ -118,7 +116,9 @@ class Dispatcher:
         self._uploads = wrap(self.ports.uploads)
         self._articles = wrap(self.ports.articles)
         self._index = wrap(self.ports.index)
-        self._site_store = wrap(self.ports.site_store)
+        # As the renderers do on AWS: what readers may hold stale is asked to be invalidated as
+        # soon as it is written (the recorder itself is not made to fail: nothing would ask again).
+        self._site_store = InvalidatingSite(wrap(self.ports.site_store), self.ports.invalidations)
         self._scheduler = wrap(self.ports.scheduler)
         self._alerts = wrap(self.ports.alerts)
 
@@ -210,7 +210,7 @@ class Dispatcher:
         tell()
         for result in results:
             self.log.add(result.log)
-            self._request_invalidation(result.written)
+            self.ports.invalidations.request(result.invalidated)
             if self.chaos is not None:
                 self.chaos.injected += result.injected
         if kind is Kind.REBUILD:
@@ -244,15 +244,6 @@ class Dispatcher:
 
     def _commit(self) -> None:
         self.ports.state.commit()
-        self._request_invalidation(self.ports.site_store.written[self._noted_writes :])
-        self._noted_writes = len(self.ports.site_store.written)
-
-    def _request_invalidation(self, written: list[SiteWrite]) -> None:
-        """Objects that readers may hold a stale copy of go to the invalidation queue: the bucket's
-        events, filtered as the domain's InvalidationRequests will be."""
-        stale = [SiteChange(key=w.key, version=w.digest) for w in written if w.kind != "created"]
-        if stale:
-            self.ports.invalidations.request(stale)
 
     def _tell(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -356,7 +347,11 @@ class Dispatcher:
         return True
 
     def _refresh(self, changes: dict[str, set[str]]) -> dict[str, str]:
-        refreshed = refresh_listings(changes, self._index, self._site_store, self.settings, self.now)
+        """The listings that failed, with why; all of them when the refresh failed as a whole."""
+        try:
+            refreshed = refresh_listings(changes, self._index, self._site_store, self.settings, self.now)
+        except Exception as error:
+            return dict.fromkeys(changes, repr(error))
         self.log.info(
             "listings",
             ",".join(sorted(changes)),
@@ -371,9 +366,9 @@ class Dispatcher:
     def plan_rebuild(self) -> tuple[int, int]:
         """Queue the re-render of every page; (stories, listings) it will render."""
         jobs = RecordedJobs()
-        plan_rebuild(self.ports.articles, self.ports.index, jobs)
+        plan_rebuild(self.ports.articles, self.ports.index, jobs, self.settings)
         for job in jobs.jobs:
-            self.ports.work.add(Kind.REBUILD, job.listing or job.source_keys[0], job.model_dump_json())
+            self.ports.work.add(Kind.REBUILD, _job_source(job), job.model_dump_json())
         self._commit()
         self._rebuild_stories = sum(len(job.source_keys) for job in jobs.jobs)
         return self._rebuild_stories, sum(1 for job in jobs.jobs if job.kind == "listing")
@@ -395,6 +390,13 @@ class Dispatcher:
         # from the failed change's old record to the current one, not back to the failed change's new.
         change = ArticleChange.model_validate_json(letter.payload)
         return ArticleChange(old=change.old, new=self.ports.articles.current(letter.source)).model_dump_json()
+
+
+def _job_source(job: RebuildJob) -> str:
+    """What a rebuild job is about, as its dead letter names it."""
+    if job.pages is not None:
+        return job.pages.listing
+    return job.listing or job.source_keys[0]
 
 
 def _unchanged(adapter: T) -> T:

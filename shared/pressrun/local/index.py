@@ -1,8 +1,10 @@
 """The category index in SQLite: memberships keyed (listing, position), one summary per listing.
 
 `apply` is one transaction with the DynamoDB adapter's conditions: added keys must not exist,
-deleted keys must, and each summary must still be at the revision it was read at. Every membership
-written or removed queues its key, as the index table's KEYS_ONLY stream would.
+deleted keys must, and each category summary must still be at the revision it was read at; every
+listing touched counts its members from the keys added and deleted, and its revision grows. Every
+membership written or removed queues its key, as the index table's KEYS_ONLY stream would, and a
+renamed category queues its start, as the adapter's marker item's record would.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
+from pressrun.index import FROM_THE_START, IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
 from pressrun.local.state import State
 from pressrun.local.work import Kind, WorkQueue
 
@@ -71,11 +73,10 @@ class SqliteIndex:
                 raise IndexConflict("a membership to add is there already")
             if not all(self._exists(key) for key in update.delete):
                 raise IndexConflict("a membership to remove is gone")
+            stored = self.summaries(update.listings)
             for summary in update.summaries:
-                row = self.state.execute(
-                    "SELECT revision FROM listing_summary WHERE listing = ?", (summary.listing,)
-                ).fetchone()
-                if (row[0] if row else 0) != summary.revision:
+                held = stored.get(summary.listing)
+                if (held.revision if held else 0) != summary.revision:
                     raise IndexConflict(f"the summary of {summary.listing} changed since it was read")
             self.state.write_many(
                 "DELETE FROM membership WHERE listing = ? AND position = ?",
@@ -85,18 +86,27 @@ class SqliteIndex:
                 "INSERT OR REPLACE INTO membership (listing, position, entry) VALUES (?, ?, ?)",
                 [(entry.listing, entry.position, entry.model_dump_json()) for entry in update.put],
             )
+            # Every listing touched counts its members and moves its revision; a category also takes
+            # the heading and newest entries planned from the revision read.
+            planned = {summary.listing: summary for summary in update.summaries}
+            rows = []
+            for listing in sorted(update.listings):
+                held = stored.get(listing) or ListingSummary(listing=listing)
+                plan = planned.get(listing)
+                after = held.model_copy(
+                    update={
+                        **({"name": plan.name, "newest": plan.newest} if plan else {}),
+                        "members": held.members + update.member_change(listing),
+                        "revision": held.revision + 1,
+                    }
+                )
+                rows.append((listing, after.revision, after.model_dump_json()))
             self.state.write_many(
-                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
-                [
-                    (
-                        summary.listing,
-                        summary.revision + 1,
-                        summary.model_copy(update={"revision": summary.revision + 1}).model_dump_json(),
-                    )
-                    for summary in update.summaries
-                ],
+                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)", rows
             )
             changed = [entry.key for entry in update.put] + list(update.delete)
+            # A category whose heading changed changed on every one of its pages: from the start.
+            changed += [(listing, FROM_THE_START) for listing in sorted(update.renamed)]
             self.work.add_many(
                 Kind.MEMBERSHIP, [(key[0], membership_payload(key)) for key in dict.fromkeys(changed)]
             )

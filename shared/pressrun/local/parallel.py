@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pressrun.invalidation import SiteChange
 from pressrun.local.work import Kind, WorkItem
-from pressrun.model import SiteWrite
 
 # Below this many items a batch is followed in the run's own process: starting workers costs more.
 PARALLEL_FROM = 200
@@ -49,7 +49,7 @@ class ShardTask:
 
 @dataclass
 class ShardResult:
-    written: list[SiteWrite] = field(default_factory=list)
+    invalidated: list[SiteChange] = field(default_factory=list)
     log: str = ""
     injected: int = 0
 
@@ -72,8 +72,12 @@ def shards(kind: Kind, items: list[WorkItem], count: int) -> list[list[WorkItem]
 
 
 def weight(item: WorkItem) -> int:
-    """Stories an item is about: a rebuild's article job renders its batch, every other item one."""
-    return len(json.loads(item.payload).get("source_keys", ())) or 1 if item.kind is Kind.REBUILD else 1
+    """About how many stories' work an item is: a rebuild's article job renders its batch, a run of a
+    listing's pages a page per twenty entries (a page costs about what a story does), the rest one."""
+    if item.kind is not Kind.REBUILD:
+        return 1
+    job = json.loads(item.payload)
+    return len(job.get("source_keys", ())) or (job.get("pages") or {}).get("count", 0) // 20 or 1
 
 
 def _weight(group: list[WorkItem]) -> int:
@@ -161,7 +165,9 @@ def follow_shard(task: ShardTask) -> ShardResult:
         dispatcher = Dispatcher(ports, settings, task.now, StepLog(to=lines), chaos=chaos, commit_each=True)
         dispatcher.process(ports.work.by_ids(task.item_ids))
         return ShardResult(
-            written=ports.site_store.written, log=lines.getvalue(), injected=chaos.injected if chaos else 0
+            invalidated=ports.invalidations.changes,
+            log=lines.getvalue(),
+            injected=chaos.injected if chaos else 0,
         )
     finally:
         state.close()

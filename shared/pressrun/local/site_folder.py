@@ -73,11 +73,10 @@ class _Known:
 
 @dataclass
 class FolderSite:
-    """SiteStore on a folder; `written` lists every change, as the bucket's events would."""
+    """SiteStore on a folder."""
 
     root: Path
     state: State
-    written: list[SiteWrite] = field(default_factory=list)
     # Keys decided in the open transaction, not yet in place: True to move in, False to remove.
     _pending: dict[str, bool] = field(default_factory=dict)
 
@@ -100,9 +99,7 @@ class FolderSite:
             (key, digest, status.st_size, status.st_mtime_ns, content_type),
         )
         self._decide(key, replace=True)
-        change = SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
-        self.written.append(change)
-        return change
+        return SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
 
     def delete(self, key: str) -> SiteWrite | None:
         path = site_path(self.root, key)
@@ -114,9 +111,7 @@ class FolderSite:
         if self._pending.get(key):
             _temp_path(path).unlink(missing_ok=True)
         self._decide(key, replace=False)
-        change = SiteWrite(key=key, kind="deleted", digest=known.digest)
-        self.written.append(change)
-        return change
+        return SiteWrite(key=key, kind="deleted", digest=known.digest)
 
     def put_many(
         self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
