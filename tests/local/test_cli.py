@@ -212,3 +212,23 @@ def test_a_scheduled_release_that_keeps_failing_is_kept_and_redrive_publishes_it
     assert summary["redriven"] == {"ScheduleDeadLetterQueue": 1}
     assert summary["failed"] == []
     assert (site / "2026/03/02/morning-news/index.html").exists()
+
+
+def test_the_site_commands_load_neither_boto3_nor_moto(tmp_path: Path):
+    site = tmp_path / "site"
+    script = (
+        "import sys\n"
+        "from pressrun.cli import main\n"
+        f"main(['publish', '--site', {str(site)!r}, {str(SAMPLES)!r}])\n"
+        f"main(['rebuild', '--site', {str(site)!r}])\n"
+        f"main(['unpublish', '--site', {str(site)!r}, 'markets-steady-as-rates-hold.md'])\n"
+        "import pressrun.local.serve\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted(loaded & {'boto3', 'botocore', 'moto', 'aws_lambda_powertools'}))\n"
+    )
+
+    ran = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True
+    )
+
+    assert ran.stdout.splitlines()[-1] == "[]"
