@@ -44,7 +44,7 @@ install: $(BIN)/pressrun
 demo: install
 	$(BIN)/pressrun publish --site $(SITE) samples/
 	@echo
-	@echo "Look at $(SITE)/index.html, or serve it: $(BIN)/pressrun serve $(SITE)"
+	@echo "See it as readers will: $(BIN)/pressrun serve $(SITE), then open http://127.0.0.1:8000/"
 
 # The stack live on localhost: a moto server for the AWS CLI, and the site, updated as uploads arrive.
 dev: install

@@ -55,7 +55,8 @@ class MemoryUploads:
         return self.current.get(key)
 
     def read(self, key: str, version_id: str | None, limit: int) -> bytes | None:
-        data = self.objects.get((key, version_id))
+        # No version named reads what the key serves now, as a GET without VersionId does.
+        data = self.objects.get((key, version_id if version_id is not None else self.current.get(key)))
         return None if data is None else data[: limit + 1]
 
     def write_report(self, key: str, body: bytes) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
-import http.server
 import json
 import os
 import signal
@@ -20,14 +18,40 @@ from pressrun.model import InvalidArticle, problem_line
 from pressrun.settings import SiteSettings
 
 if TYPE_CHECKING:
-    from pressrun.emulator.site import Summary
+    from pressrun.local.site import LocalSite
+    from pressrun.local.summary import Summary
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-DEFAULT_SITE_URL = "http://localhost:8000"
+# What a shell reports for a process ended by SIGPIPE (128 + 13), as `yes | head` does.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+# Site settings a command may be given; remembered by the site once given (pressrun.local.remembered).
+SETTING_FLAGS = {
+    "site_url": "the site's base URL for links and feeds (default: $SITE_URL or http://localhost:8000)",
+    "site_name": "the site's name (default: $SITE_NAME)",
+    "site_tagline": "the line under the name (default: $SITE_TAGLINE)",
+    "site_language": "the language of its pages, such as en-GB (default: $SITE_LANGUAGE)",
+    "site_timezone": "the zone that dates articles, such as Europe/London (default: $SITE_TIMEZONE)",
+    "site_categories": "its sections, comma-separated; empty accepts any (default: $SITE_CATEGORIES)",
+}
 
 
 class UsageError(Exception):
     pass
+
+
+class _VersionAction(argparse.Action):
+    """argparse's version action, looking the version up only when asked: importlib.metadata is not
+    worth loading on every run."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("pressrun")
+        except PackageNotFoundError:
+            found = "unknown"
+        print(f"{parser.prog} {found}")
+        parser.exit()
 
 
 def _files(paths: Sequence[str]) -> Iterator[tuple[str, Path]]:
@@ -72,9 +96,47 @@ def check(arguments: argparse.Namespace) -> int:
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
-def publish(arguments: argparse.Namespace) -> int:
-    from pressrun.emulator.site import LocalSite  # moto loads only for the commands that run the stack
+@contextlib.contextmanager
+def _site(
+    arguments: argparse.Namespace,
+    *,
+    create: bool = False,
+    may_change_settings: bool = False,
+    chaos: float = 0.0,
+    seed: int = 0,
+) -> Iterator[LocalSite]:
+    """The site of `--site`, open for one run, on a terminal with its progress shown."""
+    from pressrun.local.folder import FolderRefused
+    from pressrun.local.progress import on_terminal
+    from pressrun.local.remembered import SettingsConflict, given_settings
+    from pressrun.local.site import LocalSite
 
+    given = given_settings({name: getattr(arguments, name) for name in SETTING_FLAGS})
+    with on_terminal() as progress:
+        try:
+            site = LocalSite(
+                Path(arguments.site),
+                given,
+                now=arguments.now,
+                chaos=chaos,
+                seed=seed,
+                create=create,
+                may_change_settings=may_change_settings,
+                progress=progress,
+            )
+            site.__enter__()
+        except (FolderRefused, SettingsConflict) as refused:
+            raise UsageError(str(refused)) from None
+        try:
+            yield site
+        except BaseException as error:
+            site.__exit__(type(error), error, error.__traceback__)
+            raise
+        else:
+            site.__exit__(None, None, None)
+
+
+def publish(arguments: argparse.Namespace) -> int:
     files = list(_files(arguments.paths))
     if not files and arguments.now is None:
         what = (
@@ -83,43 +145,38 @@ def publish(arguments: argparse.Namespace) -> int:
             else "given; name files, or --now to let time pass"
         )
         raise UsageError(f"no files to publish {what}")
-    site_dir = Path(arguments.site)
-    with LocalSite(
-        site_dir, arguments.site_url, now=arguments.now, chaos=arguments.chaos, seed=arguments.seed
-    ) as local:
+    with _site(arguments, create=True, chaos=arguments.chaos, seed=arguments.seed) as local:
         for name, file in files:
-            local.upload(name, file.read_bytes(), source=str(file))
+            local.upload(name, file, source=str(file))
         local.drain()
         summary = local.summary()
     if arguments.json:
         print(summary.model_dump_json(exclude={"removed"}))
     else:
-        _print_summary(summary, site_dir)
+        _print_summary(summary, Path(arguments.site))
     return EXIT_REJECTED if summary.rejected or summary.failed else EXIT_OK
 
 
 def unpublish(arguments: argparse.Namespace) -> int:
-    from pressrun.emulator.site import LocalSite
-
-    site_dir = Path(arguments.site)
-    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
-        missing = [name for name in arguments.names if not local.remove(name)]
+    missing: dict[str, list[str]] = {}
+    with _site(arguments) as local:
+        for name in arguments.names:
+            if local.remove(name) is None:
+                missing[name] = local.suggestions(name)
         local.drain()
         summary = local.summary()
     if arguments.json:
         print(summary.model_dump_json(include={"removed", "invalidated", "failed"}))
     else:
-        _print_summary(summary, site_dir)
-    for name in missing:
-        print(f"{name}: no such upload", file=sys.stderr)
+        _print_summary(summary, Path(arguments.site))
+    for name, closest in missing.items():
+        hint = f"; did you mean {' or '.join(repr(c) for c in closest)}?" if closest else ""
+        print(f"{name}: no such upload{hint}", file=sys.stderr)
     return EXIT_REJECTED if missing or summary.failed else EXIT_OK
 
 
 def redrive(arguments: argparse.Namespace) -> int:
-    from pressrun.emulator.site import LocalSite
-
-    site_dir = Path(arguments.site)
-    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
+    with _site(arguments) as local:
         moved = local.redrive()
         summary = local.summary()
     if arguments.json:
@@ -133,33 +190,51 @@ def redrive(arguments: argparse.Namespace) -> int:
             print(f"redriven   {count} messages from {queue}")
         if not moved:
             print("redriven   nothing: the dead-letter queues are empty")
-        _print_summary(summary, site_dir)
+        _print_summary(summary, Path(arguments.site))
+    return EXIT_REJECTED if summary.failed else EXIT_OK
+
+
+def reconcile(arguments: argparse.Namespace) -> int:
+    with _site(arguments) as local:
+        report = local.reconcile()
+        summary = local.summary()
+    if arguments.json:
+        drift = [item.model_dump(mode="json") for item in report.drift]
+        print(
+            json.dumps(
+                {
+                    "checked": report.checked,
+                    "drift": drift,
+                    "repaired": len(drift),
+                    **summary.model_dump(mode="json", include={"invalidated", "failed"}),
+                }
+            )
+        )
+    else:
+        checked = ", ".join(f"{count} {what}" for what, count in sorted(report.checked.items()))
+        print(f"checked    {checked}")
+        for item in report.drift:
+            print(f"repaired   {item.kind}: {item.subject}")
+        if not report.drift:
+            print("in step    nothing to repair")
+        _print_summary(summary, Path(arguments.site))
     return EXIT_REJECTED if summary.failed else EXIT_OK
 
 
 def rebuild(arguments: argparse.Namespace) -> int:
-    from pressrun.emulator.site import LocalSite
-
-    site_dir = Path(arguments.site)
-    if not (site_dir / ".pressrun").is_dir():
-        raise UsageError(f"{site_dir} holds no published site; run pressrun publish first")
-
-    def progress(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        print(
-            f"\rrebuilding [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr
-        )
-
-    with LocalSite(site_dir, arguments.site_url, now=arguments.now) as local:
-        jobs = local.rebuild(progress)
+    with _site(arguments, may_change_settings=True) as local:
+        for change in local.settings_changed:
+            print(f"setting    {change}", file=sys.stderr)
+        stories, listings = local.rebuild()
         summary = local.summary()
-    print(file=sys.stderr)
     if arguments.json:
         print(summary.model_dump_json(include={"invalidated", "failed"}))
     else:
-        print(f"rebuilt    {jobs} jobs; {len(summary.invalidated)} paths changed and were invalidated")
-        _print_summary(summary, site_dir)
+        print(
+            f"rebuilt    {stories} stories and {listings} listings;"
+            f" {len(summary.invalidated)} paths changed and were invalidated"
+        )
+        _print_summary(summary, Path(arguments.site))
     return EXIT_REJECTED if summary.failed else EXIT_OK
 
 
@@ -201,37 +276,50 @@ def _print_summary(summary: Summary, site_dir: Path) -> None:
         for problem in rejected.errors:
             line = f" (line {problem.line})" if problem.line else ""
             print(f"             {problem.field}{line}: {problem.message}")
+    if summary.rejected:
+        print(f"reports    {site_dir}/.pressrun/reports/  (one per rejected upload)")
     for failed in summary.failed:
         print(f"FAILED     {', '.join(failed.sources)}: kept failing, set aside in {failed.queue}")
-        print(f"             see {site_dir}/.pressrun/functions.log")
+        print(f"             see {site_dir}/.pressrun/functions.log; fix the cause, then pressrun redrive")
     if summary.invalidated:
         print(f"invalidated {len(summary.invalidated)} paths: {' '.join(summary.invalidated)}")
-    print(f"site       {site_dir}/index.html  (or: pressrun serve {site_dir})")
+    print(f"site       pressrun serve {site_dir}")
 
 
 def serve(arguments: argparse.Namespace) -> int:
+    from pressrun.local.serve import server
+
     directory = Path(arguments.site)
     if not directory.is_dir():
         raise UsageError(f"{directory}: no such folder; run pressrun publish first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", arguments.port), handler) as server:
-        print(f"serving {directory} on http://127.0.0.1:{arguments.port}/ (Ctrl-C stops)")
+    try:
+        listening = server(directory, arguments.port)
+    except OSError as error:
+        raise UsageError(
+            f"cannot listen on port {arguments.port}: {error.strerror}; choose another with --port"
+        ) from None
+    with listening:
+        port = listening.server_address[1]
+        print(f"serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            server.serve_forever()
+            listening.serve_forever()
     return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pressrun", description=__doc__)
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def site_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--site", default="site", help="the site folder (default: ./site)")
-        command.add_argument(
-            "--site-url",
-            default=os.environ.get("SITE_URL", DEFAULT_SITE_URL),
-            help=f"the site's base URL for links and feeds (default: $SITE_URL or {DEFAULT_SITE_URL})",
-        )
+        for name, help_text in SETTING_FLAGS.items():
+            command.add_argument(
+                f"--{name.replace('_', '-')}",
+                dest=name,
+                default=None,
+                help=f"{help_text}; remembered by the site once given",
+            )
         command.add_argument("--json", action="store_true", help="print the summary as one JSON object")
         command.add_argument(
             "--now",
@@ -247,25 +335,36 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="RATE",
-        help="fail this fraction of the functions' AWS calls",
+        help="fail this fraction of the pipeline's storage calls, to watch retries and dead letters",
     )
     publishing.add_argument("--seed", type=int, default=0, help="the seed that makes --chaos reproducible")
     publishing.set_defaults(run=publish)
 
-    redriving = commands.add_parser(
-        "redrive", help="move dead-lettered messages back once the cause is fixed"
-    )
+    redriving = commands.add_parser("redrive", help="retry what was set aside as dead letters, once fixed")
     site_options(redriving)
     redriving.set_defaults(run=redrive)
 
     removing = commands.add_parser("unpublish", help="delete uploads and let the removal flow through")
     site_options(removing)
-    removing.add_argument("names", nargs="+", metavar="NAME", help="upload names, as publish named them")
+    removing.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="upload names or the files they came from, as publish named them",
+    )
     removing.set_defaults(run=unpublish)
 
-    rebuilding = commands.add_parser("rebuild", help="re-render every page, after a template change")
+    rebuilding = commands.add_parser(
+        "rebuild", help="re-render every page, after a theme change or to change a remembered setting"
+    )
     site_options(rebuilding)
     rebuilding.set_defaults(run=rebuild)
+
+    reconciling = commands.add_parser(
+        "reconcile", help="compare uploads, records, index and pages, and repair what drifted"
+    )
+    site_options(reconciling)
+    reconciling.set_defaults(run=reconcile)
 
     developing = commands.add_parser(
         "dev", help="run the stack live on localhost: a moto server for the AWS CLI, and the site"
@@ -279,7 +378,7 @@ def _parser() -> argparse.ArgumentParser:
     checking.add_argument("paths", nargs="+", metavar="PATH")
     checking.set_defaults(run=check)
 
-    serving = commands.add_parser("serve", help="serve the site folder on localhost")
+    serving = commands.add_parser("serve", help="serve the site folder on localhost, as the CDN would")
     serving.add_argument("site", nargs="?", default="site")
     serving.add_argument("--port", type=int, default=8000)
     serving.set_defaults(run=serve)
@@ -291,8 +390,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         code: int = arguments.run(arguments)
+        sys.stdout.flush()
     except UsageError as error:
         parser.error(str(error))  # exits with 2
+    except BrokenPipeError:
+        # The reader went away (`pressrun publish … | head`): stop quietly, as a Unix tool does. The
+        # work was done and committed before anything was printed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return code
 
 

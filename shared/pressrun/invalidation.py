@@ -106,6 +106,9 @@ class InvalidatingSite:
         self._request([removed] if removed is not None else [])
         return removed
 
+    def keys(self, after: str, limit: int) -> list[str]:
+        return self.site_store.keys(after, limit)
+
     def put_many(
         self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
     ) -> list[SiteWrite]:

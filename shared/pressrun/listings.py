@@ -314,15 +314,15 @@ def numbered_page_size(listing: str, members: int, site: SiteSettings) -> int | 
 
 def render_range(
     span: PageRange, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
-) -> tuple[list[SiteWrite], PageRange | None]:
-    """Render the full numbered pages the run holds; what changed, and the run that follows (None
-    at the end of the listing, whose newest pages `refresh_listings` keeps). Pages are numbered from
-    the oldest, so a run of them needs no read of anything newer."""
+) -> tuple[list[SiteWrite], PageRange | None, int]:
+    """Render the full numbered pages the run holds; what changed, the run that follows (None at
+    the end of the listing, whose newest pages `refresh_listings` keeps) and how many entries it
+    read. Pages are numbered from the oldest, so a run of them needs no read of anything newer."""
     summary = index.summaries([span.listing]).get(span.listing)
     members = summary.members if summary else 0
     size = numbered_page_size(span.listing, members, site)
     if summary is None or size is None or span.rank % size:
-        return [], None
+        return [], None, 0
     read = index.entries(span.listing, since=span.after or None, oldest_first=True, limit=span.count + 1)
     entries = [entry for entry in read if entry.position != span.after][: span.count]
     first = span.rank // size + 1
@@ -342,11 +342,11 @@ def render_range(
     written = writes.flush()
     rendered = (last - first + 1) * size if last >= first else 0
     if rendered == 0 or len(entries) < span.count:
-        return written, None
+        return written, None, len(entries)
     following = PageRange(
         listing=span.listing,
         after=entries[rendered - 1].position,
         rank=span.rank + rendered,
         count=span.count,
     )
-    return written, following
+    return written, following, len(entries)

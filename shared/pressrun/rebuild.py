@@ -105,7 +105,7 @@ def run_job(
 ) -> list[SiteWrite]:
     """Render what the job names; what changed (unchanged pages are not rewritten)."""
     if job.kind == "pages" and job.pages is not None:
-        written, _ = render_range(job.pages, index, site_store, site)
+        written, _, _ = render_range(job.pages, index, site_store, site)
         return written
     if job.kind == "listing":
         refreshed = refresh_listings(

@@ -64,13 +64,15 @@ class Sweep:
     site: SiteSettings
     now: datetime
     budget: Budget = field(default_factory=Budget)
+    # How long a change is left to its own event before a sweep counts it as lost.
+    grace: timedelta = GRACE
     drift: list[Drift] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
 
     def run(self) -> SweepReport:
         state = self.journal.load()
-        since = state.last_started - 2 * GRACE if state.last_started else _EPOCH
-        until = self.now - GRACE
+        since = state.last_started - 2 * self.grace if state.last_started else _EPOCH
+        until = self.now - self.grace
         latest = {state.key: state for state in self.uploads.latest(INCOMING) if is_article_upload(state.key)}
         state.uploads_after = self._check_uploads(latest, since, until, state.uploads_after)
         records, state.articles_after = self._records_to_check(since, until, state.articles_after)
@@ -191,9 +193,9 @@ class Sweep:
         span = span.model_copy(update={"count": budget}) if span else None
         span = span or (_first_run(listings[0], budget) if listings else None)
         while span is not None and budget > 0:
-            written, following = render_range(span, self.index, self.site_store, self.site)
+            written, following, read = render_range(span, self.index, self.site_store, self.site)
             self._found_writes("listing", written)
-            self._count("listing entries", span.count)
+            self._count("listing entries", read)
             budget -= span.count
             later = [listing for listing in listings if listing > span.listing]
             span = following or (_first_run(later[0], self.budget.listing_entries) if later else None)
@@ -211,7 +213,7 @@ class Sweep:
             if path is not None:
                 written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
                 if written is not None:
-                    self._found("orphan", key)
+                    self._found("orphan" if written.kind == "deleted" else "page", key)
             elif slug is not None:
                 summary = summaries.get(category_listing(slug))
                 if summary is None or summary.members == 0:
@@ -255,8 +257,11 @@ def sweep(
     site: SiteSettings,
     now: datetime,
     budget: Budget | None = None,
+    grace: timedelta = GRACE,
 ) -> SweepReport:
-    """One reconciliation sweep: compare, repair, report."""
+    """One reconciliation sweep: compare, repair, report. `grace` is how long a change is left to
+    its own event: on AWS events take seconds; where every change is delivered in the transaction
+    that made it (the local engine), none is in flight."""
     return Sweep(
         uploads,
         articles,
@@ -269,4 +274,5 @@ def sweep(
         site,
         now,
         budget or Budget(),
+        grace,
     ).run()

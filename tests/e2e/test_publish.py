@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
-from pressrun.aws.s3 import S3Uploads
 from pressrun.cli import main
-from pressrun.emulator.site import LocalSite
+from pressrun.local.site import LocalSite
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.e2e
@@ -28,27 +27,35 @@ def publish_json(capsys: pytest.CaptureFixture[str], site: Path, *paths: Path) -
     return code, json.loads(capsys.readouterr().out)
 
 
-def test_publishing_the_sample_builds_page_index_listings_and_invalidation(tmp_path: Path, clean_environment):
+def test_publishing_the_sample_builds_page_index_listings_and_invalidates_what_changed(
+    tmp_path: Path, clean_environment
+):
     site_dir = tmp_path / "site"
-    with LocalSite(site_dir, "http://localhost:8000") as site:
+    with LocalSite(site_dir, now=datetime(2026, 1, 1, tzinfo=UTC)) as site:
         site.upload(SAMPLE.name, SAMPLE.read_bytes())
         site.drain()
-        index = DynamoIndex(site.stack.client("dynamodb"), "IndexTable")
-        category_items = index.entries("category/economics")
-        summary = site.summary()
+        category_items = site.ports.index.entries("category/economics")
+        first = site.summary()
+    # A page no reader has seen needs no invalidation; an edit of a served one does.
+    with LocalSite(site_dir, now=datetime(2026, 1, 2, tzinfo=UTC)) as site:
+        edit = SAMPLE.read_bytes().replace(b"new strategic approach", b"new careful approach")
+        site.upload(SAMPLE.name, edit)
+        site.drain()
+        edited = site.summary()
 
     assert [item.source_key for item in category_items] == [f"incoming/{SAMPLE.name}"]
-    assert [(p.url, p.categories) for p in summary.published] == [(URL, ["Economics"])]
+    assert [(p.url, p.categories) for p in first.published] == [(URL, ["Economics"])]
+    assert first.invalidated == []
     page = (site_dir / PAGE).read_text(encoding="utf-8")
     assert "<h1>UK Seeks Trade Ties with China Amid Heightened Security Concerns</h1>" in page
     assert "espionage, cyber threats, and interference in democratic processes" in page
+    assert "a new careful approach to China" in (site_dir / "index.html").read_text()
     assert "UK Seeks Trade Ties with China" in (site_dir / "category/economics/index.html").read_text()
     assert "UK Seeks Trade Ties with China" in (site_dir / "index.html").read_text()
     assert URL in (site_dir / "feed.xml").read_text()
     assert URL in (site_dir / "sitemap.xml").read_text()
-    assert {"/", "/index.html", f"/{PAGE}", "/category/economics/", "/feed.xml", "/sitemap.xml"} <= set(
-        summary.invalidated
-    )
+    # The story's page is kept by the CDN until invalidated; listings and feeds expire by themselves.
+    assert edited.invalidated == [f"/{PAGE.removesuffix('index.html')}", f"/{PAGE}"]
 
 
 def test_publish_json_reports_published_rejected_and_drafts_with_exit_code(
@@ -70,7 +77,7 @@ def test_publish_json_reports_published_rejected_and_drafts_with_exit_code(
         }
     ]
     assert summary["drafts"] == [str(draft)]
-    assert f"/{PAGE}" in summary["invalidated"]
+    assert summary["invalidated"] == []  # a new site: nothing was served before
     assert not list((tmp_path / "site").rglob("later*"))
 
 
@@ -121,7 +128,8 @@ def test_reupload_with_new_category_moves_article(
     assert summary["published"][0]["categories"] == ["Politics"]
     assert "Moving story" in (site_dir / "category/politics/index.html").read_text()
     assert not (site_dir / "category/economics/index.html").exists()
-    assert {"/category/economics/", "/category/politics/"} <= set(summary["invalidated"])
+    # The story's own page shows its categories; the listings expire by themselves.
+    assert summary["invalidated"] == ["/2025/06/26/moving-story/", "/2025/06/26/moving-story/index.html"]
 
 
 def test_unpublish_removes_the_article_everywhere(
@@ -262,7 +270,7 @@ def test_an_upload_that_cannot_be_processed_ends_in_the_dead_letter_queue(
     def broken(*_: object) -> None:
         raise RuntimeError("validator crashed")
 
-    monkeypatch.setattr("pressrun.ingest.accept_upload", broken)
+    monkeypatch.setattr("pressrun.local.dispatcher.accept_upload", broken)
 
     code, summary = publish_json(capsys, tmp_path / "site", SAMPLE)
 
@@ -283,22 +291,22 @@ def test_publishing_an_empty_folder_is_a_usage_error(tmp_path: Path):
 def test_deleting_an_old_version_keeps_the_story_and_removing_the_marker_undeletes_it(
     tmp_path: Path, clean_environment
 ):
-    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
-        s3 = site.stack.client("s3")
+    with LocalSite(tmp_path / "site") as site:
         first = site.upload("story.md", story("Versioned story", "World"))
-        site.upload("story.md", story("Versioned story", "World"))
+        site.upload("story.md", story("Versioned story", "World") + b"Edited.\n")
         site.drain()
-        versions = s3.list_object_versions(Bucket=site.uploads_bucket, Prefix=first)["Versions"]
-        oldest = min(versions, key=lambda v: v["LastModified"])["VersionId"]
+        oldest = site.uploads.versions(first)[0].version_id
 
-        s3.delete_object(Bucket=site.uploads_bucket, Key=first, VersionId=oldest)
+        site.uploads.delete_version(first, oldest)
         site.drain()
         kept = site.summary().published
 
-        marker = s3.delete_object(Bucket=site.uploads_bucket, Key=first)["VersionId"]
+        marker = site.uploads.delete(first)
         site.drain()
         after_marker = site.summary().published
-        s3.delete_object(Bucket=site.uploads_bucket, Key=first, VersionId=marker)
+        assert marker is not None
+        assert marker.version_id is not None
+        site.uploads.delete_version(first, marker.version_id)
         site.drain()
         undeleted = site.summary().published
 
@@ -319,12 +327,16 @@ def test_future_article_is_scheduled_then_goes_live_when_its_time_comes(
     page = site_dir / "2026/03/02/morning-news/index.html"
 
     code = main(
-        ["publish", "--site", str(site_dir), "--json", "--now", "2026-03-01T12:00:00+00:00", str(morning)]
+        [
+            "publish",
+            *("--site", str(site_dir), "--json", "--now", "2026-03-01T12:00:00+00:00"),
+            *(str(morning), str(SAMPLE)),
+        ]
     )
     summary = json.loads(capsys.readouterr().out)
 
     assert code == 0
-    assert summary["published"] == []
+    assert [p["url"] for p in summary["published"]] == [URL]
     assert summary["scheduled"] == [
         {
             "source": str(morning),
@@ -340,26 +352,20 @@ def test_future_article_is_scheduled_then_goes_live_when_its_time_comes(
     assert code == 0
     assert [p["url"] for p in summary["published"]] == ["http://localhost:8000/2026/03/02/morning-news/"]
     assert page.exists()
-    assert "/2026/03/02/morning-news/" in summary["invalidated"]
+    assert summary["invalidated"] == []  # a new page, and listings that expire by themselves
 
 
 def test_renaming_an_upload_keeps_the_story_published(tmp_path: Path, clean_environment):
-    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
-        s3 = site.stack.client("s3")
+    with LocalSite(tmp_path / "site") as site:
         old = site.upload("draft-name.md", story("Renamed story", "World"))
         site.drain()
 
-        # An S3 rename is a copy, then a delete of the old name.
-        s3.copy_object(
-            Bucket=site.uploads_bucket,
-            Key="incoming/final-name.md",
-            CopySource=f"{site.uploads_bucket}/{old}",
-        )
-        s3.delete_object(Bucket=site.uploads_bucket, Key=old)
+        # A rename is a copy, then a delete of the old name.
+        site.upload("final-name.md", story("Renamed story", "World"))
+        site.remove(old)
         site.drain()
-        records = DynamoArticles(site.stack.client("dynamodb"), "ArticlesTable", "SlugsTable")
-        renamed = records.current("incoming/final-name.md")
-        report = S3Uploads(s3, site.uploads_bucket).read("rejected/final-name.md.report.json", None, 1 << 20)
+        renamed = site.ports.articles.current("incoming/final-name.md")
+        report = site.uploads.report("incoming/final-name.md")
 
     assert renamed is not None
     assert (renamed.status, renamed.path) == ("published", "/2025/06/26/renamed-story/")
@@ -372,22 +378,10 @@ def test_every_log_line_of_an_article_carries_its_key_and_latency_is_measured(
 ):
     publish_json(capsys, tmp_path / "site", SAMPLE)
 
-    lines = [
-        json.loads(line)
-        for line in (tmp_path / "site/.pressrun/functions.log").read_text().splitlines()
-        if line.startswith('{"level"')
-    ]
-    per_article = [
-        line
-        for line in lines
-        if line["function_name"] in {"ValidateArticleFunction", "FollowArticleChangeFunction"}
-    ]
-    assert per_article
+    log = (tmp_path / "site/.pressrun/functions.log").read_text()
+    lines = [json.loads(line) for line in log.splitlines()]
+    per_article = [line for line in lines if line["step"] in {"ingest", "follow"}]
+    assert {line["step"] for line in per_article} == {"ingest", "follow"}
     assert {line["correlation_id"] for line in per_article} == {f"incoming/{SAMPLE.name}"}
-    metrics = [
-        json.loads(line)
-        for line in (tmp_path / "site/.pressrun/functions.log").read_text().splitlines()
-        if line.startswith('{"_aws"')
-    ]
-    assert any("PublishLatency" in metric for metric in metrics)
-    assert any(metric.get("ArticlesPublished") == [1.0] for metric in metrics)
+    assert any("publish_latency_ms" in line for line in per_article)
+    assert any(line.get("outcome") == "published" for line in per_article)

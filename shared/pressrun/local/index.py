@@ -1,0 +1,137 @@
+"""The category index in SQLite: memberships keyed (listing, position), one summary per listing.
+
+`apply` is one transaction with the DynamoDB adapter's conditions: added keys must not exist,
+deleted keys must, and each category summary must still be at the revision it was read at; every
+listing touched counts its members from the keys added and deleted, and its revision grows. Every
+membership written or removed queues its key, as the index table's KEYS_ONLY stream would, and a
+renamed category queues its start, as the adapter's marker item's record would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from pressrun.index import FROM_THE_START, IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
+from pressrun.local.state import State
+from pressrun.local.work import Kind, WorkQueue
+
+
+def membership_payload(key: Key) -> str:
+    listing, position = key
+    return f"{listing}\n{position}"
+
+
+def membership_key(payload: str) -> Key:
+    listing, _, position = payload.partition("\n")
+    return listing, position
+
+
+class SqliteIndex:
+    def __init__(self, state: State, work: WorkQueue) -> None:
+        self.state = state
+        self.work = work
+
+    def entries(
+        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+    ) -> list[ListingEntry]:
+        sql = "SELECT entry FROM membership WHERE listing = ?"
+        parameters: list[object] = [listing]
+        if since is not None:
+            sql += " AND position >= ?"
+            parameters.append(since)
+        sql += " ORDER BY position" + ("" if oldest_first else " DESC")
+        if limit is not None:
+            sql += " LIMIT ?"
+            parameters.append(limit)
+        return [ListingEntry.model_validate_json(row[0]) for row in self.state.execute(sql, parameters)]
+
+    def positions(self, listing: str, since: str) -> list[str]:
+        rows = self.state.execute(
+            "SELECT position FROM membership WHERE listing = ? AND position >= ? ORDER BY position DESC",
+            (listing, since),
+        )
+        return [row[0] for row in rows]
+
+    def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
+        if listings is None:
+            rows = self.state.execute("SELECT summary FROM listing_summary").fetchall()
+        else:
+            rows = self.state.execute(
+                "SELECT summary FROM listing_summary WHERE listing IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(set(listings))),),
+            ).fetchall()
+        summaries = [ListingSummary.model_validate_json(row[0]) for row in rows]
+        return {summary.listing: summary for summary in summaries}
+
+    def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
+        held: dict[Key, ListingEntry] = {}
+        for listing, position in set(keys):
+            row = self.state.execute(
+                "SELECT entry FROM membership WHERE listing = ? AND position = ?", (listing, position)
+            ).fetchone()
+            if row is not None:
+                held[(listing, position)] = ListingEntry.model_validate_json(row[0])
+        return held
+
+    def memberships_of(self, source_key: str) -> set[Key]:
+        rows = self.state.execute(
+            "SELECT listing, position FROM membership WHERE source_key = ?", (source_key,)
+        ).fetchall()
+        return {(row[0], row[1]) for row in rows}
+
+    def apply(self, update: IndexUpdate) -> None:
+        with self.state.atomic():
+            if any(self._exists(key) for key in update.added):
+                raise IndexConflict("a membership to add is there already")
+            if not all(self._exists(key) for key in update.delete):
+                raise IndexConflict("a membership to remove is gone")
+            stored = self.summaries(update.listings)
+            for summary in update.summaries:
+                held = stored.get(summary.listing)
+                if (held.revision if held else 0) != summary.revision:
+                    raise IndexConflict(f"the summary of {summary.listing} changed since it was read")
+            self.state.write_many(
+                "DELETE FROM membership WHERE listing = ? AND position = ?",
+                [tuple(key) for key in update.delete],
+            )
+            self.state.write_many(
+                "INSERT OR REPLACE INTO membership (listing, position, source_key, entry)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (entry.listing, entry.position, entry.source_key, entry.model_dump_json())
+                    for entry in update.put
+                ],
+            )
+            # Every listing touched counts its members and moves its revision; a category also takes
+            # the heading and newest entries planned from the revision read.
+            planned = {summary.listing: summary for summary in update.summaries}
+            rows = []
+            for listing in sorted(update.listings):
+                held = stored.get(listing) or ListingSummary(listing=listing)
+                plan = planned.get(listing)
+                after = held.model_copy(
+                    update={
+                        **({"name": plan.name, "newest": plan.newest} if plan else {}),
+                        "members": held.members + update.member_change(listing),
+                        "revision": held.revision + 1,
+                    }
+                )
+                rows.append((listing, after.revision, after.model_dump_json()))
+            self.state.write_many(
+                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)", rows
+            )
+            changed = [entry.key for entry in update.put] + list(update.delete)
+            # A category whose heading changed changed on every one of its pages: from the start.
+            changed += [(listing, FROM_THE_START) for listing in sorted(update.renamed)]
+            self.work.add_many(
+                Kind.MEMBERSHIP, [(key[0], membership_payload(key)) for key in dict.fromkeys(changed)]
+            )
+
+    def _exists(self, key: Key) -> bool:
+        return (
+            self.state.execute(
+                "SELECT 1 FROM membership WHERE listing = ? AND position = ?", (key[0], key[1])
+            ).fetchone()
+            is not None
+        )

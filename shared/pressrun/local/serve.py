@@ -1,0 +1,62 @@
+"""`pressrun serve`: the site folder on localhost, answered the way the CDN answers.
+
+`/x/` is `/x/index.html`, `/x` redirects to `/x/` when it is a folder, a missing page is the site's
+own `404.html` with status 404, and nothing hidden is served: not `.pressrun/` (the state, the log,
+the uploads), not a temp file, not a link that leads outside the folder. Folders are never listed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+NOT_FOUND_PAGE = "404.html"
+# The one hidden folder the web expects sites to serve (RFC 8615).
+_WELL_KNOWN = ".well-known"
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    def __init__(self, *arguments: Any, directory: str, **keywords: Any) -> None:
+        self.root = os.path.realpath(directory)
+        super().__init__(*arguments, directory=directory, **keywords)
+
+    def send_head(self) -> BytesIO | Any:
+        path = unquote(urlsplit(self.path).path)
+        segments = [segment for segment in path.split("/") if segment]
+        if any(segment.startswith(".") and segment != _WELL_KNOWN for segment in segments):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        target = os.path.realpath(self.translate_path(self.path))
+        if target != self.root and not target.startswith(self.root + os.sep):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        return super().send_head()
+
+    def list_directory(self, path: str | os.PathLike[str]) -> BytesIO | None:
+        self.send_error(HTTPStatus.NOT_FOUND)
+        return None
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.root, NOT_FOUND_PAGE)
+        if code != HTTPStatus.NOT_FOUND or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def server(site_dir: Path, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    handler = functools.partial(SiteHandler, directory=str(site_dir))
+    return ThreadingHTTPServer((host, port), handler)

@@ -1,0 +1,180 @@
+"""The category index: ordered reads, and updates written all or nothing under their conditions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pressrun.index import IndexConflict, IndexUpdate, ListingEntry, ListingSummary
+from pressrun.ports import CategoryIndex
+
+LISTING = "category/world"
+
+
+def entry(day: int, listing: str = LISTING) -> ListingEntry:
+    moment = datetime(2025, 6, day, tzinfo=UTC)
+    return ListingEntry(
+        listing=listing,
+        position=f"2025-06-{day:02}T00:00:00Z#incoming/{day}.md",
+        source_key=f"incoming/{day}.md",
+        title=f"Story {day}",
+        path=f"/2025/06/{day:02}/story-{day}/",
+        summary="S",
+        published_at=moment,
+        categories=(),
+    )
+
+
+def add(index: CategoryIndex, *days: int, summary: ListingSummary | None = None) -> None:
+    entries = [entry(day) for day in days]
+    index.apply(
+        IndexUpdate(
+            put=entries,
+            added={e.key for e in entries},
+            summaries=[summary or ListingSummary(listing=LISTING, members=len(days))],
+        )
+    )
+
+
+def test_entries_come_newest_first_or_oldest_first_within_a_limit(index: CategoryIndex):
+    add(index, 3, 1, 2)
+
+    assert [e.title for e in index.entries(LISTING)] == ["Story 3", "Story 2", "Story 1"]
+    assert [e.title for e in index.entries(LISTING, limit=2)] == ["Story 3", "Story 2"]
+    assert [e.title for e in index.entries(LISTING, oldest_first=True)] == ["Story 1", "Story 2", "Story 3"]
+    assert index.entries("category/other") == []
+
+
+def test_entries_and_positions_since_a_position(index: CategoryIndex):
+    add(index, 1, 2, 3)
+    since = entry(2).position
+
+    assert [e.title for e in index.entries(LISTING, since=since)] == ["Story 3", "Story 2"]
+    assert index.positions(LISTING, since) == [entry(3).position, entry(2).position]
+
+
+def test_existing_says_which_memberships_are_held(index: CategoryIndex):
+    add(index, 1)
+
+    assert index.existing([entry(1).key, entry(2).key]) == {entry(1).key: entry(1)}
+
+
+def test_adding_a_membership_that_exists_conflicts_and_writes_nothing(index: CategoryIndex):
+    add(index, 1)
+    before = index.summaries()
+
+    with pytest.raises(IndexConflict):
+        add(index, 2, 1, summary=before[LISTING].model_copy(update={"members": 3}))
+
+    assert index.existing([entry(2).key]) == {}
+    assert index.summaries() == before
+
+
+def test_removing_a_membership_that_is_gone_conflicts_and_writes_nothing(index: CategoryIndex):
+    add(index, 1)
+    before = index.summaries()
+    update = IndexUpdate(
+        put=[entry(5)],
+        added={entry(5).key},
+        delete=[entry(1).key, entry(2).key],
+        summaries=[before[LISTING]],
+    )
+
+    with pytest.raises(IndexConflict):
+        index.apply(update)
+
+    assert set(index.existing([entry(1).key, entry(5).key])) == {entry(1).key}
+    assert index.summaries() == before
+
+
+def test_a_summary_grows_its_revision_with_every_write_and_a_stale_one_conflicts(index: CategoryIndex):
+    add(index, 1)
+    first = index.summaries()[LISTING]
+    assert first.revision == 1
+    second = IndexUpdate(
+        put=[entry(2)], added={entry(2).key}, summaries=[first.model_copy(update={"members": 2})]
+    )
+    index.apply(second)
+    assert index.summaries()[LISTING].revision == 2
+
+    stale = IndexUpdate(
+        put=[entry(3)], added={entry(3).key}, summaries=[first.model_copy(update={"members": 3})]
+    )
+    with pytest.raises(IndexConflict):
+        index.apply(stale)
+
+    assert index.existing([entry(3).key]) == {}
+    assert index.summaries()[LISTING].members == 2
+
+
+def test_a_new_summary_conflicts_when_one_was_written_meanwhile(index: CategoryIndex):
+    add(index, 1)
+
+    with pytest.raises(IndexConflict):
+        add(index, 2)  # planned as the first write of the listing, revision 0
+
+
+def test_summaries_of_the_listings_named_or_of_all(index: CategoryIndex):
+    add(index, 1)
+    other = entry(2, listing="site")
+    index.apply(
+        IndexUpdate(put=[other], added={other.key}, summaries=[ListingSummary(listing="site", members=1)])
+    )
+
+    assert set(index.summaries()) == {LISTING, "site"}
+    assert set(index.summaries(["site", "category/none"])) == {"site"}
+
+
+def test_an_update_of_many_memberships_is_still_one_transaction(index: CategoryIndex):
+    many = [entry(1, listing=f"category/c{n}") for n in range(150)]
+    summaries = [ListingSummary(listing=e.listing, members=1) for e in many]
+    index.apply(IndexUpdate(put=many[:1], added={many[0].key}, summaries=summaries[:1]))
+
+    with pytest.raises(IndexConflict):
+        # The first membership exists already: the other 149 must not be written either.
+        index.apply(IndexUpdate(put=many, added={e.key for e in many}, summaries=summaries[1:]))
+
+    assert set(index.existing([e.key for e in many])) == {many[0].key}
+
+
+def test_a_membership_put_again_replaces_its_entry(index: CategoryIndex):
+    add(index, 1)
+    renamed = entry(1).model_copy(update={"title": "Renamed"})
+    summary = index.summaries()[LISTING]
+
+    index.apply(IndexUpdate(put=[renamed], summaries=[summary]))
+
+    assert [e.title for e in index.entries(LISTING)] == ["Renamed"]
+
+
+def test_counts_follow_the_memberships_added_and_removed_not_the_plan(index: CategoryIndex):
+    add(index, 1, 2)
+    summary = index.summaries()[LISTING]
+    update = IndexUpdate(
+        put=[entry(3)],
+        added={entry(3).key},
+        delete=[entry(1).key],
+        summaries=[summary.model_copy(update={"members": 99})],
+    )
+
+    index.apply(update)
+
+    assert index.summaries()[LISTING].members == 2
+
+
+def test_the_site_listing_is_counted_without_a_planned_summary(index: CategoryIndex):
+    entries = [entry(day, listing="site") for day in (1, 2, 3)]
+    index.apply(IndexUpdate(put=entries, added={e.key for e in entries}))
+    index.apply(IndexUpdate(delete=[entries[0].key]))
+
+    site = index.summaries(["site"])["site"]
+    assert site.members == 2
+    assert site.revision >= 2
+
+
+def test_the_index_names_every_listing_an_article_is_in(index: CategoryIndex):
+    index.apply(IndexUpdate(put=[entry(1), entry(2)], added={entry(1).key, entry(2).key}, source_key="x"))
+
+    assert index.memberships_of(entry(1).source_key) == {entry(1).key}
+    assert index.memberships_of("incoming/nobody.md") == set()

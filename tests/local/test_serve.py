@@ -1,0 +1,97 @@
+"""`pressrun serve` answers as the CDN would, and never serves pressrun's own state."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pressrun.local.serve import server
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp_path = tmp_path_factory.mktemp("serve")
+    site = tmp_path / "site"
+    (site / ".pressrun").mkdir(parents=True)
+    (site / ".pressrun" / "state.db").write_bytes(b"SQLite format 3\0")
+    (site / "category" / "economics").mkdir(parents=True)
+    (site / "category" / "economics" / "index.html").write_text("<p>economics</p>")
+    (site / "2025" / "06").mkdir(parents=True)
+    (site / "index.html").write_text("<p>home</p>")
+    (site / "404.html").write_text("<p>no such page</p>")
+    (site / ".hidden.html.pressrun-tmp").write_text("<p>half written</p>")
+    (site / "elsewhere").symlink_to(tmp_path)
+    (tmp_path / "secret.txt").write_text("secret")
+    return site
+
+
+@pytest.fixture(scope="module")
+def get(site_dir: Path) -> Iterator[object]:
+    listening = server(site_dir, 0)
+    thread = threading.Thread(target=listening.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    port = listening.server_address[1]
+
+    def request(path: str) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        result = response.status, dict(response.getheaders()), response.read()
+        connection.close()
+        return result
+
+    yield request
+    listening.shutdown()
+    listening.server_close()
+
+
+HIDDEN = [
+    "/.pressrun/state.db",
+    "/.pressrun/",
+    "/.pressrun",
+    "/%2Epressrun/state.db",
+    "/.hidden.html.pressrun-tmp",
+]
+
+
+@pytest.mark.parametrize("path", HIDDEN)
+def test_pressruns_own_files_are_never_served(get, path: str):
+    status, _, body = get(path)
+
+    assert status == 404
+    assert b"SQLite" not in body
+
+
+def test_a_missing_page_is_the_sites_404_page_with_status_404(get):
+    status, _, body = get("/no/such/page/")
+
+    assert (status, body) == (404, b"<p>no such page</p>")
+
+
+def test_a_folder_without_its_slash_redirects_to_it(get):
+    status, headers, _ = get("/category/economics")
+
+    assert status == 301
+    assert headers["Location"] == "/category/economics/"
+
+
+def test_a_folder_path_serves_its_index_page(get):
+    assert get("/category/economics/")[::2] == (200, b"<p>economics</p>")
+    assert get("/")[::2] == (200, b"<p>home</p>")
+
+
+def test_a_folder_without_an_index_is_not_listed(get):
+    status, _, body = get("/2025/06/")
+
+    assert (status, body) == (404, b"<p>no such page</p>")
+
+
+def test_a_link_out_of_the_folder_is_not_followed(get):
+    status, _, body = get("/elsewhere/secret.txt")
+
+    assert status == 404
+    assert b"secret" not in body
