@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun import runtime
-from pressrun.aws.events import article_change
+from pressrun.aws.events import UnusableRecord, article_change
 from pressrun.follow import follow_article_change
 
 logger, metrics = runtime.logger, runtime.metrics
@@ -19,7 +19,16 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def handle_record(record: DynamoDBRecord) -> None:
-    old, new = article_change(record)
+    try:
+        old, new = article_change(record)
+    except UnusableRecord as unusable:
+        logger.set_correlation_id(unusable.source_key)
+        logger.error(
+            "stream record skipped: it does not hold whole articles",
+            extra={"source_key": unusable.source_key, "reason": unusable.reason},
+        )
+        metrics.add_metric(name="UnusableRecordsSkipped", unit=MetricUnit.Count, value=1)
+        return
     logger.set_correlation_id(runtime.source_key_of(old, new))
     followed = follow_article_change(
         old,

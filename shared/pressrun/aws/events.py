@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import (
     S3EventRecord,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
 
 from pressrun.index import FROM_THE_START, RENAMED_PARTITION
 from pressrun.ingest import Change, Upload
@@ -101,12 +102,44 @@ def _article(image: dict[str, object] | None) -> ArticleRecord | None:
     return ArticleRecord.model_validate(image) if image else None
 
 
+class UnusableRecord(Exception):
+    """A stream record that does not hold whole articles: only keys, an image that is not an article
+    record, a status this code does not know (a newer schema). Retrying cannot make it whole, so it is
+    logged and passed over rather than left to block its shard; the article it names is settled from
+    the table by the reconciliation sweep, which never trusts a record anyway."""
+
+    def __init__(self, source_key: str, reason: str) -> None:
+        super().__init__(f"{source_key or 'an unknown article'}: {reason}")
+        self.source_key = source_key
+        self.reason = reason
+
+
+# What a record's status may be; anything else comes from code newer than this.
+KNOWN_STATUSES = frozenset({"published", "draft", "scheduled", "removed", "rejected"})
+# Which images a NEW_AND_OLD_IMAGES stream record carries for each kind of change.
+_IMAGES = {"INSERT": (False, True), "MODIFY": (True, True), "REMOVE": (True, False)}
+
+
 def article_change(record: DynamoDBRecord) -> tuple[ArticleRecord | None, ArticleRecord | None]:
-    """(old, new) article records of one articles-table stream record."""
+    """(old, new) article records of one articles-table stream record; `UnusableRecord` when the
+    record does not carry the whole images its kind of change must."""
     stream = record.dynamodb
+    keys = (stream.keys if stream else None) or {}
+    source_key = str(keys.get("source_key", ""))
     if stream is None:
-        return None, None
-    return _article(stream.old_image), _article(stream.new_image)
+        raise UnusableRecord(source_key, "the record has no change in it")
+    wants_old, wants_new = _IMAGES.get(str(record.raw_event.get("eventName", "")), (False, False))
+    images = {"old": stream.old_image, "new": stream.new_image}
+    if (wants_old and not images["old"]) or (wants_new and not images["new"]) or not any(images.values()):
+        raise UnusableRecord(source_key, f"a {record.raw_event.get('eventName')} record without its images")
+    try:
+        old, new = _article(images["old"]), _article(images["new"])
+    except ValidationError as error:
+        raise UnusableRecord(source_key, f"an image is not an article record: {error}") from None
+    for each in (old, new):
+        if each is not None and each.status not in KNOWN_STATUSES:
+            raise UnusableRecord(source_key, f"status {each.status!r} is not one this code knows")
+    return old, new
 
 
 def changed_membership(record: DynamoDBRecord) -> tuple[str, str] | None:
