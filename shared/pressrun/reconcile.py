@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pressrun.index import FROM_THE_START, PageRange, category_listing, memberships, settle_index
 from pressrun.ingest import INCOMING, Change, Upload, accept_upload, is_article_upload, padded_sequencer
@@ -46,7 +46,7 @@ from pressrun.urls import article_key_path, category_key_slug
 # Events normally arrive within seconds: a change younger than this may still be on its way, and
 # repairing it would race the pipeline (and count a drift that is not one).
 GRACE = timedelta(minutes=2)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FIRST_WINDOW = timedelta(days=1)
 
 
 @dataclass
@@ -71,8 +71,10 @@ class Sweep:
 
     def run(self) -> SweepReport:
         state = self.journal.load()
-        since = state.last_started - 2 * self.grace if state.last_started else _EPOCH
         until = self.now - self.grace
+        # A first sweep has no "since it last ran": the archive walk covers the past, a day at a
+        # time; the window looks back one day, for what changed while the stack was being set up.
+        since = state.last_started - 2 * self.grace if state.last_started else until - FIRST_WINDOW
         latest = {state.key: state for state in self.uploads.latest(INCOMING) if is_article_upload(state.key)}
         state.uploads_after = self._check_uploads(latest, since, until, state.uploads_after)
         records, state.articles_after = self._records_to_check(since, until, state.articles_after)

@@ -16,12 +16,13 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun.aws.cloudfront import CloudFrontCdn
-from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex
+from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, DynamoSweepJournal
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.aws.sns import SnsEditorAlerts
-from pressrun.aws.sqs import SqsJobQueue
+from pressrun.aws.sqs import SqsFailedBatches, SqsInvalidationRequests, SqsJobQueue
 from pressrun.ingest import Outcome
+from pressrun.invalidation import InvalidatingSite
 from pressrun.model import ArticleRecord
 from pressrun.settings import StackSettings, stack_settings
 
@@ -66,12 +67,16 @@ def uploads() -> S3Uploads:
     return S3Uploads(_client("s3"), settings().uploads_bucket)
 
 
-def site() -> S3Site:
-    return S3Site(_client("s3"), settings().site_bucket)
+def site() -> InvalidatingSite:
+    """The site bucket, asking the invalidation queue for whatever its writes leave stale."""
+    current = settings()
+    bucket = S3Site(_client("s3"), current.site_bucket, current.listing_freshness_seconds)
+    return InvalidatingSite(bucket, SqsInvalidationRequests(_client("sqs"), current.invalidation_queue_url))
 
 
 def articles() -> DynamoArticles:
-    return DynamoArticles(_client("dynamodb"), settings().articles_table, settings().slugs_table)
+    current = settings()
+    return DynamoArticles(_client("dynamodb"), current.articles_table, current.slugs_table, clock=now)
 
 
 def index() -> DynamoIndex:
@@ -95,6 +100,14 @@ def scheduler() -> EventBridgeScheduler:
 
 def rebuild_queue() -> SqsJobQueue:
     return SqsJobQueue(_client("sqs"), settings().rebuild_queue_url)
+
+
+def sweep_journal() -> DynamoSweepJournal:
+    return DynamoSweepJournal(_client("dynamodb"), settings().index_table)
+
+
+def failed_batches() -> SqsFailedBatches:
+    return SqsFailedBatches(_client("sqs"), settings().stream_failure_queue_url)
 
 
 def now() -> datetime:

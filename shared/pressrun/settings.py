@@ -78,6 +78,10 @@ class StackSettings(SiteSettings):
     schedule_dead_letter_arn: str = ""
     # Only the rebuild function is given it: where it queues the jobs of a full re-render.
     rebuild_queue_url: str = ""
+    # Only the functions that write to the site bucket are given it: where they ask for invalidations.
+    invalidation_queue_url: str = ""
+    # Only the reconciliation sweep is given it: the stream consumers' on-failure destination.
+    stream_failure_queue_url: str = ""
     # Only the release function is given it: Powertools idempotency records, keyed by article version.
     idempotency_table: str = ""
     # For local runs and tests: the time the pipeline takes as now (`pressrun publish --now`).

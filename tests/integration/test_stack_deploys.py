@@ -84,6 +84,7 @@ NOT_CREATED_BY_MOTO = {
     "AWS::S3::BucketPolicy": "TLS-only access and CloudFront's read access",
     "AWS::SQS::QueuePolicy": "EventBridge's permission to send to the queues",
     "AWS::Scheduler::ScheduleGroup": "where the one-time article schedules go",
+    "AWS::Scheduler::Schedule": "the reconciliation sweep's recurring schedule",
 }
 
 
@@ -246,7 +247,7 @@ def test_uploads_bucket_keeps_every_version(stack: Deployed):
     assert versioning.get("Status") == "Enabled"
 
 
-def test_both_buckets_send_their_changes_through_eventbridge_to_their_queues_with_the_version(
+def test_uploads_reach_the_ingest_queue_through_eventbridge_with_their_version_and_site_writes_go_nowhere(
     stack: Deployed,
 ):
     # moto's GetBucketNotificationConfiguration leaves EventBridgeConfiguration out: the events show it.
@@ -276,22 +277,20 @@ def test_both_buckets_send_their_changes_through_eventbridge_to_their_queues_wit
     assert [(d["object"]["key"], d["object"]["version-id"]) for d in ingest] == [
         ("incoming/a.txt", upload["VersionId"])
     ]
-    assert [d["object"]["key"] for d in invalidation] == ["index.html"]
+    # The renderers ask for invalidations themselves: a write to the site bucket sends no event.
+    assert invalidation == []
 
 
-def test_each_bucket_rule_sends_only_its_own_bucket_to_its_own_queue(stack: Deployed):
+def test_the_uploads_rule_sends_only_the_uploads_bucket_to_the_ingest_queue(stack: Deployed):
     events = stack.client("events")
-    expected = {
-        "UploadsRule": ("UploadsBucket", "IngestQueue"),
-        "SiteChangesRule": ("SiteBucket", "InvalidationQueue"),
-    }
+    name = stack.physical["UploadsRule"]
 
-    for rule, (bucket, queue) in expected.items():
-        name = stack.physical[rule]
-        pattern = json.loads(events.describe_rule(Name=name)["EventPattern"])
-        targets = events.list_targets_by_rule(Rule=name)["Targets"]
-        assert pattern["detail"]["bucket"]["name"] == [stack.physical[bucket]], rule
-        assert [t["Arn"] for t in targets] == [stack.queue_arn(queue)], rule
+    pattern = json.loads(events.describe_rule(Name=name)["EventPattern"])
+    targets = events.list_targets_by_rule(Rule=name)["Targets"]
+
+    assert pattern["detail"]["bucket"]["name"] == [stack.physical["UploadsBucket"]]
+    assert [t["Arn"] for t in targets] == [stack.queue_arn("IngestQueue")]
+    assert "SiteChangesRule" not in stack.template["Resources"]
 
 
 def test_tables_have_the_keys_the_code_writes_and_the_stream_views_its_functions_read(stack: Deployed):
@@ -432,7 +431,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         return StackSettings()  # as the function reads it
 
     functions = [n for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 7
+    assert len(functions) == 8
     for name in functions:
         settings = told(name)
         assert settings.uploads_bucket == stack.physical["UploadsBucket"], name
@@ -445,6 +444,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         assert settings.distribution_id == "Distribution-not-created-by-moto", name
         assert settings.site_url == "https://Distribution.DomainName-not-created-by-moto", name
         assert settings.listing_freshness_seconds == 60, name
+        assert settings.invalidation_queue_url == stack.physical["InvalidationQueue"], name
 
     schedule = told("FollowArticleChangeFunction")
     release = lambda_.get_function_configuration(FunctionName=stack.physical["ReleaseArticleFunction"])
@@ -455,6 +455,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
     assert schedule.schedule_dead_letter_arn == stack.queue_arn("ScheduleDeadLetterQueue")
     assert told("RebuildFunction").rebuild_queue_url == stack.physical["RebuildQueue"]
     assert told("ReleaseArticleFunction").idempotency_table == stack.physical["IdempotencyTable"]
+    assert told("ReconcileFunction").stream_failure_queue_url == stack.physical["StreamFailureQueue"]
 
 
 def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: Deployed):

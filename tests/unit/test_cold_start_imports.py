@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
-RENDERERS = {"follow_article_change", "render_listings", "rebuild", "rebuild_worker"}
+RENDERERS = {"follow_article_change", "render_listings", "rebuild", "rebuild_worker", "reconcile"}
 WATCHED = [
     "jinja2",
     "markdown_it",
