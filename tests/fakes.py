@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
+from pressrun.ports import Announce
 from pressrun.scheduling import Release
 from pressrun.sweep_state import SweepState, UploadState
 
@@ -173,29 +174,50 @@ class MemorySite:
     writes: int = 0
     folders_read: list[str] = field(default_factory=list)
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
         digest = hashlib.sha256(body).hexdigest()
         existed = key in self.objects
         if existed and hashlib.sha256(self.objects[key]).hexdigest() == digest:
             return None
+        write = SiteWrite(key=key, kind="overwritten" if existed else "created", digest=digest)
+        if announce is not None:
+            announce([write])
         self.objects[key] = body
         self.writes += 1
-        return SiteWrite(key=key, kind="overwritten" if existed else "created", digest=digest)
+        return write
 
     def keys(self, after: str, limit: int) -> list[str]:
         return sorted(key for key in self.objects if key > after)[:limit]
 
-    def delete(self, key: str) -> SiteWrite | None:
-        body = self.objects.pop(key, None)
-        if body is None:
+    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
+        if key not in self.objects:
             return None
-        return SiteWrite(key=key, kind="deleted", digest=hashlib.sha256(body).hexdigest())
+        removal = SiteWrite(key=key, kind="deleted", digest=hashlib.sha256(self.objects[key]).hexdigest())
+        if announce is not None:
+            announce([removal])
+        del self.objects[key]
+        return removal
 
     def put_many(
-        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+        self,
+        pages: dict[str, tuple[bytes, str]],
+        folders: Iterable[str] | None = None,
+        *,
+        announce: Announce | None = None,
     ) -> list[SiteWrite]:
         self.folders_read += sorted(set(folders or ()))
-        written = (self.put(key, body, content_type) for key, (body, content_type) in pages.items())
+        written = (
+            self.put(key, body, content_type, announce=announce)
+            for key, (body, content_type) in pages.items()
+        )
         return [write for write in written if write is not None]
 
 

@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.model import SiteWrite
-from pressrun.ports import Cdn, InvalidationRequests, SiteStore
+from pressrun.ports import Announce, Cdn, InvalidationRequests, SiteStore
 from pressrun.urls import cache_tags, is_long_cached, public_paths
 
 ROOT = "/"
@@ -89,37 +89,52 @@ def stale_copies(writes: Iterable[SiteWrite]) -> list[SiteChange]:
 
 @dataclass
 class InvalidatingSite:
-    """A site store that asks for the invalidation of every stale copy its writes leave behind, right
-    after they are made: the renderers know what they overwrote, where an S3 event would not say
-    whether a key is new."""
+    """A site store that asks for the invalidation of every stale copy its writes will leave, just
+    before it makes them: the renderers know what they overwrite, where an S3 event would not say
+    whether a key is new. Asked before, not after: a process that dies between the write and the
+    request would leave identical bytes behind, which no retry rewrites, and the stale copy cached.
+    The invalidation runs after the queue's batching window, by which time the write is made."""
 
     site_store: SiteStore
     invalidations: InvalidationRequests
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
-        written = self.site_store.put(key, body, content_type, first_write=first_write)
-        self._request([written] if written is not None else [])
-        return written
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
+        return self.site_store.put(
+            key, body, content_type, first_write=first_write, announce=self._announcer(announce)
+        )
 
-    def delete(self, key: str) -> SiteWrite | None:
-        removed = self.site_store.delete(key)
-        self._request([removed] if removed is not None else [])
-        return removed
+    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
+        return self.site_store.delete(key, announce=self._announcer(announce))
 
     def keys(self, after: str, limit: int) -> list[str]:
         return self.site_store.keys(after, limit)
 
     def put_many(
-        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+        self,
+        pages: dict[str, tuple[bytes, str]],
+        folders: Iterable[str] | None = None,
+        *,
+        announce: Announce | None = None,
     ) -> list[SiteWrite]:
-        written = self.site_store.put_many(pages, folders)
-        self._request(written)
-        return written
+        return self.site_store.put_many(pages, folders, announce=self._announcer(announce))
 
-    def _request(self, writes: list[SiteWrite]) -> None:
-        stale = stale_copies(writes)
-        if stale:
-            self.invalidations.request(stale)
+    def _announcer(self, also: Announce | None) -> Announce:
+        def announce(writes: list[SiteWrite]) -> None:
+            stale = stale_copies(writes)
+            if stale:
+                self.invalidations.request(stale)
+            if also is not None:
+                also(writes)
+
+        return announce
 
 
 def plan_paths(changes: Iterable[SiteChange]) -> list[str]:

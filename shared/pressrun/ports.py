@@ -11,7 +11,7 @@ not promise it from a recent window of writes, as DynamoDB may.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from pressrun.rebuild import RebuildJob
     from pressrun.scheduling import Release
     from pressrun.sweep_state import SweepState, UploadState
+
+
+# Told what a site store is about to change, before it does.
+Announce = Callable[[list["SiteWrite"]], None]
 
 
 class UploadStore(Protocol):
@@ -156,20 +160,35 @@ class CategoryIndex(Protocol):
 class SiteStore(Protocol):
     """The site bucket: what readers get. Identical bytes are never rewritten."""
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
         """Write the object unless it already holds exactly these bytes; what was done, or None.
-        `first_write` says no object can be there yet, so there is nothing to look at first."""
+        `first_write` says no object can be there yet, so there is nothing to look at first.
+        `announce` is told what is about to change before it changes, so that whatever must follow
+        a change (an invalidation) is asked for even if the process dies right after the write."""
         ...
 
-    def delete(self, key: str) -> SiteWrite | None:
-        """Remove the object; None when there was none."""
+    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
+        """Remove the object; None when there was none. `announce` as for `put`."""
         ...
 
     def put_many(
-        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+        self,
+        pages: dict[str, tuple[bytes, str]],
+        folders: Iterable[str] | None = None,
+        *,
+        announce: Announce | None = None,
     ) -> list[SiteWrite]:
         """`put` for several pages at once, cheaper than one by one; what was written. `folders`, when
-        given, hold every page, and reading each of them whole is cheaper than a read per page."""
+        given, hold every page, and reading each of them whole is cheaper than a read per page.
+        `announce` is told of every change at once, before any is made."""
         ...
 
     def keys(self, after: str, limit: int) -> list[str]:

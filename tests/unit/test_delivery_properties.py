@@ -85,14 +85,14 @@ class WatchedSite(MemorySite):
         self.serial += 1
         self.events.append(SiteChange(key=key, version=str(self.serial)))
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> bool:
-        written = super().put(key, body, content_type, first_write=first_write)
+    def put(self, key, body, content_type, *, first_write=False, announce=None):  # type: ignore[no-untyped-def]
+        written = super().put(key, body, content_type, first_write=first_write, announce=announce)
         if written:
             self._changed(key)
         return written
 
-    def delete(self, key: str) -> bool:
-        deleted = super().delete(key)
+    def delete(self, key, *, announce=None):  # type: ignore[no-untyped-def]
+        deleted = super().delete(key, announce=announce)
         if deleted:
             self._changed(key)
         return deleted

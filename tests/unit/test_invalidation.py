@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -452,3 +453,19 @@ def test_the_invalidating_site_asks_once_per_write_batch_for_what_went_stale():
         (STORY, "overwritten"),
         (STORY, "deleted"),
     ]
+
+
+def test_a_request_that_fails_leaves_the_page_unwritten_so_the_retry_asks_again():
+    class Unreachable(RecordingInvalidations):
+        def request(self, changes: list[SiteChange]) -> None:
+            raise ConnectionError("SQS 503")
+
+    store = MemorySite()
+    store.put(STORY, b"<p>first</p>", "text/html")
+
+    with pytest.raises(ConnectionError):
+        InvalidatingSite(store, Unreachable()).put(STORY, b"<p>corrected</p>", "text/html")
+    assert store.objects[STORY] == b"<p>first</p>"
+    retried = RecordingInvalidations()
+    InvalidatingSite(store, retried).put(STORY, b"<p>corrected</p>", "text/html")
+    assert [change.key for change in retried.requested] == [STORY]

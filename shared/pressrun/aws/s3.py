@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
+    from pressrun.ports import Announce
+
 _MISSING = {"404", "NoSuchKey", "NoSuchVersion", "InvalidArgument"}
 _HASH_METADATA = "content-sha256"
 # S3 serves it as the x-amz-meta-cache-tag header, the one the distribution's CacheTagConfig names.
@@ -121,20 +123,34 @@ class S3Site:
         head = _head(self._client, self._bucket, key)
         return None if head is None else head.get("Metadata", {}).get(_HASH_METADATA, "")
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
         digest = hashlib.sha256(body).hexdigest()
         stored = None if first_write else self._stored_hash(key)
         if stored == digest:
             return None
+        write = SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
+        if announce is not None:
+            announce([write])
         self._write(key, body, content_type, digest)
-        return SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
+        return write
 
-    def delete(self, key: str) -> SiteWrite | None:
+    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
         stored = self._stored_hash(key)
         if stored is None:
             return None
+        removal = SiteWrite(key=key, kind="deleted", digest=stored)
+        if announce is not None:
+            announce([removal])
         self._client.delete_object(Bucket=self._bucket, Key=key)
-        return SiteWrite(key=key, kind="deleted", digest=stored)
+        return removal
 
     def keys(self, after: str, limit: int) -> list[str]:
         if limit <= 0:
@@ -143,7 +159,11 @@ class S3Site:
         return [item["Key"] for item in listing.get("Contents", [])]
 
     def put_many(
-        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+        self,
+        pages: dict[str, tuple[bytes, str]],
+        folders: Iterable[str] | None = None,
+        *,
+        announce: Announce | None = None,
     ) -> list[SiteWrite]:
         """Write the pages whose bytes changed, reading what is stored with one listing per folder
         instead of one HEAD per page: each page's own folder, or each of `folders` whole. A single
@@ -164,15 +184,24 @@ class S3Site:
                     for listing in listings
                     for item in listing.get("Contents", [])
                 }
-        written = []
-        for key, (body, content_type) in pages.items():
-            if stored.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
-                continue
-            digest = hashlib.sha256(body).hexdigest()
-            self._write(key, body, content_type, digest)
-            written.append(
-                SiteWrite(key=key, kind="overwritten" if key in stored else "created", digest=digest)
+        changed = {
+            key: (body, content_type)
+            for key, (body, content_type) in pages.items()
+            if stored.get(key) != hashlib.md5(body, usedforsecurity=False).hexdigest()
+        }
+        written = [
+            SiteWrite(
+                key=key,
+                kind="overwritten" if key in stored else "created",
+                digest=hashlib.sha256(body).hexdigest(),
             )
+            for key, (body, _) in changed.items()
+        ]
+        if announce is not None and written:
+            announce(written)
+        for write in written:
+            body, content_type = changed[write.key]
+            self._write(write.key, body, content_type, write.digest)
         return written
 
     def _write(self, key: str, body: bytes, content_type: str, digest: str) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pressrun.local.state import STATE_DIR, State
 from pressrun.model import SiteWrite
+from pressrun.ports import Announce
 
 TEMP_SUFFIX = ".pressrun-tmp"
 
@@ -83,12 +84,23 @@ class FolderSite:
     def __post_init__(self) -> None:
         self.state.on_rollback(self._forget_pending)
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
         path = site_path(self.root, key)
         digest = hashlib.sha256(body).hexdigest()
         stored = self._stored_digest(key, path)
         if stored == digest:
             return None
+        write = SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
+        if announce is not None:
+            announce([write])
         temp = _temp_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         temp.write_bytes(body)
@@ -99,19 +111,22 @@ class FolderSite:
             (key, digest, status.st_size, status.st_mtime_ns, content_type),
         )
         self._decide(key, replace=True)
-        return SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
+        return write
 
-    def delete(self, key: str) -> SiteWrite | None:
+    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
         path = site_path(self.root, key)
         known = self._known(key)
         if known is None:
             # Not a file pressrun wrote (or none at all): it is not pressrun's to remove.
             return None
+        removal = SiteWrite(key=key, kind="deleted", digest=known.digest)
+        if announce is not None:
+            announce([removal])
         self.state.write("DELETE FROM site_file WHERE key = ?", (key,))
         if self._pending.get(key):
             _temp_path(path).unlink(missing_ok=True)
         self._decide(key, replace=False)
-        return SiteWrite(key=key, kind="deleted", digest=known.digest)
+        return removal
 
     def keys(self, after: str, limit: int) -> list[str]:
         # The files pressrun wrote: the only ones a sweep may find orphaned, or remove.
@@ -121,10 +136,18 @@ class FolderSite:
         return [str(row[0]) for row in rows]
 
     def put_many(
-        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+        self,
+        pages: dict[str, tuple[bytes, str]],
+        folders: Iterable[str] | None = None,
+        *,
+        announce: Announce | None = None,
     ) -> list[SiteWrite]:
-        # One row lookup and one stat per page cost less than reading whole folders would.
-        written = (self.put(key, body, content_type) for key, (body, content_type) in pages.items())
+        # One row lookup and one stat per page cost less than reading whole folders would. Each is
+        # announced before it is written; locally nothing is in place before the run commits anyway.
+        written = (
+            self.put(key, body, content_type, announce=announce)
+            for key, (body, content_type) in pages.items()
+        )
         return [change for change in written if change is not None]
 
     def content_type(self, key: str) -> str | None:
