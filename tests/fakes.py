@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pressrun.images import ImageRecord
 from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
@@ -348,3 +349,36 @@ class RecordingAlerts:
 
     def rejected(self, source_key: str, text: str) -> None:
         self.sent.append((source_key, text))
+
+
+@dataclass
+class MemoryImages:
+    """The images table, with the adapters' condition: a write holds only against the revision read."""
+
+    records: dict[str, ImageRecord] = field(default_factory=dict)
+    clock: Callable[[], datetime] = lambda: LONG_AGO
+
+    def current(self, source_key: str) -> ImageRecord | None:
+        return self.records.get(source_key)
+
+    def save(self, record: ImageRecord, previous: ImageRecord | None) -> bool:
+        stored = self.records.get(record.source_key)
+        if (stored.revision if stored else None) != (previous.revision if previous else None):
+            return False
+        revision = (previous.revision if previous else 0) + 1
+        self.records[record.source_key] = record.model_copy(
+            update={"revision": revision, "changed_at": self.clock()}
+        )
+        return True
+
+    def walk(self, after: str, limit: int) -> tuple[list[ImageRecord], str]:
+        keys = sorted(key for key in self.records if key > after)[:limit]
+        return [self.records[key] for key in keys], keys[-1] if keys and len(keys) == limit else ""
+
+
+@dataclass
+class RecordingImageRequests:
+    requested: list[str] = field(default_factory=list)
+
+    def request(self, source_key: str) -> None:
+        self.requested.append(source_key)

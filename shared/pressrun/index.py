@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.model import ArticleRecord, Category
+from pressrun.model import ArticleRecord, Category, ImageUse
 from pressrun.ports import CategoryIndex
 
 SITE_LISTING = "site"
@@ -60,6 +60,8 @@ class ListingEntry(BaseModel):
     categories: tuple[Category, ...]
     author: str | None = None
     updated_at: datetime | None = None
+    # The lead image's renditions, for the card's thumbnail.
+    image: ImageUse | None = None
 
     @property
     def key(self) -> Key:
@@ -107,6 +109,7 @@ def memberships(record: ArticleRecord | None) -> dict[Key, ListingEntry]:
             categories=record.categories,
             author=record.author,
             updated_at=record.updated_at,
+            image=record.image,
         )
         for listing in listings
     )

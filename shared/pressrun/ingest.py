@@ -8,20 +8,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.footprint import footprint_problems
+from pressrun.images import Wait, add_user, is_image_key, resolve, wait_for
 from pressrun.model import (
     Article,
     ArticleRecord,
+    ImageUse,
     InvalidArticle,
     Problem,
     Saved,
     Waiter,
     problem_line,
 )
-from pressrun.ports import ArticleRepository, EditorAlerts, UploadStore
+from pressrun.ports import ArticleRepository, EditorAlerts, ImageRepository, ImageRequests, UploadStore
 from pressrun.readers import too_large
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
@@ -67,6 +70,14 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
 
 
+class ImagesNotReady(Exception):
+    """An article whose images are not all ready: it waits for them, refused for now."""
+
+    def __init__(self, waits: list[Wait]) -> None:
+        super().__init__("; ".join(wait.message() for wait in waits))
+        self.waits = waits
+
+
 class ConcurrentChange(Exception):
     """The record kept changing while being written; the message goes back to the queue."""
 
@@ -94,8 +105,9 @@ def report_key(source_key: str) -> str:
 
 
 def is_article_upload(key: str) -> bool:
-    """Only files under incoming/ are articles; folder placeholders ('incoming/2025/') are not."""
-    return key.startswith(INCOMING) and not key.endswith("/") and key != INCOMING
+    """Only files under incoming/ are articles; folder placeholders ('incoming/2025/') are not, nor
+    images, which the image function takes (a name in mixed case may reach both: see template.yaml)."""
+    return key.startswith(INCOMING) and not key.endswith("/") and key != INCOMING and not is_image_key(key)
 
 
 def status_of(article: Article, now: datetime) -> str:
@@ -105,9 +117,20 @@ def status_of(article: Article, now: datetime) -> str:
 
 
 def record_of(
-    article: Article, upload: Upload, now: datetime, previous: ArticleRecord | None = None
+    article: Article,
+    upload: Upload,
+    now: datetime,
+    previous: ArticleRecord | None = None,
+    uses: list[ImageUse] | None = None,
 ) -> ArticleRecord:
+    by_key = {use.key: use for use in uses or ()}
+    image = by_key.get(article.image.key) if article.image else None
+    inline = tuple(by_key[ref.key] for ref in article.inline_images if ref.key in by_key)
     content_hash = article.content_hash
+    if image is not None or inline:
+        # A new rendition of an image changes what the page shows, as an edit of its text does.
+        shown = json.dumps([use.model_dump(mode="json") for use in (image, *inline) if use is not None])
+        content_hash = hashlib.sha256(f"{content_hash}\n{shown}".encode()).hexdigest()
     if previous is not None and previous.content_hash == content_hash and previous.updated_at:
         updated_at = previous.updated_at
     else:
@@ -129,6 +152,8 @@ def record_of(
         updated_at=updated_at,
         uploaded_at=upload.event_time,
         previous_path=previous.path if previous is not None and previous.path != article.path else "",
+        image=image,
+        inline_images=inline,
     )
 
 
@@ -138,17 +163,25 @@ def judge(
     site: SiteSettings,
     now: datetime,
     previous: ArticleRecord | None = None,
+    images: ImageRepository | None = None,
 ) -> ArticleRecord | None:
     """The record a created upload makes, or `InvalidArticle` with every reason it makes none: the
     validator's and the tables' (see `footprint`). `read` gives the upload's bytes, or None when that
-    version is gone; it is not called when the event's size already refuses the upload."""
+    version is gone; it is not called when the event's size already refuses the upload. Given the
+    images table, the article's images are looked up there: `ImagesNotReady` names those it waits for."""
     if upload.size is not None and upload.size > site.max_upload_bytes:
         # Decided from the event alone: reading a huge upload would cost the limit for nothing.
         raise InvalidArticle([too_large(site.max_upload_bytes, upload.size)])
     data = read()
     if data is None:
         return None
-    record = record_of(parse_article(upload.key, data, site), upload, now, previous)
+    article = parse_article(upload.key, data, site)
+    uses: list[ImageUse] = []
+    if images is not None and article.image_refs:
+        uses, waits = resolve(article.image_refs, images)
+        if waits:
+            raise ImagesNotReady(waits)
+    record = record_of(article, upload, now, previous, uses)
     problems = footprint_problems(record)
     if problems:
         raise InvalidArticle(problems)
@@ -221,6 +254,10 @@ class Intake:
     site: SiteSettings
     alerts: EditorAlerts
     now: datetime
+    # The images table, and where to ask the image function for crops: without them (the articles'
+    # own tests, `pressrun check`) an article's images are not looked up.
+    images: ImageRepository | None = None
+    image_requests: ImageRequests | None = None
 
     def accept(self, upload: Upload) -> Outcome:
         if not is_article_upload(upload.key):
@@ -262,13 +299,85 @@ class Intake:
                 self.site,
                 self.now,
                 previous,
+                self.images,
             )
         except InvalidArticle as invalid:
             return self._refuse(upload, sequencer, previous, invalid.problems)
+        except ImagesNotReady as waiting:
+            return self._wait(upload, sequencer, previous, waiting.waits)
         if record is None:
             # Overwritten or deleted since the event: the event for that later change carries it forward.
             return Outcome.STALE
+        self._note_users(record)
         return self._save(upload, record, previous)
+
+    def _note_users(self, record: ArticleRecord) -> None:
+        if self.images is not None:
+            for use in record.image_uses:
+                add_user(self.images, use.key, record.source_key)
+
+    def _wait(
+        self, upload: Upload, sequencer: str, previous: ArticleRecord | None, waits: list[Wait]
+    ) -> Outcome | None:
+        """Queue the upload on each image it waits for, then refuse it for now, saying so. Queued
+        first: an image made ready in between then finds the waiter, and whichever of the two
+        writes comes second sees the other's (a refusal after the waiter was published conflicts)."""
+        assert self.images is not None  # only judged against images when there are some
+        waiter = Waiter(source_key=upload.key, source_version=upload.version_id, sequencer=sequencer)
+        for wait in waits:
+            if wait_for(self.images, wait, waiter) and self.image_requests is not None:
+                self.image_requests.request(wait.ref.key)
+        problems = [
+            Problem(field="image" if wait.ref.lead else "body", message=wait.message()) for wait in waits
+        ]
+        outcome = self._refuse(upload, sequencer, previous, problems)
+        if outcome is None:
+            return None
+        # Made ready while the waiter was being queued: its event may have found no waiter yet.
+        _, still = resolve([wait.ref for wait in waits], self.images)
+        return outcome if still else None
+
+    def reconsider(self, source_key: str) -> Outcome | None:
+        """Judge the version the table holds again, at its own sequencer: an image it shows was
+        replaced, so its page and listing cards should show the new renditions. What cannot be judged
+        now (an image gone meanwhile) leaves the published version as it is. The outcome, or None when
+        nothing changed."""
+        for _ in range(_ATTEMPTS):
+            current = self.articles.current(source_key)
+            if current is None or current.status in ("removed", "rejected") or current.rejected_sequencer:
+                return None
+            upload = Upload(
+                bucket="",
+                key=source_key,
+                version_id=current.source_version,
+                sequencer=current.sequencer,
+                change=Change.CREATED,
+                event_time=current.uploaded_at or self.now,
+            )
+            read = partial(self.uploads.read, source_key, current.source_version, self.site.max_upload_bytes)
+            try:
+                record = judge(
+                    upload,
+                    read,
+                    self.site,
+                    self.now,
+                    current,
+                    self.images,
+                )
+            except (InvalidArticle, ImagesNotReady):
+                return None
+            if record is None:
+                return None
+            # The schedule and its release keep the status; only what the page shows moves on.
+            record = record.model_copy(
+                update={"status": current.status, "previous_path": current.previous_path}
+            )
+            if record.content_hash == current.content_hash and record.image_uses == current.image_uses:
+                return None
+            self._note_users(record)
+            if self.articles.save(record, current).outcome is Saved.SAVED:
+                return Outcome(record.status)
+        raise ConcurrentChange(f"{source_key} kept changing while it was judged again")
 
     def _save(self, upload: Upload, record: ArticleRecord, previous: ArticleRecord | None) -> Outcome | None:
         result = self.articles.save(record, previous)
@@ -327,7 +436,10 @@ def accept_upload(
     site: SiteSettings,
     alerts: EditorAlerts,
     now: datetime,
+    images: ImageRepository | None = None,
+    image_requests: ImageRequests | None = None,
 ) -> Outcome:
     """Read, validate and record one upload; a bad one leaves a report, never an exception.
-    An article dated after `now` is recorded as scheduled and goes live at its time."""
-    return Intake(uploads, articles, site, alerts, now).accept(upload)
+    An article dated after `now` is recorded as scheduled and goes live at its time; one whose images
+    are not ready waits for them."""
+    return Intake(uploads, articles, site, alerts, now, images, image_requests).accept(upload)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pressrun.model import SiteWrite
 from pressrun.ports import Announce, Cdn, InvalidationRequests, SiteStore
-from pressrun.urls import cache_tags, is_long_cached, public_paths
+from pressrun.urls import cache_tags, is_immutable, is_long_cached, public_paths
 
 ROOT = "/"
 EVERYTHING = "/*"
@@ -79,11 +79,12 @@ class InvalidationPlan(BaseModel):
 def stale_copies(writes: Iterable[SiteWrite]) -> list[SiteChange]:
     """What readers may hold a stale copy of after these writes: long-cached objects that were
     overwritten or removed. A key written for the first time was never served, so nothing anywhere
-    holds it; listings expire by themselves within LISTING_FRESHNESS_SECONDS."""
+    holds it; listings expire by themselves within LISTING_FRESHNESS_SECONDS; an image rendition's
+    name is its content's hash, so it never changes, and one removed is named by no page any more."""
     return [
         SiteChange(key=write.key, version=f"{write.kind}:{write.digest}")
         for write in writes
-        if write.kind != "created" and is_long_cached(write.key)
+        if write.kind != "created" and is_long_cached(write.key) and not is_immutable(write.key)
     ]
 
 

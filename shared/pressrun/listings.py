@@ -29,6 +29,7 @@ from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
     HOME,
+    LOGO,
     NEWS_SITEMAP,
     NOT_FOUND,
     ROBOTS,
@@ -45,6 +46,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+PNG = "image/png"
 # Google News takes articles from the last two days.
 NEWS_WINDOW = timedelta(hours=48)
 
@@ -242,6 +244,7 @@ def _refresh_site(
     writes.put(ROBOTS, render.robots(site, news=bool(recent)), TEXT)
     writes.put(NOT_FOUND, render.not_found_page(site), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
+    writes.put(LOGO, render.logo(site), PNG)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -28,9 +29,79 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "typographer": False})
 
 
-def body_html(markdown: str) -> str:
-    """Render a body and sanitise the result, so nothing an editor pastes can run in a reader's browser."""
-    return nh3.clean(_parser().render(markdown))
+# What a body's figures need beyond nh3's defaults: responsive pictures. Their markup is pressrun's own
+# (templates/_figure.html), sanitised with the rest all the same.
+_TAGS = nh3.ALLOWED_TAGS | {"picture", "source"}
+_ATTRIBUTES = {
+    **nh3.ALLOWED_ATTRIBUTES,
+    "img": nh3.ALLOWED_ATTRIBUTES["img"] | {"srcset", "sizes", "loading", "decoding", "fetchpriority"},
+    "source": {"srcset", "sizes", "type", "width", "height"},
+    "figure": {"class"},
+}
+
+Figure = Callable[[str, str, "str | None", bool], "str | None"]
+"""Given an image's source as written, alt text, title and whether it stands alone in its paragraph,
+its markup (a figure, or a picture within text), or None to leave it out."""
+
+
+def body_html(markdown: str, figure: Figure | None = None) -> str:
+    """Render a body and sanitise the result, so nothing an editor pastes can run in a reader's browser.
+    Images go through `figure`: an image alone in its paragraph becomes a figure in place of the
+    paragraph (a figure cannot be inside one), an image within text a picture."""
+    parser = _parser()
+    tokens = parser.parse(markdown)
+    figure = figure or (lambda *_: None)
+    out: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        children = token.children or []
+        if (
+            token.type == "paragraph_open"
+            and index + 2 < len(tokens)
+            and len(tokens[index + 1].children or []) == 1
+            and (tokens[index + 1].children or [])[0].type == "image"
+        ):
+            image = (tokens[index + 1].children or [])[0]
+            html = figure(*_image_of(image), True) or ""
+            out.append(_html_token("html_block", html + "\n"))
+            index += 3
+            continue
+        if token.type == "inline" and any(child.type == "image" for child in children):
+            token.children = [
+                _html_token("html_inline", figure(*_image_of(child), False) or "")
+                if child.type == "image"
+                else child
+                for child in children
+            ]
+        out.append(token)
+        index += 1
+    return nh3.clean(parser.renderer.render(out, parser.options, {}), tags=_TAGS, attributes=_ATTRIBUTES)
+
+
+def _image_of(token: Token) -> tuple[str, str, str | None]:
+    """Source, alt text (as plain text, the way CommonMark renders it) and title of an image."""
+    title = token.attrGet("title")
+    return str(token.attrGet("src") or ""), _plain(token), str(title) if title else None
+
+
+def _html_token(kind: str, html: str) -> Token:
+    from markdown_it.token import Token
+
+    return Token(kind, "", 0, content=html)
+
+
+def body_images(markdown: str) -> list[tuple[str, str, str | None]]:
+    """Every image of a body, in order: (source as written, alt text, title)."""
+    found: list[tuple[str, str, str | None]] = []
+    pending = list(_parser().parse(markdown))
+    while pending:
+        token = pending.pop(0)
+        if token.type == "image":
+            found.append(_image_of(token))
+        if token.children:
+            pending[:0] = token.children
+    return found
 
 
 def escape_markdown(paragraph: str) -> str:

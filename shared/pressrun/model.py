@@ -63,6 +63,59 @@ class Category(BaseModel):
         return cls(name=name, slug=slugify(name))
 
 
+class Focus(BaseModel):
+    """The point of a picture its crops keep in view, as fractions of its width and height. Kept to
+    steps of 5 %, so that nearby choices share their crops."""
+
+    model_config = ConfigDict(frozen=True)
+
+    x: float = Field(default=0.5, ge=0, le=1)
+    y: float = Field(default=0.5, ge=0, le=1)
+
+    @property
+    def tag(self) -> str:
+        return f"{round(self.x * 100):02d}-{round(self.y * 100):02d}"
+
+    @classmethod
+    def quantized(cls, x: float, y: float) -> Focus:
+        return cls(x=round(x * 20) / 20, y=round(y * 20) / 20)
+
+    @classmethod
+    def from_tag(cls, tag: str) -> Focus:
+        x, y = tag.split("-")
+        return cls(x=int(x) / 100, y=int(y) / 100)
+
+
+class ImageRef(BaseModel):
+    """An image as an article names it: the upload it resolves to (`key`), the path as written, and
+    how it is shown. The lead image is the article's own (`image:`); the others are in its body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    written: str
+    alt: str
+    caption: str | None = None
+    credit: str | None = None
+    focus: Focus | None = None
+    lead: bool = False
+
+
+class ImageUse(BaseModel):
+    """What an article's record keeps of an image it shows, so that its page and listing cards can
+    be rendered without reading the images table: where its renditions are and their sizes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    hash: str
+    width: int
+    height: int
+    widths: tuple[int, ...]
+    # The focus whose crops the lead image uses (`Focus.tag`).
+    focus: str = "50-50"
+
+
 class Article(BaseModel):
     """A validated article. `published_at` is in the site's time zone, which fixes its URL's date."""
 
@@ -78,6 +131,13 @@ class Article(BaseModel):
     summary: str
     draft: bool = False
     body: str = Field(description="CommonMark source of the body")
+    # The lead image, and the images of the body, in the order they appear.
+    image: ImageRef | None = None
+    inline_images: tuple[ImageRef, ...] = ()
+
+    @property
+    def image_refs(self) -> tuple[ImageRef, ...]:
+        return ((self.image,) if self.image else ()) + self.inline_images
 
     @property
     def content_hash(self) -> str:
@@ -142,6 +202,14 @@ class ArticleRecord(BaseModel):
     # Uploads that waited for the slug this version gave up, kept with the write that freed them so
     # that a redelivered event can finish trying them if the first attempt failed part-way.
     pending_waiters: tuple[Waiter, ...] = ()
+    # The images the version shows, as they were when it was judged: the lead image's renditions and
+    # crops (pages, cards, previews) and those of the body's images.
+    image: ImageUse | None = None
+    inline_images: tuple[ImageUse, ...] = ()
+
+    @property
+    def image_uses(self) -> tuple[ImageUse, ...]:
+        return ((self.image,) if self.image else ()) + self.inline_images
 
     @property
     def is_live(self) -> bool:

@@ -22,7 +22,9 @@ def article_page(record: ArticleRecord, uploads: UploadStore, site: SiteSettings
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
     article = parse_article(record.source_key, data, site)
-    return render.article_page(article, site, modified=record.updated_at or article.published_at)
+    return render.article_page(
+        article, site, modified=record.updated_at or article.published_at, record=record
+    )
 
 
 def apply_article_change(

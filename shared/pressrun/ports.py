@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pressrun.images import ImageRecord, Recipe, Rendered, SourceImage
     from pressrun.index import IndexUpdate, Key, ListingEntry, ListingSummary
     from pressrun.invalidation import SiteChange
     from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
@@ -122,6 +123,45 @@ class LiveArticles(Protocol):
     def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]:
         """The records of these sources that exist (consistent reads)."""
         ...
+
+
+class ImageRepository(Protocol):
+    """The images table: one record per image upload (newest S3 sequencer wins, as for articles),
+    with who waits for it and who uses it. Every write is conditional on the record read."""
+
+    def current(self, source_key: str) -> ImageRecord | None:
+        """The record as it is now (a consistent read)."""
+        ...
+
+    def save(self, record: ImageRecord, previous: ImageRecord | None) -> bool:
+        """Store the record if the table still holds `previous` (the same `revision`, or nothing when
+        None), its revision one past the one read; False when it changed meanwhile."""
+        ...
+
+    def walk(self, after: str, limit: int) -> tuple[list[ImageRecord], str]:
+        """Up to `limit` records after the cursor (empty: from the start) and the cursor after them,
+        empty once the table is done."""
+        ...
+
+
+class ImageCodec(Protocol):
+    """What an image file is and what it renders to (Pillow, in `pressrun.imaging`). A file that is
+    no usable image raises `images.ImageRefused`, whatever is wrong with it."""
+
+    def inspect(self, data: bytes, max_pixels: int) -> SourceImage:
+        """Its format and upright size, from its header alone: refused past `max_pixels`."""
+        ...
+
+    def render(self, data: bytes, max_pixels: int, recipe: Recipe) -> Iterator[Rendered]:
+        """Every output of the recipe, upright, in sRGB, without metadata."""
+        ...
+
+
+class ImageRequests(Protocol):
+    """The image queue, for what ingest asks of an image besides its upload: crops at a focus an
+    article needs that it has none at yet."""
+
+    def request(self, source_key: str) -> None: ...
 
 
 class CategoryIndex(Protocol):

@@ -106,7 +106,8 @@ def decode(data: bytes) -> str:
 # --- Pelican-style header lines: "Title: ...", "Date: ..." at the top of a .md or .txt file --------
 
 _HEADER_LINE = re.compile(
-    r"^(?P<name>title|date|category|categories|tags|slug|authors?|summary|status)[ \t]*:[ \t]*(?P<value>.*)$",
+    r"^(?P<name>title|date|category|categories|tags|slug|authors?|summary|status"
+    r"|image-alt|image-caption|image-credit|image-focus|image)[ \t]*:[ \t]*(?P<value>.*)$",
     re.IGNORECASE,
 )
 _HEADER_FIELDS = {"category": "categories", "authors": "author"}
@@ -127,7 +128,7 @@ def _read_header_lines(text: str) -> tuple[dict[str, Any], dict[str, int], list[
         index += 1
     while index < len(lines) and (match := _HEADER_LINE.match(lines[index].strip())):
         name = match.group("name").lower()
-        name = _HEADER_FIELDS.get(name, name)
+        name = _HEADER_FIELDS.get(name, name).replace("-", "_")
         fields[name] = match.group("value").strip()
         found[name] = index + 1
         index += 1

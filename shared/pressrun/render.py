@@ -12,9 +12,10 @@ from typing import Any
 
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from pressrun.images import CROP_SHAPES, crop_spec, image_key, media_key
 from pressrun.index import ListingEntry, ListingSummary
 from pressrun.markup import body_html
-from pressrun.model import Article, Category
+from pressrun.model import Article, ArticleRecord, Category, Focus, ImageRef, ImageUse
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
@@ -30,6 +31,79 @@ from pressrun.urls import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# How wide a picture is shown: the column (42rem less its padding), or the screen on a phone. The
+# browser picks the rendition from these and the srcset.
+SIZES = "(min-width: 44rem) 40rem, calc(100vw - 2rem)"
+THUMBNAIL_SIZES = "7rem"
+# The width of the JPEG an old browser gets: a column's worth on a common screen.
+_FALLBACK_WIDTH = 960
+
+
+class Picture:
+    """An image as a page shows it: its renditions' srcsets, the fallback, its size, and words."""
+
+    def __init__(
+        self,
+        use: ImageUse,
+        alt: str,
+        caption: str | None = None,
+        credit: str | None = None,
+        lead: bool = False,
+    ) -> None:
+        self.use = use
+        self.alt = alt
+        self.caption = caption
+        self.credit = credit
+        self.lead = lead
+        self.sizes = SIZES
+
+    def url(self, width: int, extension: str) -> str:
+        return f"/{media_key(self.use.hash, f'{width}.{extension}')}"
+
+    def srcset(self, extension: str, widths: tuple[int, ...] | None = None) -> str:
+        return ", ".join(f"{self.url(w, extension)} {w}w" for w in widths or self.use.widths)
+
+    @property
+    def fallback(self) -> str:
+        fitting = [w for w in self.use.widths if w <= _FALLBACK_WIDTH]
+        return self.url(fitting[-1] if fitting else self.use.widths[0], "jpg")
+
+    @property
+    def width(self) -> int:
+        return self.use.widths[-1]
+
+    @property
+    def height(self) -> int:
+        return max(1, round(self.use.widths[-1] * self.use.height / self.use.width))
+
+    def crop(self, shape: str) -> tuple[str, int, int]:
+        """A crop's path and size (og, 16x9, 4x3, 1x1), at the focus the article chose."""
+        ratios = {name: (w, h) for name, w, h in CROP_SHAPES}
+        spec = crop_spec(
+            shape, ratios[shape], (self.use.width, self.use.height), Focus.from_tag(self.use.focus)
+        )
+        return f"/{media_key(self.use.hash, spec.name)}", spec.size[0], spec.size[1]
+
+
+class Thumbnail(Picture):
+    """A listing card's small picture, beside the headline that says what it is (so no alt text)."""
+
+    def __init__(self, use: ImageUse) -> None:
+        super().__init__(use, alt="")
+        self.sizes = THUMBNAIL_SIZES
+        self.small = tuple(use.widths[:2])
+
+    @property
+    def width(self) -> int:
+        return self.use.widths[0]
+
+    @property
+    def height(self) -> int:
+        return max(1, round(self.use.widths[0] * self.use.height / self.use.width))
+
+    @property
+    def fallback(self) -> str:
+        return self.url(self.use.widths[0], "jpg")
 
 
 def _human_date(moment: datetime) -> str:
@@ -53,6 +127,7 @@ def _environment(theme_dir: str) -> Environment:
     )
     environment.filters["human_date"] = _human_date
     environment.filters["atom_time"] = _atom_time
+    environment.filters["thumbnail"] = lambda use: Thumbnail(use) if use else None
     environment.globals.update(
         category_path=category_path,
         category_page_path=category_page_path,
@@ -71,36 +146,85 @@ def _render(template: str, site: SiteSettings, **context: Any) -> bytes:
     return page.encode("utf-8")
 
 
-def _news_article(article: Article, site: SiteSettings, modified: datetime) -> dict[str, Any]:
+def logo_url(site: SiteSettings) -> str:
+    return site.site_logo if "://" in site.site_logo else absolute(site.site_url, site.site_logo)
+
+
+def _news_article(
+    article: Article, site: SiteSettings, modified: datetime, lead: Picture | None = None
+) -> dict[str, Any]:
     """schema.org NewsArticle, for search engines and news aggregators."""
-    return {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": article.title,
-        "description": article.summary,
-        "datePublished": article.published_at.isoformat(),
-        "dateModified": modified.isoformat(),
-        "author": [{"@type": "Person", "name": article.author}]
-        if article.author
-        else [{"@type": "Organization", "name": site.site_name}],
-        "articleSection": [category.name for category in article.categories],
-        "mainEntityOfPage": absolute(site.site_url, article.path),
-        "url": absolute(site.site_url, article.path),
-        "inLanguage": site.site_language,
-        "publisher": {"@type": "Organization", "name": site.site_name, "url": absolute(site.site_url, HOME)},
-    } | ({"keywords": list(article.tags)} if article.tags else {})
+    images = (
+        [absolute(site.site_url, lead.crop(shape)[0]) for shape in ("16x9", "4x3", "1x1")] if lead else []
+    )
+    return (
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": article.title,
+            "description": article.summary,
+            "datePublished": article.published_at.isoformat(),
+            "dateModified": modified.isoformat(),
+            "author": [{"@type": "Person", "name": article.author}]
+            if article.author
+            else [{"@type": "Organization", "name": site.site_name}],
+            "articleSection": [category.name for category in article.categories],
+            "mainEntityOfPage": absolute(site.site_url, article.path),
+            "url": absolute(site.site_url, article.path),
+            "inLanguage": site.site_language,
+            "publisher": {
+                "@type": "Organization",
+                "name": site.site_name,
+                "url": absolute(site.site_url, HOME),
+                "logo": {"@type": "ImageObject", "url": logo_url(site)},
+            },
+        }
+        | ({"keywords": list(article.tags)} if article.tags else {})
+        | ({"image": images} if images else {})
+    )
 
 
-def article_page(article: Article, site: SiteSettings, modified: datetime | None = None) -> bytes:
+def _figure(site: SiteSettings, picture: Picture, block: bool) -> str:
+    return (
+        _environment(site.theme_dir).get_template("_figure.html").render(picture=picture, block=block).strip()
+    )
+
+
+def article_page(
+    article: Article,
+    site: SiteSettings,
+    modified: datetime | None = None,
+    record: ArticleRecord | None = None,
+) -> bytes:
+    """The article's page. `record` gives the renditions of its images (as the table holds them)."""
     modified = modified or article.published_at
+    uses = {use.key: use for use in record.image_uses} if record else {}
+    inline: dict[str, ImageRef] = {ref.key: ref for ref in article.inline_images}
+    lead = None
+    if article.image is not None and article.image.key in uses:
+        ref = article.image
+        lead = Picture(uses[ref.key], ref.alt, ref.caption, ref.credit, lead=True)
+
+    def figure(written: str, alt: str, title: str | None, block: bool) -> str | None:
+        try:
+            key = image_key(article.source_key, written)
+        except ValueError:
+            return None  # refused on the way in: an article that names one is never published
+        if key not in uses or key not in inline:
+            return None
+        return _figure(site, Picture(uses[key], alt, title if block else None), block)
+
     return _render(
         "article.html",
         site,
         article=article,
-        body=body_html(article.body),
+        body=body_html(article.body, figure),
+        lead=lead,
+        lead_figure=_figure(site, lead, True) if lead else "",
         modified=modified,
-        news_article=_news_article(article, site, modified),
+        news_article=_news_article(article, site, modified, lead),
         path=article.path,
+        logo=logo_url(site),
     )
 
 
@@ -121,7 +245,7 @@ def category_page(
 def home_page(
     entries: Sequence[ListingEntry], sections: Sequence[ListingSummary], site: SiteSettings
 ) -> bytes:
-    return _render("home.html", site, entries=entries, sections=sections, path=HOME)
+    return _render("home.html", site, entries=entries, sections=sections, path=HOME, logo=logo_url(site))
 
 
 def _feed(
@@ -169,3 +293,11 @@ def stylesheet(site: SiteSettings) -> bytes:
     if themed is not None and themed.is_file():
         return themed.read_bytes()
     return files("pressrun").joinpath("templates", "style.css").read_bytes()
+
+
+def logo(site: SiteSettings) -> bytes:
+    """The publisher's logo the site serves at /logo.png: the theme's, or the built-in one."""
+    themed = Path(site.theme_dir, "logo.png") if site.theme_dir else None
+    if themed is not None and themed.is_file():
+        return themed.read_bytes()
+    return files("pressrun").joinpath("templates", "logo.png").read_bytes()

@@ -34,6 +34,13 @@ class SiteSettings(BaseSettings):
     listing_freshness_seconds: int = Field(default=60, ge=0, le=3600)
     # A folder of templates that replace the built-in ones of the same name.
     theme_dir: str = ""
+    # Images: the largest upload read (decided from the event's size first), and the most pixels one
+    # may declare, which keeps a small file that decompresses into gigabytes from being decoded.
+    max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=50_000_000, gt=0)
+    # The publisher's logo (JSON-LD publisher.logo, the home page's og:image): a path on the site or
+    # a URL. The default is the built-in logo (or the theme's logo.png), written with the stylesheet.
+    site_logo: str = "/logo.png"
 
     @field_validator("site_categories", mode="before")
     @classmethod

@@ -12,6 +12,9 @@ NEWS_SITEMAP = "/news-sitemap.xml"
 ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/style.css"
+LOGO = "/logo.png"
+# Renditions of images, under content-addressed names that never change (pressrun.images).
+MEDIA_PREFIX = "media/"
 _INDEX = "index.html"
 _SITEMAP_KEY = re.compile(r"(news-)?sitemap(-\d+)?\.xml")
 
@@ -77,6 +80,8 @@ def cache_tags(key: str) -> tuple[str, ...]:
         return (f"category:{parts[1]}",)
     if _SITEMAP_KEY.fullmatch(key):
         return ("sitemap",)
+    if is_immutable(key):
+        return ("media",)
     if len(parts) == 5 and parts[4] == _INDEX and all(part.isdigit() for part in parts[:3]):
         return (f"article:{parts[3]}",)
     return ("site",)
@@ -100,15 +105,24 @@ def category_key_slug(key: str) -> str | None:
     return parts[1] if len(parts) > 2 and parts[0] == "category" else None
 
 
+def is_immutable(key: str) -> bool:
+    """Whether the object's bytes can never change: an image rendition, named by the hash of its
+    source. A new image gets new names, so nothing cached under these is ever stale."""
+    return key.startswith(MEDIA_PREFIX)
+
+
 def is_long_cached(key: str) -> bool:
     """Whether the CDN keeps the object until told otherwise: story pages and the stylesheet, whose
-    changes are invalidated. Everything else (listings, feeds, sitemaps) changes with every story and
-    expires by itself within LISTING_FRESHNESS_SECONDS, which costs no invalidation."""
-    return bool(_ARTICLE_KEY.fullmatch(key)) or key == STYLESHEET.lstrip("/")
+    changes are invalidated, and image renditions, which never change. Everything else (listings,
+    feeds, sitemaps) changes with every story and expires by itself within LISTING_FRESHNESS_SECONDS,
+    which costs no invalidation."""
+    return bool(_ARTICLE_KEY.fullmatch(key)) or key == STYLESHEET.lstrip("/") or is_immutable(key)
 
 
 def cache_control(key: str, listing_freshness_seconds: int) -> str:
     """The Cache-Control an object is stored with, which the CDN and browsers follow."""
+    if is_immutable(key):
+        return f"public, max-age={_CDN_KEEPS_PAGES}, immutable"
     if is_long_cached(key):
         return f"public, max-age={_BROWSERS_KEEP_PAGES}, s-maxage={_CDN_KEEPS_PAGES}"
     seconds = listing_freshness_seconds

@@ -10,8 +10,19 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
-from pressrun.markup import first_paragraph, shorten
-from pressrun.model import MAX_SLUG_LENGTH, SLUG_PATTERN, Article, Category, InvalidArticle, Problem, slugify
+from pressrun.images import image_key
+from pressrun.markup import body_images, first_paragraph, shorten
+from pressrun.model import (
+    MAX_SLUG_LENGTH,
+    SLUG_PATTERN,
+    Article,
+    Category,
+    Focus,
+    ImageRef,
+    InvalidArticle,
+    Problem,
+    slugify,
+)
 from pressrun.readers import RawArticle, read_upload
 from pressrun.settings import SiteSettings
 
@@ -31,6 +42,18 @@ MAX_CATEGORY_LENGTH = 60
 # A story needs a handful; the bounds keep a pasted list or paragraph from flooding the page.
 MAX_TAGS = 30
 MAX_TAG_LENGTH = 50
+# Images: what a figure shows (alt), says (caption) and credits, each bounded like the other fields;
+# and how many one story may show (its record keeps each one's renditions).
+MAX_ALT_LENGTH = 300
+MAX_CAPTION_LENGTH = 500
+MAX_CREDIT_LENGTH = 200
+MAX_IMAGES = 20
+_IMAGE_TEXT_LIMITS = {
+    "image_alt": MAX_ALT_LENGTH,
+    "image_caption": MAX_CAPTION_LENGTH,
+    "image_credit": MAX_CREDIT_LENGTH,
+    "image": 500,
+}
 # A value quoted back in a report is cut to this, so that a report and its alert stay small.
 _QUOTED_LENGTH = 80
 _WEEKDAY = re.compile(r"^[A-Za-z]+day,?\s+", re.IGNORECASE)
@@ -172,6 +195,11 @@ class Metadata(BaseModel):
     slug: str | None = None
     draft: bool = False
     status: str | None = None
+    image: str | None = None
+    image_alt: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
+    image_focus: Focus | None = None
 
     @field_validator("title", mode="before")
     @classmethod
@@ -230,6 +258,36 @@ class Metadata(BaseModel):
             raise ValueError(_too_long(len(text), limit))
         return text or None
 
+    @field_validator("image", "image_alt", "image_caption", "image_credit", mode="before")
+    @classmethod
+    def _image_text(cls, value: Any, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str | int | float):
+            raise ValueError("must be text")
+        text = " ".join(str(value).split())
+        limit = _IMAGE_TEXT_LIMITS[str(info.field_name)]
+        if len(text) > limit:
+            raise ValueError(_too_long(len(text), limit))
+        return text or None
+
+    @field_validator("image_focus", mode="before")
+    @classmethod
+    def _focus(cls, value: Any) -> Focus | None:
+        if value is None or value == "":
+            return None
+        parts = value.split(",") if isinstance(value, str) else value
+        try:
+            x, y = (float(part) for part in parts)
+        except (TypeError, ValueError):
+            x = y = -1.0
+        if not (0 <= x <= 1 and 0 <= y <= 1):
+            raise ValueError(
+                f"{_quoted(value)} is not a focus point; write two numbers from 0 to 1, across then down,"
+                " such as 0.5,0.3"
+            )
+        return Focus.quantized(x, y)
+
     @field_validator("slug", mode="before")
     @classmethod
     def _valid_slug(cls, value: Any) -> str | None:
@@ -283,9 +341,80 @@ def _problems(error: ValidationError, raw: RawArticle) -> list[Problem]:
     return problems
 
 
+def _image_field(name: str) -> str:
+    """`Image-Alt` as `image_alt`: header lines and JSON keys spelt either way."""
+    folded = str(name).strip().lower()
+    return folded.replace("-", "_") if folded.startswith("image") else str(name)
+
+
+def _lead_image(
+    source_key: str, metadata: Metadata, raw: RawArticle
+) -> tuple[ImageRef | None, list[Problem]]:
+    if metadata.image is None:
+        return None, []
+    problems = []
+    try:
+        key = image_key(source_key, metadata.image)
+    except ValueError as error:
+        problems.append(Problem(field="image", message=str(error), line=raw.lines.get("image")))
+        key = ""
+    if not metadata.image_alt:
+        problems.append(
+            Problem(
+                field="image_alt",
+                message="is required with an image: say what it shows, for readers who cannot see it",
+                line=raw.lines.get("image"),
+            )
+        )
+    if problems:
+        return None, problems
+    ref = ImageRef(
+        key=key,
+        written=metadata.image,
+        alt=metadata.image_alt or "",
+        caption=metadata.image_caption,
+        credit=metadata.image_credit,
+        focus=metadata.image_focus,
+        lead=True,
+    )
+    return ref, []
+
+
+def _body_images(source_key: str, body: str) -> tuple[tuple[ImageRef, ...], list[Problem]]:
+    refs: list[ImageRef] = []
+    problems: list[Problem] = []
+    for written, alt, title in body_images(body):
+        try:
+            key = image_key(source_key, written)
+        except ValueError as error:
+            problems.append(Problem(field="body", message=str(error)))
+            continue
+        alt = " ".join(alt.split())
+        if not alt:
+            problems.append(
+                Problem(
+                    field="body",
+                    message=f"the image '{written}' has no alt text; say what it shows between the"
+                    f" brackets: ![A crowd outside the town hall]({written})",
+                )
+            )
+        elif len(alt) > MAX_ALT_LENGTH:
+            problems.append(
+                Problem(
+                    field="body", message=f"the alt text of '{written}' {_too_long(len(alt), MAX_ALT_LENGTH)}"
+                )
+            )
+        else:
+            caption = " ".join(title.split())[:MAX_CAPTION_LENGTH] if title else None
+            refs.append(ImageRef(key=key, written=written, alt=alt, caption=caption or None))
+    return tuple(refs), problems
+
+
 def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Article:
     """Validate what a reader found; raise `InvalidArticle` listing every problem at once."""
-    raw = RawArticle(fields=clean_text(raw.fields), body=_CONTROL.sub("", raw.body), lines=raw.lines)
+    fields = {_image_field(name): value for name, value in clean_text(raw.fields).items()}
+    lines = {_image_field(name): line for name, line in raw.lines.items()}
+    raw = RawArticle(fields=fields, body=_CONTROL.sub("", raw.body), lines=lines)
     problems = _unpaired_surrogates(raw)
     if problems:
         raise InvalidArticle(problems)
@@ -298,6 +427,15 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
         problems.extend(_problems(error, raw))
     if not raw.body.strip():
         problems.append(Problem(field="body", message="the article has no body text"))
+    lead, lead_problems = _lead_image(source_key, metadata, raw) if metadata else (None, [])
+    inline, inline_problems = _body_images(source_key, raw.body)
+    problems += lead_problems + inline_problems
+    if len(inline) + (1 if lead else 0) > MAX_IMAGES:
+        problems.append(
+            Problem(
+                field="body", message=f"shows {len(inline) + bool(lead)} images; the limit is {MAX_IMAGES}"
+            )
+        )
     if metadata is None or problems:
         raise InvalidArticle(problems)
     slug = metadata.slug or slugify(metadata.title)
@@ -322,6 +460,8 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
         summary=metadata.summary or shorten(first_paragraph(raw.body), SUMMARY_LENGTH),
         draft=metadata.draft or metadata.status == "draft",
         body=raw.body,
+        image=lead,
+        inline_images=inline,
     )
 
 

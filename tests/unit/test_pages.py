@@ -169,6 +169,7 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
         "robots.txt",
         "404.html",
         "style.css",
+        "logo.png",
     }
     assert refresh_listings(changes, index, site, SITE, NOW).changed == []
 
