@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import random
+import sys
+from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -21,7 +24,9 @@ def scene(width: int, height: int, seed: int = 1) -> Image.Image:
     draw.ellipse(
         (width * 2 // 3 - r, height // 4 - r, width * 2 // 3 + r, height // 4 + r), fill=(250, 220, 120)
     )
-    noise = Image.effect_noise((width, height), 24).convert("RGB")
+    # Grain from a seeded generator (Pillow's own noise is not reproducible), softened like a lens's.
+    grain = random.Random(seed).randbytes(width * height)
+    noise = Image.frombytes("L", (width, height), grain).filter(ImageFilter.GaussianBlur(1)).convert("RGB")
     return Image.blend(image, noise, 0.12)
 
 
@@ -63,3 +68,20 @@ def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
+
+
+# The samples' photos (samples/ and the copy the package ships): small, and the same bytes every time.
+SAMPLE_PHOTOS = {
+    "harbour-at-dawn.jpg": (1600, 1000, 11),
+    "allotment-beds.jpg": (1200, 800, 23),
+}
+
+
+def write_samples(folder: Path) -> None:
+    for name, (width, height, seed) in SAMPLE_PHOTOS.items():
+        (folder / name).write_bytes(jpeg(width, height, seed=seed, gps=True, quality=60))
+
+
+if __name__ == "__main__":
+    for target in sys.argv[1:]:
+        write_samples(Path(target))

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pressrun.images import ImageRefused, is_image_key
 from pressrun.ingest import check_file
-from pressrun.model import InvalidArticle, problem_line
+from pressrun.model import InvalidArticle, Problem, problem_line
 from pressrun.settings import SiteSettings
 
 if TYPE_CHECKING:
@@ -79,6 +80,20 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _check_image(file: Path, site: SiteSettings) -> None:
+    """Raise `InvalidArticle` (one problem) if the image function would refuse the file."""
+    from pressrun.imaging import PillowCodec
+
+    size = file.stat().st_size
+    if size > site.max_image_bytes:
+        message = f"is {size:,} bytes; the limit is {site.max_image_bytes:,} bytes (MAX_IMAGE_BYTES)"
+        raise InvalidArticle([Problem(field="file", message=message)])
+    try:
+        PillowCodec().inspect(file.read_bytes(), site.max_image_pixels)
+    except ImageRefused as refused:
+        raise InvalidArticle([Problem(field="file", message=refused.message)]) from None
+
+
 def check(arguments: argparse.Namespace) -> int:
     site = SiteSettings()
     now = datetime.now(UTC)
@@ -86,7 +101,10 @@ def check(arguments: argparse.Namespace) -> int:
     for name, file in _files(arguments.paths):
         try:
             # As the pipeline decides: from the size first, so a huge file is never read.
-            check_file(name, file.stat().st_size, file.read_bytes, site, now)
+            if is_image_key(name):
+                _check_image(file, site)
+            else:
+                check_file(name, file.stat().st_size, file.read_bytes, site, now)
         except InvalidArticle as invalid:
             rejected = True
             for problem in invalid.problems:

@@ -18,6 +18,7 @@ from typing import Protocol
 import pytest
 
 from pressrun.local.articles import SqliteArticles
+from pressrun.local.images import SqliteImages
 from pressrun.local.index import SqliteIndex
 from pressrun.local.scheduler import SqliteScheduler
 from pressrun.local.site_folder import FolderSite
@@ -27,6 +28,7 @@ from pressrun.local.work import WorkQueue
 from pressrun.ports import (
     ArticleRepository,
     CategoryIndex,
+    ImageRepository,
     LiveArticles,
     ReleasableArticles,
     Scheduler,
@@ -34,7 +36,7 @@ from pressrun.ports import (
     UploadStore,
 )
 from pressrun.scheduling import Release
-from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads
+from tests.fakes import MemoryArticles, MemoryImages, MemoryIndex, MemorySite, MemoryUploads
 from tests.unit.test_scheduling import RecordingScheduler
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -173,6 +175,11 @@ def _local_articles(tmp_path: Path) -> Articles:
     return SqliteArticles(*_state(tmp_path), lambda: NOW)
 
 
+def _local_images(tmp_path: Path) -> ImageRepository:
+    state, _ = _state(tmp_path)
+    return SqliteImages(state, lambda: NOW)
+
+
 def _local_index(tmp_path: Path) -> CategoryIndex:
     return SqliteIndex(*_state(tmp_path))
 
@@ -196,6 +203,10 @@ ARTICLE_REPOSITORIES: dict[str, Callable[[Path], Articles]] = {
     "memory": lambda _: MemoryArticles(),
     "local": _local_articles,
 }
+IMAGE_REPOSITORIES: dict[str, Callable[[Path], ImageRepository]] = {
+    "memory": lambda _: MemoryImages(),
+    "local": _local_images,
+}
 CATEGORY_INDEXES: dict[str, Callable[[Path], CategoryIndex]] = {
     "memory": lambda _: MemoryIndex(),
     "local": _local_index,
@@ -218,6 +229,11 @@ def uploads(request: pytest.FixtureRequest, tmp_path: Path) -> UploadsHarness:
 @pytest.fixture(params=sorted(ARTICLE_REPOSITORIES))
 def articles(request: pytest.FixtureRequest, tmp_path: Path) -> Articles:
     return ARTICLE_REPOSITORIES[request.param](tmp_path)
+
+
+@pytest.fixture(params=sorted(IMAGE_REPOSITORIES))
+def images(request: pytest.FixtureRequest, tmp_path: Path) -> ImageRepository:
+    return IMAGE_REPOSITORIES[request.param](tmp_path)
 
 
 @pytest.fixture(params=sorted(CATEGORY_INDEXES))

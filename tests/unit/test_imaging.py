@@ -202,3 +202,12 @@ def test_any_bytes_give_an_image_or_a_clear_refusal(data: bytes):
     assert all(output.body for output in outputs)
     # Bounded: at most a megapixel was ever decoded.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024
+
+
+def test_the_samples_photos_are_the_ones_the_generator_makes(tmp_path):
+    from tests.conftest import ROOT
+    from tests.pictures import SAMPLE_PHOTOS, write_samples
+
+    write_samples(tmp_path)
+    for name in SAMPLE_PHOTOS:
+        assert (tmp_path / name).read_bytes() == (ROOT / "samples" / name).read_bytes(), name

@@ -2,6 +2,8 @@
 under the rules the event sources give them.
 
     upload event ───────▶ ingest.accept_upload            (IngestQueue → ValidateArticle)
+    image event ────────▶ media.process_image             (ImageQueue → ProcessImage; and crops
+                          media.process_request            asked for by ingest, on the same queue)
     articles change ────▶ follow.follow_article_change    (the articles stream, in order per item)
     index change ───────▶ listings.refresh_listings       (the index stream; each listing once per drain)
     schedule due ───────▶ scheduling.release_article      (EventBridge Scheduler → ReleaseArticle)
@@ -23,12 +25,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from pressrun.follow import follow_article_change
-from pressrun.ingest import Upload, accept_upload
+from pressrun.ingest import Intake, Upload, accept_upload
 from pressrun.invalidation import InvalidatingSite
 from pressrun.listings import refresh_listings
 from pressrun.local import parallel
 from pressrun.local.articles import ArticleChange, SqliteArticles
 from pressrun.local.chaos import Chaos
+from pressrun.local.images import LocalImageRequests, SqliteImages
 from pressrun.local.index import SqliteIndex, membership_key
 from pressrun.local.log import StepLog
 from pressrun.local.records import RecordedAlerts, RecordedInvalidations, RecordedJobs
@@ -38,6 +41,7 @@ from pressrun.local.state import STATE_DIR, State
 from pressrun.local.sweeping import NoLostBatches, SqliteSweepJournal
 from pressrun.local.uploads import LocalUploads
 from pressrun.local.work import DeadLetter, Kind, WorkItem, WorkQueue
+from pressrun.media import ImageLimits, ImageRequest, ImageWork
 from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
 from pressrun.reconcile import sweep
 from pressrun.scheduling import Release, release_article
@@ -47,7 +51,14 @@ from pressrun.sweep_state import Budget, SweepReport
 # Tries per step before it is set aside: an SQS message is received 5 times before its dead-letter
 # queue (template.yaml); the streams and schedules retry more on AWS, where a retry costs a wait,
 # not a user's run.
-ATTEMPTS = {Kind.UPLOAD: 5, Kind.ARTICLE: 4, Kind.MEMBERSHIP: 4, Kind.RELEASE: 4, Kind.REBUILD: 4}
+ATTEMPTS = {
+    Kind.UPLOAD: 5,
+    Kind.IMAGE: 5,
+    Kind.ARTICLE: 4,
+    Kind.MEMBERSHIP: 4,
+    Kind.RELEASE: 4,
+    Kind.REBUILD: 4,
+}
 FIRST_BACKOFF_SECONDS = 1.0
 # Work is read and committed in chunks: a few transactions however large the batch, and a killed
 # run loses at most one chunk of progress.
@@ -79,6 +90,8 @@ class LocalPorts:
     index: SqliteIndex
     site_store: FolderSite
     scheduler: SqliteScheduler
+    images: SqliteImages
+    image_requests: LocalImageRequests
     alerts: RecordedAlerts = field(default_factory=RecordedAlerts)
     invalidations: RecordedInvalidations = field(default_factory=RecordedInvalidations)
 
@@ -93,6 +106,8 @@ class LocalPorts:
             index=SqliteIndex(state, work),
             site_store=FolderSite(site_dir, state),
             scheduler=SqliteScheduler(state, work),
+            images=SqliteImages(state, clock),
+            image_requests=LocalImageRequests(work),
         )
 
 
@@ -124,13 +139,20 @@ class Dispatcher:
         self._site_store = InvalidatingSite(wrap(self.ports.site_store), self.ports.invalidations)
         self._scheduler = wrap(self.ports.scheduler)
         self._alerts = wrap(self.ports.alerts)
+        self._images = wrap(self.ports.images)
+        self._image_requests = wrap(self.ports.image_requests)
 
     # --- the loop -------------------------------------------------------------------------------
 
     def drain(self) -> None:
         """Deliver until nothing is owed and no schedule is due."""
         while True:
-            if self._run(Kind.UPLOAD) or self._run(Kind.RELEASE) or self._run(Kind.ARTICLE):
+            if (
+                self._run(Kind.UPLOAD)
+                or self._run(Kind.IMAGE)
+                or self._run(Kind.RELEASE)
+                or self._run(Kind.ARTICLE)
+            ):
                 continue
             if self._run(Kind.REBUILD):
                 continue
@@ -146,7 +168,9 @@ class Dispatcher:
         total = self.ports.work.pending(kind)
         # A rebuild's jobs are each a batch of stories.
         stories = total * (ARTICLES_PER_MESSAGE if kind is Kind.REBUILD else 1)
-        if kind is not Kind.RELEASE and stories >= parallel.PARALLEL_FROM and self.workers > 1:
+        # Images are rendered one after another: each takes a core's worth of encoders already.
+        serial = kind in (Kind.RELEASE, Kind.IMAGE)
+        if not serial and stories >= parallel.PARALLEL_FROM and self.workers > 1:
             self._run_in_parallel(kind, total, stories)
             return True
         done, last = 0, 0
@@ -168,6 +192,7 @@ class Dispatcher:
     def _process(self, item: WorkItem) -> None:
         steps: dict[Kind, Callable[[WorkItem], None]] = {
             Kind.UPLOAD: self._ingest,
+            Kind.IMAGE: self._image,
             Kind.RELEASE: self._release,
             Kind.ARTICLE: self._follow,
             Kind.REBUILD: self._rebuild_job,
@@ -260,12 +285,55 @@ class Dispatcher:
 
     def _ingest(self, item: WorkItem) -> None:
         upload = Upload.model_validate_json(item.payload)
-        outcome = accept_upload(upload, self._uploads, self._articles, self.settings, self._alerts, self.now)
+        outcome = accept_upload(
+            upload,
+            self._uploads,
+            self._articles,
+            self.settings,
+            self._alerts,
+            self.now,
+            self._images,
+            self._image_requests,
+        )
         for source_key, text in self.ports.alerts.take():
             self.log.info("alerts", source_key, "editor alerted", text=text)
         self.log.info(
             "ingest", upload.key, "upload handled", outcome=outcome.value, change=upload.change.value
         )
+
+    def _image(self, item: WorkItem) -> None:
+        from pressrun.imaging import PillowCodec  # Pillow only where images are rendered
+
+        intake = Intake(
+            self._uploads,
+            self._articles,
+            self.settings,
+            self._alerts,
+            self.now,
+            self._images,
+            self._image_requests,
+        )
+        work = ImageWork(
+            uploads=self._uploads,
+            images=self._images,
+            site_store=self._site_store,
+            codec=PillowCodec(),
+            alerts=self._alerts,
+            intake=intake,
+            limits=ImageLimits(self.settings.max_image_bytes, self.settings.max_image_pixels),
+            now=self.now,
+        )
+        if '"image"' in item.payload and '"key"' not in item.payload:
+            request = ImageRequest.model_validate_json(item.payload)
+            self.log.info("image", request.image, "crops asked for", outcome=work.request(request).value)
+        else:
+            upload = Upload.model_validate_json(item.payload)
+            outcome = work.upload(upload)
+            self.log.info(
+                "image", upload.key, "image handled", outcome=outcome.value, change=upload.change.value
+            )
+        for source_key, text in self.ports.alerts.take():
+            self.log.info("alerts", source_key, "editor alerted", text=text)
 
     def _follow(self, item: WorkItem) -> None:
         change = ArticleChange.model_validate_json(item.payload)

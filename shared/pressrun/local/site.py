@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pressrun.images import is_image_key
 from pressrun.invalidation import plan_invalidation
 from pressrun.local import folder, remembered
 from pressrun.local.chaos import Chaos
@@ -144,6 +145,9 @@ class LocalSite:
                 digest = hashlib.file_digest(file, "sha256").hexdigest()
         if current.blob != digest:
             return False
+        if is_image_key(key):
+            image = self.ports.images.current(key)
+            return image is not None and image.source_version == current.version_id
         record = self.ports.articles.current(key)
         set_aside = self.state.execute(
             "SELECT 1 FROM dead_letter WHERE source = ? LIMIT 1", (key,)

@@ -29,6 +29,9 @@ read it. Records are stored as the JSON of their pydantic models; times as ISO 8
     garbage(blob)                                 upload blobs to delete once nothing refers to them
     counter(name, value)                          the uploads' sequencer, which only ever grows
     sweep(id, state)                              the reconciliation sweep's cursors (a SweepState)
+    image(source_key, revision, source_version, record)
+        The images table: one record per image upload (an ImageRecord), written only at the revision
+        read; `source_version` keeps that upload version from expiring while crops may be made of it.
 
 `PRAGMA user_version` is the format; a database of another format is refused, never guessed at.
 """
@@ -42,7 +45,18 @@ from pathlib import Path
 
 STATE_DIR = ".pressrun"
 DATABASE = "state.db"
-FORMAT = 1
+FORMAT = 2
+# What each format adds to the one before: a database of an older format is brought up to date.
+_MIGRATIONS = {
+    2: """
+CREATE TABLE image (
+    source_key TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    source_version TEXT,
+    record TEXT NOT NULL
+);
+""",
+}
 
 _SCHEMA = """
 CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -112,7 +126,7 @@ CREATE TABLE dead_letter (
 );
 CREATE TABLE garbage (blob TEXT PRIMARY KEY);
 CREATE TABLE sweep (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
-"""
+""" + "".join(_MIGRATIONS.values())
 
 
 class StateFormatError(Exception):
@@ -149,6 +163,9 @@ class State:
             # One transaction: a run killed here leaves no half-made schema (the site's lock keeps
             # other runs out meanwhile).
             self.connection.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {FORMAT}; COMMIT;")
+        elif version < FORMAT:
+            steps = "".join(_MIGRATIONS[number] for number in range(version + 1, FORMAT + 1))
+            self.connection.executescript(f"BEGIN; {steps} PRAGMA user_version = {FORMAT}; COMMIT;")
         elif version != FORMAT:
             self.connection.close()
             raise StateFormatError(

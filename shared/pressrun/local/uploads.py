@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from pressrun.images import is_image_key
 from pressrun.ingest import INCOMING, REJECTED, Change, Upload, report_key
 from pressrun.local.state import State
 from pressrun.local.work import Kind, WorkQueue
@@ -123,7 +124,7 @@ class LocalUploads:
             change=Change.VERSION_DELETED,
             event_time=self._clock(),
         )
-        self.work.add(Kind.UPLOAD, key, upload.model_dump_json(), version_id)
+        self.work.add(_kind(key), key, upload.model_dump_json(), version_id)
         return upload
 
     def latest(self, prefix: str) -> Iterator[UploadState]:
@@ -195,6 +196,7 @@ class LocalUploads:
             " AND v.version_id NOT IN (SELECT source_version FROM article WHERE source_version IS NOT NULL)"
             " AND v.version_id NOT IN (SELECT version_id FROM work WHERE version_id IS NOT NULL)"
             " AND v.version_id NOT IN (SELECT version_id FROM dead_letter WHERE version_id IS NOT NULL)"
+            " AND v.version_id NOT IN (SELECT source_version FROM image WHERE source_version IS NOT NULL)"
         )
         expired = int(self.state.execute("SELECT count(*) FROM temp.expiring").fetchone()[0])
         if expired:
@@ -256,8 +258,10 @@ class LocalUploads:
             sequencer=sequencer,
             change=change,
             event_time=self._clock(),
+            # As S3's event: the size of a created object, which a limit can refuse without a read.
+            size=size if change is Change.CREATED else None,
         )
-        self.work.add(Kind.UPLOAD, key, upload.model_dump_json(), version_id)
+        self.work.add(_kind(key), key, upload.model_dump_json(), version_id)
         return upload
 
     def _size(self, version: Version) -> int:
@@ -289,6 +293,11 @@ class LocalUploads:
         if not key.startswith(REJECTED):
             raise ValueError(f"{key!r} is not a report key")
         return self.reports.joinpath(*_safe_relative(key.removeprefix(REJECTED)))
+
+
+def _kind(key: str) -> Kind:
+    """Which queue the bucket's event goes to: as the image rule and the uploads rule route it."""
+    return Kind.IMAGE if is_image_key(key) else Kind.UPLOAD
 
 
 def upload_key(name: str) -> str:

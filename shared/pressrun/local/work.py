@@ -19,6 +19,8 @@ from pressrun.local.state import State
 
 class Kind(StrEnum):
     UPLOAD = "upload"
+    # An image upload's event (the image rule routes it by its name), or crops asked for by ingest.
+    IMAGE = "image"
     ARTICLE = "article"
     MEMBERSHIP = "membership"
     RELEASE = "release"
@@ -28,6 +30,7 @@ class Kind(StrEnum):
 # Where the cloud sets such work aside (template.yaml), so that the summary names the same queues.
 DEAD_LETTER_QUEUES = {
     Kind.UPLOAD: "IngestDeadLetterQueue",
+    Kind.IMAGE: "ImageDeadLetterQueue",
     Kind.ARTICLE: "StreamFailureQueue",
     Kind.MEMBERSHIP: "StreamFailureQueue",
     Kind.RELEASE: "ScheduleDeadLetterQueue",
