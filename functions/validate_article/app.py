@@ -16,7 +16,14 @@ def handle_record(record: SQSRecord) -> None:
     for upload in uploads_from_sqs(record):
         logger.set_correlation_id(upload.key)
         outcome = accept_upload(
-            upload, runtime.uploads(), runtime.articles(), runtime.settings(), runtime.alerts(), runtime.now()
+            upload,
+            runtime.uploads(),
+            runtime.articles(),
+            runtime.settings(),
+            runtime.alerts(),
+            runtime.now(),
+            runtime.images(),
+            runtime.image_requests(),
         )
         runtime.record_outcome(outcome)
 

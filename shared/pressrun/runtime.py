@@ -16,11 +16,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun.aws.cloudfront import CloudFrontCdn
-from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, DynamoSweepJournal
+from pressrun.aws.dynamodb import DynamoArticles, DynamoImages, DynamoIndex, DynamoSweepJournal
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.aws.sns import SnsEditorAlerts
-from pressrun.aws.sqs import SqsFailedBatches, SqsInvalidationRequests, SqsJobQueue
+from pressrun.aws.sqs import SqsFailedBatches, SqsImageRequests, SqsInvalidationRequests, SqsJobQueue
 from pressrun.ingest import Outcome
 from pressrun.invalidation import InvalidatingSite
 from pressrun.model import ArticleRecord
@@ -77,6 +77,14 @@ def site() -> InvalidatingSite:
 def articles() -> DynamoArticles:
     current = settings()
     return DynamoArticles(_client("dynamodb"), current.articles_table, current.slugs_table, clock=now)
+
+
+def images() -> DynamoImages:
+    return DynamoImages(_client("dynamodb"), settings().images_table, clock=now)
+
+
+def image_requests() -> SqsImageRequests:
+    return SqsImageRequests(_client("sqs"), settings().image_queue_url)
 
 
 def index() -> DynamoIndex:

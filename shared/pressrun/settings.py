@@ -73,6 +73,7 @@ class StackSettings(SiteSettings):
     articles_table: str
     slugs_table: str
     index_table: str
+    images_table: str
     distribution_id: str
     # `paths` invalidates the changed URLs; `tags` the changed objects' cache tags (the distribution
     # then needs CacheTagConfig, which the template's InvalidationMode parameter turns on with this).
@@ -87,6 +88,8 @@ class StackSettings(SiteSettings):
     rebuild_queue_url: str = ""
     # Only the functions that write to the site bucket are given it: where they ask for invalidations.
     invalidation_queue_url: str = ""
+    # Only the validator is given it: where it asks the image function for crops at an article's focus.
+    image_queue_url: str = ""
     # Only the reconciliation sweep is given it: the stream consumers' on-failure destination.
     stream_failure_queue_url: str = ""
     # Only the release function is given it: Powertools idempotency records, keyed by article version.

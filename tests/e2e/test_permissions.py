@@ -24,6 +24,7 @@ from pressrun import runtime
 from pressrun.emulator.site import LocalSite
 from pressrun.emulator.stack import ACCOUNT, REGION, LocalStack
 from tests.conftest import SAMPLE, load_event
+from tests.pictures import jpeg
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +35,14 @@ T0 = datetime(2025, 6, 27, 9, 0, tzinfo=UTC)
 def story(title: str, category: str, date: str, slug: str | None = None) -> bytes:
     extra = f"slug: {slug}\n" if slug else ""
     return f"---\ntitle: {title}\ndate: {date}\ncategories: [{category}]\n{extra}---\nA paragraph.\n".encode()
+
+
+def image_story(image: str, focus: str | None = None, title: str = "Harbour") -> bytes:
+    extra = f"image_focus: {focus}\n" if focus else ""
+    return (
+        f"---\ntitle: {title}\ndate: 2025-06-26\ncategories: [Local]\nimage: {image}\n"
+        f"image_alt: Boats\n{extra}---\nThe harbour reopened.\n"
+    ).encode()
 
 
 # --- From API calls to what IAM authorises ------------------------------------------------------------
@@ -238,6 +247,21 @@ def run_the_chain(site_dir: Path, calls: Calls) -> None:
         site.drain()
         site.remove("late.md")
         site.drain()
+        # An article that waits for its image; the image (rendered, the article tried again); a new
+        # version of it (the article judged again); a refused one, then a good one (its report goes);
+        # and an article with its own focus point, whose crops the validator asks for.
+        site.upload("harbour.md", image_story("harbour.jpg"))
+        site.drain()
+        for photo in (
+            jpeg(800, 600, seed=1),
+            jpeg(800, 600, seed=2),
+            b"<html>no</html>",
+            jpeg(800, 600, seed=3),
+        ):
+            site.upload("harbour.jpg", photo)
+            site.drain()
+        site.upload("quay.md", image_story("harbour.jpg", focus="0.2,0.5", title="Quay"))
+        site.drain()
     # A new theme and the default listing size: a rebuild rewrites pages and removes listing pages.
     theme = site_dir.parent / "theme"
     theme.mkdir()
@@ -283,6 +307,13 @@ CALLED_ONLY_WHERE_THE_LOCAL_CHAIN_CANNOT_GO = {
     ("FollowArticleChangeFunction", "s3:GetObject"): "an article recorded from an event without a version"
     " id (uploaded before the bucket was versioned) is read as the key's current object",
     ("RebuildWorkerFunction", "s3:GetObject"): "as for FollowArticleChangeFunction",
+    ("ProcessImageFunction", "s3:GetObject"): "as for FollowArticleChangeFunction (an image, or an article"
+    " tried again, read without a version id)",
+    ("ProcessImageFunction", "dynamodb:UpdateItem"): "an article tried again when its image is ready, that"
+    " still waits for another of its images, is refused again (its record marked), as the validator does",
+    ("ProcessImageFunction", "dynamodb:GetItem"): "an article tried again whose new version takes another"
+    " slug gives up its old one: the claim is read for its waiters, then deleted",
+    ("ProcessImageFunction", "dynamodb:DeleteItem"): "as dynamodb:GetItem",
     ("RebuildWorkerFunction", "s3:DeleteObject"): "a listing that lost its last story between the"
     " rebuild's planning and its job loses its pages; the local run keeps every listing",
     ("RenderListingsFunction", "sqs:SendMessage"): "the stylesheet, when the first publish after a"

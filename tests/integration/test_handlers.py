@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from pressrun.aws.cloudfront import CloudFrontCdn
-from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, from_item, to_item
+from pressrun.aws.dynamodb import DynamoArticles, DynamoImages, DynamoIndex, from_item, to_item
 from pressrun.aws.s3 import S3Site
 from pressrun.index import update_index
 from pressrun.model import ArticleRecord, Saved, Waiter
@@ -31,6 +31,19 @@ def ingest_event(key: str, version: str, sequencer: str = "0062E99A88DC407460") 
     event = load_event("validate_article")
     body = json.loads(event["Records"][0]["body"])
     body["detail"]["object"].update({"key": key, "version-id": version, "sequencer": sequencer})
+    event["Records"][0]["body"] = json.dumps(body)
+    return event
+
+
+def image_event(
+    stack: Stack, key: str = "incoming/harbour-at-dawn.jpg", data: bytes | None = None
+) -> dict[str, Any]:
+    """The image function's fixture event, pointed at an image uploaded to this stack."""
+    data = data if data is not None else (SAMPLE.parent / "harbour-at-dawn.jpg").read_bytes()
+    version = upload(stack, key, data)
+    event = load_event("process_image")
+    body = json.loads(event["Records"][0]["body"])
+    body["detail"]["object"].update({"key": key, "version-id": version, "size": len(data)})
     event["Records"][0]["body"] = json.dumps(body)
     return event
 
@@ -401,15 +414,15 @@ def test_folder_placeholders_and_keys_outside_incoming_are_ignored(stack: Stack)
 
 
 def test_unsupported_extension_gets_a_report(stack: Stack):
-    version = upload(stack, "incoming/photo.jpg", b"\xff\xd8\xff\xe0")
+    version = upload(stack, "incoming/notes.pdf", b"%PDF-1.7")
 
-    stack.invoke("ValidateArticleFunction", ingest_event("incoming/photo.jpg", version))
+    stack.invoke("ValidateArticleFunction", ingest_event("incoming/notes.pdf", version))
 
-    report = stack.client("s3").get_object(Bucket=stack.uploads_bucket, Key="rejected/photo.jpg.report.json")
+    report = stack.client("s3").get_object(Bucket=stack.uploads_bucket, Key="rejected/notes.pdf.report.json")
     assert json.loads(report["Body"].read())["errors"] == [
         {
             "field": "file",
-            "message": "'.jpg' files are not articles; use .json, .markdown, .md, .txt",
+            "message": "'.pdf' files are not articles; use .json, .markdown, .md, .txt",
             "line": None,
         }
     ]
@@ -515,6 +528,8 @@ def test_every_function_has_a_sam_local_invoke_event_that_its_handler_accepts(st
             event = stream_event_for(stack, function.code.name)
         if function.name == "ValidateArticleFunction":
             event = ingest_event(SAMPLE_KEY, upload(stack, SAMPLE_KEY, SAMPLE.read_bytes()))
+        if function.name == "ProcessImageFunction":
+            event = image_event(stack)
 
         response = stack.invoke(function.name, event)
 
@@ -575,3 +590,48 @@ def test_an_upload_over_the_limit_is_refused_from_the_size_in_its_event_without_
         {"field": "file", "message": "is 2,097,153 bytes; the limit is 1,048,576 bytes", "line": None}
     ]
     assert object_reads == []
+
+
+def test_process_image_writes_renditions_and_records_the_image(stack: Stack):
+    response = stack.invoke("ProcessImageFunction", image_event(stack))
+
+    assert response == {"batchItemFailures": []}
+    images = DynamoImages(stack.client("dynamodb"), stack.local.physical("ImagesTable"))
+    record = images.current("incoming/harbour-at-dawn.jpg")
+    assert record is not None
+    assert record.status == "ready"
+    head = stack.client("s3").head_object(Bucket=stack.site_bucket, Key=f"media/{record.hash}/640.avif")
+    assert head["ContentType"] == "image/avif"
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+
+
+def test_an_article_waits_for_its_image_then_goes_live_when_the_image_function_has_it(stack: Stack):
+    story = (
+        b"---\ntitle: Harbour Reopens\ndate: 2025-06-26\ncategories: [Local]\n"
+        b"image: harbour-at-dawn.jpg\nimage_alt: Boats at dawn\n---\nThe harbour reopened.\n"
+    )
+    key = "incoming/harbour.md"
+    stack.invoke("ValidateArticleFunction", ingest_event(key, upload(stack, key, story)))
+    assert articles(stack).current(key).status == "rejected"  # type: ignore[union-attr]
+
+    stack.invoke("ProcessImageFunction", image_event(stack))
+
+    record = articles(stack).current(key)
+    assert record is not None
+    assert record.is_live
+    assert record.image is not None
+
+
+def test_image_uploads_go_to_the_image_queue_and_articles_to_the_ingest_queue(stack: Stack):
+    s3 = stack.client("s3")
+    s3.put_object(Bucket=stack.uploads_bucket, Key="incoming/photo.JPG", Body=b"x")
+    s3.put_object(Bucket=stack.uploads_bucket, Key="incoming/story.md", Body=b"x")
+
+    assert queued_keys(stack, "ImageQueue") == ["incoming/photo.JPG"]
+    assert queued_keys(stack, "IngestQueue") == ["incoming/story.md"]
+
+
+def queued_keys(stack: Stack, queue: str) -> list[str]:
+    return sorted(
+        json.loads(record["body"])["detail"]["object"]["key"] for record in sqs_event(stack, queue)["Records"]
+    )

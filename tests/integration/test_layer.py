@@ -52,3 +52,12 @@ def test_the_layer_leaves_out_the_local_stack_and_pyyamls_c_extension() -> None:
     assert not (LAYER / "pressrun" / "emulator").exists()
     assert not list((LAYER / "yaml").glob("_yaml*.so"))
     assert (LAYER / "pressrun" / "templates" / "article.html").is_file()
+
+
+def test_the_image_libraries_are_in_the_image_functions_package_and_not_in_the_layer() -> None:
+    assert not (LAYER / "PIL").exists()
+    assert not (LAYER / "pi_heif").exists()
+    package = LAYER.parents[1] / "ProcessImageFunction"
+    assert (package / "PIL" / "Image.py").is_file()
+    # Built for Lambda's arm64: Pillow's AVIF and WebP codecs are in its wheel.
+    assert list((package / "PIL").glob("_avif.cpython-313-aarch64-linux-gnu.so"))

@@ -290,6 +290,10 @@ def test_the_uploads_rule_sends_only_the_uploads_bucket_to_the_ingest_queue(stac
 
     assert pattern["detail"]["bucket"]["name"] == [stack.physical["UploadsBucket"]]
     assert [t["Arn"] for t in targets] == [stack.queue_arn("IngestQueue")]
+    images = stack.physical["ImagesRule"]
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=images)["Targets"]] == [
+        stack.queue_arn("ImageQueue")
+    ]
     assert "SiteChangesRule" not in stack.template["Resources"]
 
 
@@ -345,6 +349,7 @@ def test_every_queue_that_feeds_a_function_has_its_dead_letter_queue_after_deplo
 
     assert redrives == {
         "IngestQueue": ("IngestDeadLetterQueue", 5),
+        "ImageQueue": ("ImageDeadLetterQueue", 5),
         # A burst waits for a busy CloudFront for hours, not half an hour (test_invalidation_bursts.py).
         "InvalidationQueue": ("InvalidationDeadLetterQueue", 15),
         "RebuildQueue": ("RebuildDeadLetterQueue", 5),
@@ -361,7 +366,7 @@ def test_every_queue_hides_a_batch_for_at_least_six_times_its_functions_timeout(
     sqs, lambda_ = stack.client("sqs"), stack.client("lambda")
     sqs_mappings = [m for m in stack.mappings() if ":sqs:" in m["EventSourceArn"]]
 
-    assert len(sqs_mappings) == 3
+    assert len(sqs_mappings) == 4
     for mapping in sqs_mappings:
         queue = stack.logical_queue(mapping["EventSourceArn"])
         visibility = int(
@@ -383,6 +388,7 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
 
     assert set(mappings) == {
         ("ValidateArticleFunction", "sqs"),
+        ("ProcessImageFunction", "sqs"),
         ("InvalidateCdnFunction", "sqs"),
         ("RebuildWorkerFunction", "sqs"),
         ("FollowArticleChangeFunction", "dynamodb"),
@@ -431,7 +437,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         return StackSettings()  # as the function reads it
 
     functions = [n for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 8
+    assert len(functions) == 9
     for name in functions:
         settings = told(name)
         assert settings.uploads_bucket == stack.physical["UploadsBucket"], name
@@ -439,6 +445,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         assert settings.articles_table == stack.physical["ArticlesTable"], name
         assert settings.slugs_table == stack.physical["SlugsTable"], name
         assert settings.index_table == stack.physical["IndexTable"], name
+        assert settings.images_table == stack.physical["ImagesTable"], name
         assert settings.editor_alerts_topic == stack.physical["EditorAlerts"], name
         # The distribution is not created (see the module's docstring): its id and domain are placeholders.
         assert settings.distribution_id == "Distribution-not-created-by-moto", name
@@ -456,6 +463,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
     assert told("RebuildFunction").rebuild_queue_url == stack.physical["RebuildQueue"]
     assert told("ReleaseArticleFunction").idempotency_table == stack.physical["IdempotencyTable"]
     assert told("ReconcileFunction").stream_failure_queue_url == stack.physical["StreamFailureQueue"]
+    assert told("ValidateArticleFunction").image_queue_url == stack.physical["ImageQueue"]
 
 
 def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: Deployed):
@@ -494,6 +502,7 @@ def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: D
         stack.physical[queue]
         for queue in (
             "IngestDeadLetterQueue",
+            "ImageDeadLetterQueue",
             "InvalidationDeadLetterQueue",
             "RebuildDeadLetterQueue",
             "ScheduleDeadLetterQueue",

@@ -24,6 +24,7 @@ WATCHED = [
     "aws_lambda_powertools.utilities.parser.models.event_bridge",
     "pressrun.emulator",
     "pressrun.local",
+    "PIL",
 ]
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -39,6 +40,7 @@ ENVIRONMENT = {
             "ARTICLES_TABLE",
             "SLUGS_TABLE",
             "INDEX_TABLE",
+            "IMAGES_TABLE",
             "DISTRIBUTION_ID",
             "EDITOR_ALERTS_TOPIC",
             "IDEMPOTENCY_TABLE",
@@ -77,3 +79,5 @@ def test_a_handler_imports_only_what_its_cold_start_needs(function: str) -> None
     }
     assert ("jinja2" in loaded) == (function in RENDERERS)
     assert ("aws_lambda_powertools.utilities.idempotency" in loaded) == (function == "release_article")
+    # Pillow is in the image function's own package, and loaded by nothing else.
+    assert ("PIL" in loaded) == (function == "process_image")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from pressrun.images import ImageRecord
 from pressrun.index import (
     RENAMED_PARTITION,
     SITE_LISTING,
@@ -542,3 +543,53 @@ class DynamoSweepJournal:
         self._client.put_item(
             TableName=self._table, Item={**self._KEY, "state": {"S": state.model_dump_json()}}
         )
+
+
+class DynamoImages:
+    """The images table: one item per image upload, written only at the revision read."""
+
+    def __init__(
+        self, client: DynamoDBClient, table: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._client = client
+        self._table = table
+        self._clock = clock
+
+    def current(self, source_key: str) -> ImageRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"source_key": {"S": source_key}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return ImageRecord.model_validate(from_item(item)) if item else None
+
+    def save(self, record: ImageRecord, previous: ImageRecord | None) -> bool:
+        revision = (previous.revision if previous is not None else 0) + 1
+        stored = record.model_copy(update={"revision": revision, "changed_at": self._clock()})
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(source_key)"}
+        if previous is not None:
+            condition = {
+                "ConditionExpression": "revision = :revision",
+                "ExpressionAttributeValues": {":revision": {"N": str(previous.revision)}},
+            }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(stored.model_dump(mode="json", exclude_defaults=True) | {"revision": revision}),
+                **condition,
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def walk(self, after: str, limit: int) -> tuple[list[ImageRecord], str]:
+        if limit <= 0:
+            return [], after
+        scan: dict[str, Any] = {"TableName": self._table, "Limit": limit, "ConsistentRead": True}
+        if after:
+            scan["ExclusiveStartKey"] = {"source_key": {"S": after}}
+        response = self._client.scan(**scan)
+        records = [ImageRecord.model_validate(from_item(item)) for item in response["Items"]]
+        following = response.get("LastEvaluatedKey", {}).get("source_key", {}).get("S", "")
+        return records, str(following)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pressrun.index import FROM_THE_START, RENAMED_PARTITION
 from pressrun.ingest import Change, Upload
 from pressrun.invalidation import SiteChange
+from pressrun.media import ImageRequest
 from pressrun.model import ArticleRecord
 
 _DELETED = "Object Deleted"
@@ -84,6 +85,15 @@ def uploads_from_sqs(record: SQSRecord) -> list[Upload]:
             size=obj.get("size"),
         )
     ]
+
+
+def image_work_from_sqs(record: SQSRecord) -> list[Upload | ImageRequest]:
+    """What one image-queue message asks: an image upload's change (S3's event, as for articles), or
+    crops an article needs (`ImageRequest`, sent by the validator)."""
+    body: dict[str, Any] = record.json_body
+    if "image" in body and "detail" not in body:
+        return [ImageRequest.model_validate(body)]
+    return list(uploads_from_sqs(record))
 
 
 def site_change_from_sqs(record: SQSRecord) -> SiteChange:

@@ -97,3 +97,16 @@ class SqsFailedBatches:
 def _moment(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class SqsImageRequests:
+    """What ingest asks of the image function, as a message on the image queue beside S3's events."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def request(self, source_key: str) -> None:
+        if not self._queue_url:
+            raise ValueError("asking for crops needs IMAGE_QUEUE_URL")
+        self._client.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps({"image": source_key}))
