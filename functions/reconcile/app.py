@@ -26,6 +26,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         alerts=runtime.alerts(),
         site=runtime.settings(),
         now=runtime.now(),
+        images=runtime.images(),
     )
     drift = [item.model_dump() for item in report.drift]
     logger.info(

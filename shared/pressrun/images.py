@@ -22,7 +22,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
@@ -208,6 +208,13 @@ class Rendered(BaseModel):
 ImageStatus = Literal["ready", "rejected", "removed", "missing"]
 
 
+class Retired(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    hash: str
+    since: datetime
+
+
 class ImageRecord(BaseModel):
     """One image upload as the images table holds it.
 
@@ -241,12 +248,21 @@ class ImageRecord(BaseModel):
     pending_waiters: tuple[Waiter, ...] = ()
     # Articles whose records use this image: judged again when it is replaced or removed.
     users: tuple[str, ...] = ()
+    # Earlier versions' renditions (their hashes, and since when no version of the image has them):
+    # pages may still show them until their articles are judged again; the sweep removes them once no
+    # article shows them any more and MEDIA_GRACE has passed.
+    retired: tuple[Retired, ...] = ()
     revision: int = 0
     changed_at: datetime | None = None
 
     @property
     def is_ready(self) -> bool:
         return self.status == "ready"
+
+    @property
+    def has_renditions(self) -> bool:
+        """Ready and its renditions in place (the sweep removes those nothing shows any more)."""
+        return self.is_ready and bool(self.widths)
 
     def use(self, focus: Focus) -> ImageUse:
         return ImageUse(
@@ -295,7 +311,7 @@ def resolve(refs: Iterable[ImageRef], images: ImageRepository) -> tuple[list[Ima
     for ref in refs:
         record = images.current(ref.key)
         focus = ref.focus or CENTRE
-        if record is not None and record.is_ready and (not ref.lead or focus.tag in record.crops):
+        if record is not None and record.has_renditions and (not ref.lead or focus.tag in record.crops):
             uses.append(record.use(focus))
         else:
             waits.append(Wait(ref, record))
@@ -327,7 +343,7 @@ def update_image(
 
 def wait_for(images: ImageRepository, wait: Wait, waiter: Waiter) -> bool:
     """Queue the article's upload on the image, and the focus it needs crops at; whether the image
-    is ready and has crops to make for it, which the image function is then asked to do."""
+    is ready and has renditions or crops to make for it, which the image function is then asked to do."""
     focus = (wait.ref.focus or CENTRE).tag
 
     def change(current: ImageRecord | None) -> ImageRecord | None:
@@ -341,7 +357,7 @@ def wait_for(images: ImageRepository, wait: Wait, waiter: Waiter) -> bool:
         return base.model_copy(update={"waiters": waiters, "wanted": wanted})
 
     written = update_image(images, wait.ref.key, change) or images.current(wait.ref.key)
-    return written is not None and written.is_ready and bool(written.wanted)
+    return written is not None and written.is_ready and (bool(written.wanted) or not written.widths)
 
 
 def add_user(images: ImageRepository, image_key: str, source_key: str) -> None:
@@ -375,5 +391,35 @@ def finished(images: ImageRepository, key: str, tried: Iterable[Waiter]) -> None
             return None
         pending = tuple(w for w in current.pending_waiters if w not in done)
         return current.model_copy(update={"pending_waiters": pending})
+
+    update_image(images, key, change)
+
+
+# How long renditions nothing shows any more stay: pages and feeds cached before their article changed
+# (a reader's browser, a feed reader, a crawler's queue) may still ask for them for a while.
+MEDIA_GRACE = timedelta(days=1)
+
+
+def unshown(record: ImageRecord, shown: set[str], now: datetime, grace: timedelta) -> list[str]:
+    """The hashes of this image's renditions that no article's record shows (`shown`: every hash the
+    records of its users show) and that have been so for the grace period: the current version's when
+    the image was removed, or nobody has used it since it changed, and every retired one's."""
+    candidates = [(retired.hash, retired.since) for retired in record.retired]
+    if record.hash and record.widths and record.changed_at is not None:
+        candidates.append((record.hash, record.changed_at))
+    return [digest for digest, since in candidates if digest not in shown and since <= now - grace]
+
+
+def forget_renditions(images: ImageRepository, key: str, removed: set[str]) -> None:
+    """Note that these hashes' renditions are gone: an article that names the image later waits
+    while its renditions are made again (the validator asks for them)."""
+
+    def change(current: ImageRecord | None) -> ImageRecord | None:
+        if current is None:
+            return None
+        update: dict[str, object] = {"retired": tuple(r for r in current.retired if r.hash not in removed)}
+        if current.hash in removed:
+            update |= {"widths": (), "crops": ()}
+        return current.model_copy(update=update)
 
     update_image(images, key, change)

@@ -24,6 +24,7 @@ from pressrun.images import (
     ImageRecord,
     ImageRefused,
     Recipe,
+    Retired,
     SourceImage,
     drop_user,
     finished,
@@ -157,6 +158,7 @@ class ImageWork:
                     "problem": "",
                     "pending_waiters": (*current.pending_waiters, *current.waiters) if current else (),
                     "waiters": (),
+                    "retired": _retire(current, digest, self.now),
                 }
             ),
             sequencer,
@@ -173,17 +175,21 @@ class ImageWork:
     def request(self, request: ImageRequest) -> ImageOutcome:
         """Make the crops articles asked for (their focus points), from the version recorded."""
         record = self.images.current(request.image)
-        if record is None or not record.is_ready or not record.wanted:
+        if record is None or not record.is_ready or (record.widths and not record.wanted):
             if record is not None and record.is_ready:
                 self._follow_up(record)
             return ImageOutcome.STALE
         data = self.uploads.read(record.source_key, record.source_version, self.limits.max_bytes)
         if data is None:
             return ImageOutcome.STALE  # replaced or deleted: that upload's event settles its waiters
-        wanted = [Focus.from_tag(tag) for tag in record.wanted]
+        # Renditions the sweep removed (nothing showed them for a while) are made again with the crops.
+        again = not record.widths
+        tags = [*(() if not again else (CENTRE.tag,)), *record.wanted]
+        wanted = [Focus.from_tag(tag) for tag in dict.fromkeys(tags)]
         source = SourceImage(format=record.format, width=record.width, height=record.height)
+        recipe = plan(source, wanted, renditions=again)
         try:
-            self._render(data, record.hash, plan(source, wanted, renditions=False))
+            self._render(data, record.hash, recipe)
         except ImageRefused:
             return ImageOutcome.STALE  # it decoded once: only a changed codec could refuse it now
         made = {f.tag for f in wanted}
@@ -193,7 +199,8 @@ class ImageWork:
                 return None
             return current.model_copy(
                 update={
-                    "crops": tuple(dict.fromkeys([*current.crops, *record.wanted])),
+                    "widths": current.widths or recipe.widths,
+                    "crops": tuple(dict.fromkeys([*current.crops, *made])),
                     "wanted": tuple(tag for tag in current.wanted if tag not in made),
                     "pending_waiters": (*current.pending_waiters, *current.waiters),
                     "waiters": (),
@@ -296,6 +303,16 @@ class ImageWork:
             uses = {use.key for use in article.image_uses} if article else set()
             if record.source_key not in uses and (article is None or not article.rejected_sequencer):
                 drop_user(self.images, record.source_key, user)
+
+
+def _retire(current: ImageRecord | None, digest: str, now: datetime) -> tuple[Retired, ...]:
+    """The record's retired renditions, with the current version's when a new one replaces it."""
+    if current is None:
+        return ()
+    retired = tuple(r for r in current.retired if r.hash != digest)
+    if current.hash and current.hash != digest and current.widths:
+        retired = (*retired, Retired(hash=current.hash, since=now))
+    return retired
 
 
 def _focuses(previous: ImageRecord | None) -> list[Focus]:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pressrun.images import MEDIA_GRACE, forget_renditions, media_key, unshown
 from pressrun.index import FROM_THE_START, PageRange, category_listing, memberships, settle_index
 from pressrun.ingest import INCOMING, Change, Upload, accept_upload, is_article_upload, padded_sequencer
 from pressrun.listings import refresh_listings, render_range
@@ -33,6 +34,7 @@ from pressrun.ports import (
     CategoryIndex,
     EditorAlerts,
     FailedBatches,
+    ImageRepository,
     Scheduler,
     SiteStore,
     SweepJournal,
@@ -66,6 +68,9 @@ class Sweep:
     budget: Budget = field(default_factory=Budget)
     # How long a change is left to its own event before a sweep counts it as lost.
     grace: timedelta = GRACE
+    # The images table, whose renditions no article shows any more are removed after MEDIA_GRACE.
+    images: ImageRepository | None = None
+    media_grace: timedelta = MEDIA_GRACE
     drift: list[Drift] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
 
@@ -81,6 +86,8 @@ class Sweep:
         self._check_records(records, latest, until)
         state.pages = self._walk_listings(state.pages)
         state.site_after = self._walk_site(state.site_after)
+        if self.images is not None:
+            state.images_after = self._collect_media(self.images, state.images_after)
         state.last_started = self.now
         state.drifting_sweeps = state.drifting_sweeps + 1 if self.drift else 0
         self.journal.save(state)
@@ -224,6 +231,30 @@ class Sweep:
         self._found_writes("orphan", refreshed.changed)
         return keys[-1] if keys and len(keys) == self.budget.site_keys else ""
 
+    def _collect_media(self, images: ImageRepository, after: str) -> str:
+        """Renditions no article shows any more (an article unpublished, an image replaced or removed)
+        go once MEDIA_GRACE has passed, a slice of the images table a sweep. Garbage, not drift: an
+        editor's ordinary work leaves it. Their names are never reused, so nothing is invalidated."""
+        records, following = images.walk(after, self.budget.images)
+        users = {user for record in records for user in record.users}
+        shown: dict[str, set[str]] = {}
+        for article in self.articles.by_keys(users):
+            if article.status != "removed":
+                for use in article.image_uses:
+                    shown.setdefault(use.key, set()).add(use.hash)
+        self._count("images", len(records))
+        for record in records:
+            gone = set(unshown(record, shown.get(record.source_key, set()), self.now, self.media_grace))
+            if not gone:
+                continue
+            for digest in sorted(gone):
+                prefix = media_key(digest, "")
+                for key in [k for k in self.site_store.keys(prefix[:-1], 1000) if k.startswith(prefix)]:
+                    self.site_store.delete(key)
+                    self._count("renditions removed", 1)
+            forget_renditions(images, record.source_key, gone)
+        return following
+
 
 class SweepIncomplete(Exception):
     """Part of a sweep failed; what it repaired stays repaired, and the next sweep tries the rest."""
@@ -260,6 +291,8 @@ def sweep(
     now: datetime,
     budget: Budget | None = None,
     grace: timedelta = GRACE,
+    images: ImageRepository | None = None,
+    media_grace: timedelta = MEDIA_GRACE,
 ) -> SweepReport:
     """One reconciliation sweep: compare, repair, report. `grace` is how long a change is left to
     its own event: on AWS events take seconds; where every change is delivered in the transaction
@@ -277,4 +310,6 @@ def sweep(
         now,
         budget or Budget(),
         grace,
+        images,
+        media_grace,
     ).run()

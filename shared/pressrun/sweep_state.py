@@ -36,6 +36,7 @@ class Budget(BaseModel):
     articles: int = 1_100
     listing_entries: int = 2_500
     site_keys: int = 2_500
+    images: int = 1_100
 
 
 class SweepState(BaseModel):
@@ -46,6 +47,7 @@ class SweepState(BaseModel):
     articles_after: str = ""
     pages: PageRange | None = None
     site_after: str = ""
+    images_after: str = ""
     # Sweeps in a row that found drift: two in a row means something keeps breaking.
     drifting_sweeps: int = 0
 

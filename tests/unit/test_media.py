@@ -4,7 +4,7 @@ a replaced image re-renders the pages that show it; crops at an article's focus 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pressrun.follow import follow_article_change
 from pressrun.images import MEDIA
@@ -232,3 +232,75 @@ def test_an_external_image_url_is_refused():
         is Outcome.REJECTED
     )
     assert "another site" in room.uploads.reports[report_key("incoming/harbour.md")].decode()
+
+
+def sweep_media(room: Newsroom, now: datetime) -> dict[str, int]:
+    from pressrun.reconcile import Sweep
+    from tests.fakes import MemoryFailedBatches, MemoryJournal
+
+    sweep = Sweep(
+        room.uploads,
+        room.articles,
+        room.index,
+        room.site,
+        RecordingScheduler(),
+        MemoryJournal(),
+        MemoryFailedBatches(),
+        room.alerts,
+        SITE,
+        now,
+        images=room.images,
+    )
+    sweep._collect_media(room.images, "")
+    return sweep.checked
+
+
+def test_renditions_nothing_shows_any_more_are_removed_by_the_sweep_after_the_grace_period():
+    room = Newsroom()
+    room.image("incoming/hero.jpg", jpeg(1600, 1000, seed=1))
+    room.article("incoming/harbour.md", story())
+    first = room.images.current("incoming/hero.jpg").hash  # type: ignore[union-attr]
+    room.image("incoming/hero.jpg", jpeg(1600, 1000, seed=2))
+    second = room.images.current("incoming/hero.jpg").hash  # type: ignore[union-attr]
+
+    # Within the grace period nothing goes; the page may still be cached with the old picture.
+    sweep_media(room, NOW)
+    assert any(key.startswith(f"media/{first}/") for key in room.site.objects)
+
+    # A day on, the old version's renditions go; the new ones, which the page shows, stay.
+    checked = sweep_media(room, NOW + timedelta(days=2))
+    assert checked["renditions removed"] > 0
+    assert not any(key.startswith(f"media/{first}/") for key in room.site.objects)
+    assert any(key.startswith(f"media/{second}/") for key in room.site.objects)
+
+
+def test_unpublishing_the_only_article_that_shows_an_image_removes_its_renditions_in_time():
+    room = Newsroom()
+    room.image("incoming/hero.jpg", jpeg(1600, 1000))
+    room.article("incoming/harbour.md", story())
+    digest = room.images.current("incoming/hero.jpg").hash  # type: ignore[union-attr]
+    before = room.articles.current("incoming/harbour.md")
+    room.sequencer += 1
+    room.intake().accept(
+        Upload(
+            bucket="uploads",
+            key="incoming/harbour.md",
+            version_id=None,
+            sequencer=f"{room.sequencer:04X}",
+            change=Change.DELETE_MARKER,
+            event_time=NOW,
+        )
+    )
+    room.follow("incoming/harbour.md", before)
+
+    sweep_media(room, NOW + timedelta(days=2))
+
+    assert not any(key.startswith(f"media/{digest}/") for key in room.site.objects)
+    # Named again later, the image's renditions are made again while the article waits for them.
+    assert room.article("incoming/harbour-2.md", story().replace(b"Harbour Reopens", b"Harbour Again")) is (
+        Outcome.REJECTED
+    )
+    assert room.requests.requested == ["incoming/hero.jpg"]
+    room.requested()
+    assert room.articles.current("incoming/harbour-2.md").is_live  # type: ignore[union-attr]
+    assert any(key.startswith(f"media/{digest}/") for key in room.site.objects)

@@ -451,6 +451,7 @@ class Dispatcher:
             budget=budget,
             # Every change here is delivered in the transaction that made it: none is in flight.
             grace=timedelta(0),
+            images=self._images,
         )
         self._commit()
         return report
