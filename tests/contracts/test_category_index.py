@@ -127,12 +127,14 @@ def test_summaries_of_the_listings_named_or_of_all(index: CategoryIndex):
 
 
 def test_an_update_of_many_memberships_is_still_one_transaction(index: CategoryIndex):
-    many = [entry(1, listing=f"category/c{n}") for n in range(150)]
+    # As many as one DynamoDB transaction holds with their summaries (the domain keeps every update
+    # within that: index.MAX_ACTIONS).
+    many = [entry(1, listing=f"category/c{n}") for n in range(45)]
     summaries = [ListingSummary(listing=e.listing, members=1) for e in many]
     index.apply(IndexUpdate(put=many[:1], added={many[0].key}, summaries=summaries[:1]))
 
     with pytest.raises(IndexConflict):
-        # The first membership exists already: the other 149 must not be written either.
+        # The first membership exists already: the other 44 must not be written either.
         index.apply(IndexUpdate(put=many, added={e.key for e in many}, summaries=summaries[1:]))
 
     assert set(index.existing([e.key for e in many])) == {many[0].key}

@@ -262,6 +262,8 @@ class DynamoArticles:
         stamp = self._stamp()
         record = record.model_copy(update={"changed_at": datetime.fromisoformat(stamp[":changed_at"]["S"])})
         item = to_item(record.model_dump(mode="json", exclude_defaults=True))
+        # The same text the updates write, so that the index orders every record alike.
+        item["changed_at"] = stamp[":changed_at"]
         item["changed_day"] = stamp[":changed_day"]
         put: dict[str, Any] = {
             "Put": {
