@@ -223,9 +223,14 @@ def _slug_taken(slug: str, owner: str | None) -> list[Problem]:
     ]
 
 
-def _reject(upload: Upload, problems: list[Problem], uploads: UploadStore, alerts: EditorAlerts) -> Outcome:
+def _reject(
+    upload: Upload, problems: list[Problem], uploads: UploadStore, alerts: EditorAlerts, waiting: bool = False
+) -> Outcome:
     uploads.write_report(report_key(upload.key), rejection_report(upload, problems))
-    lines = [f"{upload.key} was not published. Fix these and upload it again:"]
+    if waiting:
+        lines = [f"{upload.key} is not published yet: it waits for its images, and goes live by itself then:"]
+    else:
+        lines = [f"{upload.key} was not published. Fix these and upload it again:"]
     lines += [problem_line(upload.key, problem) for problem in problems]
     alerts.rejected(upload.key, "\n".join(lines))
     return Outcome.REJECTED
@@ -330,7 +335,7 @@ class Intake:
         problems = [
             Problem(field="image" if wait.ref.lead else "body", message=wait.message()) for wait in waits
         ]
-        outcome = self._refuse(upload, sequencer, previous, problems)
+        outcome = self._refuse(upload, sequencer, previous, problems, waiting=True)
         if outcome is None:
             return None
         # Made ready while the waiter was being queued: its event may have found no waiter yet.
@@ -399,11 +404,16 @@ class Intake:
         return self._finish(upload, result.record or record, report_possible)
 
     def _refuse(
-        self, upload: Upload, sequencer: str, previous: ArticleRecord | None, problems: list[Problem]
+        self,
+        upload: Upload,
+        sequencer: str,
+        previous: ArticleRecord | None,
+        problems: list[Problem],
+        waiting: bool = False,
     ) -> Outcome | None:
         if self.articles.reject(upload.key, sequencer, previous, upload.version_id) is Saved.CONFLICT:
             return None
-        return _reject(upload, problems, self.uploads, self.alerts)
+        return _reject(upload, problems, self.uploads, self.alerts, waiting)
 
     def _finish(self, upload: Upload, record: ArticleRecord, report_possible: bool) -> Outcome:
         """What follows a write, safe to repeat: a redelivered event redoes it all."""

@@ -126,6 +126,7 @@ def test_an_article_whose_image_is_not_uploaded_yet_waits_and_goes_live_when_it_
     report = room.uploads.reports[report_key("incoming/harbour.md")].decode()
     assert "'hero.jpg' (incoming/hero.jpg) is not uploaded yet" in report
     assert "waits" in report
+    assert "waits for its images" in room.alerts.sent[-1][1]
     # WHEN the image lands
     assert room.image("incoming/hero.jpg", jpeg(1600, 1000)) is ImageOutcome.READY
     # THEN the article is live, with its figure, and its report is gone
