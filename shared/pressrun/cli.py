@@ -259,6 +259,8 @@ def dev(arguments: argparse.Namespace) -> int:
         stack.run(ready)
     except PortTaken as error:
         raise UsageError(f"cannot listen: {error}; choose others with --port and --aws-port") from None
+    for key in stack.refused:
+        print(f"not written: {key} (a site key no file inside {arguments.site} can hold)")
     return EXIT_OK
 
 

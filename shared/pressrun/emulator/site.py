@@ -19,6 +19,7 @@ from pressrun.aws.s3 import S3Uploads
 from pressrun.emulator import chaos, state
 from pressrun.emulator.chaos import Chaos
 from pressrun.emulator.runner import Runner
+from pressrun.emulator.s3_events import ChangeLog
 from pressrun.emulator.stack import LocalStack
 from pressrun.ingest import INCOMING, report_key
 from pressrun.model import Problem
@@ -98,8 +99,12 @@ class LocalSite:
     seed: int = 0
     # Template parameters beyond the defaults, such as InvalidationMode.
     parameters: dict[str, str] = field(default_factory=dict)
-    # A moto server to build the stack on (`pressrun dev`); None is an in-process moto.
+    # A moto server to build the stack on (`pressrun dev`), whose proxy hears other processes' S3
+    # answers into `changes`; None is an in-process moto.
     endpoint_url: str | None = None
+    changes: ChangeLog = field(default_factory=ChangeLog)
+    # Site keys not written into the folder (none yet: the state's mirror writes every key).
+    refused: list[str] = field(default_factory=list)
     root: Path = field(default_factory=project_root)
     stack: LocalStack = field(init=False)
     runner: Runner = field(init=False)
@@ -117,6 +122,7 @@ class LocalSite:
         self.stack = LocalStack(
             self.root,
             parameters={"ThemeDir": local_theme_dir(self.root), **self.parameters, "SiteUrl": self.site_url},
+            changes=self.changes,
         )
         self.stack.start(self.endpoint_url)
         try:

@@ -15,23 +15,19 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.emulator import (
-    cloudfront_invalidations,
-    dynamodb_reads,
-    dynamodb_responses,
-    dynamodb_transactions,
-    s3_events,
-    s3_listings,
-)
+from pressrun.emulator import s3_events
+from pressrun.emulator.s3_events import Announcer, ChangeLog
 from pressrun.emulator.template import Resolver, load_template
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 Handler = Callable[[dict[str, Any], Any], Any]
 
+# The stack's own credentials (the pump's, the functions'): a moto server tells them from others'.
+LOCAL_ACCESS_KEY = "local"
 # Credentials and endpoints for moto only: nothing the local stack does can reach a real account.
 _LOCAL_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
     "AWS_DEFAULT_REGION": REGION,
@@ -92,12 +88,17 @@ class LocalStack:
 
     root: Path
     parameters: dict[str, str] = field(default_factory=dict)
+    # What S3 answered for the buckets whose events the template turns on (to this process's clients;
+    # under `pressrun dev` also to others', heard by the proxy that is given this log).
+    changes: ChangeLog = field(default_factory=ChangeLog)
     template: dict[str, Any] = field(init=False)
     resolver: Resolver = field(init=False)
     functions: list[LocalFunction] = field(default_factory=list)
+    announcer: Announcer = field(init=False)
     _mock: Any = None
     _session: boto3.session.Session = field(default_factory=boto3.session.Session)
     _clients: dict[str, Any] = field(default_factory=dict)
+    _watched_default: boto3.session.Session | None = None
 
     def __post_init__(self) -> None:
         self.template = load_template(self.root / "template.yaml")
@@ -136,18 +137,32 @@ class LocalStack:
             self._mock.start()
         else:
             os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-        s3_events.install()
-        cloudfront_invalidations.install()
-        dynamodb_transactions.install()
-        dynamodb_reads.install()
-        dynamodb_responses.install()
-        s3_listings.install()
+        s3_events.watch_clients(self._session, self.changes)
+        self.watch_default_session()
+        self.announcer = Announcer(self.client("events"), self.client("s3"), ACCOUNT, REGION)
         self.create()
 
     def stop(self) -> None:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+
+    def watch_default_session(self) -> None:
+        """Hear the changes made by clients of boto3's default session, which the functions' clients
+        come from, made anew by whoever replaced it (chaos mode, a test's recorder)."""
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        if boto3.DEFAULT_SESSION is not self._watched_default:
+            assert boto3.DEFAULT_SESSION is not None
+            s3_events.watch_clients(boto3.DEFAULT_SESSION, self.changes)
+            self._watched_default = boto3.DEFAULT_SESSION
+
+    def announce(self) -> bool:
+        """Send the events of the bucket changes not told yet; whether there were any."""
+        changes = self.changes.unannounced()
+        if changes:
+            self.announcer.announce(changes)
+        return bool(changes)
 
     def client(self, service: str) -> Any:
         # Its own session: chaos mode makes the functions' calls fail, never the pump's. Kept per
@@ -300,7 +315,7 @@ class LocalStack:
     # --- connect: streams, bucket events, functions ------------------------------------------------
 
     def connect(self) -> None:
-        s3, dynamodb = self.client("s3"), self.client("dynamodb")
+        dynamodb = self.client("dynamodb")
         for logical, properties in self.resources("AWS::DynamoDB::Table"):
             if "StreamSpecification" in properties:
                 description = dynamodb.update_table(
@@ -311,10 +326,8 @@ class LocalStack:
         for logical, properties in self.resources("AWS::S3::Bucket"):
             notification = properties.get("NotificationConfiguration", {})
             if notification.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
-                s3.put_bucket_notification_configuration(
-                    Bucket=self.physical(logical),
-                    NotificationConfiguration={"EventBridgeConfiguration": {}},
-                )
+                # Not moto's notification configuration: its events are not S3's (`s3_events`).
+                self.changes.watch(self.physical(logical))
         globals_ = self.template.get("Globals", {}).get("Function", {})
         for logical, _ in self.resources("AWS::Serverless::Function"):
             self.resolver.attributes[(logical, "Arn")] = function_arn(logical)
