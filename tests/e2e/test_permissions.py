@@ -232,7 +232,7 @@ def run_the_chain(site_dir: Path, calls: Calls) -> None:
     theme.mkdir()
     (theme / "style.css").write_text("body { font-family: serif; }\n", encoding="utf-8")
     os.environ.update({"THEME_DIR": str(theme), "LISTING_SIZE": "20"})
-    with LocalSite(site_dir, SITE_URL, now=T0) as site, recording(calls, site):
+    with LocalSite(site_dir, SITE_URL, now=T0, may_change_settings=True) as site, recording(calls, site):
         site.rebuild()
     # A day later the schedule fires.
     later = datetime(2025, 6, 28, 8, 0, tzinfo=UTC)

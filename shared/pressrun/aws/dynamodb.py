@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -58,6 +58,33 @@ def to_item(document: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def article_item(record: ArticleRecord) -> dict[str, Any]:
+    """An article's item: its record, and the day it changed (the partition of `ChangedIndex`)."""
+    item = to_item(record.model_dump(mode="json", exclude_defaults=True))
+    if record.changed_at is not None:
+        item["changed_day"] = {"S": f"{record.changed_at.astimezone(UTC):%Y-%m-%d}"}
+    return item
+
+
+def slug_item(slug: str, holder: str, waiters: Sequence[Waiter]) -> dict[str, Any]:
+    """A slug's claim and who waits for it, as `save` and `wait_for_slug` leave it."""
+    item = {
+        "slug": {"S": slug},
+        "source_key": {"S": holder},
+        "waiting": {"M": {waiter.source_key: {"M": to_item(waiter.model_dump())} for waiter in waiters}},
+    }
+    if waiters:
+        item["waiters_version"] = {"N": str(len(waiters))}
+    return item
+
+
+def slug_claim(item: dict[str, Any]) -> tuple[str, str, list[Waiter]]:
+    """(slug, holder, waiters) of a slug's item."""
+    claim = from_item(item)
+    waiters = [Waiter.model_validate(waiter) for waiter in claim.get("waiting", {}).values()]
+    return str(claim["slug"]), str(claim["source_key"]), waiters
 
 
 class DynamoArticles:
@@ -260,8 +287,7 @@ class DynamoArticles:
         condition, values = _unchanged_since(previous)
         stamp = self._stamp()
         record = record.model_copy(update={"changed_at": datetime.fromisoformat(stamp[":changed_at"]["S"])})
-        item = to_item(record.model_dump(mode="json", exclude_defaults=True))
-        item["changed_day"] = stamp[":changed_day"]
+        item = article_item(record)
         put: dict[str, Any] = {
             "Put": {
                 "TableName": self._table,
@@ -478,6 +504,34 @@ class DynamoIndex:
                 },
             }
         }
+
+
+def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSummary]) -> list[dict[str, Any]]:
+    """The index table's items holding these memberships and summaries, as `DynamoIndex.apply` leaves
+    them (the site listing's count all in one of its shards)."""
+    items = [to_item(entry.model_dump(mode="json")) for entry in entries]
+    for summary in summaries:
+        counts: dict[str, Any] = {
+            "members": {"N": str(summary.members)},
+            "revision": {"N": str(summary.revision)},
+        }
+        if summary.listing == SITE_LISTING:
+            position = _summary_positions(SITE_LISTING)[0]
+        else:
+            position = summary.listing
+            counts["name"] = {"S": summary.name}
+            newest = [{"M": to_item(entry.model_dump(mode="json"))} for entry in summary.newest]
+            counts["newest"] = {"L": newest}
+        items.append({"listing": {"S": _SUMMARY}, "position": {"S": position}, **counts})
+    return items
+
+
+def listing_entry(item: dict[str, Any]) -> ListingEntry | None:
+    """The membership an index table item holds; None for the table's own items (summaries, markers,
+    the sweep's state), whose partitions start with '#'."""
+    if item["listing"]["S"].startswith("#"):
+        return None
+    return ListingEntry.model_validate(from_item(item))
 
 
 def _batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:

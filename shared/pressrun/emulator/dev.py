@@ -74,7 +74,6 @@ class DevStack:
         try:
             with LocalSite(
                 self.site_dir,
-                site_url,
                 parameters=self.parameters,
                 endpoint_url="http://{}:{}".format(*moto.get_host_and_port()),
                 changes=changes,

@@ -140,6 +140,48 @@ class SqliteArticles:
         following = rows[-1][0] if rows and len(rows) == limit else ""
         return [ArticleRecord.model_validate_json(row[1]) for row in rows], following
 
+    def claims(self) -> tuple[dict[str, str], dict[str, list[Waiter]]]:
+        """Every slug's holder, and who waits for each slug, in the order they came."""
+        rows = self.state.execute("SELECT slug, source_key FROM slug")
+        holders = {str(slug): str(source) for slug, source in rows}
+        waiters: dict[str, list[Waiter]] = {}
+        for slug, waiter in self.state.execute("SELECT slug, waiter FROM slug_waiter ORDER BY rowid"):
+            waiters.setdefault(str(slug), []).append(Waiter.model_validate_json(waiter))
+        return holders, waiters
+
+    def replace_all(
+        self, records: Iterable[ArticleRecord], holders: dict[str, str], waiters: dict[str, list[Waiter]]
+    ) -> None:
+        """Hold exactly these records and claims, as another engine kept them (`pressrun dev`). It
+        followed every change already: no work is queued."""
+        self.state.write("DELETE FROM article")
+        self.state.write("DELETE FROM slug")
+        self.state.write("DELETE FROM slug_waiter")
+        self.state.write_many(
+            "INSERT INTO article (source_key, sequencer, status, source_version, changed_at, record)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    record.source_key,
+                    record.sequencer,
+                    record.status,
+                    record.source_version,
+                    _stamp(record.changed_at) if record.changed_at else "",
+                    record.model_dump_json(),
+                )
+                for record in records
+            ],
+        )
+        self.state.write_many("INSERT INTO slug (slug, source_key) VALUES (?, ?)", list(holders.items()))
+        self.state.write_many(
+            "INSERT INTO slug_waiter (slug, source_key, waiter) VALUES (?, ?, ?)",
+            [
+                (slug, waiter.source_key, waiter.model_dump_json())
+                for slug, queue in waiters.items()
+                for waiter in queue
+            ],
+        )
+
     def _release(self, slug: str) -> tuple[Waiter, ...]:
         """Give up a slug; who waited for it, to be tried again."""
         rows = self.state.execute(

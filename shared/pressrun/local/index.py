@@ -128,6 +128,24 @@ class SqliteIndex:
                 Kind.MEMBERSHIP, [(key[0], membership_payload(key)) for key in dict.fromkeys(changed)]
             )
 
+    def all_entries(self) -> list[ListingEntry]:
+        rows = self.state.execute("SELECT entry FROM membership")
+        return [ListingEntry.model_validate_json(row[0]) for row in rows]
+
+    def replace_all(self, entries: Iterable[ListingEntry], summaries: Iterable[ListingSummary]) -> None:
+        """Hold exactly these memberships and summaries, as another engine kept them (`pressrun dev`).
+        It followed every change already: no work is queued."""
+        self.state.write("DELETE FROM membership")
+        self.state.write("DELETE FROM listing_summary")
+        self.state.write_many(
+            "INSERT INTO membership (listing, position, source_key, entry) VALUES (?, ?, ?, ?)",
+            [(entry.listing, entry.position, entry.source_key, entry.model_dump_json()) for entry in entries],
+        )
+        self.state.write_many(
+            "INSERT INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+            [(summary.listing, summary.revision, summary.model_dump_json()) for summary in summaries],
+        )
+
     def _exists(self, key: Key) -> bool:
         return (
             self.state.execute(
