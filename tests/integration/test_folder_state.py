@@ -122,6 +122,8 @@ def test_what_the_emulated_stack_did_is_in_the_folder_for_the_local_engine(
         fixed = local.ports.articles.current("incoming/broken.md")
         holder = local.ports.articles.slug_holder("shared")
         versions = local.uploads.versions("incoming/broken.md")
+        listed = [entry.source_key for entry in local.ports.index.entries("category/world")]
+        counted = local.ports.index.summaries(["category/world", "site"])
 
     assert not (reports / "broken.md.report.json").exists()
     assert fixed is not None
@@ -129,4 +131,7 @@ def test_what_the_emulated_stack_did_is_in_the_folder_for_the_local_engine(
     assert fixed.source_version == versions[-1].version_id
     # The slug the removed story held went to the one waiting for it.
     assert holder == "incoming/second.md"
+    assert sorted(listed) == ["incoming/broken.md", "incoming/second.md"]
+    assert counted["category/world"].members == 2
+    assert counted["site"].members == 3
     assert (site_dir / "2025/06/26/shared/index.html").read_text().count("Second") >= 1

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # The partition that holds one summary per listing; '#' sorts apart from every real listing name.
-_SUMMARY = "#summary"
+SUMMARY_PARTITION = "#summary"
 # Items the site listing's count is spread over. Any number well above the publishing concurrency
 # of a newsroom keeps two concurrent publishes from meeting on one item most of the time.
 SITE_COUNT_SHARDS = 16
@@ -389,14 +389,16 @@ class DynamoIndex:
             pages = self._client.get_paginator("query").paginate(
                 TableName=self._table,
                 KeyConditionExpression="listing = :summary",
-                ExpressionAttributeValues={":summary": {"S": _SUMMARY}},
+                ExpressionAttributeValues={":summary": {"S": SUMMARY_PARTITION}},
                 ConsistentRead=True,
             )
             items = [item for page in pages for item in page["Items"]]
         else:
             names = sorted(set(listings))
             positions = [position for name in names for position in _summary_positions(name)]
-            items = self._batch_get([{"listing": {"S": _SUMMARY}, "position": {"S": p}} for p in positions])
+            items = self._batch_get(
+                [{"listing": {"S": SUMMARY_PARTITION}, "position": {"S": p}} for p in positions]
+            )
         return _summaries_of(items)
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
@@ -482,7 +484,7 @@ class DynamoIndex:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": summary.listing}},
+                "Key": {"listing": {"S": SUMMARY_PARTITION}, "position": {"S": summary.listing}},
                 "UpdateExpression": "SET #name = :name, newest = :newest ADD members :members, revision :one",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#name": "name"},
@@ -496,7 +498,10 @@ class DynamoIndex:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": _site_shard(update.source_key)}},
+                "Key": {
+                    "listing": {"S": SUMMARY_PARTITION},
+                    "position": {"S": _site_shard(update.source_key)},
+                },
                 "UpdateExpression": "ADD members :members, revision :one",
                 "ExpressionAttributeValues": {
                     ":members": {"N": str(update.member_change(SITE_LISTING))},
@@ -522,16 +527,8 @@ def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSumm
             counts["name"] = {"S": summary.name}
             newest = [{"M": to_item(entry.model_dump(mode="json"))} for entry in summary.newest]
             counts["newest"] = {"L": newest}
-        items.append({"listing": {"S": _SUMMARY}, "position": {"S": position}, **counts})
+        items.append({"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}, **counts})
     return items
-
-
-def listing_entry(item: dict[str, Any]) -> ListingEntry | None:
-    """The membership an index table item holds; None for the table's own items (summaries, markers,
-    the sweep's state), whose partitions start with '#'."""
-    if item["listing"]["S"].startswith("#"):
-        return None
-    return ListingEntry.model_validate(from_item(item))
 
 
 def _batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ straight from the site bucket, the way CloudFront serves it (`/x/` is `/x/index.
 is the 404 page), so a page is live as soon as the pipeline has written it.
 
 Other processes reach moto's server through a small proxy, the advertised endpoint, which tells the
-stack what S3 answered them (`s3_events`); this process's clients talk to moto directly. Until the
+stack what S3 answered them (`s3_events`) and which items they wrote (`item_writes`); this process's
+clients talk to moto directly. Until the
 folder is loaded the proxy answers 503, so that nothing reaches the buckets unannounced.
 
 The site folder is the one `pressrun publish` keeps: dev starts from it and, on Ctrl-C, leaves what it
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -30,6 +32,7 @@ import boto3
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
+from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.s3_events import Answer, ChangeLog, changes_on_the_wire
 from pressrun.emulator.site import LocalSite
 from pressrun.urls import NOT_FOUND, object_key
@@ -56,7 +59,7 @@ class DevStack:
     def run(self, ready: Callable[[str, str, str], None]) -> None:
         """Serve until `stop`; `ready` hears the AWS endpoint, the uploads bucket and the site's URL.
         A port that is taken raises PortTaken before anything starts."""
-        changes = ChangeLog()
+        changes, writes = ChangeLog(), ItemWrites()
         try:
             web = _SiteServer((self.host, self.port), _SiteHandler)
             proxy = _AwsProxy((self.host, self.aws_port), _ProxyHandler)
@@ -66,7 +69,7 @@ class DevStack:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         moto.start()
-        proxy.upstream, proxy.changes = moto.get_host_and_port(), changes
+        proxy.upstream, proxy.changes, proxy.writes = moto.get_host_and_port(), changes, writes
         threading.Thread(target=web.serve_forever, daemon=True).start()
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         site_url = "http://{}:{}".format(*web.server_address[:2])
@@ -77,6 +80,7 @@ class DevStack:
                 parameters=self.parameters,
                 endpoint_url="http://{}:{}".format(*moto.get_host_and_port()),
                 changes=changes,
+                writes=writes,
             ) as local:
                 proxy.is_open = True
                 # The web server's own client: boto3 clients are not to be shared across threads.
@@ -116,6 +120,7 @@ class _BucketReader:
 class _AwsProxy(http.server.ThreadingHTTPServer):
     upstream: tuple[str, int]
     changes: ChangeLog
+    writes: ItemWrites
     is_open = False
 
 
@@ -151,6 +156,9 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             )
             return
         sent = {name.lower(): value for name, value in self.headers.items()}
+        target = sent.get("x-amz-target", "")
+        if target.startswith("DynamoDB_"):
+            self.server.writes.saw(target.rpartition(".")[2], json.loads(body or b"{}"))
         headers = {name: value for name, value in self.headers.items() if name.lower() not in _HOP_BY_HOP}
         headers.pop("Expect", None)
         headers["Content-Length"] = str(len(body))

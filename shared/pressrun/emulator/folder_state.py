@@ -9,12 +9,14 @@ and sweep state, the pending schedules and the site's files. It runs before the 
 bucket events are connected (`schedules` just after: they need the functions), so nothing replays.
 
 `save` goes the other way: the upload versions made and removed since, as S3 answered them
-(`s3_events`), the tables whole, and the site objects written or removed, each at its key inside the
+(`s3_events`), the table items written since (`item_writes`), the pending schedules, and the site
+objects written or removed, each at its key inside the
 folder (`site_path`); a key that would leave the folder is refused and said, never written.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,20 +26,22 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError
 
 from pressrun.aws.dynamodb import (
+    SUMMARY_PARTITION,
     DynamoIndex,
     DynamoSweepJournal,
     article_item,
     from_item,
     index_items,
-    listing_entry,
     slug_claim,
     slug_item,
 )
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
+from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.runner import one_time_at
 from pressrun.emulator.s3_events import Kind
 from pressrun.emulator.stack import LocalStack
+from pressrun.index import ListingEntry
 from pressrun.ingest import REJECTED
 from pressrun.local.dispatcher import LocalPorts
 from pressrun.local.site_folder import UnsafeKey, site_path
@@ -50,8 +54,9 @@ SITE_BUCKET = "SiteBucket"
 ARTICLES_TABLE = "ArticlesTable"
 SLUGS_TABLE = "SlugsTable"
 INDEX_TABLE = "IndexTable"
-# BatchWriteItem takes at most this many items per call.
+# BatchWriteItem and BatchGetItem take at most this many items per call.
 _WRITE_BATCH = 25
+_READ_BATCH = 100
 _PAGE = 1000
 # A report is a few lines per problem: far below this.
 _REPORT_LIMIT = 1 << 20
@@ -204,22 +209,34 @@ def _save_uploads(stack: LocalStack, ports: LocalPorts, loaded: Loaded, log: Tex
 
 
 def _save_tables(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
+    """The items written since the stack was connected, read back one by one (`item_writes`)."""
     dynamodb = stack.client("dynamodb")
-    records = [
-        _record(ArticleRecord.model_validate(from_item(item)), loaded.to_local)
-        for item in _scan(dynamodb, stack.physical(ARTICLES_TABLE))
-    ]
-    holders: dict[str, str] = {}
-    waiters: dict[str, list[Waiter]] = {}
-    for item in _scan(dynamodb, stack.physical(SLUGS_TABLE)):
-        slug, holder, waiting = slug_claim(item)
-        holders[slug] = holder
-        if waiting:
-            waiters[slug] = [_waiter(waiter, loaded.to_local) for waiter in waiting]
-    ports.articles.replace_all(records, holders, waiters)
+    for key, item in _read_back(dynamodb, stack.physical(ARTICLES_TABLE), stack.writes):
+        if item is None:
+            ports.articles.forget(key["source_key"]["S"])
+        else:
+            ports.articles.keep(_record(ArticleRecord.model_validate(from_item(item)), loaded.to_local))
+    for key, item in _read_back(dynamodb, stack.physical(SLUGS_TABLE), stack.writes):
+        if item is None:
+            ports.articles.keep_claim(key["slug"]["S"], None, [])
+        else:
+            slug, holder, waiters = slug_claim(item)
+            ports.articles.keep_claim(slug, holder, [_waiter(waiter, loaded.to_local) for waiter in waiters])
     index_table = stack.physical(INDEX_TABLE)
-    entries = [entry for item in _scan(dynamodb, index_table) if (entry := listing_entry(item))]
-    ports.index.replace_all(entries, DynamoIndex(dynamodb, index_table).summaries().values())
+    summaries = set()
+    for key, item in _read_back(dynamodb, index_table, stack.writes):
+        listing, position = key["listing"]["S"], key["position"]["S"]
+        if listing == SUMMARY_PARTITION:
+            # The site listing's count is spread over shards, read back together as one summary.
+            summaries.add(position.partition("#")[0])
+        elif listing.startswith("#"):
+            continue  # the sweep's state (below) and markers of renamed categories
+        elif item is None:
+            ports.index.forget((listing, position))
+        else:
+            ports.index.keep(ListingEntry.model_validate(from_item(item)))
+    for summary in DynamoIndex(dynamodb, index_table).summaries(summaries).values() if summaries else ():
+        ports.index.keep_summary(summary)
     swept, journal = DynamoSweepJournal(dynamodb, index_table).load(), SqliteSweepJournal(ports.state)
     if swept != journal.load():
         journal.save(swept)
@@ -230,6 +247,28 @@ def _save_tables(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
         release = Release.model_validate_json(schedule["Target"]["Input"])
         schedules[summary["Name"]] = (one_time_at(schedule), _release(release, loaded.to_local))
     ports.scheduler.replace_all(schedules)
+
+
+def _read_back(
+    dynamodb: Any, table: str, writes: ItemWrites
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(key, item as the table holds it now, None if gone) for each item written."""
+    keys = writes.keys(table)
+    for start in range(0, len(keys), _READ_BATCH):
+        wanted = keys[start : start + _READ_BATCH]
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {table: {"Keys": wanted, "ConsistentRead": True}}
+        while request:
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(table, []):
+                found[_key_id(item, wanted[0])] = item
+            request = answer.get("UnprocessedKeys") or {}
+        for key in wanted:
+            yield key, found.get(_key_id(key, key))
+
+
+def _key_id(item: dict[str, Any], key: dict[str, Any]) -> str:
+    return json.dumps({name: item[name] for name in key}, sort_keys=True)
 
 
 def _save_site(stack: LocalStack, ports: LocalPorts, site_dir: Path, log: TextIO) -> list[str]:
@@ -251,11 +290,6 @@ def _save_site(stack: LocalStack, ports: LocalPorts, site_dir: Path, log: TextIO
             refused.append(key)
             print(f"pressrun dev: {key!r} not written into {site_dir}: {error}", file=log)
     return refused
-
-
-def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
-        yield from page["Items"]
 
 
 # --- what names an upload version --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pressrun.aws.s3 import S3Uploads
 from pressrun.emulator import chaos, folder_state
 from pressrun.emulator.chaos import Chaos
 from pressrun.emulator.folder_state import SITE_BUCKET, UPLOADS_BUCKET
+from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.runner import Runner
 from pressrun.emulator.s3_events import ChangeLog
 from pressrun.emulator.stack import LocalStack
@@ -80,10 +81,11 @@ class LocalSite:
     seed: int = 0
     # Template parameters beyond the site's settings, such as InvalidationMode.
     parameters: dict[str, str] = field(default_factory=dict)
-    # A moto server to build the stack on (`pressrun dev`), whose proxy tells `changes` what S3
-    # answered other processes; None is an in-process moto.
+    # A moto server to build the stack on (`pressrun dev`), whose proxy tells `changes` and `writes`
+    # what other processes did; None is an in-process moto.
     endpoint_url: str | None = None
     changes: ChangeLog = field(default_factory=ChangeLog)
+    writes: ItemWrites = field(default_factory=ItemWrites)
     # As `pressrun rebuild`: the settings given may differ from the remembered ones.
     may_change_settings: bool = False
     root: Path = field(default_factory=project_root)
@@ -123,7 +125,10 @@ class LocalSite:
             os.environ.pop("PRESSRUN_NOW", None)
         settings = self._folder.settings
         self.stack = LocalStack(
-            self.root, parameters={**template_parameters(settings), **self.parameters}, changes=self.changes
+            self.root,
+            parameters={**template_parameters(settings), **self.parameters},
+            changes=self.changes,
+            writes=self.writes,
         )
         self.stack.start(self.endpoint_url)
         try:

@@ -15,7 +15,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.emulator import s3_events
+from pressrun.emulator import item_writes, s3_events
+from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.s3_events import Announcer, ChangeLog
 from pressrun.emulator.template import Resolver, load_template
 
@@ -91,6 +92,8 @@ class LocalStack:
     # What S3 answered for the buckets whose events the template turns on (to this process's clients;
     # under `pressrun dev` also to others', heard by the proxy that is given this log).
     changes: ChangeLog = field(default_factory=ChangeLog)
+    # The table items written once the stack is connected, heard as `changes` are.
+    writes: ItemWrites = field(default_factory=ItemWrites)
     template: dict[str, Any] = field(init=False)
     resolver: Resolver = field(init=False)
     functions: list[LocalFunction] = field(default_factory=list)
@@ -138,6 +141,7 @@ class LocalStack:
         else:
             os.environ["AWS_ENDPOINT_URL"] = endpoint_url
         s3_events.watch_clients(self._session, self.changes)
+        item_writes.watch_clients(self._session, self.writes)
         self.watch_default_session()
         self.announcer = Announcer(self.client("events"), self.client("s3"), ACCOUNT, REGION)
         self.create()
@@ -155,6 +159,7 @@ class LocalStack:
         if boto3.DEFAULT_SESSION is not self._watched_default:
             assert boto3.DEFAULT_SESSION is not None
             s3_events.watch_clients(boto3.DEFAULT_SESSION, self.changes)
+            item_writes.watch_clients(boto3.DEFAULT_SESSION, self.writes)
             self._watched_default = boto3.DEFAULT_SESSION
 
     def announce(self) -> bool:
@@ -317,6 +322,7 @@ class LocalStack:
     def connect(self) -> None:
         dynamodb = self.client("dynamodb")
         for logical, properties in self.resources("AWS::DynamoDB::Table"):
+            self.writes.watch(logical, [key["AttributeName"] for key in properties["KeySchema"]])
             if "StreamSpecification" in properties:
                 description = dynamodb.update_table(
                     TableName=logical,

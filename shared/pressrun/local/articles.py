@@ -149,37 +149,38 @@ class SqliteArticles:
             waiters.setdefault(str(slug), []).append(Waiter.model_validate_json(waiter))
         return holders, waiters
 
-    def replace_all(
-        self, records: Iterable[ArticleRecord], holders: dict[str, str], waiters: dict[str, list[Waiter]]
-    ) -> None:
-        """Hold exactly these records and claims, as another engine kept them (`pressrun dev`). It
-        followed every change already: no work is queued."""
-        self.state.write("DELETE FROM article")
-        self.state.write("DELETE FROM slug")
-        self.state.write("DELETE FROM slug_waiter")
-        self.state.write_many(
-            "INSERT INTO article (source_key, sequencer, status, source_version, changed_at, record)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    record.source_key,
-                    record.sequencer,
-                    record.status,
-                    record.source_version,
-                    _stamp(record.changed_at) if record.changed_at else "",
-                    record.model_dump_json(),
-                )
-                for record in records
-            ],
+    # --- another engine's writes (`pressrun dev`): it followed every change already, so none is
+    # queued here.
+
+    def keep(self, record: ArticleRecord) -> None:
+        """Hold this record as another engine wrote it."""
+        changed_at = _stamp(record.changed_at) if record.changed_at else ""
+        self.state.write(
+            "INSERT OR REPLACE INTO article"
+            " (source_key, sequencer, status, source_version, changed_at, record) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                record.source_key,
+                record.sequencer,
+                record.status,
+                record.source_version,
+                changed_at,
+                record.model_dump_json(),
+            ),
         )
-        self.state.write_many("INSERT INTO slug (slug, source_key) VALUES (?, ?)", list(holders.items()))
+
+    def forget(self, source_key: str) -> None:
+        self.state.write("DELETE FROM article WHERE source_key = ?", (source_key,))
+
+    def keep_claim(self, slug: str, holder: str | None, waiters: Iterable[Waiter]) -> None:
+        """Hold a slug's claim and its waiters as another engine left them (None: nobody holds it)."""
+        self.state.write("DELETE FROM slug WHERE slug = ?", (slug,))
+        self.state.write("DELETE FROM slug_waiter WHERE slug = ?", (slug,))
+        if holder is None:
+            return
+        self.state.write("INSERT INTO slug (slug, source_key) VALUES (?, ?)", (slug, holder))
         self.state.write_many(
             "INSERT INTO slug_waiter (slug, source_key, waiter) VALUES (?, ?, ?)",
-            [
-                (slug, waiter.source_key, waiter.model_dump_json())
-                for slug, queue in waiters.items()
-                for waiter in queue
-            ],
+            [(slug, waiter.source_key, waiter.model_dump_json()) for waiter in waiters],
         )
 
     def _release(self, slug: str) -> tuple[Waiter, ...]:

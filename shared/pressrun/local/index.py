@@ -132,18 +132,22 @@ class SqliteIndex:
         rows = self.state.execute("SELECT entry FROM membership")
         return [ListingEntry.model_validate_json(row[0]) for row in rows]
 
-    def replace_all(self, entries: Iterable[ListingEntry], summaries: Iterable[ListingSummary]) -> None:
-        """Hold exactly these memberships and summaries, as another engine kept them (`pressrun dev`).
-        It followed every change already: no work is queued."""
-        self.state.write("DELETE FROM membership")
-        self.state.write("DELETE FROM listing_summary")
-        self.state.write_many(
-            "INSERT INTO membership (listing, position, source_key, entry) VALUES (?, ?, ?, ?)",
-            [(entry.listing, entry.position, entry.source_key, entry.model_dump_json()) for entry in entries],
+    # --- another engine's writes (`pressrun dev`): it followed every change already, so none is
+    # queued here.
+
+    def keep(self, entry: ListingEntry) -> None:
+        self.state.write(
+            "INSERT OR REPLACE INTO membership (listing, position, source_key, entry) VALUES (?, ?, ?, ?)",
+            (entry.listing, entry.position, entry.source_key, entry.model_dump_json()),
         )
-        self.state.write_many(
-            "INSERT INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
-            [(summary.listing, summary.revision, summary.model_dump_json()) for summary in summaries],
+
+    def forget(self, key: Key) -> None:
+        self.state.write("DELETE FROM membership WHERE listing = ? AND position = ?", (key[0], key[1]))
+
+    def keep_summary(self, summary: ListingSummary) -> None:
+        self.state.write(
+            "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+            (summary.listing, summary.revision, summary.model_dump_json()),
         )
 
     def _exists(self, key: Key) -> bool:
