@@ -1,6 +1,6 @@
 """Which items of the watched tables were written, so that saving the stack's state reads back only
-those: moto answers a Scan a page at a time, each in time that grows with the table (minutes for a
-whole site of 10,000 stories), and a GetItem in time that does not.
+those: moto answers a Scan a page at a time, each in time that grows with the table, and a GetItem
+in time that does not.
 
 Heard as S3's answers are (`s3_events`): from the requests of this process's clients (botocore's
 events) and, under `pressrun dev`, from those the proxy passes on. A write is counted when it is
