@@ -240,3 +240,16 @@ def test_site_keys_outside_the_folder_put_by_any_client_are_refused_never_writte
     assert (site_dir / "kept" / "inside.html").read_bytes() == b"<p>inside</p>"
     for key in ("../escaped.html", "../../deep-escaped.html", "/tmp/absolute.html", ".pressrun/state.db"):
         assert f"not written: {key}" in output
+
+
+def test_a_folder_an_earlier_pressrun_dev_kept_in_its_own_format_is_refused_as_publish_refuses_it(
+    tmp_path: Path,
+):
+    earlier = tmp_path / "site" / ".pressrun"
+    earlier.mkdir(parents=True)
+    (earlier / "state.json").write_text('{"format": 3}')
+
+    ran = pressrun("dev", "--site", tmp_path / "site", "--port", "0", "--aws-port", "0")
+
+    assert ran.returncode == 2
+    assert "earlier pressrun" in ran.stderr
