@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # The partition that holds one summary per listing; '#' sorts apart from every real listing name.
-_SUMMARY = "#summary"
+SUMMARY_PARTITION = "#summary"
 # Items the site listing's count is spread over. Any number well above the publishing concurrency
 # of a newsroom keeps two concurrent publishes from meeting on one item most of the time.
 SITE_COUNT_SHARDS = 16
@@ -59,6 +59,41 @@ def to_item(document: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def article_item(record: ArticleRecord) -> dict[str, Any]:
+    """An article's item: its record, and the day it changed (the partition of `ChangedIndex`)."""
+    item = to_item(record.model_dump(mode="json", exclude_defaults=True))
+    if record.changed_at is not None:
+        # The text the updates write (isoformat), so that the index orders every record alike.
+        moment = record.changed_at.astimezone(UTC)
+        item["changed_at"] = {"S": moment.isoformat()}
+        item["changed_day"] = {"S": f"{moment:%Y-%m-%d}"}
+    return item
+
+
+def image_item(record: ImageRecord) -> dict[str, Any]:
+    """An image's item, as `DynamoImages.save` writes it (its revision included)."""
+    return to_item(record.model_dump(mode="json", exclude_defaults=True) | {"revision": record.revision})
+
+
+def slug_item(slug: str, holder: str, waiters: Sequence[Waiter]) -> dict[str, Any]:
+    """A slug's claim and who waits for it, as `save` and `wait_for_slug` leave it."""
+    item = {
+        "slug": {"S": slug},
+        "source_key": {"S": holder},
+        "waiting": {"M": {waiter.source_key: {"M": to_item(waiter.model_dump())} for waiter in waiters}},
+    }
+    if waiters:
+        item["waiters_version"] = {"N": str(len(waiters))}
+    return item
+
+
+def slug_claim(item: dict[str, Any]) -> tuple[str, str, list[Waiter]]:
+    """(slug, holder, waiters) of a slug's item."""
+    claim = from_item(item)
+    waiters = [Waiter.model_validate(waiter) for waiter in claim.get("waiting", {}).values()]
+    return str(claim["slug"]), str(claim["source_key"]), waiters
 
 
 class DynamoArticles:
@@ -261,10 +296,7 @@ class DynamoArticles:
         condition, values = _unchanged_since(previous)
         stamp = self._stamp()
         record = record.model_copy(update={"changed_at": datetime.fromisoformat(stamp[":changed_at"]["S"])})
-        item = to_item(record.model_dump(mode="json", exclude_defaults=True))
-        # The same text the updates write, so that the index orders every record alike.
-        item["changed_at"] = stamp[":changed_at"]
-        item["changed_day"] = stamp[":changed_day"]
+        item = article_item(record)
         put: dict[str, Any] = {
             "Put": {
                 "TableName": self._table,
@@ -366,14 +398,16 @@ class DynamoIndex:
             pages = self._client.get_paginator("query").paginate(
                 TableName=self._table,
                 KeyConditionExpression="listing = :summary",
-                ExpressionAttributeValues={":summary": {"S": _SUMMARY}},
+                ExpressionAttributeValues={":summary": {"S": SUMMARY_PARTITION}},
                 ConsistentRead=True,
             )
             items = [item for page in pages for item in page["Items"]]
         else:
             names = sorted(set(listings))
             positions = [position for name in names for position in _summary_positions(name)]
-            items = self._batch_get([{"listing": {"S": _SUMMARY}, "position": {"S": p}} for p in positions])
+            items = self._batch_get(
+                [{"listing": {"S": SUMMARY_PARTITION}, "position": {"S": p}} for p in positions]
+            )
         return _summaries_of(items)
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
@@ -459,7 +493,7 @@ class DynamoIndex:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": summary.listing}},
+                "Key": {"listing": {"S": SUMMARY_PARTITION}, "position": {"S": summary.listing}},
                 "UpdateExpression": "SET #name = :name, newest = :newest ADD members :members, revision :one",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#name": "name"},
@@ -473,7 +507,10 @@ class DynamoIndex:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": _site_shard(update.source_key)}},
+                "Key": {
+                    "listing": {"S": SUMMARY_PARTITION},
+                    "position": {"S": _site_shard(update.source_key)},
+                },
                 "UpdateExpression": "ADD members :members, revision :one",
                 "ExpressionAttributeValues": {
                     ":members": {"N": str(update.member_change(SITE_LISTING))},
@@ -481,6 +518,26 @@ class DynamoIndex:
                 },
             }
         }
+
+
+def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSummary]) -> list[dict[str, Any]]:
+    """The index table's items holding these memberships and summaries, as `DynamoIndex.apply` leaves
+    them (the site listing's count all in one of its shards)."""
+    items = [to_item(entry.model_dump(mode="json")) for entry in entries]
+    for summary in summaries:
+        counts: dict[str, Any] = {
+            "members": {"N": str(summary.members)},
+            "revision": {"N": str(summary.revision)},
+        }
+        if summary.listing == SITE_LISTING:
+            position = _summary_positions(SITE_LISTING)[0]
+        else:
+            position = summary.listing
+            counts["name"] = {"S": summary.name}
+            newest = [{"M": to_item(entry.model_dump(mode="json"))} for entry in summary.newest]
+            counts["newest"] = {"L": newest}
+        items.append({"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}, **counts})
+    return items
 
 
 def _batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -576,7 +633,7 @@ class DynamoImages:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item(stored.model_dump(mode="json", exclude_defaults=True) | {"revision": revision}),
+                Item=image_item(stored),
                 **condition,
             )
         except ClientError as error:
