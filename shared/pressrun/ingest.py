@@ -64,8 +64,12 @@ class ConcurrentChange(Exception):
 
 
 def padded_sequencer(sequencer: str) -> str:
-    # S3 sequencers are hex numbers of varying length: left-pad so that string order is numeric order.
-    return sequencer.upper().rjust(_SEQUENCER_WIDTH, "0")
+    """The sequencer in the one form every comparison uses. S3's rule for two sequencers of one key:
+    right-pad the shorter with zeros, then compare as strings. Padded on the right to one width (and
+    in S3's upper case), any two compare by that rule as plain strings, in the table as here."""
+    if len(sequencer) > _SEQUENCER_WIDTH:
+        raise ValueError(f"a sequencer of {len(sequencer)} characters; S3's are far shorter")
+    return sequencer.upper().ljust(_SEQUENCER_WIDTH, "0")
 
 
 def report_key(source_key: str) -> str:
@@ -142,7 +146,7 @@ def _reject(upload: Upload, problems: list[Problem], uploads: UploadStore, alert
 
 def _is_stale(previous: ArticleRecord | None, sequencer: str) -> bool:
     # An event equal to a refused one is a retry (its slug may have come free), not a duplicate.
-    if previous is None or previous.sequencer < sequencer:
+    if previous is None or padded_sequencer(previous.sequencer) < sequencer:
         return False
     return previous.rejected_sequencer != sequencer
 

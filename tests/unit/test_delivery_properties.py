@@ -106,6 +106,12 @@ def article(key: str, title: str, category: str) -> bytes:
     ).encode()
 
 
+def s3_sequencer(count: int) -> str:
+    """Increasing by S3's rule (right-padded with zeros, compared as strings) and of varying length,
+    as S3's are: a fixed-width count, then a tail of zero to two more digits."""
+    return f"{count:016X}" + "9E"[: count % 3]
+
+
 class Pipeline(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
@@ -133,7 +139,7 @@ class Pipeline(RuleBasedStateMachine):
             bucket="uploads",
             key=key,
             version_id=version,
-            sequencer=f"{self.sequencer:X}",
+            sequencer=s3_sequencer(self.sequencer),
             change=change,
             event_time=NOW,
         )

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pressrun.ingest import Change, Outcome, Upload, accept_upload, padded_sequencer
 from pressrun.model import ArticleRecord, Saved
@@ -95,9 +97,50 @@ def test_duplicate_delivery_is_a_no_op(alerts: RecordingAlerts):
     assert accept_upload(upload("0A"), uploads, articles, SITE, alerts, NOW) is Outcome.STALE
 
 
-def test_sequencers_of_different_lengths_compare_as_numbers():
-    assert padded_sequencer("FF") < padded_sequencer("100")
+def test_sequencers_of_different_lengths_compare_as_s3_says_right_padded_with_zeros():
+    # Where left- and right-padding disagree: right-padded, the shorter one is the later.
+    assert padded_sequencer("0062E99A88DC40749E21") < padded_sequencer("0062E99A88DC4074B0")
+    assert padded_sequencer("0062E99A88DC407460") < padded_sequencer("0062E99A88DC40749E21")
     assert padded_sequencer("0062E99A88DC407460") < padded_sequencer("0062E99A88DC407461")
+    assert padded_sequencer("0062e99a88dc4074b0") == padded_sequencer("0062E99A88DC4074B0")
+    assert padded_sequencer("0062E99A88DC4074B0") == padded_sequencer("0062E99A88DC4074B000")
+
+
+def _s3_rule(first: str, second: str) -> int:
+    """S3's documented comparison of two sequencers of one key: right-pad the shorter with zeros,
+    then compare as strings. -1, 0 or 1."""
+    width = max(len(first), len(second))
+    a, b = first.upper().ljust(width, "0"), second.upper().ljust(width, "0")
+    return (a > b) - (a < b)
+
+
+HEX = st.text(alphabet="0123456789ABCDEFabcdef", min_size=1, max_size=40)
+
+
+@settings(max_examples=500)
+@given(first=HEX, second=HEX)
+def test_padded_sequencers_order_every_pair_as_s3s_rule_does(first: str, second: str):
+    a, b = padded_sequencer(first), padded_sequencer(second)
+
+    assert ((a > b) - (a < b)) == _s3_rule(first, second)
+    assert padded_sequencer(a) == a
+
+
+def test_a_late_event_with_a_longer_but_older_sequencer_changes_nothing(alerts: RecordingAlerts):
+    # GIVEN version 2, whose sequencer is shorter but, right-padded, the greater
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    uploads.add(KEY, GOOD, version_id="v2")
+    accept_upload(upload("0062E99A88DC4074B0", version="v2"), uploads, articles, SITE, alerts, NOW)
+
+    # WHEN the event of version 1 arrives late
+    outcome = accept_upload(
+        upload("0062E99A88DC40749E21", version="v1"), uploads, articles, SITE, alerts, NOW
+    )
+
+    # THEN version 2 stays
+    assert outcome is Outcome.STALE
+    assert articles.records[KEY].source_version == "v2"
 
 
 def test_deleting_the_upload_records_its_removal(alerts: RecordingAlerts):

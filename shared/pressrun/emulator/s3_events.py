@@ -27,7 +27,8 @@ _last_sequencer = 0
 
 
 def next_sequencer() -> str:
-    """Hex, increasing across processes (S3's are too), of varying length like S3's."""
+    """Hex, increasing across processes (S3's are too), and of one width for centuries to come, so
+    that S3's rule (right-pad the shorter with zeros, then compare as strings) orders them by time."""
     global _last_sequencer
     _last_sequencer = max(time.time_ns() // 1000 * 1000 + next(_counter) % 1000, _last_sequencer + 1)
     return f"{_last_sequencer:X}"
