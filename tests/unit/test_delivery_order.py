@@ -1,0 +1,142 @@
+"""Defects the delivery simulation (tests/simulation) found, each pinned on its own with the
+in-memory fakes. A strict xfail is a defect not fixed yet: the reference there tolerates exactly the
+outcome it produces (`reference.KNOWN_DEFECTS`); fixing it turns the xfail into a failure, and then
+the xfail and the tolerance go."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from pressrun.ingest import Change, Upload, accept_upload
+from pressrun.pages import SourceMissing, apply_article_change
+from pressrun.settings import SiteSettings
+from tests.fakes import MemoryArticles, MemorySite, MemoryUploads, RecordingAlerts
+
+SITE = SiteSettings()
+NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
+KEY = "incoming/story.md"
+GOOD = (
+    b"---\ntitle: Budget day\ndate: 2025-06-20T10:00:00+01:00\ncategories: [World]\n---\nThe council met.\n"
+)
+INVALID = b"---\ntitle: Budget day\ndate: 2025-06-31\ncategories: [World]\n---\nThe council met.\n"
+
+
+def event(sequencer: str, version: str, change: Change = Change.CREATED) -> Upload:
+    return Upload(
+        bucket="uploads", key=KEY, version_id=version, sequencer=sequencer, change=change, event_time=NOW
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an invalid upload's refusal moves the record's sequencer past an earlier delete marker, "
+    "whose late event is then dropped as stale: the deleted story stays published",
+)
+def test_a_delete_marker_overtaken_by_a_newer_refused_upload_still_takes_the_story_down(
+    alerts: RecordingAlerts,
+) -> None:
+    # GIVEN a published story
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    # WHEN the editor deletes it, then uploads invalid copy under the same name, and S3's events
+    # arrive in the other order (as they may): the invalid upload's first, the delete marker's late
+    uploads.add(KEY, INVALID, "v3")
+    accept_upload(event("0C", "v3"), uploads, articles, SITE, alerts, NOW)
+    accept_upload(event("0B", "m2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    # THEN the story is down, as it is when the events come in order
+    assert articles.records[KEY].status != "published"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=SourceMissing,
+    reason="the record still shows the version that was deleted (its newer upload was refused), so "
+    "every change that settles its page fails with SourceMissing, retried until the stream gives up",
+)
+def test_cleaning_up_the_version_that_stays_up_behind_a_refused_upload_leaves_a_page_that_can_be_settled(
+    alerts: RecordingAlerts,
+) -> None:
+    # GIVEN a published story whose newer upload was refused, so the first version stays up
+    uploads, articles, site = MemoryUploads(), MemoryArticles(), MemorySite()
+    uploads.add(KEY, GOOD, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    published = articles.records[KEY]
+    apply_article_change(None, published, uploads, articles, site, SITE)
+    uploads.add(KEY, INVALID, "v2")
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    # WHEN the editor cleans up old versions (the bucket's lifecycle rule does the same), deleting
+    # the first version for good, and its event is handled
+    uploads.delete_version(KEY, "v1", now_current="v2")
+    accept_upload(event("0C", "v1", Change.VERSION_DELETED), uploads, articles, SITE, alerts, NOW)
+    # THEN the change that follows can be settled: the stream would retry it until it gave up
+    changed = articles.records[KEY]
+    apply_article_change(published, changed, uploads, articles, site, SITE)
+    assert changed.status != "published" or f"{changed.path.lstrip('/')}index.html" in site.objects
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the delete marker's removal wipes the published fields the refusal kept; undeleting "
+    "re-reads the refused version only, so the story that was up before the delete stays down",
+)
+def test_undeleting_brings_back_the_version_that_stayed_up_behind_a_refused_upload(
+    alerts: RecordingAlerts,
+) -> None:
+    # GIVEN a published story whose newer upload was refused, so the first version stays up
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(KEY, INVALID, "v2")
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    # WHEN the editor deletes the file, then removes the delete marker (README: "removing the delete
+    # marker brings it back")
+    uploads.current[KEY] = None
+    accept_upload(event("0C", "m3", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    uploads.current[KEY] = "v2"
+    accept_upload(event("0D", "m3", Change.VERSION_DELETED), uploads, articles, SITE, alerts, NOW)
+    # THEN the site is as it was before the delete: the first version up, the refusal reported
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
+    assert "rejected/story.md.report.json" in uploads.reports
+
+
+@dataclass
+class RacingUploads(MemoryUploads):
+    """The uploads bucket, where something else happens just before the next report is written:
+    another invocation, handling another event of the same key at the same time."""
+
+    meanwhile: Callable[[], object] | None = None
+
+    def write_report(self, key: str, body: bytes) -> None:
+        if self.meanwhile is not None:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        super().write_report(key, body)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the refusal is recorded before its report is written; a removal handled in between "
+    "deletes the report that is not there yet, and the report written after it stays",
+)
+def test_a_removal_handled_while_a_refusal_writes_its_report_leaves_no_report(
+    alerts: RecordingAlerts,
+) -> None:
+    # GIVEN an invalid upload, and its deletion right after, handled by two invocations at once
+    uploads, articles = RacingUploads(), MemoryArticles()
+    uploads.add(KEY, INVALID, "v1")
+    uploads.current[KEY] = None
+
+    def the_deletion_is_handled() -> None:
+        accept_upload(event("0B", "m2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+
+    uploads.meanwhile = the_deletion_is_handled
+    # WHEN the refusal of the upload is recorded and the removal is handled before its report is written
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    # THEN the file is gone, and so is any report about it
+    assert articles.records[KEY].status == "removed"
+    assert uploads.reports == {}
