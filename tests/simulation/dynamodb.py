@@ -235,6 +235,8 @@ class Database:
     in_flight: dict[tuple[str, ItemKey], int] = field(default_factory=dict)
     conflicts: Counter[tuple[str, ItemKey]] = field(default_factory=Counter)
     transactions: int = 0
+    # The items each transaction named, in order: what a test compares with the AWS adapters' calls.
+    transaction_log: list[list[tuple[str, ItemKey]]] = field(default_factory=list)
     stale_reads: int = 0
     _transaction_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     # DynamoDB's sequence numbers are decimal strings that grow within a shard.
@@ -268,6 +270,7 @@ class Database:
             raise ValueError("a transaction names one item twice (DynamoDB's ValidationException)")
         with self.lock:
             self.transactions += 1
+            self.transaction_log.append(names)
             taken = [name in self.in_flight for name in names]
             if any(taken):
                 for name, busy in zip(names, taken, strict=True):

@@ -22,9 +22,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from tests.simulation.editors import KEYS, TIME_LIMIT, Copy, copies, served_slug
 from tests.simulation.reference import KNOWN_DEFECTS, check
@@ -40,6 +47,8 @@ REPAIR: Callable[[World], None] | None = None
 
 class Pipeline(RuleBasedStateMachine):
     world: World
+    # Negative control: every read stale, even those the ports promise consistent.
+    stale_everything = False
 
     @initialize(
         seed=st.integers(0, 2**32 - 1),
@@ -65,6 +74,7 @@ class Pipeline(RuleBasedStateMachine):
             duplicate_rate=duplicate_rate,
             drop_rate=0.1 if REPAIR is not None else 0.0,
             follow_max_retries=10 if REPAIR is not None else None,
+            stale_everything=self.stale_everything,
         )
         self.world = World(config, seed, repair=REPAIR)
         # The stories already in the bucket when the run starts, their events still on the way.
@@ -195,3 +205,24 @@ Pipeline.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 test_site_converges_to_the_reference_whatever_the_delivery = Pipeline.TestCase
+
+
+class StaleReads(Pipeline):
+    stale_everything = True
+
+
+def test_the_oracle_finds_a_divergence_when_every_read_is_stale() -> None:
+    """A negative control of the simulation and its oracle, not of pressrun: if the simulated
+    DynamoDB serves every read from its window of recent writes, consistent ones included, the
+    pipeline renders from outdated state and the property test must notice."""
+    quick = settings(
+        max_examples=200,
+        stateful_step_count=40,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    with pytest.raises(AssertionError, match="divergences after settling"):
+        run_state_machine_as_test(StaleReads, settings=quick)
