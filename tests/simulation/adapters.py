@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pressrun.index import (
     ListingEntry,
     ListingSummary,
 )
+from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.rebuild import RebuildJob
 from pressrun.scheduling import Release
@@ -615,6 +615,14 @@ class SimJobQueue:
             self._send(job.model_dump_json())
 
 
-def report_of(body: bytes) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads(body)
-    return report
+class SimInvalidationRequests:
+    """The InvalidationRequests port on the invalidation queue: one message per site change."""
+
+    def __init__(self, calls: PortCalls, send: Callable[[str], None]) -> None:
+        self._calls = calls
+        self._send = send
+
+    def request(self, changes: list[SiteChange]) -> None:
+        self._calls.before("sqs.SendMessageBatch")
+        for change in changes:
+            self._send(change.model_dump_json())
