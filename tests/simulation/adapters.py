@@ -487,8 +487,14 @@ class SimIndex:
         actions: list[Action] = []
         for entry in update.put:
             document = _document(entry)
-            absent = (lambda item: item is None) if entry.key in update.added else None
-            actions.append(Action(self.table, entry.key, absent, lambda item, d=document: d))
+            if entry.key in update.added:
+                actions.append(
+                    Action(self.table, entry.key, lambda item: item is None, lambda item, d=document: d)
+                )
+            else:
+                actions.append(
+                    Action(self.table, entry.key, lambda item: item is not None, lambda item, d=document: d)
+                )
         for key in update.delete:
             actions.append(Action(self.table, key, lambda item: item is not None, lambda item: None))
         for summary in update.summaries:

@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pressrun.index import update_index
 from pressrun.ingest import Change, Upload, accept_upload
 from pressrun.pages import SourceMissing, apply_article_change
 from pressrun.settings import SiteSettings
-from tests.fakes import MemoryArticles, MemorySite, MemoryUploads, RecordingAlerts
+from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingAlerts
+from tests.unit.test_index import record as index_record
 
 SITE = SiteSettings()
 NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
@@ -140,3 +142,112 @@ def test_a_removal_handled_while_a_refusal_writes_its_report_leaves_no_report(
     # THEN the file is gone, and so is any report about it
     assert articles.records[KEY].status == "removed"
     assert uploads.reports == {}
+
+
+@dataclass
+class FlakyUploads(MemoryUploads):
+    """The uploads bucket, where the next read of one key fails as a throttled GET does."""
+
+    fail_next_read_of: str | None = None
+
+    def read(self, key: str, version_id: str | None, limit: int) -> bytes | None:
+        if key == self.fail_next_read_of:
+            self.fail_next_read_of = None
+            raise TimeoutError(f"GetObject {key}: throttled")
+        return super().read(key, version_id, limit)
+
+
+def story(slug: str) -> bytes:
+    front = f"title: Budget day\ndate: 2025-06-20T10:00:00+01:00\ncategories: [World]\nslug: {slug}"
+    return f"---\n{front}\n---\nBody.\n".encode()
+
+
+def source(key: str, sequencer: str, version: str, change: Change = Change.CREATED) -> Upload:
+    return event(sequencer, version, change).model_copy(update={"key": key})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the waiters a write freed are kept on that record until they are tried; a newer event of "
+    "the same source replaces the record first, the redelivered event is then stale, and the waiter "
+    "stays refused with its slug free",
+)
+def test_a_waiter_is_tried_even_when_a_newer_upload_of_the_freeing_file_is_handled_first(
+    alerts: RecordingAlerts,
+) -> None:
+    first, second = "incoming/first.md", "incoming/second.md"
+    # GIVEN a story holding the slug "lead", and another file refused for it, waiting
+    uploads, articles = FlakyUploads(), MemoryArticles()
+    uploads.add(first, story("lead"), "f1")
+    accept_upload(source(first, "0A", "f1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(second, story("lead"), "s1")
+    accept_upload(source(second, "0A", "s1"), uploads, articles, SITE, alerts, NOW)
+    # WHEN the first file is deleted, and trying the waiter fails for a moment (so the deletion's
+    # message goes back to the queue), and the first file's next upload is handled before the
+    # deletion's message comes back
+    uploads.current[first] = None
+    uploads.fail_next_read_of = second
+    with pytest.raises(TimeoutError):
+        accept_upload(source(first, "0B", "f2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    uploads.add(first, INVALID, "f3")
+    accept_upload(source(first, "0C", "f3"), uploads, articles, SITE, alerts, NOW)
+    accept_upload(source(first, "0B", "f2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    # THEN the waiting file has the slug nobody else holds
+    assert articles.slugs.get("lead") == second
+    assert articles.records[second].status == "published"
+
+
+@dataclass
+class ReportsFailingOnce(MemoryUploads):
+    """The uploads bucket, where the next report deletion fails as a throttled call does."""
+
+    fail_next_delete: bool = False
+
+    def delete_report(self, key: str) -> None:
+        if self.fail_next_delete:
+            self.fail_next_delete = False
+            raise TimeoutError(f"HeadObject {key}: throttled")
+        super().delete_report(key)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="deleting the report follows the write that makes it obsolete and is redone only by a "
+    "redelivery of the same event; a newer event of the same file makes that redelivery stale, and "
+    "its own write deletes no report because the record it replaces is no refusal",
+)
+def test_a_report_whose_deletion_failed_goes_even_when_a_newer_event_of_the_file_comes_first(
+    alerts: RecordingAlerts,
+) -> None:
+    # GIVEN an invalid upload, refused with a report
+    uploads, articles = ReportsFailingOnce(), MemoryArticles()
+    uploads.add(KEY, INVALID, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    # WHEN the file is deleted and deleting the report fails for a moment (so the deletion's message
+    # goes back to the queue), and the editor's clean-up of the old version is handled before the
+    # deletion's message comes back
+    uploads.current[KEY] = None
+    uploads.fail_next_delete = True
+    with pytest.raises(TimeoutError):
+        accept_upload(event("0B", "m2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    accept_upload(event("0C", "v1", Change.VERSION_DELETED), uploads, articles, SITE, alerts, NOW)
+    accept_upload(event("0B", "m2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    # THEN no report is left about a file that is gone
+    assert articles.records[KEY].status == "removed"
+    assert uploads.reports == {}
+
+
+def test_an_index_change_applied_before_the_change_it_follows_keeps_every_count_exact() -> None:
+    # GIVEN an article published under World, then moved to World and Sport: two records of one item
+    published = index_record("World")
+    moved = index_record("World", "Sport")
+    index = MemoryIndex()
+    # WHEN the first record fails before its index update, the second is handled (Powertools goes on
+    # with the batch), and Lambda then retries from the first: first, then second again
+    update_index(published, moved, index)
+    update_index(None, published, index)
+    update_index(published, moved, index)
+    # THEN every listing's count is the number of its members
+    summaries = index.summaries()
+    for listing in ("site", "category/world", "category/sport"):
+        assert summaries[listing].members == len(index.entries(listing)) == 1
