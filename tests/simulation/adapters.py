@@ -103,6 +103,11 @@ class SimUploads:
         # Every version ever made, permanently deleted ones too, oldest first.
         self.history: dict[str, list[Version]] = {}
         self.reports: dict[str, bytes] = {}
+        # Reports whose deletion failed since they were last written.
+        self.failed_deletions: set[str] = set()
+        # Told of every report as it is written or deleted (the world notes what the tables said).
+        self.on_report: Callable[[str, bytes], None] | None = None
+        self.on_report_deleted: Callable[[str, bytes], None] | None = None
 
     # What editors do.
 
@@ -154,14 +159,25 @@ class SimUploads:
     def write_report(self, key: str, body: bytes) -> None:
         self._calls.before("s3.PutObject")
         self.reports[key] = body
+        self.failed_deletions.discard(key)
+        if self.on_report is not None:
+            self.on_report(key, body)
         self._calls.after("s3.PutObject")
 
     def delete_report(self, key: str) -> None:
-        self._calls.before("s3.HeadObject")
-        if key in self.reports:
-            self._calls.before("s3.DeleteObject")
-            del self.reports[key]
-            self._calls.after("s3.DeleteObject")
+        try:
+            self._calls.before("s3.HeadObject")
+            if key in self.reports:
+                self._calls.before("s3.DeleteObject")
+                if key in self.reports and self.on_report_deleted is not None:
+                    self.on_report_deleted(key, self.reports[key])
+                # Deleting what another invocation deleted since the HEAD succeeds all the same.
+                self.reports.pop(key, None)
+                self._calls.after("s3.DeleteObject")
+        except Exception:
+            if key in self.reports:
+                self.failed_deletions.add(key)
+            raise
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,10 @@ class SimSite:
     def _store(self, key: str, body: bytes | None) -> None:
         existed = key in self.objects
         if body is None:
+            if not existed:
+                # DeleteObject of a key that is not there (another invocation deleted it since this
+                # one looked) succeeds and changes nothing.
+                return
             del self.objects[key]
         else:
             self.objects[key] = body
@@ -275,6 +295,7 @@ class SimArticles:
         self._calls = calls
         self.table = database.table("articles", ("source_key",))
         self.slugs = database.table("slugs", ("slug",))
+        self.freed: set[str] = set()
 
     def current(self, source_key: str) -> ArticleRecord | None:
         self._calls.before("dynamodb.GetItem")
@@ -401,6 +422,8 @@ class SimArticles:
         self._calls.before("dynamodb.TransactWriteItems")
         try:
             self._db.transact(actions)
+            # Who this write freed to try again: what the property test's oracle may ask about.
+            self.freed.update(waiter.source_key for waiter in record.pending_waiters)
         except TransactionCanceled as cancelled:
             failed = [i for i, reason in enumerate(cancelled.reasons) if reason == "ConditionalCheckFailed"]
             if failed == [1] and record.slug:

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from hypothesis import strategies as st
 
-from pressrun.model import InvalidArticle
-from pressrun.validation import parse_article
+from tests.simulation.reference import parsed
 from tests.simulation.world import START, World
 
 # A space and a plus: S3's events URL-encode keys, and both must come back as they were.
@@ -88,7 +87,5 @@ def served_slug(world: World, key: str) -> str | None:
     serving = world.uploads.serving(key)
     if serving is None or serving.data is None:
         return None
-    try:
-        return parse_article(key, serving.data, world.settings).slug
-    except InvalidArticle:
-        return None
+    article = parsed(key, serving.data, world.settings)
+    return article.slug if article else None

@@ -25,7 +25,10 @@ if it is one the rules allow, and checks everything that follows from it:
 
 from __future__ import annotations
 
+import difflib
+import functools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -54,9 +57,25 @@ KNOWN_DEFECTS = {
     # Deleting the file, then removing the delete marker, brings back the refused newest version
     # only: the version that stayed up behind it before the delete stays down.
     "undelete loses the version kept up",
-    # A refusal is recorded before its report is written; a newer change of the same file handled
-    # in between deletes the report before it exists, and the older version's report stays.
-    "report outlives a newer change",
+    # Reports are written and deleted after the record writes that decide them, unconditionally:
+    # a newer change of the same file handled in between (a newer upload, or the refused one
+    # accepted as a waiter) deletes a report before it exists, so the report written after it
+    # stays or replaces a newer one; or a newer refusal writes its report before an older
+    # acceptance deletes "its" obsolete one. Tolerated only for reports written when the table no
+    # longer recorded their refusal, and for reports deleted while it still did.
+    "reports race the record",
+    # What follows a write (trying the waiters it freed, deleting the report it made obsolete) is
+    # redone only by a redelivery of the same event; when it failed and a newer event of the same
+    # source is handled first, that redelivery is stale and the follow-up is lost: a waiter stays
+    # refused though its slug is free, a report stays though its upload is gone or accepted.
+    # Tolerated only for a waiter some write freed, or a report whose file's handling failed
+    # part-way since it was written.
+    "follow-up lost behind a newer event",
+    # A listing render overtaken by another writes numbered pages (or sitemaps) past the end; its
+    # render again, after the revision check, drops pages past the end only when its own batch
+    # removed a member, and a drop stops at the first number missing. Tolerated only for numbered
+    # pages and sitemaps past the last one expected.
+    "overtaken render leaves pages past the end",
 }
 # What the home page shows of each section: its newest three (docs/architecture.md, "Summaries").
 SECTION_SIZE = 3
@@ -108,10 +127,14 @@ def describe(world: World) -> str:
 
 
 def _article(key: str, version: Version, site: SiteSettings) -> Article | None:
-    if version.data is None:
-        return None
+    return None if version.data is None else parsed(key, version.data, site)
+
+
+@functools.lru_cache(maxsize=4096)
+def parsed(key: str, data: bytes, site: SiteSettings) -> Article | None:
+    """The article an upload holds, or None when it is invalid (read once: the oracle asks often)."""
     try:
-        return parse_article(key, version.data, site)
+        return parse_article(key, data, site)
     except InvalidArticle:
         return None
 
@@ -202,7 +225,7 @@ class Oracle:
             return self._expect_version(key, current, record, why="it holds its slug")
         # Refused: invalid, or its slug belongs to another source.
         reports[report_key(key)] = current.version_id
-        if article is not None and self.holders.get(article.slug) is None:
+        if article is not None and self.holders.get(article.slug) is None and not self._left_pending(key):
             self.out.add(f"{key}: refused for slug {article.slug!r}, which nobody holds (a waiter was lost)")
         if not shown or record is None:
             candidates = _fallbacks(history, current, self.site, key)
@@ -221,6 +244,10 @@ class Oracle:
             )
             return None
         return self._expect_version(key, version, record, why="its newer version was refused")
+
+    def _left_pending(self, key: str) -> bool:
+        """A write freed this source to be tried again (it may never have been)."""
+        return "follow-up lost behind a newer event" in KNOWN_DEFECTS and key in self.world.articles.freed
 
     def _expect_version(
         self, key: str, version: Version, record: ArticleRecord | None, why: str
@@ -264,18 +291,33 @@ class Oracle:
         reports = self.world.uploads.reports
         for key in sorted(set(reports) | set(expected)):
             if key not in reports:
-                self.out.add(f"{key}: missing; the newest upload was refused")
+                if not self._deleted_wrongly(key):
+                    self.out.add(f"{key}: missing; the newest upload was refused")
             elif key not in expected:
-                if "report outlives a newer change" in KNOWN_DEFECTS and self._about_an_older_version(key):
-                    continue
-                self.out.add(f"{key}: left behind; the newest upload was accepted or deleted")
-            elif json.loads(reports[key])["version"] != expected[key]:
+                if not self._written_late(key) and not self._deletion_lost(key):
+                    self.out.add(f"{key}: left behind; the newest upload was accepted or deleted")
+            elif json.loads(reports[key])["version"] != expected[key] and not self._written_late(key):
                 self.out.add(f"{key}: reports on another version than the newest")
 
-    def _about_an_older_version(self, report: str) -> bool:
-        body = json.loads(self.world.uploads.reports[report])
-        history = self.world.uploads.history[body["source"]]
-        return bool(history) and body["version"] != history[-1].version_id
+    def _deletion_lost(self, report: str) -> bool:
+        """The file's handling failed part-way since the report was written (so deleting it may
+        never have run, or failed), or the file was a waiter whose acceptance was the follow-up
+        lost (its own follow-up, deleting the report, went with it)."""
+        if "follow-up lost behind a newer event" not in KNOWN_DEFECTS:
+            return False
+        source = json.loads(self.world.uploads.reports[report])["source"]
+        world = self.world
+        return (
+            report in world.interrupted
+            or report in world.uploads.failed_deletions
+            or source in world.articles.freed
+        )
+
+    def _written_late(self, report: str) -> bool:
+        return "reports race the record" in KNOWN_DEFECTS and report in self.world.late_reports
+
+    def _deleted_wrongly(self, report: str) -> bool:
+        return "reports race the record" in KNOWN_DEFECTS and report in self.world.wrongly_deleted_reports
 
     # --- the site ---------------------------------------------------------------------------------
 
@@ -369,9 +411,11 @@ class Oracle:
             if key not in actual:
                 self.out.add(f"site {key}: missing")
             elif key not in expected:
-                self.out.add(f"site {key}: should not be there")
+                if not self._past_the_end(key, expected):
+                    self.out.add(f"site {key}: should not be there")
             elif actual[key] != expected[key]:
-                self.out.add(f"site {key}: content differs from the reference's")
+                difference = _difference(expected[key], actual[key])
+                self.out.add(f"site {key}: content differs from the reference's: {difference}")
         scheduled = {
             schedule_name(key): shown.version.version_id
             for key, shown in accepted.items()
@@ -383,6 +427,16 @@ class Oracle:
         self._nothing_stuck()
         self._invalidations()
         self.out.raise_if_any(world)
+
+    def _past_the_end(self, key: str, expected: dict[str, bytes]) -> bool:
+        """A numbered page or sitemap after the last one expected."""
+        if "overtaken render leaves pages past the end" not in KNOWN_DEFECTS:
+            return False
+        numbered = re.fullmatch(r"(category/[^/]+/page/|sitemap-)(\d+)(/index\.html|\.xml)", key)
+        if numbered is None:
+            return False
+        prefix, number, suffix = numbered.groups()
+        return all(f"{prefix}{n}{suffix}" not in expected for n in range(int(number), int(number) + 50))
 
     def _nothing_stuck(self) -> None:
         world = self.world
@@ -409,6 +463,15 @@ class Oracle:
             for path in public_paths(change.key):
                 if not any(_covers(item, path) for i in later for item in i.paths):
                     self.out.add(f"CDN: {path} was {change.kind} and never invalidated after")
+
+
+def _difference(expected: bytes, actual: bytes) -> str:
+    """The lines that differ, briefly: what the reference expected (-) and what the site has (+)."""
+    lines = difflib.unified_diff(
+        expected.decode().splitlines(), actual.decode().splitlines(), lineterm="", n=0
+    )
+    changed = [line.strip() for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    return " | ".join(changed[:6])
 
 
 def _covers(item: str, path: str) -> bool:

@@ -57,6 +57,8 @@ class Pipeline(RuleBasedStateMachine):
         shards=st.integers(1, 3),
         duplicate_rate=st.sampled_from([0.0, 0.2, 0.5]),
         newsroom=st.lists(copies(), max_size=len(KEYS)),
+        fault_rate=st.sampled_from([0.0, 0.05, 0.2]),
+        preempt_rate=st.sampled_from([0.0, 0.1, 0.3]),
     )
     def start(
         self,
@@ -66,12 +68,16 @@ class Pipeline(RuleBasedStateMachine):
         shards: int,
         duplicate_rate: float,
         newsroom: list[Copy],
+        fault_rate: float,
+        preempt_rate: float,
     ) -> None:
         config = Config(
             listing_size=listing_size,
             sitemap_size=sitemap_size,
             stream_shards=shards,
             duplicate_rate=duplicate_rate,
+            fault_rate=fault_rate,
+            preempt_rate=preempt_rate,
             drop_rate=0.1 if REPAIR is not None else 0.0,
             follow_max_retries=10 if REPAIR is not None else None,
             stale_everything=self.stale_everything,
@@ -175,6 +181,11 @@ class Pipeline(RuleBasedStateMachine):
         )
         if split is not None:
             self.world.split_shard(split)
+
+    @rule(invocations=st.integers(1, 60))
+    def aws_is_busy(self, invocations: int) -> None:
+        """Functions run as they have work, many at a time, while the chaos lasts."""
+        self.world.busy(invocations)
 
     @rule()
     def aws_catches_up(self) -> None:
