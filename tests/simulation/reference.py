@@ -76,6 +76,11 @@ KNOWN_DEFECTS = {
     # removed a member, and a drop stops at the first number missing. Tolerated only for numbered
     # pages and sitemaps past the last one expected.
     "overtaken render leaves pages past the end",
+    # A waiter is saved under the sequencer its refusal was recorded with; a change of the same
+    # file planned from the refusal (a removal, say) still finds that sequencer, is saved over the
+    # accepted waiter and never releases the slug it took: the slug stays held by a file that
+    # shows nothing there. Tolerated only for a holder some write freed as a waiter.
+    "change saved over an accepted waiter",
 }
 # What the home page shows of each section: its newest three (docs/architecture.md, "Summaries").
 SECTION_SIZE = 3
@@ -285,7 +290,9 @@ class Oracle:
         for slug, holder in self.holders.items():
             shown = accepted.get(holder)
             if shown is None or shown.article.slug != slug:
-                self.out.add(f"slug {slug!r} is held by {holder}, which shows no version with that slug")
+                known = "change saved over an accepted waiter" in KNOWN_DEFECTS
+                if not (known and holder in self.world.articles.freed):
+                    self.out.add(f"slug {slug!r} is held by {holder}, which shows no version with that slug")
 
     def _reports(self, expected: dict[str, str]) -> None:
         reports = self.world.uploads.reports
