@@ -8,8 +8,9 @@ exactly as its handler does, fed the way AWS feeds them.
 - EventBridge Scheduler fires due schedules at ReleaseArticle; RebuildQueue feeds RebuildWorker.
 
 Faults (`Config.fault_rate`) make port calls fail as throttling and 5xx do; `lost_response_rate`
-makes a write that happened look failed to its caller; `preempt_rate` lets another invocation run
-between two port calls of one, which is as much concurrency as the domain can observe.
+makes a write that happened look failed to its caller; `preempt_rate` lets other invocations run to
+their end between two port calls of one: the concurrency the domain can observe, short of two calls
+overlapping inside one service, which the services themselves serialise.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class Config:
     # Port calls that fail before they happen, and writes whose answer is lost after they happened.
     fault_rate: float = 0.0
     lost_response_rate: float = 0.0
-    # Port calls at which another invocation runs to its end first.
+    # Port calls at which a few other invocations run to their end first.
     preempt_rate: float = 0.0
     # S3 → EventBridge → SQS: deliveries that come twice, and (only where a repair step exists)
     # events that never come.
