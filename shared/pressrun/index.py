@@ -134,8 +134,10 @@ class PageRange(BaseModel):
 class IndexUpdate:
     """Membership changes, and the category summaries they change, written all or nothing.
 
-    `added` keys must not exist yet and `delete` keys must: a replayed change then fails as a whole
-    instead of counting twice, and is planned again against what the table really holds. Each
+    `added` keys must not exist yet, and `delete` keys and every other key put must exist: a change
+    planned from another state than the table's (replayed, or handled before the change it follows,
+    as a stream batch retried from its first failed record does) then fails as a whole instead of
+    moving a count it does not match, and is planned again against what the table really holds. Each
     category summary is written only if its revision is still the one read. Member counts move by
     the keys added and deleted; `renamed` names the categories whose display name changed, whose
     every page shows it."""

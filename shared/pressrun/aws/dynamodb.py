@@ -431,8 +431,10 @@ class DynamoIndex:
         actions: list[dict[str, Any]] = []
         for entry in update.put:
             put: dict[str, Any] = {"TableName": self._table, "Item": to_item(entry.model_dump(mode="json"))}
-            if entry.key in update.added:
-                put["ConditionExpression"] = "attribute_not_exists(listing)"
+            # A new member must be absent and a changed one present: either way a plan made from
+            # another state than the table's conflicts, instead of moving a count it does not match.
+            exists = "attribute_not_exists" if entry.key in update.added else "attribute_exists"
+            put["ConditionExpression"] = f"{exists}(listing)"
             actions.append({"Put": put})
         actions += [
             {
