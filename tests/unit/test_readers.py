@@ -5,9 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pressrun import readers
-from pressrun.markup import body_html
+from pressrun.markup import _parser, body_html, body_images
 from pressrun.model import InvalidArticle
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
@@ -502,3 +504,42 @@ def test_plain_front_matter_is_read_by_libyaml_without_the_pure_parser(monkeypat
     article = parse_article("incoming/a.md", data, SITE)
 
     assert (article.title, [c.name for c in article.categories]) == ("T: a story", ["Economics", "Politics"])
+
+
+image_markdown = st.lists(
+    st.sampled_from(
+        [
+            "![",
+            "]",
+            "(",
+            ")",
+            "a.jpg",
+            " ",
+            "\n",
+            "\n\n",
+            "[",
+            "!",
+            "\\",
+            "&#33;",
+            "`",
+            "<img src=x>",
+            "x",
+            '"t"',
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=image_markdown)
+def test_body_images_are_the_image_tokens_of_the_parsed_body(text: str):
+    tokens = list(_parser().parse(text))
+    parsed = []
+    while tokens:
+        token = tokens.pop(0)
+        if token.type == "image":
+            parsed.append(str(token.attrGet("src") or ""))
+        tokens[:0] = token.children or []
+
+    assert [source for source, _, _ in body_images(text)] == parsed
