@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 import uuid
 import warnings
@@ -78,6 +79,11 @@ class Runner:
     now: datetime | None = None
     # Told the function name after every delivery, for progress reports.
     on_delivery: Callable[[str], None] | None = None
+    # Told the function name and the seconds of every invocation, as Lambda bills them (the bench
+    # counts GB-seconds with it).
+    on_invocation: Callable[[str, float], None] | None = None
+    # The function being invoked now, None between invocations: whose the AWS calls made now are.
+    running: str | None = None
     invocations: dict[str, int] = field(default_factory=dict)
     released: list[str] = field(default_factory=list)
     _positions: dict[tuple[str, str, str], _StreamPosition] = field(default_factory=dict)
@@ -122,10 +128,16 @@ class Runner:
 
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
         _set_environment(self._base_environment | function.environment)
+        self.running = function.name
+        started = time.perf_counter()
         try:
             return self._run(function, event)
         finally:
+            seconds = time.perf_counter() - started
+            self.running = None
             _set_environment(self._base_environment)
+            if self.on_invocation is not None:
+                self.on_invocation(function.name, seconds)
 
     def _run(self, function: LocalFunction, event: dict[str, Any]) -> Any:
         self._invoked += 1
