@@ -142,10 +142,12 @@ class _Writes:
             self.deleted.append(removed)
         return removed is not None
 
-    def drop_pages_after(self, last: int, path: Callable[[int], str]) -> None:
-        """Remove numbered pages past the last one, after removals shortened a listing."""
+    def drop_pages_after(self, last: int, path: Callable[[int], str], through: int = 0) -> None:
+        """Remove numbered pages past the last one, after removals shortened a listing: every one up
+        to `through` (what an overtaken render of this invocation wrote, with gaps where another
+        render removed pages first), then on while there are more."""
         number = last + 1
-        while self.delete(path(number)):
+        while self.delete(path(number)) or number < through:
             number += 1
 
     def flush(self) -> list[SiteWrite]:
@@ -159,15 +161,18 @@ def _refresh_category(
     summaries: Mapping[str, ListingSummary],
     writes: _Writes,
     site: SiteSettings,
-) -> None:
+    reach: int = 0,
+) -> int:
+    """Render a category's pages; the number of its last numbered page. `reach` is the last one an
+    earlier, overtaken render of this invocation wrote: any past the end now go."""
     listing = category_listing(slug)
     summary = summaries.get(listing)
     category = summary.category if summary else None
     if summary is None or summary.members == 0 or category is None:
         writes.delete(category_path(slug))
         writes.delete(category_feed_path(slug))
-        writes.drop_pages_after(0, lambda n: category_page_path(slug, n))
-        return
+        writes.drop_pages_after(0, lambda n: category_page_path(slug, n), through=reach)
+        return 0
     window = read_window(index, listing, positions, summary.members, site.listing_size)
     full = window.full_pages
     older = full if summary.members % site.listing_size else full - 1
@@ -182,14 +187,21 @@ def _refresh_category(
         entries = list(reversed(window.page(number)))
         page = render.category_page(category, entries, site, page=number, older_page=number - 1 or None)
         writes.put(category_page_path(slug, number), page, HTML)
-    if window.removed:
-        writes.drop_pages_after(full, lambda n: category_page_path(slug, n))
+    if window.removed or reach > full:
+        writes.drop_pages_after(full, lambda n: category_page_path(slug, n), through=reach)
+    return full
 
 
 def _sitemaps(
-    positions: Iterable[str], members: int, index: CategoryIndex, writes: _Writes, site: SiteSettings
-) -> list[ListingEntry]:
-    """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries.
+    positions: Iterable[str],
+    members: int,
+    index: CategoryIndex,
+    writes: _Writes,
+    site: SiteSettings,
+    reach: int = 0,
+) -> tuple[list[ListingEntry], int]:
+    """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries,
+    and the number of numbered sitemaps. `reach` as for `_refresh_category`.
 
     Past the limit, a publish reads and rewrites only the newest sitemap (and one a change reaches back
     into) and the index: small files keep that cheap however large the archive."""
@@ -197,18 +209,18 @@ def _sitemaps(
     if members < site.sitemap_size:
         everything = index.entries(SITE_LISTING, oldest_first=True)
         writes.put(SITEMAP, render.sitemap(everything, site, home=True), XML)
-        if set(positions) - {entry.position for entry in everything}:
-            writes.drop_pages_after(0, sitemap_chunk_path)
-        return list(reversed(everything))
+        if reach or set(positions) - {entry.position for entry in everything}:
+            writes.drop_pages_after(0, sitemap_chunk_path, through=reach)
+        return list(reversed(everything)), 0
     # The home page's worth, not two whole sitemaps.
     window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size, site.listing_size)
     chunks = -(-members // site.sitemap_size)
     for number in range(window.first_changed_page, chunks + 1):
         writes.put(sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML)
     writes.put(SITEMAP, render.sitemap_index(chunks, window.newest(1), site), XML)
-    if window.removed:
-        writes.drop_pages_after(chunks, sitemap_chunk_path)
-    return list(reversed(window.entries))
+    if window.removed or reach > chunks:
+        writes.drop_pages_after(chunks, sitemap_chunk_path, through=reach)
+    return list(reversed(window.entries)), chunks
 
 
 def _refresh_site(
@@ -218,10 +230,12 @@ def _refresh_site(
     writes: _Writes,
     site: SiteSettings,
     now: datetime,
-) -> None:
+    reach: int = 0,
+) -> int:
+    """Render the home page, feed, sitemaps and site files; the number of numbered sitemaps."""
     site_summary = summaries.get(SITE_LISTING)
     members = site_summary.members if site_summary else 0
-    newest_first = _sitemaps(positions, members, index, writes, site)
+    newest_first, chunks = _sitemaps(positions, members, index, writes, site, reach)
     latest = newest_first[: site.listing_size]
     if len(latest) < min(site.listing_size, members):
         latest = index.entries(SITE_LISTING, limit=site.listing_size)
@@ -245,6 +259,7 @@ def _refresh_site(
     writes.put(NOT_FOUND, render.not_found_page(site), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
     writes.put(LOGO, render.logo(site), PNG)
+    return chunks
 
 
 @dataclass(frozen=True)
@@ -271,13 +286,18 @@ def refresh_listings(
     summaries = index.summaries() if changes else {}
     for listing in sorted(changes):
         try:
+            # The last numbered page written so far: a render overtaken by removals may have
+            # written pages past the end the next render finds.
+            reach = 0
             for _ in range(_SETTLE_ATTEMPTS):
                 writes = _Writes(site_store)
                 slug = category_of(listing)
                 if slug is not None:
-                    _refresh_category(slug, changes[listing], index, summaries, writes, site)
+                    last = _refresh_category(slug, changes[listing], index, summaries, writes, site, reach)
+                    reach = max(reach, last)
                 elif listing == SITE_LISTING:
-                    _refresh_site(changes[listing], index, summaries, writes, site, now)
+                    last = _refresh_site(changes[listing], index, summaries, writes, site, now, reach)
+                    reach = max(reach, last)
                 changed += writes.flush()
                 after = index.summaries(None if listing == SITE_LISTING else [listing])
                 settled = _revision(listing, after) == _revision(listing, summaries)

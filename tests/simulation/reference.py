@@ -28,7 +28,6 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -38,61 +37,22 @@ from pressrun.ingest import report_key
 from pressrun.model import Article, ArticleRecord, Category, InvalidArticle
 from pressrun.scheduling import schedule_name
 from pressrun.settings import SiteSettings
-from pressrun.urls import public_paths
+from pressrun.urls import is_immutable, is_long_cached, public_paths
 from pressrun.validation import parse_article
 from tests.simulation.adapters import Version
 from tests.simulation.world import World
 
-# Defects the simulation found that the domain does not fix yet. Each is pinned by a strict xfail
-# in tests/unit/test_delivery_order.py; while it is listed here, the reference accepts the outcome it
-# produces, and only that. Remove the entry with the fix (the xfail then fails until it goes too).
-KNOWN_DEFECTS = {
-    # A refused upload's event overtakes the delete marker before it: the marker's event is then
-    # stale, and the version from before the marker stays up.
-    "refusal overtakes delete marker",
-    # The version the pipeline shows is deleted for good (cleaned up while a newer upload is refused):
-    # its page can no longer be rendered, and every stream record that settles it fails until the
-    # batch is given up on. Editors in the property test leave such a version alone meanwhile.
-    "deleted version still shown",
-    # Deleting the file, then removing the delete marker, brings back the refused newest version
-    # only: the version that stayed up behind it before the delete stays down.
-    "undelete loses the version kept up",
-    # Reports are written and deleted after the record writes that decide them, unconditionally:
-    # a newer change of the same file handled in between (a newer upload, or the refused one
-    # accepted as a waiter) deletes a report before it exists, so the report written after it
-    # stays or replaces a newer one; or a newer refusal writes its report before an older
-    # acceptance deletes "its" obsolete one. Tolerated only for reports written when the table no
-    # longer recorded their refusal, and for reports deleted while it still did.
-    "reports race the record",
-    # What follows a write (trying the waiters it freed, deleting the report it made obsolete) is
-    # redone only by a redelivery of the same event; when it failed and a newer event of the same
-    # source is handled first, that redelivery is stale and the follow-up is lost: a waiter stays
-    # refused though its slug is free, a report stays though its upload is gone or accepted.
-    # Tolerated only for a waiter some write freed, or a report whose file's handling failed
-    # part-way since it was written.
-    "follow-up lost behind a newer event",
-    # A listing render overtaken by another writes numbered pages (or sitemaps) past the end; its
-    # render again, after the revision check, drops pages past the end only when its own batch
-    # removed a member, and a drop stops at the first number missing. Tolerated only for numbered
-    # pages and sitemaps past the last one expected.
-    "overtaken render leaves pages past the end",
-    # A waiter is saved under the sequencer its refusal was recorded with; a change of the same
-    # file planned from the refusal (a removal, say) still finds that sequencer, is saved over the
-    # accepted waiter and never releases the slug it took: the slug stays held by a file that
-    # shows nothing there. Tolerated only for a holder some write freed as a waiter.
-    "change saved over an accepted waiter",
-}
 # What the home page shows of each section: its newest three (docs/architecture.md, "Summaries").
 SECTION_SIZE = 3
 NEWS_WINDOW = timedelta(hours=48)
 LIVE_STATES = ("published", "draft", "scheduled")
 
 
-def everything_long_cached(key: str) -> bool:
+def needs_invalidation(key: str) -> bool:
     """Which site objects readers may hold stale copies of, so that changing them needs an
-    invalidation. Today every object goes through the CDN's cache; where the lead's
-    InvalidationRequests port narrows this to long-cached objects, this is the place to say which."""
-    return True
+    invalidation: the long-cached ones, save image renditions, whose names never change their bytes
+    (README, "What readers get"); listings expire within LISTING_FRESHNESS_SECONDS by themselves."""
+    return is_long_cached(key) and not is_immutable(key)
 
 
 @dataclass
@@ -116,7 +76,7 @@ def describe(world: World) -> str:
     lines = [
         f"clock {world.now.isoformat()}; listing size {site.listing_size}, sitemap size {site.sitemap_size}"
     ]
-    for key, history in world.uploads.history.items():
+    for key, history in world.uploads.every_version.items():
         lines.append(f"  {key}:")
         for version in history:
             state = "deleted " if version.deleted else ""
@@ -162,17 +122,15 @@ class Accepted:
 
 
 def _fallbacks(history: list[Version], current: Version, site: SiteSettings, key: str) -> list[Version]:
-    """The versions that may stay up while `current` is refused: valid ones since the last delete
-    marker the key still has, permanently deleted ones included, oldest first."""
+    """The versions that may stay up while `current` is refused: valid ones the key still keeps,
+    since the last delete marker it still has, oldest first."""
     found: list[Version] = []
     for version in reversed(history[: history.index(current)]):
-        if (
-            version.is_marker
-            and not version.deleted
-            and "refusal overtakes delete marker" not in KNOWN_DEFECTS
-        ):
+        if version.deleted:
+            continue
+        if version.is_marker:
             break
-        if not version.is_marker and _article(key, version, site) is not None:
+        if _article(key, version, site) is not None:
             found.append(version)
     return list(reversed(found))
 
@@ -184,10 +142,7 @@ def _lower_bound(history: list[Version], current: Version, candidates: list[Vers
     if up is None:
         return None
     between = history[history.index(up) + 1 : history.index(current)]
-    if "undelete loses the version kept up" in KNOWN_DEFECTS:
-        # Any marker since, even one removed again.
-        between = history[history.index(up) + 1 :]
-    return None if any(version.is_marker for version in between) else up
+    return None if any(version.is_marker and not version.deleted for version in between) else up
 
 
 class Oracle:
@@ -208,7 +163,7 @@ class Oracle:
     def accepted(self) -> dict[str, Accepted]:
         accepted: dict[str, Accepted] = {}
         expected_reports: dict[str, str] = {}
-        for key, history in self.world.uploads.history.items():
+        for key, history in self.world.uploads.every_version.items():
             verdict = self._source(key, history, expected_reports)
             if verdict is not None:
                 accepted[key] = verdict
@@ -230,16 +185,16 @@ class Oracle:
             return self._expect_version(key, current, record, why="it holds its slug")
         # Refused: invalid, or its slug belongs to another source.
         reports[report_key(key)] = current.version_id
-        if article is not None and self.holders.get(article.slug) is None and not self._left_pending(key):
+        if article is not None and self.holders.get(article.slug) is None:
             self.out.add(f"{key}: refused for slug {article.slug!r}, which nobody holds (a waiter was lost)")
         if not shown or record is None:
             candidates = _fallbacks(history, current, self.site, key)
-            floor = _lower_bound(history, current, candidates)
+            floor = self._floor(key, history, current, candidates)
             if floor is not None:
                 self.out.add(f"{key}: {floor.version_id[:6]} was up when it was refused; now nothing is")
             return None
         candidates = _fallbacks(history, current, self.site, key)
-        floor = _lower_bound(history, current, candidates)
+        floor = self._floor(key, history, current, candidates)
         allowed = candidates[candidates.index(floor) :] if floor is not None else candidates
         version = next((v for v in allowed if v.version_id == record.source_version), None)
         if version is None:
@@ -250,9 +205,16 @@ class Oracle:
             return None
         return self._expect_version(key, version, record, why="its newer version was refused")
 
-    def _left_pending(self, key: str) -> bool:
-        """A write freed this source to be tried again (it may never have been)."""
-        return "follow-up lost behind a newer event" in KNOWN_DEFECTS and key in self.world.articles.freed
+    def _floor(
+        self, key: str, history: list[Version], current: Version, candidates: list[Version]
+    ) -> Version | None:
+        """`_lower_bound`, unless another file holds its slug by now (after a rename and an undelete,
+        say): then it cannot come back, and nothing need be up."""
+        floor = _lower_bound(history, current, candidates)
+        article = _article(key, floor, self.site) if floor is not None else None
+        if article is not None and self.holders.get(article.slug) not in (None, key):
+            return None
+        return floor
 
     def _expect_version(
         self, key: str, version: Version, record: ArticleRecord | None, why: str
@@ -274,7 +236,7 @@ class Oracle:
         this one (never before the article's own time)."""
         same = [
             v
-            for v in self.world.uploads.history[key]
+            for v in self.world.uploads.every_version[key]
             if (a := _article(key, v, self.site)) and a.content_hash == article.content_hash
         ]
         earliest = min(v.made_at for v in same)
@@ -290,41 +252,17 @@ class Oracle:
         for slug, holder in self.holders.items():
             shown = accepted.get(holder)
             if shown is None or shown.article.slug != slug:
-                known = "change saved over an accepted waiter" in KNOWN_DEFECTS
-                if not (known and holder in self.world.articles.freed):
-                    self.out.add(f"slug {slug!r} is held by {holder}, which shows no version with that slug")
+                self.out.add(f"slug {slug!r} is held by {holder}, which shows no version with that slug")
 
     def _reports(self, expected: dict[str, str]) -> None:
         reports = self.world.uploads.reports
         for key in sorted(set(reports) | set(expected)):
             if key not in reports:
-                if not self._deleted_wrongly(key):
-                    self.out.add(f"{key}: missing; the newest upload was refused")
+                self.out.add(f"{key}: missing; the newest upload was refused")
             elif key not in expected:
-                if not self._written_late(key) and not self._deletion_lost(key):
-                    self.out.add(f"{key}: left behind; the newest upload was accepted or deleted")
-            elif json.loads(reports[key])["version"] != expected[key] and not self._written_late(key):
+                self.out.add(f"{key}: left behind; the newest upload was accepted or deleted")
+            elif json.loads(reports[key])["version"] != expected[key]:
                 self.out.add(f"{key}: reports on another version than the newest")
-
-    def _deletion_lost(self, report: str) -> bool:
-        """The file's handling failed part-way since the report was written (so deleting it may
-        never have run, or failed), or the file was a waiter whose acceptance was the follow-up
-        lost (its own follow-up, deleting the report, went with it)."""
-        if "follow-up lost behind a newer event" not in KNOWN_DEFECTS:
-            return False
-        source = json.loads(self.world.uploads.reports[report])["source"]
-        world = self.world
-        return (
-            report in world.interrupted
-            or report in world.uploads.failed_deletions
-            or source in world.articles.freed
-        )
-
-    def _written_late(self, report: str) -> bool:
-        return "reports race the record" in KNOWN_DEFECTS and report in self.world.late_reports
-
-    def _deleted_wrongly(self, report: str) -> bool:
-        return "reports race the record" in KNOWN_DEFECTS and report in self.world.wrongly_deleted_reports
 
     # --- the site ---------------------------------------------------------------------------------
 
@@ -383,6 +321,7 @@ class Oracle:
             "feed.xml": render.atom_feed(latest, self.site),
             "404.html": render.not_found_page(self.site),
             "style.css": render.stylesheet(self.site),
+            "logo.png": render.logo(self.site),
         }
         size = self.site.sitemap_size
         # The home page is one of the sitemap's URLs.
@@ -418,8 +357,7 @@ class Oracle:
             if key not in actual:
                 self.out.add(f"site {key}: missing")
             elif key not in expected:
-                if not self._past_the_end(key, expected):
-                    self.out.add(f"site {key}: should not be there")
+                self.out.add(f"site {key}: should not be there")
             elif actual[key] != expected[key]:
                 difference = _difference(expected[key], actual[key])
                 self.out.add(f"site {key}: content differs from the reference's: {difference}")
@@ -434,16 +372,6 @@ class Oracle:
         self._nothing_stuck()
         self._invalidations()
         self.out.raise_if_any(world)
-
-    def _past_the_end(self, key: str, expected: dict[str, bytes]) -> bool:
-        """A numbered page or sitemap after the last one expected."""
-        if "overtaken render leaves pages past the end" not in KNOWN_DEFECTS:
-            return False
-        numbered = re.fullmatch(r"(category/[^/]+/page/|sitemap-)(\d+)(/index\.html|\.xml)", key)
-        if numbered is None:
-            return False
-        prefix, number, suffix = numbered.groups()
-        return all(f"{prefix}{n}{suffix}" not in expected for n in range(int(number), int(number) + 50))
 
     def _nothing_stuck(self) -> None:
         world = self.world
@@ -464,7 +392,7 @@ class Oracle:
         invalidation made after the change."""
         invalidations = self.world.cdn.invalidations
         for change in self.world.site.truth:
-            if change.kind == "created" or not everything_long_cached(change.key):
+            if change.kind == "created" or not needs_invalidation(change.key):
                 continue
             later = [i for i in invalidations if i.tick > change.tick]
             for path in public_paths(change.key):

@@ -270,7 +270,7 @@ def test_simulated_articles_write_the_items_dynamoarticles_writes() -> None:
     client = _RecordingClient()
     real = DynamoArticles(client, "articles", "slugs")  # type: ignore[arg-type]
     database = Database(random.Random(1))
-    simulated = SimArticles(database, Calm())
+    simulated = SimArticles(database, Calm(), lambda: datetime(2025, 6, 20, 12, tzinfo=UTC))
     first = _article("incoming/a.md", "World", slug="first")
     moved = _article("incoming/a.md", "World", slug="second").model_copy(update={"sequencer": "0B"})
     for record, previous in ((first, None), (moved, first)):
