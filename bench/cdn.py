@@ -218,6 +218,7 @@ def day(size: int, mode: str, new: int, corrections: int, removals: int, sweeps:
     log_file = site_dir / ".pressrun" / "functions.log"
     phases: dict[str, Any] = {}
     with LocalSite(site_dir, now=NOW, parameters={"InvalidationMode": mode}) as site:
+        site_parameters = dict(site.stack.resolver.parameters)
         counting = Counting(site.runner)
         site.runner.on_invocation = lambda name, seconds: counting.seconds[name].append(seconds)
         # No function has run yet in this process: their clients will come from this session.
@@ -275,10 +276,43 @@ def day(size: int, mode: str, new: int, corrections: int, removals: int, sweeps:
             "paths": sum(len(b) for b in burst_batches),
             "wildcards": sum(1 for b in burst_batches for p in b if p.endswith("*")),
         }
+        cache_control = _cache_control(site, stories[0])
         failures = [str(failure) for failure in site.failures()]
         memory = {f.name: f.memory for f in site.stack.functions}
     shutil.rmtree(site_dir, ignore_errors=True)
-    return {"mode": mode, "site_size": size, "phases": phases, "failures": failures, "memory_mb": memory}
+    return {
+        "mode": mode,
+        "site_size": size,
+        "phases": phases,
+        "failures": failures,
+        "memory_mb": memory,
+        "cache_control": cache_control,
+        "listing_freshness_seconds": site_parameters.get("ListingFreshnessSeconds"),
+    }
+
+
+def _cache_control(site: Any, story: corpus.Article) -> dict[str, str | None]:
+    """The Cache-Control the site bucket serves a story page, the home page, a category page, the feed
+    and the sitemap with, as CloudFront reads it."""
+    s3 = site.stack.client("s3")
+    keys = s3.list_objects_v2(Bucket=site.site_bucket, MaxKeys=1000).get("Contents", [])
+    names = [k["Key"] for k in keys]
+
+    def first(test: Any) -> str | None:
+        return next((name for name in names if test(name)), None)
+
+    wanted = {
+        "story page": first(lambda k: k.endswith(f"{story.slug}/index.html")) or first(lambda k: k[:4].isdigit()),
+        "home": "index.html" if "index.html" in names else None,
+        "category page": first(lambda k: k.startswith("category/") and k.endswith("/index.html")),
+        "feed": first(lambda k: k.endswith(".xml") and "feed" in k),
+        "sitemap": first(lambda k: k.startswith("sitemap") and k.endswith(".xml")),
+    }
+    out: dict[str, str | None] = {}
+    for what, key in wanted.items():
+        if key is not None:
+            out[f"{what} ({key})"] = s3.head_object(Bucket=site.site_bucket, Key=key).get("CacheControl")
+    return out
 
 
 def _difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

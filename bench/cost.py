@@ -195,7 +195,8 @@ def render(mode: str, data: dict[str, Any]) -> str:
         "multiplied by AWS's published us-east-1 prices. Nothing on this page is guessed except what is marked",
         "as an assumption; what was not measured is listed at the end.",
         "",
-        f"Measured by: `{meta['command']}`, stage `cdn` ({cdn_meta['started_at']}, {cdn_meta['seconds']} s), "
+        f"Measured by: `{meta['command']}`, stage `cdn` ({cdn_meta['started_at']}, {cdn_meta['seconds']} s, load average "
+        f"{' → '.join(str(x[0]) for x in cdn_meta.get('load_average', [])) or 'not recorded'} on {meta['machine']['cores']} cores), "
         f"revision {cdn_meta['revision']}: a site of {plan['size']:,} stories published by `pressrun publish`, then, on the "
         f"emulated stack, {plan['new']} new stories, {plan['corrections']} corrections and {plan['removals']} removals one at a "
         f"time (each drained before the next), {plan['sweeps']} reconciliation sweeps, and a burst of {plan['burst']} corrections "
@@ -224,9 +225,14 @@ def render(mode: str, data: dict[str, Any]) -> str:
         + (f"; mode `tags`: {tags['phases']['burst']['create_invalidation_calls']} call(s), {tags['phases']['burst']['paths']} paths." if tags else "."),
         "",
         "Sample paths of a correction: " + ", ".join(f"`{x}`" for x in day["phases"]["corrections"]["sample_paths"][:4]) + ".",
-        "New stories invalidate nothing: their URLs were never served, and listings (home, category pages, feeds,",
-        "sitemaps) carry `Cache-Control` with `max-age` = `LISTING_FRESHNESS_SECONDS` (template parameter",
-        "`ListingFreshnessSeconds`, default 60) and `stale-while-revalidate`, so they refresh without an invalidation.",
+        "New stories invalidate nothing: their URLs were never served, and listings expire by themselves. The",
+        "`Cache-Control` each kind of object was stored with in the site bucket at the end of the day (template",
+        f"parameter `ListingFreshnessSeconds` = {day.get('listing_freshness_seconds')}, the functions' `LISTING_FRESHNESS_SECONDS`):",
+        "",
+        *[f"- {what}: `{value}`" for what, value in day.get("cache_control", {}).items()],
+        "",
+        "Story pages stay in the CDN (`s-maxage`) until a correction or removal invalidates them; listings, feeds and",
+        "sitemaps are refreshed within the freshness window with no invalidation.",
         "",
         "## Per event: what one story costs in calls",
         "",

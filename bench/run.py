@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -128,6 +129,7 @@ def main() -> int:
     for stage in stages:
         began = time.perf_counter()
         started_at = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        load_before = [round(x, 2) for x in os.getloadavg()]
         result = globals()[f"stage_{stage}"](plan)
         if result is None:
             continue
@@ -136,6 +138,7 @@ def main() -> int:
             "started_at": started_at,
             "seconds": round(time.perf_counter() - began, 1),
             "revision": git_revision(),
+            "load_average": [load_before, [round(x, 2) for x in os.getloadavg()]],
         }
         log(f"stage {stage}: {stage_meta[stage]['seconds']} s")
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
