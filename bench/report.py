@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import cost
-from common import RESULTS, ROOT
+from common import BENCH, RESULTS, ROOT
 
 DOCS = ROOT / "docs"
 COMMANDS = (
@@ -143,12 +143,22 @@ def size_section(size: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _failed_from_log(log: Path) -> list[str]:
+    if not log.exists():
+        return []
+    return [line.removeprefix("FAILED ") for line in log.read_text(errors="replace").splitlines() if line.startswith("FAILED ")]
+
+
 def suite_section() -> list[str]:
     runs = sorted((RESULTS / "suite").glob("*.json")) if (RESULTS / "suite").exists() else []
     lines = []
     for path in runs:
         r = json.loads(path.read_text())
-        summary = "; ".join(r.get("summary", [])) or "no pytest summary line"
+        summary = next((line.strip("= ") for line in r.get("summary", []) if line.startswith("=")), None)
+        summary = summary or "; ".join(r.get("summary", [])) or "no pytest summary line"
+        failed = r.get("failed") or _failed_from_log(path.with_suffix(".log"))
+        if failed:
+            summary += " (failed: " + ", ".join(f"`{name}`" for name in failed) + ")"
         lines.append(
             f"- `{r['revision']}`: `make test` took **{r['wall'] / 60:.1f} minutes** wall ({r['cpu'] / 60:.1f} CPU-minutes), exit {r['exit']}, "
             f"load average {r['load_before'][0]} → {r['load_after'][0]} on {r['machine']['cores']} cores; {summary}. "
@@ -173,6 +183,9 @@ def main() -> None:
         "illustrations; the load average before and after each command is recorded beside it.",
         "",
     ]
+    analysis = BENCH / "analysis.md"
+    if analysis.exists():
+        lines += [analysis.read_text(encoding="utf-8").rstrip(), ""]
     for mode in modes:
         meta = json.loads((RESULTS / mode / "meta.json").read_text())
         m = meta["machine"]
@@ -222,8 +235,8 @@ def main() -> None:
     lines += [
         "",
         "Before (6b0c842) and after were not timed side by side: each is a full `make test` (linters, `sam build`, every",
-        "test) of many minutes on a machine shared with three other engineers' test runs, so two runs minutes apart",
-        "differ by more than the change being measured, and the team's rule allows one full `make test` here.",
+        "test) of a quarter of an hour on a machine shared with three other engineers' test runs, so two runs minutes",
+        "apart differ by more than the change being measured; one full `make test` was run for this page.",
         "`bench/suite_time.py --at 6b0c842` times the old commit the same way (its files exported beside the results,",
         "this checkout's venv and tools linked in) for whoever can run both on a quiet machine.",
         "",

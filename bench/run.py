@@ -46,7 +46,7 @@ PLANS: dict[str, dict[str, Any]] = {
             1000: {"first": 3, "one_more": 5, "rebuild": 3},
             10000: {"first": 2, "one_more": 5, "rebuild": 3},
         },
-        "cdn": {"size": 2000, "new": 50, "corrections": 20, "removals": 5, "sweeps": 2, "burst": 500},
+        "cdn": {"size": 2000, "new": 50, "corrections": 20, "removals": 5, "sweeps": 2, "burst": 300},
         "before": {"revision": code_size.BEFORE, "size": 1000, "runs": {"first": 1, "one_more": 3, "rebuild": 1}},
         "profile": 10000,
     },

@@ -44,7 +44,8 @@ def main() -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     result = measure.run(["make", "-C", str(tree), "test"], env=env, ok=(0, 2), output=log, interval=1.0)
     lines = log.read_text(errors="replace").splitlines()
-    result["summary"] = [line for line in lines if " passed" in line or " failed" in line][-3:]
+    result["summary"] = [line.strip("= ") for line in lines if line.startswith("=") and " passed" in line][-1:]
+    result["failed"] = [line.removeprefix("FAILED ") for line in lines if line.startswith("FAILED ")]
     result.update({"revision": revision, "tree": str(tree), "machine": machine(), "command": "make test"})
     write_json(RESULTS / "suite" / f"{revision}.json", result)
     json.dump(result, sys.stdout, indent=2)
