@@ -7,6 +7,7 @@ docs/cost.md (cost.py). The full run's results come first where they exist.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import cost
@@ -74,7 +75,7 @@ def verdicts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 def goals_section(mode: str, goals: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     stage = meta["stages"]["goals"]
     lines = [
-        f"Measured by `{meta['command']}`, stage `goals`, started {stage['started_at']} ({stage['seconds']} s), at {stage['revision']};",
+        f"Measured by `{stage.get('command', meta['command'])}`, stage `goals`, started {stage['started_at']} ({stage['seconds']} s), at {stage['revision']};",
         f"Hugo {goals['hugo_version']}. Medians of the runs; each pressrun command and each Hugo build is one whole process,",
         "measured as a process tree (`bench/measure.py`: wall and CPU seconds, peak RSS).",
         "",
@@ -104,26 +105,35 @@ def before_section(before: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     lines = [
         f"The engine at {before['revision']} (the whole stack on moto in one process, patched) and the engine now (plain",
         f"local adapters), each beside Hugo on the same {before['size']:,} stories, in one run (stage `before`, started",
-        f"{stage['started_at']}, {stage['seconds']} s). Same venv and corpus; the old engine's `shared/` is exported with",
-        "`git archive` and put first on PYTHONPATH.",
+        f"{stage['started_at']}, {stage['seconds']} s). Same venv and corpus; the old engine's `shared/`, `functions/` and",
+        "`template.yaml` are exported with `git archive`, its `shared/` put first on PYTHONPATH and its commands run from",
+        "that folder. The two engines ran minutes apart, so each is also given as a multiple of the Hugo builds",
+        "interleaved with it; the last column compares those multiples. That corrects for the load only roughly (Hugo",
+        "works on both cores, the old engine on one), so the change lies between the two comparisons.",
         "",
-        "| command | before | now | before ÷ now | Hugo beside before / now |",
-        "|---|---|---|---|---|",
+        "| command | before | now | before ÷ now | before ÷ its Hugo | now ÷ its Hugo | (before ÷ Hugo) ÷ (now ÷ Hugo) |",
+        "|---|---|---|---|---|---|---|",
     ]
     old, new = before["before"], before["now"]
     for key, text in COMMANDS:
+        was, now = old[key]["wall"] / old["hugo"]["wall"], new[key]["wall"] / new["hugo"]["wall"]
         lines.append(
             f"| {text} | {_s(old[key]['wall'])} | {_s(new[key]['wall'])} | {old[key]['wall'] / new[key]['wall']:.1f}× | "
-            f"{_s(old['hugo']['wall'])} / {_s(new['hugo']['wall'])} |"
+            f"{was:.1f}× | {now:.2f}× | {was / now:.1f}× |"
         )
+    lines.append(
+        f"| Hugo's full build of {before['size']:,}, interleaved | {_s(old['hugo']['wall'])} ({len(old['hugo']['runs'])} builds) | "
+        f"{_s(new['hugo']['wall'])} ({len(new['hugo']['runs'])} builds) | | | | |"
+    )
     return lines
 
 
 def profile_section(profile: dict[str, Any]) -> list[str]:
     lines = [
-        "cProfile of each command on one core (`taskset -c 0`: pressrun then does every item in its own process, so the",
-        "profile holds all the work; profiler overhead included). Own time by code, the largest first; the `.prof` files",
-        "are in `bench/results/profiles/`.",
+        "cProfile of each command on one core (`taskset -c 0`: with one core pressrun starts no worker processes, so the",
+        "profile holds all the work; the profiler's overhead is included and is large for code of many small calls, such",
+        "as markdown-it). Own time by code, the largest first; the `.prof` files are in `bench/results/profiles/`",
+        "(`python -m pstats`).",
         "",
     ]
     for name, summary in profile["commands"].items():
@@ -215,7 +225,8 @@ def main() -> None:
             lines += [
                 "### Issue 13: invalidations and AWS calls per story",
                 "",
-                f"Stage `cdn` (`bench/cdn.py`, the handlers of `template.yaml` on moto, site of {cdn['plan']['size']:,}); the bill",
+                f"Stage `cdn` (`bench/cdn.py`, the handlers of `template.yaml` on moto, site of {cdn['plan']['size']:,}), by "
+                f"`{meta['stages']['cdn'].get('command', meta['command'])}` at {meta['stages']['cdn']['started_at']}; the bill",
                 "built from these counts is in [cost.md](cost.md).",
                 "",
                 f"- new story: {p['new']['invalidation_paths_mean']} invalidation paths on average (goal: at most 1);",

@@ -139,6 +139,7 @@ def main() -> int:
             "seconds": round(time.perf_counter() - began, 1),
             "revision": git_revision(),
             "load_average": [load_before, [round(x, 2) for x in os.getloadavg()]],
+            "command": ".venv/bin/python bench/run.py " + " ".join(sys.argv[1:]),
         }
         log(f"stage {stage}: {stage_meta[stage]['seconds']} s")
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
