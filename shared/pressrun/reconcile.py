@@ -181,8 +181,8 @@ class Sweep:
                 try:
                     written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
                 except SourceMissing:
-                    # The version shown is gone; its upload was re-announced above, and the refusal
-                    # that event makes settles the page.
+                    # The version shown is gone: the upload check re-announces the file (in this
+                    # sweep or a later one), and the refusal that event makes settles the page.
                     continue
                 if written is not None:
                     self._found("page", written.key)
@@ -249,7 +249,12 @@ class Sweep:
             path = article_key_path(key)
             slug = category_key_slug(key)
             if path is not None:
-                written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                try:
+                    written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                except SourceMissing:
+                    # Its owner shows a version gone for good: the upload check re-announces the
+                    # owner's file (in this sweep or a later one), and that event settles the page.
+                    continue
                 if written is not None:
                     self._found("orphan" if written.kind == "deleted" else "page", key)
             elif slug is not None:
