@@ -268,6 +268,10 @@ class Intake:
                 self._try_waiters(upload, previous)
                 continue
             if _is_stale(previous, sequencer):
+                if previous is not None:
+                    # This event's first delivery may have failed part-way through settling the
+                    # report (a deletion that landed, its answer lost): settled again from the record.
+                    self._settle_report(upload.key, previous)
                 return Outcome.STALE
             outcome = self._attempt(upload, sequencer, previous)
             if outcome is not None:

@@ -329,3 +329,42 @@ def test_a_file_deleted_while_it_is_accepted_as_a_waiter_leaves_its_slug_free(
     # THEN both files are gone and nobody holds the slug
     assert (articles.records[holder].status, articles.records[waiter].status) == ("removed", "removed")
     assert articles.slugs == {}
+
+
+@dataclass
+class DeletionAnswerLost(MemoryUploads):
+    """The uploads bucket, where another invocation runs just before the next report deletion, and
+    that deletion happens but its answer is lost (a timeout after S3 acted)."""
+
+    meanwhile: Callable[[], object] | None = None
+
+    def delete_report(self, key: str) -> bool:
+        if self.meanwhile is None:
+            return super().delete_report(key)
+        run, self.meanwhile = self.meanwhile, None
+        run()
+        super().delete_report(key)
+        raise TimeoutError(f"DeleteObject {key}: no answer")
+
+
+def test_a_report_an_older_event_deleted_with_its_answer_lost_is_back_once_that_event_comes_again(
+    alerts: RecordingAlerts,
+) -> None:
+    # GIVEN a refused upload with its report, then a valid one, then an invalid one
+    uploads, articles = DeletionAnswerLost(), MemoryArticles()
+    uploads.add(KEY, INVALID, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(KEY, GOOD, "v2")
+    uploads.add(KEY, INVALID, "v3")
+
+    def the_newest_is_handled() -> None:
+        accept_upload(event("0C", "v3"), uploads, articles, SITE, alerts, NOW)
+
+    uploads.meanwhile = the_newest_is_handled
+    # WHEN the valid one's invocation deletes the report just after the newest was refused, and the
+    # deletion's answer is lost, so its message comes back, stale by then
+    with pytest.raises(TimeoutError):
+        accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    # THEN the newest upload's report is there
+    assert json.loads(uploads.reports["rejected/story.md.report.json"])["version"] == "v3"
