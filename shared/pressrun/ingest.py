@@ -429,7 +429,13 @@ class Intake:
                 lines += [problem_line(upload.key, problem) for problem in problems]
                 self.alerts.rejected(upload.key, "\n".join(lines))
                 return Outcome.REJECTED
-            # That version's slug is another file's by now: the next older one, or nothing.
+            # That version's slug is another file's by now: the file waits for it (when it comes
+            # free this refusal is tried again, and that version can come back), and meanwhile the
+            # next older one, or nothing, stays up.
+            if kept is not None:
+                waiter = Waiter(source_key=upload.key, source_version=upload.version_id, sequencer=sequencer)
+                if not self.articles.wait_for_slug(kept.slug, waiter):
+                    return None  # free by now: try again
         return None
 
     def _kept_up(

@@ -368,3 +368,24 @@ def test_a_report_an_older_event_deleted_with_its_answer_lost_is_back_once_that_
     accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
     # THEN the newest upload's report is there
     assert json.loads(uploads.reports["rejected/story.md.report.json"])["version"] == "v3"
+
+
+def test_an_older_version_kept_from_view_by_another_files_slug_comes_back_when_the_slug_frees(
+    alerts: RecordingAlerts,
+) -> None:
+    holder = "incoming/holder.md"
+    # GIVEN a story holding the slug "lead", and a file whose valid version asks for it too, and
+    # whose newest version is invalid
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(holder, story("lead"), "h1")
+    accept_upload(source(holder, "0A", "h1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(KEY, story("lead"), "v1")
+    uploads.add(KEY, INVALID, "v2")
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    assert articles.records[KEY].status == "rejected"
+    # WHEN the story holding the slug is deleted
+    uploads.mark_deleted(holder)
+    accept_upload(source(holder, "0B", "h2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    # THEN the valid version comes back behind the refused one, as if the events had come in order
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
+    assert json.loads(uploads.reports["rejected/story.md.report.json"])["version"] == "v2"
