@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.index import FROM_THE_START, PageRange
 from pressrun.listings import numbered_page_size, refresh_listings, render_range
 from pressrun.model import SiteWrite
-from pressrun.pages import HTML, article_page
+from pressrun.pages import HTML, SourceMissing, article_page
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import day_folder, object_key
@@ -116,9 +116,15 @@ def run_job(
         return refreshed.changed
     # Nothing moves in a rebuild: each live article's page is rendered again and written if its
     # bytes differ.
-    pages = {
-        object_key(record.path): (article_page(record, uploads, site), HTML)
-        for record in articles.by_keys(job.source_keys)
-        if record.is_live
-    }
+    pages: dict[str, tuple[bytes, str]] = {}
+    for record in articles.by_keys(job.source_keys):
+        if not record.is_live:
+            continue
+        try:
+            pages[object_key(record.path)] = (article_page(record, uploads, site), HTML)
+        except SourceMissing:
+            # The version its record shows is gone for good: its file's own event, or the sweep,
+            # settles that page; retrying the job would only carry the rest of it to the
+            # dead-letter queue.
+            continue
     return site_store.put_many(pages, folders={day_folder(key) for key in pages})

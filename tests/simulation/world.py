@@ -605,7 +605,7 @@ class World:
 
     def settle(self) -> None:
         """A busy spell; then drain; redrive the dead letters and drain again; then repair, if there
-        is a repair step."""
+        is a repair step, drain, redrive and drain."""
         self.busy(120)
         self.drain()
         self.redrive()
@@ -616,4 +616,8 @@ class World:
                 self.repair(self)
             finally:
                 self.faults_on = True
+            self.drain()
+            # What failed before the sweep mended its cause is redriven once more, as the
+            # dead-letter alarms would have an operator do.
+            self.redrive()
             self.drain()
