@@ -116,6 +116,30 @@ def status_of(article: Article, now: datetime) -> str:
     return "scheduled" if article.published_at > now else "published"
 
 
+def _was_public(previous: ArticleRecord | None) -> bool:
+    """Whether readers have seen a version of the story: it is live, or was modified after it went
+    live (a story taken back to draft keeps that history)."""
+    if previous is None or previous.published_at is None:
+        return False
+    modified_after = previous.updated_at is not None and previous.updated_at > previous.published_at
+    return previous.is_live or modified_after
+
+
+def modified_at(
+    article: Article, content_hash: str, now: datetime, previous: ArticleRecord | None
+) -> datetime:
+    """When what the story says last changed, as readers should be told (`dateModified`, the feeds'
+    `updated`, the sitemaps' `lastmod`). Its first publication is its own date, however late it was
+    uploaded or delivered; an upload that changes nothing keeps the time it has; a change made after
+    readers saw the story is dated by the pipeline's clock (`pressrun publish --now` dates edits
+    consistently). A correction is a change, dated at least by its own date."""
+    if previous is not None and previous.content_hash == content_hash and previous.updated_at:
+        return previous.updated_at
+    changed = max(now, article.published_at) if _was_public(previous) else article.published_at
+    corrected = max((correction.date for correction in article.corrections), default=changed)
+    return max(changed, corrected)
+
+
 def record_of(
     article: Article,
     upload: Upload,
@@ -131,11 +155,7 @@ def record_of(
         # A new rendition of an image changes what the page shows, as an edit of its text does.
         shown = json.dumps([use.model_dump(mode="json") for use in (image, *inline) if use is not None])
         content_hash = hashlib.sha256(f"{content_hash}\n{shown}".encode()).hexdigest()
-    if previous is not None and previous.content_hash == content_hash and previous.updated_at:
-        updated_at = previous.updated_at
-    else:
-        # The pipeline's clock, not the event's: `pressrun publish --now` then dates edits consistently.
-        updated_at = max(now, article.published_at)
+    updated_at = modified_at(article, content_hash, now, previous)
     return ArticleRecord(
         source_key=upload.key,
         source_version=upload.version_id,

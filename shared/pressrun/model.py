@@ -116,6 +116,15 @@ class ImageUse(BaseModel):
     focus: str = "50-50"
 
 
+class Correction(BaseModel):
+    """A correction an editor appended to a story: when it was made and what it says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    date: AwareDatetime
+    text: str
+
+
 class Article(BaseModel):
     """A validated article. `published_at` is in the site's time zone, which fixes its URL's date."""
 
@@ -134,6 +143,8 @@ class Article(BaseModel):
     # The lead image, and the images of the body, in the order they appear.
     image: ImageRef | None = None
     inline_images: tuple[ImageRef, ...] = ()
+    # Oldest first. Each counts as a change of what the story says.
+    corrections: tuple[Correction, ...] = ()
 
     @property
     def image_refs(self) -> tuple[ImageRef, ...]:

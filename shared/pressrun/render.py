@@ -10,12 +10,21 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 
 from pressrun.images import CROP_SHAPES, crop_spec, image_key, media_key
 from pressrun.index import ListingEntry, ListingSummary
-from pressrun.markup import body_html
-from pressrun.model import Article, ArticleRecord, Category, Focus, ImageRef, ImageUse
+from pressrun.markup import body_html, shorten
+from pressrun.model import Article, ArticleRecord, Category, Correction, Focus, ImageRef, ImageUse
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
@@ -31,6 +40,8 @@ from pressrun.urls import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The longest headline Google shows from a NewsArticle's JSON-LD.
+HEADLINE_LENGTH = 110
 # How wide a picture is shown: the column (42rem less its padding), or the screen on a phone. The
 # browser picks the rendition from these and the srcset.
 SIZES = "(min-width: 44rem) 40rem, calc(100vw - 2rem)"
@@ -106,8 +117,50 @@ class Thumbnail(Picture):
         return self.url(self.use.widths[0], "jpg")
 
 
-def _human_date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
+def _in_site_zone(context: Context, moment: datetime) -> datetime:
+    site: SiteSettings = context["site"]
+    return moment.astimezone(site.zone)
+
+
+@pass_context
+def _human_date(context: Context, moment: datetime) -> str:
+    """The day, on the site's clock: 26 June 2025."""
+    local = _in_site_zone(context, moment)
+    return f"{local.day} {local:%B %Y}"
+
+
+@pass_context
+def _clock(context: Context, moment: datetime) -> str:
+    """The time of day on the site's clock, with its zone: 21:40 BST."""
+    return f"{_in_site_zone(context, moment):%H:%M %Z}"
+
+
+def _is_bare_date(moment: datetime) -> bool:
+    # A story dated with a day and no time is dated at midnight: it has no time of day to show.
+    return (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
+@pass_context
+def _human_time(context: Context, moment: datetime) -> str:
+    """Day and time on the site's clock (26 June 2025, 21:40 BST), or the day alone at midnight."""
+    local = _in_site_zone(context, moment)
+    day = f"{local.day} {local:%B %Y}"
+    return day if _is_bare_date(local) else f"{day}, {local:%H:%M %Z}"
+
+
+@pass_context
+def _updated(context: Context, modified: datetime, published: datetime) -> str:
+    """How an update is told: "Updated 14:05 BST" on the day it was published, with the day after it."""
+    local, first = _in_site_zone(context, modified), _in_site_zone(context, published)
+    if local.date() == first.date():
+        return f"Updated {local:%H:%M %Z}"
+    return f"Updated {local.day} {local:%B %Y}, {local:%H:%M %Z}"
+
+
+@pass_context
+def _iso(context: Context, moment: datetime) -> str:
+    """A machine-readable time (`<time datetime>`, JSON-LD), with the site's offset."""
+    return _in_site_zone(context, moment).isoformat()
 
 
 def _atom_time(moment: datetime) -> str:
@@ -126,6 +179,10 @@ def _environment(theme_dir: str) -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["human_date"] = _human_date
+    environment.filters["human_time"] = _human_time
+    environment.filters["clock"] = _clock
+    environment.filters["updated"] = _updated
+    environment.filters["iso"] = _iso
     environment.filters["atom_time"] = _atom_time
     environment.filters["thumbnail"] = lambda use: Thumbnail(use) if use else None
     environment.globals.update(
@@ -161,10 +218,11 @@ def _news_article(
         {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
-            "headline": article.title,
+            # Search engines show at most 110 characters of a headline; the page keeps the whole title.
+            "headline": shorten(article.title, HEADLINE_LENGTH),
             "description": article.summary,
-            "datePublished": article.published_at.isoformat(),
-            "dateModified": modified.isoformat(),
+            "datePublished": article.published_at.astimezone(site.zone).isoformat(),
+            "dateModified": modified.astimezone(site.zone).isoformat(),
             "author": [{"@type": "Person", "name": article.author}]
             if article.author
             else [{"@type": "Organization", "name": site.site_name}],
@@ -181,7 +239,20 @@ def _news_article(
         }
         | ({"keywords": list(article.tags)} if article.tags else {})
         | ({"image": images} if images else {})
+        | (
+            {"correction": [_correction(correction, site) for correction in article.corrections]}
+            if article.corrections
+            else {}
+        )
     )
+
+
+def _correction(correction: Correction, site: SiteSettings) -> dict[str, Any]:
+    return {
+        "@type": "CorrectionComment",
+        "text": correction.text,
+        "datePublished": correction.date.astimezone(site.zone).isoformat(),
+    }
 
 
 def _figure(site: SiteSettings, picture: Picture, block: bool) -> str:

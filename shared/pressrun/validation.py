@@ -17,6 +17,7 @@ from pressrun.model import (
     SLUG_PATTERN,
     Article,
     Category,
+    Correction,
     Focus,
     ImageRef,
     InvalidArticle,
@@ -54,6 +55,18 @@ _IMAGE_TEXT_LIMITS = {
     "image_credit": MAX_CREDIT_LENGTH,
     "image": 500,
 }
+# Corrections: each a dated note under the story; a handful is normal, dozens a mistake.
+MAX_CORRECTIONS = 20
+MAX_CORRECTION_LENGTH = 1_000
+# A correction written as one line of text starts with its date: "2025-06-27: The council's vote…",
+# "27 June 2025 - …" (or a dash), "June 27, 2025: …"; an ISO time may follow the date.
+_DATED_TEXT = re.compile(
+    r"^\s*(?P<date>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}"
+    r"|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{4})\s*(?:[:–—]|\s-)\s*(?P<text>.*)$",
+    re.DOTALL,
+)
 # A value quoted back in a report is cut to this, so that a report and its alert stay small.
 _QUOTED_LENGTH = 80
 _WEEKDAY = re.compile(r"^[A-Za-z]+day,?\s+", re.IGNORECASE)
@@ -181,6 +194,35 @@ def _text_list(value: Any, what: str, longest: int) -> list[str]:
     return names
 
 
+def _correction(value: Any, zone: ZoneInfo) -> Correction:
+    """One correction: {date, text}, or a line of text that starts with its date."""
+    if isinstance(value, dict) and len(value) == 1 and "date" not in value:
+        # YAML reads "- 2025-06-27: what was corrected" as a one-entry mapping.
+        ((key, item),) = value.items()
+        value = f"{key}: {item}"
+    if isinstance(value, dict):
+        fields = {str(key).strip().lower(): item for key, item in value.items()}
+        when, text = fields.get("date"), fields.get("text")
+        if when is None or not isinstance(text, str):
+            raise ValueError("write each correction with a date and a text: {date: 2025-06-27, text: …}")
+    elif isinstance(value, str):
+        match = _DATED_TEXT.match(value)
+        if match is None:
+            raise ValueError(
+                f"{_quoted(value)} does not start with its date; write it as"
+                " '2025-06-27: what was wrong and what it says now'"
+            )
+        when, text = match.group("date"), match.group("text")
+    else:
+        raise ValueError("must be text that starts with its date, or a date and a text")
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("a correction says what was corrected; this one has no text")
+    if len(text) > MAX_CORRECTION_LENGTH:
+        raise ValueError(f"a correction {_too_long(len(text), MAX_CORRECTION_LENGTH)}")
+    return Correction(date=parse_date(when, zone), text=text)
+
+
 class Metadata(BaseModel):
     """The fields an editor writes, in any format, before they become an `Article`."""
 
@@ -200,6 +242,7 @@ class Metadata(BaseModel):
     image_caption: str | None = None
     image_credit: str | None = None
     image_focus: Focus | None = None
+    correction: list[Correction] = []
 
     @field_validator("title", mode="before")
     @classmethod
@@ -288,6 +331,18 @@ class Metadata(BaseModel):
             )
         return Focus.quantized(x, y)
 
+    @field_validator("correction", mode="before")
+    @classmethod
+    def _corrections(cls, value: Any, info: ValidationInfo) -> list[Correction]:
+        if value is None or value == "":
+            return []
+        zone: ZoneInfo = info.context["zone"] if info.context else ZoneInfo("UTC")
+        items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_CORRECTIONS:
+            raise ValueError(f"lists {len(items)} corrections; the limit is {MAX_CORRECTIONS}")
+        # Oldest first, whatever order they were written in: that is how the story shows them.
+        return sorted((_correction(item, zone) for item in items), key=lambda correction: correction.date)
+
     @field_validator("slug", mode="before")
     @classmethod
     def _valid_slug(cls, value: Any) -> str | None:
@@ -341,9 +396,16 @@ def _problems(error: ValidationError, raw: RawArticle) -> list[Problem]:
     return problems
 
 
+# Plural spellings editors use for a field, read as the field itself.
+_PLURALS = {"corrections": "correction"}
+
+
 def _image_field(name: str) -> str:
-    """`Image-Alt` as `image_alt`: header lines and JSON keys spelt either way."""
+    """`Image-Alt` as `image_alt`, and `corrections` as `correction`: header lines and JSON keys
+    spelt either way."""
     folded = str(name).strip().lower()
+    if folded in _PLURALS:
+        return _PLURALS[folded]
     return folded.replace("-", "_") if folded.startswith("image") else str(name)
 
 
@@ -378,6 +440,20 @@ def _lead_image(
         lead=True,
     )
     return ref, []
+
+
+def _corrections_after_publication(metadata: Metadata, raw: RawArticle) -> list[Problem]:
+    """A correction is made to a published story: one dated before the story is a typing mistake."""
+    early = [correction for correction in metadata.correction if correction.date < metadata.date]
+    return [
+        Problem(
+            field="correction",
+            message=f"is dated {correction.date.date().isoformat()}, before the story itself"
+            f" ({metadata.date.date().isoformat()}); check the correction's date",
+            line=raw.lines.get("correction"),
+        )
+        for correction in early
+    ]
 
 
 def _body_images(source_key: str, body: str) -> tuple[tuple[ImageRef, ...], list[Problem]]:
@@ -436,6 +512,8 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
                 field="body", message=f"shows {len(inline) + bool(lead)} images; the limit is {MAX_IMAGES}"
             )
         )
+    if metadata is not None:
+        problems += _corrections_after_publication(metadata, raw)
     if metadata is None or problems:
         raise InvalidArticle(problems)
     slug = metadata.slug or slugify(metadata.title)
@@ -462,6 +540,7 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
         body=raw.body,
         image=lead,
         inline_images=inline,
+        corrections=tuple(metadata.correction),
     )
 
 
