@@ -1,9 +1,12 @@
 """Listing pages follow the index: each changed listing re-renders the pages a change can reach.
 
-Category pages are numbered from the oldest article, so a full page never changes again: the newest
-articles sit on the category's front page, and `page/<n>/` holds articles (n-1)*S+1 to n*S. A new
-article therefore rewrites the front page, and the page it completes, whatever the category's size.
-Sitemaps past one file's limit are numbered the same way.
+A category's pages are numbered from its oldest article and hold S of them each (S = LISTING_SIZE):
+`page/<n>/` holds articles (n-1)*S+1 to n*S. The front page holds the rest, the newest: from S to
+2S-1 of them. When it would hold 2S, its oldest S become the next numbered page, which then never
+changes again (a removed or backdated story aside), and the front page starts again from S. So no
+story is on two pages, and a new article rewrites the front page and at most the page it creates
+and the one before (whose "Newer" link now names it), whatever the category's size.
+Sitemaps past one file's limit are numbered from the oldest too; their newest file fills up in place.
 """
 
 from __future__ import annotations
@@ -53,10 +56,16 @@ NEWS_WINDOW = timedelta(hours=48)
 Changes = Mapping[str, Iterable[str]]
 
 
+def numbered_pages(members: int, size: int) -> int:
+    """How many numbered pages a listing of `members` has: every S but the newest S to 2S-1, which
+    are the front page's."""
+    return max(0, members // size - 1)
+
+
 @dataclass(frozen=True)
 class Window:
-    """The newest part of a listing, oldest first: at least a front page's worth, and everything from
-    the first numbered page that a change can have touched."""
+    """The newest part of a listing, oldest first: what its newest pages always need, and everything
+    from the first numbered page that a change can have touched."""
 
     entries: list[ListingEntry]
     members: int
@@ -84,40 +93,33 @@ class Window:
 
 
 def read_window(
-    index: CategoryIndex,
-    listing: str,
-    positions: Iterable[str],
-    members: int,
-    page_size: int,
-    front: int | None = None,
+    index: CategoryIndex, listing: str, positions: Iterable[str], members: int, page_size: int, newest: int
 ) -> Window:
-    """Usually one query: the newest `front` entries (a page's worth unless told) and as many again,
-    which rank a recent change, and the newest page whole. A change further back costs a query of the
-    positions from it on (to rank it), and one more for the entries of its page on."""
-    front = page_size if front is None else front
+    """Usually one query: the `newest` entries the listing's newest pages always need (which also rank
+    a recent change). A change further back costs a query of the positions from it on (to rank it),
+    and one more for the entries of its page on."""
     changed = set(positions)
     earliest = min(changed) if changed else None
-    newest_page = members - (members - 1) // page_size * page_size if members else 0
-    first_read = max(2 * front, newest_page)
-    newest = index.entries(listing, limit=min(members, first_read))
-    reaches_back = len(newest) == members or (
-        bool(newest) and earliest is not None and newest[-1].position <= earliest
+    first_read = min(members, newest)
+    newest_entries = index.entries(listing, limit=first_read)
+    reaches_back = len(newest_entries) == members or (
+        bool(newest_entries) and earliest is not None and newest_entries[-1].position <= earliest
     )
     if earliest is None:
         since: list[str] = []
     elif reaches_back:
-        since = [entry.position for entry in newest if entry.position >= earliest]
+        since = [entry.position for entry in newest_entries if entry.position >= earliest]
     else:
         since = index.positions(listing, since=earliest)
     rank = members - len(since)
     page_start = (rank // page_size) * page_size
-    wanted = max(members - page_start, min(front, members))
-    if wanted > len(newest):
-        newest = index.entries(listing, limit=wanted)
-    newest = newest[:wanted]
+    wanted = max(members - page_start, first_read)
+    if wanted > len(newest_entries):
+        newest_entries = index.entries(listing, limit=wanted)
+    newest_entries = newest_entries[:wanted]
     present = set(since)
     return Window(
-        list(reversed(newest)),
+        list(reversed(newest_entries)),
         members,
         page_size,
         first_changed_page=rank // page_size + 1,
@@ -168,22 +170,21 @@ def _refresh_category(
         writes.delete(category_feed_path(slug))
         writes.drop_pages_after(0, lambda n: category_page_path(slug, n))
         return
-    window = read_window(index, listing, positions, summary.members, site.listing_size)
-    full = window.full_pages
-    older = full if summary.members % site.listing_size else full - 1
-    front = window.newest(site.listing_size)
-    writes.put(
-        category_path(slug),
-        render.category_page(category, front, site, page=None, older_page=older or None),
-        HTML,
-    )
-    writes.put(category_feed_path(slug), render.category_feed(category, front, site), ATOM)
-    for number in range(window.first_changed_page, full + 1):
+    size = site.listing_size
+    pages = numbered_pages(summary.members, size)
+    # The front page, and the two newest numbered pages: one may have just been made, and the one
+    # before it then links to it.
+    always = summary.members - max(0, pages - 2) * size
+    window = read_window(index, listing, positions, summary.members, size, newest=always)
+    front = window.newest(summary.members - pages * size)
+    writes.put(category_path(slug), render.category_page(category, front, site, page=None, pages=pages), HTML)
+    writes.put(category_feed_path(slug), render.category_feed(category, front[:size], site), ATOM)
+    for number in range(min(window.first_changed_page, max(1, pages - 1)), pages + 1):
         entries = list(reversed(window.page(number)))
-        page = render.category_page(category, entries, site, page=number, older_page=number - 1 or None)
+        page = render.category_page(category, entries, site, page=number, pages=pages)
         writes.put(category_page_path(slug, number), page, HTML)
     if window.removed:
-        writes.drop_pages_after(full, lambda n: category_page_path(slug, n))
+        writes.drop_pages_after(pages, lambda n: category_page_path(slug, n))
 
 
 def _sitemaps(
@@ -200,8 +201,11 @@ def _sitemaps(
         if set(positions) - {entry.position for entry in everything}:
             writes.drop_pages_after(0, sitemap_chunk_path)
         return list(reversed(everything))
-    # The home page's worth, not two whole sitemaps.
-    window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size, site.listing_size)
+    # The home page's worth (and as many again, to rank a recent change) and the newest sitemap file,
+    # not two whole sitemaps.
+    newest_file = members - (members - 1) // site.sitemap_size * site.sitemap_size
+    newest = max(2 * site.listing_size, newest_file)
+    window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size, newest)
     chunks = -(-members // site.sitemap_size)
     for number in range(window.first_changed_page, chunks + 1):
         writes.put(sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML)
@@ -307,12 +311,24 @@ def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tu
     return ((listing, summary.revision if summary else 0),)
 
 
-def numbered_page_size(listing: str, members: int, site: SiteSettings) -> int | None:
-    """The size of a listing's numbered pages, or None when it has none (a site listing whose
+@dataclass(frozen=True)
+class Numbering:
+    """A listing's numbered pages (or sitemap files): how many entries each holds, and how many of
+    them a run may render (the rest are the newest pages', which `refresh_listings` keeps)."""
+
+    size: int
+    count: int
+
+
+def numbering(listing: str, members: int, site: SiteSettings) -> Numbering | None:
+    """How a listing's numbered pages are laid out, or None when it has none (a site listing whose
     sitemap still fits one file)."""
     if category_of(listing) is not None:
-        return site.listing_size
-    return site.sitemap_size if members >= site.sitemap_size else None
+        return Numbering(site.listing_size, numbered_pages(members, site.listing_size))
+    if members >= site.sitemap_size:
+        # Full sitemap files only: the newest, filling up, is the site listing's own render.
+        return Numbering(site.sitemap_size, members // site.sitemap_size)
+    return None
 
 
 def render_range(
@@ -323,22 +339,21 @@ def render_range(
     read. Pages are numbered from the oldest, so a run of them needs no read of anything newer."""
     summary = index.summaries([span.listing]).get(span.listing)
     members = summary.members if summary else 0
-    size = numbered_page_size(span.listing, members, site)
-    if summary is None or size is None or span.rank % size:
+    layout = numbering(span.listing, members, site)
+    if summary is None or layout is None or span.rank % layout.size:
         return [], None, 0
+    size = layout.size
     read = index.entries(span.listing, since=span.after or None, oldest_first=True, limit=span.count + 1)
     entries = [entry for entry in read if entry.position != span.after][: span.count]
     first = span.rank // size + 1
-    # Full pages only, and none past the listing's last full one: that one is the front's business.
-    last = min(first - 1 + len(entries) // size, members // size)
+    # Numbered pages only, none past the listing's last: the newer ones are the front page's business.
+    last = min(first - 1 + len(entries) // size, layout.count)
     writes = _Writes(site_store)
     category = summary.category
     for number in range(first, last + 1):
         page = entries[(number - first) * size : (number - first + 1) * size]
         if category is not None:
-            body = render.category_page(
-                category, list(reversed(page)), site, page=number, older_page=number - 1 or None
-            )
+            body = render.category_page(category, list(reversed(page)), site, page=number, pages=layout.count)
             writes.put(category_page_path(category.slug, number), body, HTML)
         else:
             writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)

@@ -11,7 +11,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.index import FROM_THE_START, PageRange
-from pressrun.listings import numbered_page_size, refresh_listings, render_range
+from pressrun.listings import numbering, refresh_listings, render_range
 from pressrun.model import SiteWrite
 from pressrun.pages import HTML, article_page
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
@@ -75,12 +75,13 @@ def _page_runs(
 ) -> list[PageRange]:
     """The listing's full numbered pages, cut into runs of about `entries_per_job` entries. Where each
     run starts comes from one read of the listing's positions (no entries), oldest first."""
-    size = numbered_page_size(listing, members, site)
-    if size is None or members < size:
+    layout = numbering(listing, members, site)
+    if layout is None or layout.count == 0:
         return []
+    size = layout.size
     per_run = max(size, entries_per_job // size * size)
     oldest_first = list(reversed(index.positions(listing, since=FROM_THE_START)))
-    full = len(oldest_first) // size * size
+    full = min(len(oldest_first) // size, layout.count) * size
     return [
         PageRange(listing=listing, after=oldest_first[start - 1] if start else "", rank=start, count=per_run)
         for start in range(0, full, per_run)

@@ -3,9 +3,10 @@ bytes, so an unchanged page is recognised by its hash and never rewritten or inv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -299,17 +300,62 @@ def article_page(
     )
 
 
+@dataclass(frozen=True)
+class PageLink:
+    """One item of a listing's page numbers: a page (None: the front page, "Latest"), the current
+    one, or a gap ("…", no page)."""
+
+    label: str
+    href: str | None = None
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How a listing page links to its neighbours. Pages are numbered from the oldest and their
+    stories never move, so a numbered page names only pages that cannot change what it says: the
+    front page, the page after it (once made), and those before it."""
+
+    newer: str | None
+    older: str | None
+    numbers: tuple[PageLink, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.newer or self.older)
+
+
+def pagination(front: str, numbered: Callable[[int], str], page: int | None, pages: int) -> Pagination:
+    """The links of the front page (`page` None) or of numbered page `page`, of `pages`."""
+    if page is None:
+        shown = {pages, pages - 1, pages - 2, 1}
+        newer, older = None, numbered(pages) if pages else None
+    else:
+        shown = {page + 1 if page < pages else page, page, page - 1, 1}
+        newer = numbered(page + 1) if page < pages else front
+        older = numbered(page - 1) if page > 1 else None
+    numbers = [PageLink("Latest", None if page is None else front, current=page is None)] if pages else []
+    previous = None
+    for number in sorted((n for n in shown if n >= 1), reverse=True):
+        if previous is not None and previous - number > 1:
+            numbers.append(PageLink("…"))
+        numbers.append(PageLink(str(number), None if number == page else numbered(number), number == page))
+        previous = number
+    return Pagination(newer=newer, older=older, numbers=tuple(numbers))
+
+
 def category_page(
     category: Category,
     entries: Sequence[ListingEntry],
     site: SiteSettings,
     page: int | None = None,
-    older_page: int | None = None,
+    pages: int = 0,
 ) -> bytes:
-    """The category's front page (page None: its newest articles) or one of its numbered pages."""
-    path = category_path(category.slug) if page is None else category_page_path(category.slug, page)
+    """The category's front page (page None: its newest articles) or numbered page `page` of `pages`."""
+    front = category_path(category.slug)
+    path = front if page is None else category_page_path(category.slug, page)
+    links = pagination(front, partial(category_page_path, category.slug), page, pages)
     return _render(
-        "category.html", site, category=category, entries=entries, page=page, older_page=older_page, path=path
+        "category.html", site, category=category, entries=entries, page=page, pagination=links, path=path
     )
 
 
