@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.footprint import footprint_problems
 from pressrun.images import Wait, add_user, is_image_key, resolve, wait_for
 from pressrun.model import (
+    RECORD_FORMAT,
     Article,
     ArticleRecord,
     ImageUse,
@@ -166,10 +167,12 @@ def record_of(
         path=article.path,
         published_at=article.published_at,
         categories=article.categories,
+        tags=article.tags,
         summary=article.summary,
-        author=article.author,
+        authors=article.authors,
         content_hash=content_hash,
         updated_at=updated_at,
+        format=RECORD_FORMAT,
         uploaded_at=upload.event_time,
         previous_path=previous.path if previous is not None and previous.path != article.path else "",
         image=image,
@@ -362,11 +365,13 @@ class Intake:
         _, still = resolve([wait.ref for wait in waits], self.images)
         return outcome if still else None
 
-    def reconsider(self, source_key: str) -> Outcome | None:
+    def reconsider(self, source_key: str, migrating: bool = False) -> Outcome | None:
         """Judge the version the table holds again, at its own sequencer: an image it shows was
-        replaced, so its page and listing cards should show the new renditions. What cannot be judged
-        now (an image gone meanwhile) leaves the published version as it is. The outcome, or None when
-        nothing changed."""
+        replaced, so its page and listing cards should show the new renditions; or (`migrating`) the
+        record was made by an earlier release, which kept less of the story (its tags, several
+        authors): what the story says has not changed, so it keeps its modification time. What cannot
+        be judged now (an image gone meanwhile) leaves the published version as it is. The outcome,
+        or None when nothing changed."""
         for _ in range(_ATTEMPTS):
             current = self.articles.current(source_key)
             if current is None or current.status in ("removed", "rejected") or current.rejected_sequencer:
@@ -394,10 +399,15 @@ class Intake:
             if record is None:
                 return None
             # The schedule and its release keep the status; only what the page shows moves on.
-            record = record.model_copy(
-                update={"status": current.status, "previous_path": current.previous_path}
-            )
-            if record.content_hash == current.content_hash and record.image_uses == current.image_uses:
+            kept: dict[str, object] = {"status": current.status, "previous_path": current.previous_path}
+            if migrating and current.updated_at is not None:
+                kept["updated_at"] = current.updated_at
+            record = record.model_copy(update=kept)
+            if (
+                record.content_hash == current.content_hash
+                and record.image_uses == current.image_uses
+                and record.format == current.format
+            ):
                 return None
             self._note_users(record)
             if self.articles.save(record, current).outcome is Saved.SAVED:

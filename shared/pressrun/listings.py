@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 
 from pressrun import render
 from pressrun.index import (
+    FROM_THE_START,
     SITE_LISTING,
     ListingEntry,
     ListingSummary,
     PageRange,
-    category_listing,
     category_of,
+    display_name,
+    parse_listing,
     position_of,
 )
 from pressrun.model import SiteWrite
@@ -38,9 +40,9 @@ from pressrun.urls import (
     ROBOTS,
     SITEMAP,
     STYLESHEET,
-    category_feed_path,
-    category_page_path,
-    category_path,
+    listing_feed_path,
+    listing_page_path,
+    listing_path,
     object_key,
     sitemap_chunk_path,
 )
@@ -134,6 +136,7 @@ class _Writes:
     site_store: SiteStore
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
+    following: list[Callable[[], object]] = field(default_factory=list)
 
     def put(self, path: str, body: bytes, content_type: str) -> None:
         self.pages[object_key(path)] = (body, content_type)
@@ -150,25 +153,34 @@ class _Writes:
         while self.delete(path(number)):
             number += 1
 
+    def after(self, step: Callable[[], object]) -> None:
+        """Something to do once the pages are written (not before: it says that they are)."""
+        self.following.append(step)
+
     def flush(self) -> list[SiteWrite]:
-        return self.deleted + self.site_store.put_many(self.pages)
+        written = self.deleted + self.site_store.put_many(self.pages)
+        for step in self.following:
+            step()
+        return written
 
 
-def _refresh_category(
-    slug: str,
+def _refresh_listing(
+    listing: str,
     positions: Iterable[str],
     index: CategoryIndex,
     summaries: Mapping[str, ListingSummary],
     writes: _Writes,
     site: SiteSettings,
 ) -> None:
-    listing = category_listing(slug)
+    """A section's, tag's or author's pages and feed, as far as the changed positions reach."""
+    parsed = parse_listing(listing)
+    assert parsed is not None, f"{listing} has no pages of its own"
+    kind, slug = parsed
     summary = summaries.get(listing)
-    category = summary.category if summary else None
-    if summary is None or summary.members == 0 or category is None:
-        writes.delete(category_path(slug))
-        writes.delete(category_feed_path(slug))
-        writes.drop_pages_after(0, lambda n: category_page_path(slug, n))
+    if summary is None or summary.members == 0:
+        writes.delete(listing_path(listing))
+        writes.delete(listing_feed_path(listing))
+        writes.drop_pages_after(0, lambda n: listing_page_path(listing, n))
         return
     size = site.listing_size
     pages = numbered_pages(summary.members, size)
@@ -177,14 +189,24 @@ def _refresh_category(
     always = summary.members - max(0, pages - 2) * size
     window = read_window(index, listing, positions, summary.members, size, newest=always)
     front = window.newest(summary.members - pages * size)
-    writes.put(category_path(slug), render.category_page(category, front, site, page=None, pages=pages), HTML)
-    writes.put(category_feed_path(slug), render.category_feed(category, front[:size], site), ATOM)
-    for number in range(min(window.first_changed_page, max(1, pages - 1)), pages + 1):
+    shown = render.Listing(kind, slug, display_name(front) or summary.name)
+    first_changed = min(window.first_changed_page, max(1, pages - 1))
+    # A new heading (the newest story spells the listing otherwise) is on every numbered page.
+    renamed = pages > 0 and summary.pages_heading != shown.heading
+    if renamed:
+        first_changed = 1
+        window = read_window(index, listing, [FROM_THE_START], summary.members, size, newest=always)
+    writes.put(shown.path, render.listing_page(shown, front, site, page=None, pages=pages), HTML)
+    writes.put(shown.feed_path, render.listing_feed(shown, front[:size], site), ATOM)
+    for number in range(first_changed, pages + 1):
         entries = list(reversed(window.page(number)))
-        page = render.category_page(category, entries, site, page=number, pages=pages)
-        writes.put(category_page_path(slug, number), page, HTML)
+        writes.put(
+            shown.page_path(number), render.listing_page(shown, entries, site, page=number, pages=pages), HTML
+        )
     if window.removed:
-        writes.drop_pages_after(pages, lambda n: category_page_path(slug, n))
+        writes.drop_pages_after(pages, lambda n: listing_page_path(listing, n))
+    if renamed:
+        writes.after(lambda: index.name_pages(listing, shown.heading, summary.revision))
 
 
 def _sitemaps(
@@ -271,15 +293,18 @@ def refresh_listings(
     another render wrote, and it is rendered again from what the index holds now."""
     changed: list[SiteWrite] = []
     failed: dict[str, str] = {}
-    # Every summary, read once: the home page needs them all, and each listing its own.
+    # Every summary needed, read once: the home page needs the sections' (and the site's), and each
+    # listing its own (tags and authors together, in one read).
     summaries = index.summaries() if changes else {}
+    others = sorted(listing for listing in changes if listing not in summaries and listing != SITE_LISTING)
+    if others:
+        summaries = {**summaries, **index.summaries(others)}
     for listing in sorted(changes):
         try:
             for _ in range(_SETTLE_ATTEMPTS):
                 writes = _Writes(site_store)
-                slug = category_of(listing)
-                if slug is not None:
-                    _refresh_category(slug, changes[listing], index, summaries, writes, site)
+                if parse_listing(listing) is not None:
+                    _refresh_listing(listing, changes[listing], index, summaries, writes, site)
                 elif listing == SITE_LISTING:
                     _refresh_site(changes[listing], index, summaries, writes, site, now)
                 changed += writes.flush()
@@ -306,7 +331,8 @@ _SETTLE_ATTEMPTS = 3
 def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, int], ...]:
     """What a listing's pages were rendered from: the home page shows every category's newest."""
     if listing == SITE_LISTING:
-        return tuple(sorted((name, summary.revision) for name, summary in summaries.items()))
+        shown = (name for name in summaries if name == SITE_LISTING or category_of(name) is not None)
+        return tuple(sorted((name, summaries[name].revision) for name in shown))
     summary = summaries.get(listing)
     return ((listing, summary.revision if summary else 0),)
 
@@ -323,7 +349,7 @@ class Numbering:
 def numbering(listing: str, members: int, site: SiteSettings) -> Numbering | None:
     """How a listing's numbered pages are laid out, or None when it has none (a site listing whose
     sitemap still fits one file)."""
-    if category_of(listing) is not None:
+    if parse_listing(listing) is not None:
         return Numbering(site.listing_size, numbered_pages(members, site.listing_size))
     if members >= site.sitemap_size:
         # Full sitemap files only: the newest, filling up, is the site listing's own render.
@@ -349,12 +375,14 @@ def render_range(
     # Numbered pages only, none past the listing's last: the newer ones are the front page's business.
     last = min(first - 1 + len(entries) // size, layout.count)
     writes = _Writes(site_store)
-    category = summary.category
+    parsed = parse_listing(span.listing)
+    # The heading, as the front page shows it: the newest entry's spelling.
+    shown = render.Listing(*parsed, display_name(index.entries(span.listing, limit=1))) if parsed else None
     for number in range(first, last + 1):
         page = entries[(number - first) * size : (number - first + 1) * size]
-        if category is not None:
-            body = render.category_page(category, list(reversed(page)), site, page=number, pages=layout.count)
-            writes.put(category_page_path(category.slug, number), body, HTML)
+        if shown is not None:
+            body = render.listing_page(shown, list(reversed(page)), site, page=number, pages=layout.count)
+            writes.put(shown.page_path(number), body, HTML)
         else:
             writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
     written = writes.flush()

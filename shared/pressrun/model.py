@@ -10,11 +10,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from pressrun.urls import article_path
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Records made before format 2 kept no tags and one author: their stories were in no tag or author
+# listing.
+RECORD_FORMAT = 2
 MAX_SLUG_LENGTH = 80
 
 
@@ -26,6 +29,16 @@ def slugify(text: str) -> str:
         # Cut at a word boundary so a long headline does not end its URL mid-word.
         slug = slug[:MAX_SLUG_LENGTH].rsplit("-", 1)[0]
     return slug
+
+
+def legacy_author(data: object) -> object:
+    """Records and listing entries stored before a story could have several authors carry one
+    `author`: read as `authors`."""
+    if isinstance(data, dict) and "author" in data and "authors" not in data:
+        document = dict(data)
+        author = document.pop("author")
+        return {**document, "authors": [author] if author else []}
+    return data
 
 
 class Problem(BaseModel):
@@ -136,7 +149,8 @@ class Article(BaseModel):
     published_at: AwareDatetime
     categories: tuple[Category, ...] = Field(min_length=1)
     tags: tuple[str, ...] = ()
-    author: str | None = None
+    # In byline order.
+    authors: tuple[str, ...] = ()
     summary: str
     draft: bool = False
     body: str = Field(description="CommonMark source of the body")
@@ -152,7 +166,9 @@ class Article(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+        # Fields left at their defaults are left out, so that a field added to the model later does
+        # not change the hash of every story without it (which would date unchanged stories modified).
+        return hashlib.sha256(self.model_dump_json(exclude_defaults=True).encode("utf-8")).hexdigest()
 
     @property
     def path(self) -> str:
@@ -191,8 +207,9 @@ class ArticleRecord(BaseModel):
     path: str = ""
     published_at: datetime | None = None
     categories: tuple[Category, ...] = ()
+    tags: tuple[str, ...] = ()
     summary: str = ""
-    author: str | None = None
+    authors: tuple[str, ...] = ()
     # What the article says, hashed: an upload that changes nothing keeps its `updated_at`, so its
     # page, feeds and sitemap keep their bytes.
     content_hash: str = ""
@@ -217,6 +234,11 @@ class ArticleRecord(BaseModel):
     # crops (pages, cards, previews) and those of the body's images.
     image: ImageUse | None = None
     inline_images: tuple[ImageUse, ...] = ()
+    # What the release that made the record kept of a story (RECORD_FORMAT): the sweep judges an older
+    # record's upload again, so that it joins the listings that release did not know.
+    format: int = 1
+
+    _legacy = model_validator(mode="before")(legacy_author)
 
     @property
     def image_uses(self) -> tuple[ImageUse, ...]:

@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.index import FROM_THE_START, PageRange
+from pressrun.index import FROM_THE_START, ListingSummary, PageRange
 from pressrun.listings import numbering, refresh_listings, render_range
 from pressrun.model import SiteWrite
 from pressrun.pages import HTML, article_page
@@ -61,13 +61,27 @@ def plan_rebuild(
         RebuildJob(kind="articles", source_keys=tuple(record.source_key for record in batch))
         for batch in _batched(in_path_order, ARTICLES_PER_MESSAGE)
     ]
-    for listing, summary in sorted(index.summaries().items()):
+    for listing, summary in sorted(_every_summary(index).items()):
         runs = _page_runs(listing, summary.members, index, site, entries_per_job)
         jobs += [RebuildJob(kind="pages", pages=span) for span in runs]
         jobs.append(RebuildJob(kind="listing", listing=listing))
     for batch in _batched(jobs, 10):
         queue.send(batch)
     return len(jobs)
+
+
+def _every_summary(index: CategoryIndex) -> dict[str, ListingSummary]:
+    """The summary of every listing of every kind, read a hundred at a time."""
+    found: dict[str, ListingSummary] = {}
+    names = index.listings_after("", _LISTINGS_PER_READ)
+    while names:
+        found |= index.summaries(names)
+        names = index.listings_after(names[-1], _LISTINGS_PER_READ)
+    return found
+
+
+# What one batch read of the index's summaries takes.
+_LISTINGS_PER_READ = 100
 
 
 def _page_runs(

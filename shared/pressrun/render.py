@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,18 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from pressrun.images import CROP_SHAPES, crop_spec, image_key, media_key
-from pressrun.index import ListingEntry, ListingSummary
+from pressrun.index import ListingEntry, ListingKind, ListingSummary, listing_of
 from pressrun.markup import body_html, shorten
-from pressrun.model import Article, ArticleRecord, Category, Correction, Focus, ImageRef, ImageUse
+from pressrun.model import (
+    Article,
+    ArticleRecord,
+    Category,
+    Correction,
+    Focus,
+    ImageRef,
+    ImageUse,
+    slugify,
+)
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
@@ -34,10 +43,15 @@ from pressrun.urls import (
     NOT_FOUND,
     SITEMAP,
     absolute,
+    author_path,
     category_feed_path,
     category_page_path,
     category_path,
+    listing_feed_path,
+    listing_page_path,
+    listing_path,
     sitemap_chunk_path,
+    tag_path,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -190,6 +204,8 @@ def _environment(theme_dir: str) -> Environment:
         category_path=category_path,
         category_page_path=category_page_path,
         category_feed_path=category_feed_path,
+        tag_path=lambda name: tag_path(slugify(name)),
+        author_path=lambda name: author_path(slugify(name)),
         sitemap_chunk_path=sitemap_chunk_path,
     )
     return environment
@@ -224,9 +240,11 @@ def _news_article(
             "description": article.summary,
             "datePublished": article.published_at.astimezone(site.zone).isoformat(),
             "dateModified": modified.astimezone(site.zone).isoformat(),
-            "author": [{"@type": "Person", "name": article.author}]
-            if article.author
-            else [{"@type": "Organization", "name": site.site_name}],
+            "author": [
+                {"@type": "Person", "name": name, "url": absolute(site.site_url, author_path(slugify(name)))}
+                for name in article.authors
+            ]
+            or [{"@type": "Organization", "name": site.site_name}],
             "articleSection": [category.name for category in article.categories],
             "mainEntityOfPage": absolute(site.site_url, article.path),
             "url": absolute(site.site_url, article.path),
@@ -343,19 +361,53 @@ def pagination(front: str, numbered: Callable[[int], str], page: int | None, pag
     return Pagination(newer=newer, older=older, numbers=tuple(numbers))
 
 
-def category_page(
-    category: Category,
+@dataclass(frozen=True)
+class Listing:
+    """A section, tag or author as its pages show it: its kind, slug and heading, and its addresses."""
+
+    kind: ListingKind
+    slug: str
+    heading: str
+
+    @property
+    def name(self) -> str:
+        return listing_of(self.kind, self.slug)
+
+    @property
+    def path(self) -> str:
+        return listing_path(self.name)
+
+    @property
+    def feed_path(self) -> str:
+        return listing_feed_path(self.name)
+
+    def page_path(self, number: int) -> str:
+        return listing_page_path(self.name, number)
+
+    @property
+    def category(self) -> Category | None:
+        return Category(name=self.heading, slug=self.slug) if self.kind is ListingKind.CATEGORY else None
+
+
+def listing_page(
+    listing: Listing,
     entries: Sequence[ListingEntry],
     site: SiteSettings,
     page: int | None = None,
     pages: int = 0,
 ) -> bytes:
-    """The category's front page (page None: its newest articles) or numbered page `page` of `pages`."""
-    front = category_path(category.slug)
-    path = front if page is None else category_page_path(category.slug, page)
-    links = pagination(front, partial(category_page_path, category.slug), page, pages)
+    """A listing's front page (page None: its newest articles) or numbered page `page` of `pages`,
+    from the theme's template for its kind (category.html, tag.html or author.html)."""
+    path = listing.path if page is None else listing.page_path(page)
     return _render(
-        "category.html", site, category=category, entries=entries, page=page, pagination=links, path=path
+        f"{listing.kind.value}.html",
+        site,
+        listing=listing,
+        category=listing.category,
+        entries=entries,
+        page=page,
+        pagination=pagination(listing.path, listing.page_path, page, pages),
+        path=path,
     )
 
 
@@ -379,9 +431,9 @@ def atom_feed(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
     return _feed(entries, site, site.site_name, FEED, HOME)
 
 
-def category_feed(category: Category, entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
-    title = f"{category.name} · {site.site_name}"
-    return _feed(entries, site, title, category_feed_path(category.slug), category_path(category.slug))
+def listing_feed(listing: Listing, entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
+    title = f"{listing.heading} · {site.site_name}"
+    return _feed(entries, site, title, listing.feed_path, listing.path)
 
 
 def sitemap(entries: Sequence[ListingEntry], site: SiteSettings, home: bool = False) -> bytes:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from pressrun.images import image_key
+from pressrun.index import MAX_AUTHORS, MAX_CATEGORIES, MAX_TAGS
 from pressrun.markup import body_images, first_paragraph, shorten
 from pressrun.model import (
     MAX_SLUG_LENGTH,
@@ -32,16 +33,11 @@ MAX_AUTHOR_LENGTH = 200
 # An editor's own summary; one made from the first paragraph is cut at SUMMARY_LENGTH.
 MAX_SUMMARY_LENGTH = 1_000
 SUMMARY_LENGTH = 160
-# An index update is one DynamoDB transaction, which holds at most 100 actions. It removes the old
-# version's memberships (one per category, and one in the site listing), writes the new version's,
-# rewrites the summary of every category either names, marks those whose heading changes, and counts
-# the site listing: at 10 categories, at most 11 + 11 + 20 + 20 + 1 = 63.
-MAX_CATEGORIES = 10
-# A category is a heading on the site and a segment of its URLs.
+# Sections, tags and authors are listings, each with its own pages. An index update is one DynamoDB
+# transaction, which holds at most 100 actions: with L = sections + tags + authors, an update writes
+# at most 4L + 3 (pressrun.index), so 5 + 15 + 4 = 24 listings make 99.
+# A category is a heading on the site and a segment of its URLs; a tag and an author's name too.
 MAX_CATEGORY_LENGTH = 60
-# Tags are in no listing and no table: they label the article's page (its keywords and its footer).
-# A story needs a handful; the bounds keep a pasted list or paragraph from flooding the page.
-MAX_TAGS = 30
 MAX_TAG_LENGTH = 50
 # Images: what a figure shows (alt), says (caption) and credits, each bounded like the other fields;
 # and how many one story may show (its record keeps each one's renditions).
@@ -180,6 +176,24 @@ def _section(name: str, vocabulary: tuple[str, ...]) -> str:
     raise ValueError(f"{_quoted(name)} is not a section of this site; use one of: {', '.join(vocabulary)}")
 
 
+# Between the names of one byline: commas, semicolons, "and", "&".
+_BYLINE_SEPARATORS = re.compile(r"\s*(?:[,;]|\s(?:and|&)\s)\s*", re.IGNORECASE)
+
+
+def _distinct(names: list[str], what: str, limit: int) -> list[str]:
+    """One name per slug (the first spelling), at most `limit` of them: each is a listing."""
+    unusable = [name for name in names if not slugify(name)]
+    if unusable:
+        raise ValueError(f"{_quoted(unusable[0])} has no letters or digits to make a web address from")
+    first_spelling: dict[str, str] = {}
+    for name in names:
+        first_spelling.setdefault(slugify(name), name)
+    distinct = list(first_spelling.values())
+    if len(distinct) > limit:
+        raise ValueError(f"lists {len(distinct)} {what}; the limit is {limit}")
+    return distinct
+
+
 def _text_list(value: Any, what: str, longest: int) -> list[str]:
     if value is None:
         return []
@@ -232,7 +246,7 @@ class Metadata(BaseModel):
     date: datetime
     categories: list[str]
     tags: list[str] = []
-    author: str | None = None
+    author: list[str] = []
     summary: str | None = None
     slug: str | None = None
     draft: bool = False
@@ -283,22 +297,26 @@ class Metadata(BaseModel):
     @field_validator("tags", mode="before")
     @classmethod
     def _tag_list(cls, value: Any) -> list[str]:
-        tags = _text_list(value, "tags", MAX_TAG_LENGTH)
-        if len(tags) > MAX_TAGS:
-            raise ValueError(f"lists {len(tags)} tags; the limit is {MAX_TAGS}")
-        return tags
+        return _distinct(_text_list(value, "tags", MAX_TAG_LENGTH), "tags", MAX_TAGS)
 
-    @field_validator("author", "summary", mode="before")
+    @field_validator("author", mode="before")
     @classmethod
-    def _optional_text(cls, value: Any, info: ValidationInfo) -> str | None:
+    def _bylines(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            # "Priya Natarajan and Tom Okafor", "A, B & C": one byline line, several people.
+            value = _BYLINE_SEPARATORS.split(value)
+        return _distinct(_text_list(value, "author names", MAX_AUTHOR_LENGTH), "authors", MAX_AUTHORS)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
             raise ValueError("must be text")
         text = " ".join(value.split())
-        limit = MAX_AUTHOR_LENGTH if info.field_name == "author" else MAX_SUMMARY_LENGTH
-        if len(text) > limit:
-            raise ValueError(_too_long(len(text), limit))
+        if len(text) > MAX_SUMMARY_LENGTH:
+            raise ValueError(_too_long(len(text), MAX_SUMMARY_LENGTH))
         return text or None
 
     @field_validator("image", "image_alt", "image_caption", "image_credit", mode="before")
@@ -397,12 +415,12 @@ def _problems(error: ValidationError, raw: RawArticle) -> list[Problem]:
 
 
 # Plural spellings editors use for a field, read as the field itself.
-_PLURALS = {"corrections": "correction"}
+_PLURALS = {"corrections": "correction", "authors": "author"}
 
 
-def _image_field(name: str) -> str:
-    """`Image-Alt` as `image_alt`, and `corrections` as `correction`: header lines and JSON keys
-    spelt either way."""
+def _field_name(name: str) -> str:
+    """`Image-Alt` as `image_alt`, `corrections` as `correction` and `authors` as `author`: header
+    lines and JSON keys spelt either way."""
     folded = str(name).strip().lower()
     if folded in _PLURALS:
         return _PLURALS[folded]
@@ -488,8 +506,8 @@ def _body_images(source_key: str, body: str) -> tuple[tuple[ImageRef, ...], list
 
 def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Article:
     """Validate what a reader found; raise `InvalidArticle` listing every problem at once."""
-    fields = {_image_field(name): value for name, value in clean_text(raw.fields).items()}
-    lines = {_image_field(name): line for name, line in raw.lines.items()}
+    fields = {_field_name(name): value for name, value in clean_text(raw.fields).items()}
+    lines = {_field_name(name): line for name, line in raw.lines.items()}
     raw = RawArticle(fields=fields, body=_CONTROL.sub("", raw.body), lines=lines)
     problems = _unpaired_surrogates(raw)
     if problems:
@@ -534,7 +552,7 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
         published_at=metadata.date,
         categories=tuple(Category.named(name) for name in metadata.categories),
         tags=tuple(metadata.tags),
-        author=metadata.author,
+        authors=tuple(metadata.author),
         summary=metadata.summary or shorten(first_paragraph(raw.body), SUMMARY_LENGTH),
         draft=metadata.draft or metadata.status == "draft",
         body=raw.body,
