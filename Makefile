@@ -77,9 +77,11 @@ bench-full: install build
 	bash bench/setup.sh
 	$(BIN)/python bench/run.py --full
 
-# The fault-injection run at full size: 1,000 uploads with a tenth of the AWS calls failing.
+# The fault-injection run at full size: 1,000 uploads with a tenth of the AWS calls failing; and the
+# delivery simulation's property test with twenty times the examples of `make test`.
 soak: install
 	PRESSRUN_SOAK_UPLOADS=1000 $(BIN)/pytest -q tests/e2e/test_delivery.py
+	PRESSRUN_SIMULATION_EXAMPLES=20000 $(BIN)/pytest -q tests/simulation/test_convergence.py
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam $(SITE) .pytest_cache .mypy_cache .ruff_cache

@@ -15,8 +15,7 @@ the 10,000 one takes a while and its tables and pages do not depend on most code
 remakes all. The report says which revision each fixture came from.
 
 While a fixture is made, one thing differs from `pressrun publish`, not changing the result
-(`verify_equivalence` and the 1,000 check in the docs compare tables, pages and uploads): the
-listings renderer takes wide batches (FIXTURE_LISTINGS_BATCH).
+: the listings renderer takes wide batches (FIXTURE_LISTINGS_BATCH).
 """
 
 from __future__ import annotations
@@ -30,13 +29,12 @@ from typing import Any
 from codebase import code_root  # first: it picks the copy of pressrun to import
 import calls
 import corpus
-import moto_patches
 from common import FIXTURES, SITE_URL, code_fingerprint, copy_site, git_revision, log
 
 BATCH = 500
 # While a fixture is built, the listings renderer takes up to this many index stream records per
 # delivery instead of the template's 100. Listing pages are a pure function of the index table, so
-# the pages after the last delivery are the same (`verify_equivalence` checks it); the build just
+# the pages after the last delivery are the same; the build just
 # skips re-rendering the whole sitemap every 25 articles, which made it quadratic.
 FIXTURE_LISTINGS_BATCH = 20_000
 
@@ -67,13 +65,9 @@ def _widen_listings_batch(site: Any) -> None:
             function.sources = [dataclasses.replace(s, batch_size=FIXTURE_LISTINGS_BATCH) for s in function.sources]
 
 
-def publish_range(
-    site_dir: Path, start: int, stop: int, unpatched: bool = False, wide_listings: bool = True
-) -> dict[str, Any]:
+def publish_range(site_dir: Path, start: int, stop: int, wide_listings: bool = True) -> dict[str, Any]:
     from pressrun.emulator.site import LocalSite
 
-    if unpatched:
-        moto_patches.unpatched()
     recorder = calls.install()
     recorder.reset()
     started = time.perf_counter()
@@ -164,54 +158,12 @@ def ensure(sizes: list[int], mode: str = "reuse") -> dict[int, dict[str, Any]]:
     return made
 
 
-def verify_equivalence(size: int = 100) -> dict[str, Any]:
-    """Build a small site on unpatched moto and on the local stack (in two processes) and compare
-    tables, pages and uploads: pressrun.emulator's patches of moto must change nothing but speed."""
-    import subprocess
-    import sys
-
-    from common import WORK
-
-    outcomes = {}
-    for unpatched in (True, False):
-        target = WORK / f"equivalence-{'unpatched' if unpatched else 'local'}"
-        if target.exists():
-            shutil.rmtree(target)
-        code = (
-            "import sys, json; sys.path.insert(0, sys.argv[1]); import fixtures; from pathlib import Path; "
-            "r = fixtures.publish_range(Path(sys.argv[2]), 0, int(sys.argv[3]), unpatched=sys.argv[4] == '1'); "
-            "print(json.dumps(r['calls']['handler_calls_by_operation']))"
-        )
-        started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-c", code, str(Path(__file__).parent), str(target), str(size), str(int(unpatched))],
-            capture_output=True, text=True, check=True,
-        )
-        outcomes[unpatched] = {
-            "seconds": round(time.perf_counter() - started, 1),
-            "calls": json.loads(out.stdout.strip().splitlines()[-1]),
-            "state": moto_patches.comparable_state(target),
-        }
-    moto_build, local_build = outcomes[True], outcomes[False]
-    same = {key: moto_build["state"][key] == local_build["state"][key] for key in ("tables", "pages", "uploads")}
-    return {
-        "size": size,
-        "identical": same,
-        "same_handler_calls": moto_build["calls"] == local_build["calls"],
-        "unpatched_seconds": moto_build["seconds"],
-        "local_seconds": local_build["seconds"],
-    }
-
-
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser()
     parser.add_argument("sizes", nargs="*", type=int)
     parser.add_argument("--fixtures", choices=["reuse", "fresh", "rebuild"], default="reuse")
-    parser.add_argument("--verify", type=int, help="compare a build of this size on unpatched moto and the local stack")
     arguments = parser.parse_args()
-    if arguments.verify:
-        print(json.dumps(verify_equivalence(arguments.verify), indent=2))
     if arguments.sizes:
         print(json.dumps(ensure(arguments.sizes, arguments.fixtures), indent=2))

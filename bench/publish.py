@@ -10,9 +10,8 @@ publishes `runs` more articles, one at a time, each its own upload + drain. For 
 - every AWS API call by scope (handler / poller / editor), service and operation;
 - the CloudFront invalidation the publish made (calls and paths).
 
-`backend` "local" is the local stack as `pressrun publish` runs it (moto with pressrun.emulator's
-patches of moto's O(table) costs); "unpatched" is moto 5.2 as shipped (moto_patches.py), which shows
-what those costs would be.
+`backend` "local" is the emulated stack (pressrun.emulator: the handlers on moto as shipped, which
+pressrun no longer patches), the one backend left.
 `--profile` adds one cProfile'd publish at the end and writes its hot spots.
 """
 
@@ -29,7 +28,6 @@ from typing import Any
 from codebase import code_root  # first: it picks the copy of pressrun to import
 import calls
 import corpus
-import moto_patches
 from common import SITE_URL, WORK, copy_site, log, median, write_json
 from fixtures import fixture_dir
 
@@ -124,8 +122,6 @@ def run_case(size: int, backend: str, runs: int, profile: bool) -> dict[str, Any
     from pressrun.emulator.site import LocalSite
 
     calls.install()
-    if backend == "unpatched":
-        moto_patches.unpatched()
     site_dir = copy_site(fixture_dir(size), WORK / f"publish-{size}-{backend}")
     results: dict[str, Any] = {"size": size, "backend": backend}
     started = time.perf_counter()
@@ -181,7 +177,7 @@ def run_case(size: int, backend: str, runs: int, profile: bool) -> dict[str, Any
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, required=True)
-    parser.add_argument("--backend", choices=["local", "unpatched"], default="local")
+    parser.add_argument("--backend", choices=["local"], default="local")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", type=Path)

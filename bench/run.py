@@ -55,7 +55,7 @@ PLANS: dict[str, dict[str, Any]] = {
     "full": {
         "sizes": [100, 1000, 10000],
         "publish_runs": 5,
-        "backends": ["local", "unpatched"],
+        "backends": ["local"],
         "profile_size": 10000,
         "cli_runs": {100: 3, 1000: 3, 10000: 2},
         "cli_profile": 1000,

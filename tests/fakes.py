@@ -287,8 +287,11 @@ class MemoryIndex:
         return {key for key, entry in self.items.items() if entry.source_key == source_key}
 
     def apply(self, update: IndexUpdate) -> None:
-        if any(key in self.items for key in update.added) or any(
-            key not in self.items for key in update.delete
+        changed = [entry.key for entry in update.put if entry.key not in update.added]
+        if (
+            any(key in self.items for key in update.added)
+            or any(key not in self.items for key in update.delete)
+            or any(key not in self.items for key in changed)
         ):
             raise IndexConflict("membership condition failed")
         for summary in update.summaries:

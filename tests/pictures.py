@@ -85,3 +85,12 @@ def write_samples(folder: Path) -> None:
 if __name__ == "__main__":
     for target in sys.argv[1:]:
         write_samples(Path(target))
+
+
+def image_story(image: str, focus: str | None = None, title: str = "Harbour") -> bytes:
+    """A story naming `image` as its lead photo, relative to its own folder."""
+    extra = f"image_focus: {focus}\n" if focus else ""
+    return (
+        f"---\ntitle: {title}\ndate: 2025-06-26\ncategories: [Local]\nimage: {image}\n"
+        f"image_alt: Boats\n{extra}---\nThe harbour reopened.\n"
+    ).encode()

@@ -258,6 +258,8 @@ def rebuild(arguments: argparse.Namespace) -> int:
 
 def dev(arguments: argparse.Namespace) -> int:
     from pressrun.emulator.dev import DevStack, PortTaken
+    from pressrun.local.folder import FolderRefused
+    from pressrun.local.remembered import SettingsConflict
 
     stack = DevStack(Path(arguments.site), port=arguments.port, aws_port=arguments.aws_port)
 
@@ -277,6 +279,10 @@ def dev(arguments: argparse.Namespace) -> int:
         stack.run(ready)
     except PortTaken as error:
         raise UsageError(f"cannot listen: {error}; choose others with --port and --aws-port") from None
+    except (FolderRefused, SettingsConflict) as refused:
+        raise UsageError(str(refused)) from None
+    for key in stack.refused:
+        print(f"not written: {key} (a site key no file inside {arguments.site} can hold)")
     return EXIT_OK
 
 

@@ -207,8 +207,10 @@ class PageRange(BaseModel):
 class IndexUpdate:
     """Membership changes, and the summaries they change, written all or nothing.
 
-    `added` keys must not exist yet and `delete` keys must: a replayed change then fails as a whole
-    instead of counting twice, and is planned again against what the table really holds. Each
+    `added` keys must not exist yet, and `delete` keys and every other key put must exist: a change
+    planned from another state than the table's (replayed, or handled before the change it follows,
+    as a stream batch retried from its first failed record does) then fails as a whole instead of
+    moving a count it does not match, and is planned again against what the table really holds. Each
     section summary is written only if its revision is still the one read; a tag's or author's, like
     the site's, only counts (its heading is its newest entry's, read when it is rendered). Member
     counts move by the keys added and deleted."""

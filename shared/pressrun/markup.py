@@ -94,6 +94,10 @@ def _html_token(kind: str, html: str) -> Token:
 def body_images(markdown: str) -> list[tuple[str, str, str | None]]:
     """Every image of a body, in order: (source as written, alt text, title)."""
     found: list[tuple[str, str, str | None]] = []
+    if "![" not in markdown:
+        # CommonMark has no image without these two characters side by side (an entity or an
+        # escape never makes one), and most stories have none: no need to parse the body for them.
+        return found
     pending = list(_parser().parse(markdown))
     while pending:
         token = pending.pop(0)

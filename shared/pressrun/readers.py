@@ -145,6 +145,23 @@ def _read_header_lines(text: str) -> tuple[dict[str, Any], dict[str, int], list[
 # --- Markdown with YAML front matter ---------------------------------------------------------------
 
 
+# Front matter is parsed by libyaml where PyYAML was built with it (local installs: several times
+# faster than PyYAML's pure-Python parser, which was most of an article's reading), and by the pure
+# parser where it was not (the Lambda layer leaves the C extension out). The pure loader refuses
+# aliases and deep nesting while composing, in a hook libyaml's composer never calls; so libyaml
+# takes only documents its own events show free of anchors, aliases and deep nesting, and anything
+# else, or anything libyaml refuses, is read by the pure loader: it refuses the same documents, with
+# the same messages, on a laptop and on Lambda.
+LIBYAML = True
+
+
+def _without_timestamps(resolvers: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
+    return {
+        first: [(tag, pattern) for tag, pattern in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in resolvers.items()
+    }
+
+
 @cache
 def _front_matter_loader() -> type[yaml.SafeLoader]:
     # PyYAML is imported on first use: every function imports this module (through ingest), but
@@ -155,10 +172,7 @@ def _front_matter_loader() -> type[yaml.SafeLoader]:
         """SafeLoader for front matter: dates stay text, for the validator to judge and quote; aliases
         are refused, since a few hundred bytes of nested aliases expand into millions of values."""
 
-        yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML reads it from the class
-            first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-        }
+        yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
 
         nesting = 0
 
@@ -181,6 +195,65 @@ def _front_matter_loader() -> type[yaml.SafeLoader]:
                 self.nesting -= 1
 
     return FrontMatterLoader
+
+
+@cache
+def _libyaml_loader() -> type[yaml.CSafeLoader] | None:
+    import yaml
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+
+    class CFrontMatterLoader(yaml.CSafeLoader):
+        """The same resolvers as FrontMatterLoader, on libyaml's parser and composer."""
+
+        yaml_implicit_resolvers = _without_timestamps(yaml.CSafeLoader.yaml_implicit_resolvers)
+
+    return CFrontMatterLoader
+
+
+# Characters libyaml and PyYAML's pure parser read differently: a tab (PyYAML refuses it where libyaml
+# takes it as space), a byte-order mark past the start (libyaml skips it), the line breaks other than
+# CR and LF, and control characters. Front matter holding any of them is read by the pure parser.
+_LIBYAML_DIFFERS = re.compile(
+    "[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _plain_for_libyaml(source: str, loader: type[yaml.CSafeLoader]) -> bool:
+    """No anchor, no alias, no nesting past MAX_NESTING, and no error, read from libyaml's events
+    (its composer recurses in C once per level; its scanner stops at 1,000 levels, in its words)."""
+    import yaml
+
+    if _LIBYAML_DIFFERS.search(source):
+        return False
+    nesting = 0
+    try:
+        for event in yaml.parse(source, Loader=loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                return False
+            if isinstance(event, yaml.CollectionStartEvent):
+                nesting += 1
+                if nesting > MAX_NESTING:
+                    return False
+            elif isinstance(event, yaml.CollectionEndEvent):
+                nesting -= 1
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def _load_front_matter(source: str) -> Any:
+    import yaml
+
+    fast = _libyaml_loader() if LIBYAML else None
+    if fast is not None and _plain_for_libyaml(source, fast):
+        try:
+            return yaml.load(source, Loader=fast)  # noqa: S506 - a SafeLoader
+        except yaml.YAMLError:
+            pass  # the pure loader says why, in the words its messages have always had
+    # A SafeLoader only: front matter is data, and a YAML tag must never build an object.
+    return yaml.load(source, Loader=_front_matter_loader())  # noqa: S506
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -209,12 +282,10 @@ class MarkdownReader:
 
     def _front_matter(self, text: str, match: re.Match[str]) -> RawArticle:
         source = match.group("yaml") or ""
-        loader = _front_matter_loader()
-        import yaml  # loaded by _front_matter_loader() above: bound here for yaml.load and its errors
+        import yaml
 
         try:
-            # A SafeLoader only: front matter is data, and a YAML tag must never build an object.
-            fields = yaml.load(source, Loader=loader)  # noqa: S506
+            fields = _load_front_matter(source)
         except _TooDeep as too_deep:
             raise _nested_too_deeply(too_deep.line + 2, field="front matter") from too_deep
         except yaml.YAMLError as error:

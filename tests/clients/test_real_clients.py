@@ -31,7 +31,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from pressrun.emulator.site import LocalSite
-from pressrun.emulator.state import STATE_DIR
+from pressrun.local.state import STATE_DIR
 from pressrun.urls import object_key
 from tests.conftest import ROOT, SAMPLE
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import signal
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.conftest import ROOT, SAMPLE
@@ -50,6 +53,13 @@ class Dev:
             timeout=60,
         )
 
+    def stop(self) -> str:
+        """Ctrl-C, as a developer stops it; what it printed."""
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=120)
+        assert self.process.returncode == 0, output
+        return output
+
     def fetch(self, path: str) -> tuple[int, str]:
         try:
             with urllib.request.urlopen(f"{self.site_url}{path}", timeout=10) as response:
@@ -68,11 +78,12 @@ class Dev:
         raise AssertionError(f"{path} did not answer {status} with {containing!r} within 30 s")
 
 
-@pytest.fixture
-def dev(tmp_path: Path) -> Iterator[Dev]:
+@contextlib.contextmanager
+def running_dev(site_dir: Path) -> Iterator[Dev]:
+    """`pressrun dev --site site_dir` on free ports, until the block ends (the caller may stop it)."""
     if not AWS_CLI.is_file():
         pytest.fail(f"the AWS CLI is not at {AWS_CLI}; `make test` installs it")
-    command = ["dev", "--site", str(tmp_path / "site"), "--port", "0", "--aws-port", "0"]
+    command = ["dev", "--site", str(site_dir), "--port", "0", "--aws-port", "0"]
     process = subprocess.Popen(
         [sys.executable, "-m", "pressrun.cli", *command],
         stdout=subprocess.PIPE,
@@ -102,6 +113,12 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
             process.wait()
 
 
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[Dev]:
+    with running_dev(tmp_path / "site") as running:
+        yield running
+
+
 def test_an_upload_with_the_aws_cli_is_live_on_the_local_site_within_seconds(dev: Dev, tmp_path: Path):
     dev.aws("s3", "cp", str(SAMPLE), f"s3://{dev.uploads_bucket}/incoming/{SAMPLE.name}")
 
@@ -126,3 +143,113 @@ def test_removing_the_upload_takes_the_page_down_and_stopping_keeps_the_site(dev
     assert dev.process.wait(timeout=60) == 0
     assert (tmp_path / "site" / "index.html").is_file()
     assert not (tmp_path / "site" / ARTICLE.strip("/") / "index.html").exists()
+
+
+STORY = "/2025/06/26/letter-from-the-editor/"
+
+
+def editor_story(title: str = "Letter from the editor", day: int = 26, body: str = "Dear readers.") -> bytes:
+    return f"---\ntitle: {title}\ndate: 2025-06-{day}\ncategories: [Opinion]\n---\n{body}\n".encode()
+
+
+def pressrun(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pressrun.cli", *map(str, arguments)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def publish(site_dir: Path, *paths: Path) -> dict[str, object]:
+    ran = pressrun("publish", "--site", site_dir, "--json", *paths)
+    assert ran.returncode == 0, ran.stderr
+    return json.loads(ran.stdout)  # type: ignore[no-any-return]
+
+
+def test_a_story_published_with_publish_is_live_in_dev_and_both_are_there_for_the_next_publish(
+    tmp_path: Path,
+):
+    site_dir, letter, later = tmp_path / "site", tmp_path / "letter.md", tmp_path / "later.md"
+    letter.write_bytes(editor_story())
+    later.write_bytes(editor_story("Another letter", day=27))
+    publish(site_dir, SAMPLE)
+
+    with running_dev(site_dir) as dev:
+        assert dev.fetch(ARTICLE)[0] == 200
+        dev.aws("s3", "cp", str(letter), f"s3://{dev.uploads_bucket}/incoming/letter.md")
+        dev.wait_for(STORY, 200)
+        dev.stop()
+    again = publish(site_dir, later)
+    home = (site_dir / "index.html").read_text()
+    unpublished = pressrun("unpublish", "--site", site_dir, "letter.md")
+
+    assert again["failed"] == again["rejected"] == []
+    assert [ARTICLE in home, STORY in home, "/2025/06/27/another-letter/" in home] == [True, True, True]
+    # The story dev published is publish's to remove, by the name it was uploaded under.
+    assert unpublished.returncode == 0, unpublished.stderr
+    assert not (site_dir / STORY.strip("/") / "index.html").exists()
+    assert ARTICLE in (site_dir / "index.html").read_text()
+
+
+def test_a_story_uploaded_in_dev_is_there_for_publish_and_both_are_live_in_the_next_dev(tmp_path: Path):
+    site_dir, letter = tmp_path / "site", tmp_path / "letter.md"
+    letter.write_bytes(editor_story())
+    with running_dev(site_dir) as dev:
+        dev.aws("s3", "cp", str(SAMPLE), f"s3://{dev.uploads_bucket}/incoming/{SAMPLE.name}")
+        dev.wait_for(ARTICLE, 200)
+        dev.stop()
+
+    published = publish(site_dir, letter, SAMPLE)
+    with running_dev(site_dir) as dev:
+        home = dev.wait_for("/", 200)[1]
+        served = [dev.fetch(ARTICLE)[0], dev.fetch(STORY)[0]]
+        # Re-uploaded in dev, the story published by publish changes: its upload's history carried over.
+        dev.aws("s3", "cp", str(letter), f"s3://{dev.uploads_bucket}/incoming/letter.md")
+        edited = tmp_path / "edited.md"
+        edited.write_bytes(editor_story(body="Dear readers, revised."))
+        dev.aws("s3", "cp", str(edited), f"s3://{dev.uploads_bucket}/incoming/letter.md")
+        dev.wait_for(STORY, 200, containing="revised")
+        dev.stop()
+
+    # The sample's bytes did not change: publish knew it from dev's upload and wrote nothing for it.
+    assert [p["source"] for p in published["published"]] == [str(letter), str(SAMPLE)]
+    assert published["invalidated"] == []
+    assert served == [200, 200]
+    assert ARTICLE in home
+    assert STORY in home
+    assert "revised" in (site_dir / STORY.strip("/") / "index.html").read_text()
+
+
+def test_site_keys_outside_the_folder_put_by_any_client_are_refused_never_written(tmp_path: Path):
+    site_dir = tmp_path / "deep" / "site"
+    with running_dev(site_dir) as dev:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=dev.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="dev",
+            aws_secret_access_key="dev",
+        )
+        (site_bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"] != dev.uploads_bucket]
+        for key in ("../escaped.html", "../../deep-escaped.html", "/tmp/absolute.html", ".pressrun/state.db"):
+            s3.put_object(Bucket=site_bucket, Key=key, Body=b"<p>not pressrun's</p>")
+        s3.put_object(Bucket=site_bucket, Key="kept/inside.html", Body=b"<p>inside</p>")
+        output = dev.stop()
+
+    assert not (tmp_path / "deep" / "escaped.html").exists()
+    assert not (tmp_path / "deep-escaped.html").exists()
+    assert not Path("/tmp/absolute.html").exists()
+    assert (site_dir / ".pressrun" / "state.db").read_bytes().startswith(b"SQLite format 3")
+    assert (site_dir / "kept" / "inside.html").read_bytes() == b"<p>inside</p>"
+    for key in ("../escaped.html", "../../deep-escaped.html", "/tmp/absolute.html", ".pressrun/state.db"):
+        assert f"not written: {key}" in output
+
+
+def test_a_folder_an_earlier_pressrun_dev_kept_in_its_own_format_is_refused_as_publish_refuses_it(
+    tmp_path: Path,
+):
+    earlier = tmp_path / "site" / ".pressrun"
+    earlier.mkdir(parents=True)
+    (earlier / "state.json").write_text('{"format": 3}')
+
+    ran = pressrun("dev", "--site", tmp_path / "site", "--port", "0", "--aws-port", "0")
+
+    assert ran.returncode == 2
+    assert "earlier pressrun" in ran.stderr

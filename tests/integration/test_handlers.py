@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 import pytest
 
-from pressrun.aws.cloudfront import CloudFrontCdn
 from pressrun.aws.dynamodb import DynamoArticles, DynamoImages, DynamoIndex, from_item, to_item
 from pressrun.aws.s3 import S3Site
 from pressrun.index import update_index
@@ -260,15 +259,21 @@ def with_sequencers(event: dict[str, Any], suffix: str) -> dict[str, Any]:
     return event
 
 
-def test_a_redelivered_invalidation_batch_creates_no_second_invalidation(stack: Stack):
+def test_a_redelivered_invalidation_batch_asks_again_with_the_same_caller_reference(stack: Stack):
+    # CloudFront answers a repeated reference with the invalidation already made, so a redelivery costs
+    # nothing (a fake of that documented behaviour: tests/unit/test_caller_references.py). moto makes a
+    # new invalidation each time: what is pinned here is what pressrun sends.
     batch = load_event("invalidate_cdn")
 
     stack.invoke("InvalidateCdnFunction", batch)
     stack.invoke("InvalidateCdnFunction", copy.deepcopy(batch))
-
-    assert len(invalidations(stack)) == 1
     stack.invoke("InvalidateCdnFunction", with_sequencers(batch, "1"))
-    assert len(invalidations(stack)) == 2
+
+    first, redelivered, changed_again = (
+        i["InvalidationBatch"]["CallerReference"] for i in invalidations(stack)
+    )
+    assert first == redelivered
+    assert changed_again != first
 
 
 @pytest.mark.parametrize("stack_parameters", [{"InvalidationMode": "tags"}])
@@ -282,17 +287,6 @@ def test_in_tag_mode_a_batch_invalidates_the_cache_tags_of_what_changed(stack: S
         "#category:economics",
         "#home",
     ]
-
-
-# The error is in CloudFront's documentation of CallerReference but not in botocore's model of the API.
-@pytest.mark.filterwarnings(r"ignore:Exception\(InvalidationBatchAlreadyExists\)")
-def test_a_reference_already_used_for_other_items_counts_as_invalidated(stack: Stack):
-    cdn = CloudFrontCdn(stack.client("cloudfront"), stack.local.physical("Distribution"))
-    cdn.invalidate(["/index.html"], "pressrun-same-changes")
-
-    cdn.invalidate(["#home"], "pressrun-same-changes")
-
-    assert [i["InvalidationBatch"]["Paths"]["Items"] for i in invalidations(stack)] == [["/index.html"]]
 
 
 def test_every_site_object_carries_its_cache_tags(stack: Stack):
@@ -356,6 +350,8 @@ def test_slug_claimed_by_another_upload_is_rejected_on_dynamodb(stack: Stack):
 
 
 def ingest_messages(stack: Stack) -> int:
+    # The emulated stack sends S3's events when its pump next polls: send them now.
+    stack.local.announce()
     attributes = stack.client("sqs").get_queue_attributes(
         QueueUrl=stack.local.physical("IngestQueue"), AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
@@ -539,6 +535,7 @@ def test_every_function_has_a_sam_local_invoke_event_that_its_handler_accepts(st
 
 def sqs_event(stack: Stack, queue: str) -> dict[str, Any]:
     """What Lambda's event source mapping hands the function: the messages waiting in the queue."""
+    stack.local.announce()
     sqs = stack.client("sqs")
     url = stack.local.physical(queue)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

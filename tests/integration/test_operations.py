@@ -11,13 +11,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from botocore.exceptions import ClientError
 
 from pressrun import render, runtime
 from pressrun.aws.s3 import S3Site
-from pressrun.emulator.site import local_theme_dir
 from pressrun.emulator.stack import LocalStack
 from pressrun.emulator.template import load_template
 from pressrun.settings import SiteSettings
@@ -375,22 +373,6 @@ def test_without_a_theme_in_the_layer_the_built_in_templates_render(tmp_path: Pa
     page = render.article_page(parse_article("incoming/a.txt", SAMPLE.read_bytes(), site), site)
 
     assert b"<h1>UK Seeks Trade Ties with China" in page
-
-
-def test_local_runs_use_the_deployed_theme_unless_theme_dir_names_another(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.delenv("THEME_DIR", raising=False)
-    theme = tmp_path / "infra" / "theme"
-    theme.mkdir(parents=True)
-    (theme / "README.md").write_text("how to theme", encoding="utf-8")
-    assert local_theme_dir(tmp_path) == ""
-
-    (theme / "style.css").write_text("body { font-family: serif; }", encoding="utf-8")
-    assert local_theme_dir(tmp_path) == str(theme)
-
-    monkeypatch.setenv("THEME_DIR", str(tmp_path / "elsewhere"))
-    assert local_theme_dir(tmp_path) == str(tmp_path / "elsewhere")
 
 
 # --- Deploying ----------------------------------------------------------------------------------------

@@ -47,3 +47,25 @@ def test_each_function_sees_the_process_environment_and_its_own_variables_only(
     # Between invocations the process is itself again: nothing of either function stays behind.
     assert "ONLY_FIRST_HAS_IT" not in os.environ
     assert "BOTH_HAVE_IT" not in os.environ
+
+
+def test_the_runner_tells_whose_invocation_is_running_and_how_long_each_took(
+    tmp_path: Path, clean_environment: None
+):
+    (tmp_path / "app.py").write_text(
+        "import time\n\n\ndef handler(event, context):\n"
+        "    time.sleep(event['sleep'])\n    return event['runner'].running\n"
+    )
+    stack = LocalStack(ROOT)
+    stack.functions = [function(tmp_path, "Slow", {}), function(tmp_path, "Quick", {})]
+    told: list[tuple[str, float]] = []
+    runner = Runner(
+        stack, log=io.StringIO(), on_invocation=lambda name, seconds: told.append((name, seconds))
+    )
+
+    running_in_slow = runner.invoke("Slow", {"sleep": 0.05, "runner": runner})
+    running_in_quick = runner.invoke("Quick", {"sleep": 0, "runner": runner})
+
+    assert (running_in_slow, running_in_quick, runner.running) == ("Slow", "Quick", None)
+    assert [name for name, _ in told] == ["Slow", "Quick"]
+    assert told[0][1] >= 0.05 > told[1][1]

@@ -10,6 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pressrun import readers
 from pressrun.model import Article, InvalidArticle, Problem
 from pressrun.readers import MAX_NESTING
 from pressrun.settings import SiteSettings
@@ -180,3 +181,49 @@ def test_yaml_nested_to_any_depth_gives_an_article_or_the_reasons(depth: int, st
 
     if depth >= MAX_NESTING and style != "block lists":
         assert problems[0].message.startswith("is nested too deeply")
+
+
+def outcome(name: str, data: bytes) -> Article | list[tuple[str, str, int | None]]:
+    try:
+        return parse_article(name, data, SITE)
+    except InvalidArticle as invalid:
+        return [(problem.field, problem.message, problem.line) for problem in invalid.problems]
+
+
+def without_libyaml(name: str, data: bytes) -> Article | list[tuple[str, str, int | None]]:
+    readers.LIBYAML = False
+    try:
+        return outcome(name, data)
+    finally:
+        readers.LIBYAML = True
+
+
+yaml_fragments = st.sampled_from(
+    [b"title: ", b"date: 2025-06-25\n", b"categories: ", b"[N, ", b"]\n", b"{a: ", b"}", b"&a ", b"*a ",
+     b"? ", b"- ", b"  ", b"\t", b"'", b'"', b"!!str ", b"!!python/object ", b"\n", b"2025-02-30", b"1_000",
+     b"0x1F", b"yes", b"~", b"%YAML 1.1\n", b"\xe2\x80\x9c", b"\x85", b"\xef\xbb\xbf", b":", b"#",
+     b"\r\n", b"\r", b"\xf0\x9f\x93\xb0", b"\xe2\x80\xa8", b"\xc2\xa0", b"\x1b", b"|\n  ", b">-\n  ",
+     b"---\n", b"..."]
+)  # fmt: skip
+front_matters = st.lists(st.one_of(yaml_fragments, st.binary(max_size=8)), max_size=30).map(b"".join)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(front_matter=front_matters)
+def test_front_matter_read_with_or_without_libyaml_gives_the_same_article_or_the_same_problems(
+    front_matter: bytes,
+):
+    data = b"---\ntitle: T\ndate: 2025-06-25\ncategories: [N]\n" + front_matter + b"\n---\nText.\n"
+
+    assert outcome("incoming/a.md", data) == without_libyaml("incoming/a.md", data)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(replaced=replacements)
+def test_any_fields_in_front_matter_read_with_or_without_libyaml_give_the_same_outcome(replaced: dict):
+    document = VALID | replaced
+    body = document.pop("body")
+    front_matter = yaml.safe_dump(document, allow_unicode=True)
+    data = f"---\n{front_matter}---\n{body}\n".encode(errors="surrogatepass")
+
+    assert outcome("incoming/a.md", data) == without_libyaml("incoming/a.md", data)

@@ -4,9 +4,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pressrun import readers
 from pressrun.index import MAX_AUTHORS, MAX_CATEGORIES, MAX_TAGS
-from pressrun.markup import body_html
+from pressrun.markup import _parser, body_html, body_images
 from pressrun.model import InvalidArticle
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
@@ -486,3 +490,82 @@ def test_yaml_front_matter_nested_within_the_limit_is_read():
     data = markdown(f"title: T\ndate: 2025-06-25\ncategories: [N]\nextra: {'[' * 18}{']' * 18}\n")
 
     assert parse_article("incoming/a.md", data, SITE).title == "T"
+
+
+@pytest.fixture(params=["libyaml", "pure"])
+def yaml_parser(request, monkeypatch):
+    """Front matter read by libyaml, as on a laptop, and by PyYAML's pure parser, as on Lambda."""
+    monkeypatch.setattr(readers, "LIBYAML", request.param == "libyaml")
+    return request.param
+
+
+def test_yaml_aliases_are_refused_with_or_without_libyaml(yaml_parser):
+    bomb = "a: &a [x, x]\nb: [*a, *a]\n"
+
+    ((field, message, line),) = problems_of("incoming/a.md", markdown(bomb))
+
+    assert (field, line) == ("front matter", 3)
+    assert message.startswith("is not valid YAML: aliases (*name) are not allowed in front matter")
+
+
+@pytest.mark.parametrize("depth", [21, 1_001, 100_000])
+def test_yaml_nested_too_deeply_is_refused_with_or_without_libyaml(yaml_parser, depth: int):
+    data = markdown(f"title: T\ndate: 2025-06-25\ncategories: [N]\nextra: {'[' * depth}{']' * depth}\n")
+
+    assert problems_of("incoming/a.md", data) == [
+        ("front matter", "is nested too deeply: more than 20 levels of lists and objects", 5)
+    ]
+
+
+def test_plain_front_matter_is_read_by_libyaml_without_the_pure_parser(monkeypatch):
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML was built without libyaml here")
+
+    def pure_parser_called() -> None:
+        raise AssertionError("the pure parser read a plain front matter")
+
+    monkeypatch.setattr(readers, "_front_matter_loader", pure_parser_called)
+    data = markdown('title: "T: a story"\ndate: 2025-06-25\ncategories: [Economics, Politics]\ntags: [a]\n')
+
+    article = parse_article("incoming/a.md", data, SITE)
+
+    assert (article.title, [c.name for c in article.categories]) == ("T: a story", ["Economics", "Politics"])
+
+
+image_markdown = st.lists(
+    st.sampled_from(
+        [
+            "![",
+            "]",
+            "(",
+            ")",
+            "a.jpg",
+            " ",
+            "\n",
+            "\n\n",
+            "[",
+            "!",
+            "\\",
+            "&#33;",
+            "`",
+            "<img src=x>",
+            "x",
+            '"t"',
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=image_markdown)
+def test_body_images_are_the_image_tokens_of_the_parsed_body(text: str):
+    tokens = list(_parser().parse(text))
+    parsed = []
+    while tokens:
+        token = tokens.pop(0)
+        if token.type == "image":
+            parsed.append(str(token.attrGet("src") or ""))
+        tokens[:0] = token.children or []
+
+    assert [source for source, _, _ in body_images(text)] == parsed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,6 +19,7 @@ from pressrun.index import (
     ListingEntry,
     ListingSummary,
     category_listing,
+    category_of,
 )
 from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 # Its sort keys are the listings' names, so the site's shards ("site#00"…) and the sections
 # ("category/…") lie together between the authors ("author/…") and the tags ("tag/…"): the home
 # page reads them with one query of that range, and a walk of every listing reads the partition.
-_SUMMARY = "#summary"
+SUMMARY_PARTITION = "#summary"
 _SECTIONS_AND_SITE = (category_listing(""), f"{SITE_LISTING}#~")
 # Items the site listing's count is spread over. Any number well above the publishing concurrency
 # of a newsroom keeps two concurrent publishes from meeting on one item most of the time.
@@ -63,6 +64,41 @@ def to_item(document: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def article_item(record: ArticleRecord) -> dict[str, Any]:
+    """An article's item: its record, and the day it changed (the partition of `ChangedIndex`)."""
+    item = to_item(record.model_dump(mode="json", exclude_defaults=True))
+    if record.changed_at is not None:
+        # The text the updates write (isoformat), so that the index orders every record alike.
+        moment = record.changed_at.astimezone(UTC)
+        item["changed_at"] = {"S": moment.isoformat()}
+        item["changed_day"] = {"S": f"{moment:%Y-%m-%d}"}
+    return item
+
+
+def image_item(record: ImageRecord) -> dict[str, Any]:
+    """An image's item, as `DynamoImages.save` writes it (its revision included)."""
+    return to_item(record.model_dump(mode="json", exclude_defaults=True) | {"revision": record.revision})
+
+
+def slug_item(slug: str, holder: str, waiters: Sequence[Waiter]) -> dict[str, Any]:
+    """A slug's claim and who waits for it, as `save` and `wait_for_slug` leave it."""
+    item = {
+        "slug": {"S": slug},
+        "source_key": {"S": holder},
+        "waiting": {"M": {waiter.source_key: {"M": to_item(waiter.model_dump())} for waiter in waiters}},
+    }
+    if waiters:
+        item["waiters_version"] = {"N": str(len(waiters))}
+    return item
+
+
+def slug_claim(item: dict[str, Any]) -> tuple[str, str, list[Waiter]]:
+    """(slug, holder, waiters) of a slug's item."""
+    claim = from_item(item)
+    waiters = [Waiter.model_validate(waiter) for waiter in claim.get("waiting", {}).values()]
+    return str(claim["slug"]), str(claim["source_key"]), waiters
 
 
 class DynamoArticles:
@@ -265,10 +301,7 @@ class DynamoArticles:
         condition, values = _unchanged_since(previous)
         stamp = self._stamp()
         record = record.model_copy(update={"changed_at": datetime.fromisoformat(stamp[":changed_at"]["S"])})
-        item = to_item(record.model_dump(mode="json", exclude_defaults=True))
-        # The same text the updates write, so that the index orders every record alike.
-        item["changed_at"] = stamp[":changed_at"]
-        item["changed_day"] = stamp[":changed_day"]
+        item = article_item(record)
         put: dict[str, Any] = {
             "Put": {
                 "TableName": self._table,
@@ -383,7 +416,7 @@ class DynamoIndex:
                 KeyConditionExpression="listing = :summary AND #position BETWEEN :first AND :last",
                 ExpressionAttributeNames={"#position": "position"},
                 ExpressionAttributeValues={
-                    ":summary": {"S": _SUMMARY},
+                    ":summary": {"S": SUMMARY_PARTITION},
                     ":first": {"S": _SECTIONS_AND_SITE[0]},
                     ":last": {"S": _SECTIONS_AND_SITE[1]},
                 },
@@ -393,7 +426,9 @@ class DynamoIndex:
         else:
             names = sorted(set(listings))
             positions = [position for name in names for position in _summary_positions(name)]
-            items = self._batch_get([{"listing": {"S": _SUMMARY}, "position": {"S": p}} for p in positions])
+            items = self._batch_get(
+                [{"listing": {"S": SUMMARY_PARTITION}, "position": {"S": p}} for p in positions]
+            )
         return _summaries_of(items)
 
     def listings_after(self, after: str, limit: int) -> list[str]:
@@ -405,7 +440,7 @@ class DynamoIndex:
             "KeyConditionExpression": "listing = :summary",
             "ProjectionExpression": "#position",
             "ExpressionAttributeNames": {"#position": "position"},
-            "ExpressionAttributeValues": {":summary": {"S": _SUMMARY}},
+            "ExpressionAttributeValues": {":summary": {"S": SUMMARY_PARTITION}},
             "ConsistentRead": True,
         }
         if start:  # a key condition cannot compare with an empty string
@@ -427,7 +462,7 @@ class DynamoIndex:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key={"listing": {"S": _SUMMARY}, "position": {"S": listing}},
+                Key={"listing": {"S": SUMMARY_PARTITION}, "position": {"S": listing}},
                 UpdateExpression="SET pages_heading = :heading",
                 ConditionExpression="revision = :revision",
                 ExpressionAttributeValues={":heading": {"S": heading}, ":revision": {"N": str(revision)}},
@@ -459,8 +494,10 @@ class DynamoIndex:
         actions: list[dict[str, Any]] = []
         for entry in update.put:
             put: dict[str, Any] = {"TableName": self._table, "Item": to_item(entry.model_dump(mode="json"))}
-            if entry.key in update.added:
-                put["ConditionExpression"] = "attribute_not_exists(listing)"
+            # A new member must be absent and a changed one present: either way a plan made from
+            # another state than the table's conflicts, instead of moving a count it does not match.
+            exists = "attribute_not_exists" if entry.key in update.added else "attribute_exists"
+            put["ConditionExpression"] = f"{exists}(listing)"
             actions.append({"Put": put})
         actions += [
             {
@@ -510,7 +547,7 @@ class DynamoIndex:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": summary.listing}},
+                "Key": {"listing": {"S": SUMMARY_PARTITION}, "position": {"S": summary.listing}},
                 "UpdateExpression": "SET #name = :name, newest = :newest ADD members :members, revision :one",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#name": "name"},
@@ -525,11 +562,33 @@ class DynamoIndex:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"listing": {"S": _SUMMARY}, "position": {"S": position}},
+                "Key": {"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}},
                 "UpdateExpression": "ADD members :members, revision :one",
                 "ExpressionAttributeValues": {":members": {"N": str(members)}, ":one": {"N": "1"}},
             }
         }
+
+
+def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSummary]) -> list[dict[str, Any]]:
+    """The index table's items holding these memberships and summaries, as `DynamoIndex.apply` leaves
+    them (the site listing's count all in one of its shards)."""
+    items = [to_item(entry.model_dump(mode="json")) for entry in entries]
+    for summary in summaries:
+        counts: dict[str, Any] = {
+            "members": {"N": str(summary.members)},
+            "revision": {"N": str(summary.revision)},
+        }
+        site = summary.listing == SITE_LISTING
+        position = _summary_positions(SITE_LISTING)[0] if site else summary.listing
+        if category_of(summary.listing) is not None:
+            # A tag's or an author's summary is a bare count, like the site's.
+            counts["name"] = {"S": summary.name}
+            newest = [{"M": to_item(entry.model_dump(mode="json"))} for entry in summary.newest]
+            counts["newest"] = {"L": newest}
+        if summary.pages_heading:
+            counts["pages_heading"] = {"S": summary.pages_heading}
+        items.append({"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}, **counts})
+    return items
 
 
 def _batch_get(client: DynamoDBClient, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -625,7 +684,7 @@ class DynamoImages:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item(stored.model_dump(mode="json", exclude_defaults=True) | {"revision": revision}),
+                Item=image_item(stored),
                 **condition,
             )
         except ClientError as error:

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 import uuid
 import warnings
@@ -18,9 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from moto.dynamodb.models import dynamodb_backends
-
-from pressrun.emulator.stack import ACCOUNT, REGION, EventSource, LocalFunction, LocalStack, function_arn
+from pressrun.emulator.stack import REGION, EventSource, LocalFunction, LocalStack, function_arn
 
 # A bound on work, not on time: a pipeline that is still busy after this many rounds is looping.
 _MAX_ROUNDS = 10_000
@@ -49,9 +48,27 @@ class LambdaContext:
 
 @dataclass
 class _StreamPosition:
-    iterator: str | None = None
     after: str | None = None
     failures: int = 0
+    iterator: str | None = None
+    # The invocations the runner had made when the iterator was taken: a function run since may have
+    # had a transaction cancelled, after which moto's table holds a copy of its stream, taken before
+    # the transaction, and an iterator taken earlier reads the one moto set aside.
+    taken_at: int = -1
+
+
+@dataclass
+class _Stream:
+    """What the runner knows of one table's stream: where it is now, and what its records carry."""
+
+    arn: str
+    shards: list[str]
+    images: bool
+    described_at: int
+
+
+# Records that carry the item as it was or became.
+_IMAGE_VIEWS = {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}
 
 
 @dataclass
@@ -62,10 +79,17 @@ class Runner:
     now: datetime | None = None
     # Told the function name after every delivery, for progress reports.
     on_delivery: Callable[[str], None] | None = None
+    # Told the function name and the seconds of every invocation, as Lambda bills them (the bench
+    # counts GB-seconds with it).
+    on_invocation: Callable[[str, float], None] | None = None
+    # The function being invoked now, None between invocations: whose the AWS calls made now are.
+    running: str | None = None
     invocations: dict[str, int] = field(default_factory=dict)
     released: list[str] = field(default_factory=list)
     _positions: dict[tuple[str, str, str], _StreamPosition] = field(default_factory=dict)
-    _shards: dict[str, list[str]] = field(default_factory=dict)
+    _streams: dict[str, _Stream] = field(default_factory=dict)
+    # Every invocation counts: the moment a stream was last described, or an iterator taken.
+    _invoked: int = 0
     _environment: dict[str, str] | None = None
     # The process environment when the runner started. A function sees it and its own variables, never
     # another function's: on Lambda each function has an execution environment of its own.
@@ -91,6 +115,8 @@ class Runner:
         return self._invoke(function, event)
 
     def _deliver(self, function: LocalFunction, source: EventSource) -> bool:
+        # S3's events of what the last delivery wrote are in their queues before the next poll.
+        self.stack.announce()
         delivered = (
             self._deliver_sqs(function, source)
             if source.kind == "sqs"
@@ -102,12 +128,20 @@ class Runner:
 
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
         _set_environment(self._base_environment | function.environment)
+        self.running = function.name
+        started = time.perf_counter()
         try:
             return self._run(function, event)
         finally:
+            seconds = time.perf_counter() - started
+            self.running = None
             _set_environment(self._base_environment)
+            if self.on_invocation is not None:
+                self.on_invocation(function.name, seconds)
 
     def _run(self, function: LocalFunction, event: dict[str, Any]) -> Any:
+        self._invoked += 1
+        self.stack.watch_default_session()
         if function.environment != self._environment:
             # A different function's configuration: its own settings, as in Lambda. The runtime module
             # is imported only now, so its logger and metrics see the function's settings. Clients are
@@ -148,7 +182,7 @@ class Runner:
         for group, _ in self.stack.resources("AWS::Scheduler::ScheduleGroup"):
             for summary in scheduler.list_schedules(GroupName=group).get("Schedules", []):
                 schedule = scheduler.get_schedule(GroupName=group, Name=summary["Name"])
-                if _one_time_at(schedule) > now:
+                if one_time_at(schedule) > now:
                     continue
                 target = schedule["Target"]
                 function = next(f for f in self.stack.functions if function_arn(f.name) == target["Arn"])
@@ -217,24 +251,26 @@ class Runner:
 
     def _deliver_stream(self, function: LocalFunction, source: EventSource) -> bool:
         streams = self.stack.client("dynamodbstreams")
-        if source.arn not in self._shards:
-            # Local tables keep their shards, so they are described once, as a poller caches them.
-            description = streams.describe_stream(StreamArn=source.arn)["StreamDescription"]
-            self._shards[source.arn] = [shard["ShardId"] for shard in description["Shards"]]
+        stream = self._stream(source.arn)
         delivered = False
-        for shard in self._shards[source.arn]:
-            position = self._positions.setdefault((function.name, source.arn, shard), _StreamPosition())
-            if position.iterator is None:
+        for shard in stream.shards:
+            position = self._positions.setdefault((function.name, stream.arn, shard), _StreamPosition())
+            if position.iterator is None or position.taken_at != self._invoked:
                 where: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
                 if position.after is not None:
                     where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position.after}
-                position.iterator = streams.get_shard_iterator(StreamArn=source.arn, ShardId=shard, **where)[
+                position.iterator = streams.get_shard_iterator(StreamArn=stream.arn, ShardId=shard, **where)[
                     "ShardIterator"
                 ]
+                position.taken_at = self._invoked
             response = streams.get_records(ShardIterator=position.iterator, Limit=source.batch_size)
-            records = response["Records"]
             position.iterator = response.get("NextShardIterator")
+            read = response["Records"]
+            records = [record for record in read if not stream.images or _has_image(record)]
             if not records:
+                if read:
+                    # Only records DynamoDB would not have written (below): passed over unseen.
+                    position.after = read[-1]["dynamodb"]["SequenceNumber"]
                 continue
             delivered = True
             event = {"Records": [_stream_record(record, source.arn) for record in records]}
@@ -245,31 +281,27 @@ class Runner:
             else:
                 reported = (reply or {}).get("batchItemFailures", []) if source.report_failures else []
                 first_failed = min((f["itemIdentifier"] for f in reported), key=int, default=None)
-            self._advance(function.name, position, records, first_failed, source, event)
-        if delivered:
-            self._expire_consumed(source.arn)
+            self._advance(function.name, position, records, first_failed, source, event, read[-1])
         return delivered
 
-    def _expire_consumed(self, stream_arn: str) -> None:
-        """Drop stream records every consumer has passed, as DynamoDB expires them after a day.
-        moto copies a whole table, stream included, for each transaction it runs: a stream that only
-        grows would make every write slower than the last."""
-        readers = [f.name for f in self.stack.functions for source in f.sources if source.arn == stream_arn]
-        positions = [
-            p for (name, arn, _), p in self._positions.items() if arn == stream_arn and name in readers
-        ]
-        # Every reader must have passed a record, including those that have not polled yet.
-        if len(positions) < len(readers) or any(p.after is None for p in positions):
-            return
-        passed = min(int(p.after) for p in positions if p.after is not None)
-        table = dynamodb_backends[ACCOUNT][REGION].get_table(stream_arn.split("/")[1])
-        shard = table.stream_shard
-        if shard is None:
-            return
-        expired = passed - shard.starting_sequence_number + 1
-        if expired > 0:
-            shard.items = shard.items[expired:]
-            shard.starting_sequence_number += expired
+    def _stream(self, template_arn: str) -> _Stream:
+        """The table's stream as it is now: described again whenever a function has run since, since
+        a cancelled transaction leaves moto's table with a copy of its stream (and could leave it with
+        another stream, or other shards, which the positions then follow)."""
+        known = self._streams.get(template_arn)
+        if known is not None and known.described_at == self._invoked:
+            return known
+        table = template_arn.split("/")[1]
+        arn = self.stack.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        description = self.stack.client("dynamodbstreams").describe_stream(StreamArn=arn)["StreamDescription"]
+        stream = _Stream(
+            arn=arn,
+            shards=[shard["ShardId"] for shard in description["Shards"]],
+            images=description.get("StreamViewType") in _IMAGE_VIEWS,
+            described_at=self._invoked,
+        )
+        self._streams[template_arn] = stream
+        return stream
 
     def _advance(
         self,
@@ -279,16 +311,16 @@ class Runner:
         first_failed: str | None,
         source: EventSource,
         event: dict[str, Any],
+        last_read: dict[str, Any],
     ) -> None:
         if first_failed is None:
-            position.after = records[-1]["dynamodb"]["SequenceNumber"]
+            position.after = last_read["dynamodb"]["SequenceNumber"]
             position.failures = 0
             return
         position.failures += 1
         # -1 is Lambda's "until the record expires": here, until the pump's own bound stops it.
         if source.max_retries < 0 or position.failures <= source.max_retries:
             # Retry from the failed record, as Lambda does with ReportBatchItemFailures.
-            position.iterator = None
             before = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) < int(first_failed)]
             if before:
                 position.after = before[-1]["dynamodb"]["SequenceNumber"]
@@ -299,7 +331,7 @@ class Runner:
                 QueueUrl=source.on_failure_url,
                 MessageBody=json.dumps({"function": function_name, "failedBatch": event}, default=str),
             )
-        position.after = records[-1]["dynamodb"]["SequenceNumber"]
+        position.after = last_read["dynamodb"]["SequenceNumber"]
         position.failures = 0
 
 
@@ -309,7 +341,7 @@ def _set_environment(variables: dict[str, str]) -> None:
         os.environ.update(variables)
 
 
-def _one_time_at(schedule: dict[str, Any]) -> datetime:
+def one_time_at(schedule: dict[str, Any]) -> datetime:
     expression = schedule["ScheduleExpression"]
     if not expression.startswith("at("):
         raise ValueError(f"the local runner fires one-time schedules only, not {expression}")
@@ -329,6 +361,17 @@ def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+
+
+def _has_image(record: dict[str, Any]) -> bool:
+    """Whether a record of a stream that carries images carries one: not only the item's key.
+
+    Every item pressrun writes to such a table holds more than its key, so DynamoDB never streams a
+    record like that; moto does, as the first of the two INSERTs it streams for an UpdateItem that
+    creates an item."""
+    change = record["dynamodb"]
+    keys = change.get("Keys", {})
+    return any(set(change.get(image) or {}) - set(keys) for image in ("NewImage", "OldImage"))
 
 
 def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:

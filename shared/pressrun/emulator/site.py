@@ -1,9 +1,16 @@
-"""A local site: the stack on moto, its state kept in a folder, and the uploads an editor makes."""
+"""A site on the emulated stack: the handlers on moto, the site folder as its storage (the state
+`pressrun publish` keeps, `folder_state`), and the uploads an editor makes.
+
+Entering takes the folder as `pressrun publish` does (its lock, its remembered settings, work a killed
+run left owed), loads it into moto and connects the stack; leaving hands everything back to the
+folder. A run that fails keeps nothing of what it did, as a failed publish.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,70 +19,29 @@ from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import unquote_plus
 
-from pydantic import BaseModel
-
 from pressrun.aws.dynamodb import DynamoArticles
 from pressrun.aws.s3 import S3Uploads
-from pressrun.emulator import chaos, state
+from pressrun.emulator import chaos, folder_state
 from pressrun.emulator.chaos import Chaos
+from pressrun.emulator.folder_state import SITE_BUCKET, UPLOADS_BUCKET
+from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.runner import Runner
+from pressrun.emulator.s3_events import ChangeLog
 from pressrun.emulator.stack import LocalStack
 from pressrun.ingest import INCOMING, report_key
+from pressrun.local.remembered import given_settings
+from pressrun.local.site import LOG_FILE
+from pressrun.local.site import LocalSite as LocalFolder
+from pressrun.local.state import STATE_DIR
+from pressrun.local.summary import Failed, Published, Rejected, Scheduled, Summary
+from pressrun.local.work import Kind
 from pressrun.model import Problem
+from pressrun.settings import SiteSettings
 from pressrun.urls import absolute
 
-UPLOADS_BUCKET = "UploadsBucket"
-SITE_BUCKET = "SiteBucket"
 ARTICLES_TABLE = "ArticlesTable"
 SLUGS_TABLE = "SlugsTable"
 DISTRIBUTION = "Distribution"
-
-
-class Published(BaseModel):
-    source: str
-    url: str
-    categories: list[str]
-
-
-class Scheduled(BaseModel):
-    source: str
-    url: str
-    at: datetime
-
-
-class Rejected(BaseModel):
-    source: str
-    errors: list[Problem]
-
-
-class Failed(BaseModel):
-    """Work that kept failing and was set aside in a dead-letter queue, as Lambda would."""
-
-    queue: str
-    sources: list[str]
-
-
-class Summary(BaseModel):
-    """What one run did, for the editor: `pressrun publish --json` prints exactly this."""
-
-    published: list[Published] = []
-    scheduled: list[Scheduled] = []
-    rejected: list[Rejected] = []
-    drafts: list[str] = []
-    removed: list[str] = []
-    invalidated: list[str] = []
-    failed: list[Failed] = []
-
-
-def local_theme_dir(root: Path) -> str:
-    """The theme a local run uses: the folder THEME_DIR names, else the one deployed with the layer
-    (infra/theme/, when it holds more than its README), else none (the built-in templates)."""
-    if os.environ.get("THEME_DIR"):
-        return os.environ["THEME_DIR"]
-    theme = root / "infra" / "theme"
-    if theme.is_dir() and any(p.is_file() and p.name != "README.md" for p in theme.rglob("*")):
-        return str(theme)
-    return ""
 
 
 def project_root() -> Path:
@@ -87,55 +53,97 @@ def project_root() -> Path:
     raise FileNotFoundError("cannot find template.yaml and functions/; run pressrun from its checkout")
 
 
+def template_parameters(settings: SiteSettings) -> dict[str, str]:
+    """The template parameters that set what a site remembers (`pressrun.local.remembered`), so that
+    the handlers render the folder's site as `pressrun publish` does (its theme included)."""
+    return {
+        "SiteName": settings.site_name,
+        "SiteTagline": settings.site_tagline,
+        "SiteUrl": settings.site_url,
+        "SiteLanguage": settings.site_language,
+        "SiteTimezone": settings.site_timezone,
+        "SiteCategories": ",".join(settings.site_categories),
+        "ListingSize": str(settings.listing_size),
+        "SitemapSize": str(settings.sitemap_size),
+        "ThemeDir": settings.theme_dir,
+    }
+
+
 @dataclass
 class LocalSite:
     site_dir: Path
-    site_url: str
+    # Given once, then remembered by the folder (as `pressrun publish --site-url`); None: as remembered.
+    site_url: str | None = None
     # The local clock: articles dated later are scheduled, and schedules due by then fire.
     now: datetime | None = None
     # Chaos mode: this fraction of the functions' AWS calls fail, reproducibly for the seed.
     chaos: float = 0.0
     seed: int = 0
-    # Template parameters beyond the defaults, such as InvalidationMode.
+    # Template parameters beyond the site's settings, such as InvalidationMode.
     parameters: dict[str, str] = field(default_factory=dict)
-    # A moto server to build the stack on (`pressrun dev`); None is an in-process moto.
+    # A moto server to build the stack on (`pressrun dev`), whose proxy tells `changes` and `writes`
+    # what other processes did; None is an in-process moto.
     endpoint_url: str | None = None
+    changes: ChangeLog = field(default_factory=ChangeLog)
+    writes: ItemWrites = field(default_factory=ItemWrites)
+    # As `pressrun rebuild`: the settings given may differ from the remembered ones.
+    may_change_settings: bool = False
     root: Path = field(default_factory=project_root)
     stack: LocalStack = field(init=False)
     runner: Runner = field(init=False)
+    # Site keys that were not written into the folder when the run ended, since none of its files
+    # can hold them.
+    refused: list[str] = field(default_factory=list)
     _uploaded: dict[str, str] = field(default_factory=dict)
     _removed: list[str] = field(default_factory=list)
     _log: TextIO = field(init=False)
-    _restored: state.Restored = field(init=False)
+    _folder: LocalFolder = field(init=False)
+    _loaded: folder_state.Loaded = field(init=False)
     faults: Chaos | None = field(init=False, default=None)
 
     def __enter__(self) -> LocalSite:
+        given = given_settings({"site_url": self.site_url})
+        self._folder = LocalFolder(
+            self.site_dir, given, now=self.now, may_change_settings=self.may_change_settings
+        )
+        self._folder.__enter__()
+        try:
+            self._start()
+        except BaseException:
+            self._folder.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    def _start(self) -> None:
+        # Work a killed publish left owed is done first, as the next publish would (only then: a
+        # drain also fires the schedules that are due, which is the functions' job here).
+        if any(self._folder.ports.work.pending(kind) for kind in Kind):
+            self._folder.drain()
         if self.now is not None:
             os.environ["PRESSRUN_NOW"] = self.now.isoformat()
         else:
             os.environ.pop("PRESSRUN_NOW", None)
+        settings = self._folder.settings
         self.stack = LocalStack(
             self.root,
-            parameters={"ThemeDir": local_theme_dir(self.root), **self.parameters, "SiteUrl": self.site_url},
+            parameters={**template_parameters(settings), **self.parameters},
+            changes=self.changes,
+            writes=self.writes,
         )
         self.stack.start(self.endpoint_url)
         try:
-            self._restored = state.restore(self.stack, self.uploads_bucket, self.site_bucket, self.site_dir)
-        except BaseException:
-            self.stack.stop()
-            raise
-        try:
+            ports = self._folder.ports
+            self._loaded = folder_state.load(
+                self.stack, ports, self.site_dir, settings.listing_freshness_seconds
+            )
             self.stack.connect()
-            log_dir = self.site_dir / state.STATE_DIR
-            log_dir.mkdir(parents=True, exist_ok=True)
-            self._log = (log_dir / "functions.log").open("a", encoding="utf-8")
+            folder_state.load_schedules(self.stack, ports, self._loaded)
+            self._log = (self.site_dir / STATE_DIR / LOG_FILE).open("a", encoding="utf-8")
         except BaseException:
-            state.release(self._restored)
             self.stack.stop()
             raise
         self.runner = Runner(self.stack, log=self._log, now=self.now)
         self.faults = chaos.install(self.chaos, self.seed) if self.chaos else None
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -143,13 +151,23 @@ class LocalSite:
         chaos.uninstall()
         try:
             if kind is None:
-                self.site_dir.mkdir(parents=True, exist_ok=True)
-                state.mirror(self.stack, self.site_bucket, self.site_dir, self._restored)
-                state.save(self.stack, self.uploads_bucket, self.site_dir, self._restored)
-        finally:
+                self.refused = folder_state.save(
+                    self.stack, self._folder.ports, self._loaded, self.site_dir, self._log
+                )
+        except BaseException as failure:
+            # A save that fails keeps nothing: the folder's transaction is rolled back.
+            self._close(type(failure), failure, failure.__traceback__)
+            raise
+        self._close(kind, error, trace)
+
+    def _close(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
             self._log.close()
             self.stack.stop()
-            state.release(self._restored)
+        finally:
+            self._folder.__exit__(kind, error, trace)
 
     @property
     def uploads_bucket(self) -> str:
@@ -259,12 +277,27 @@ class LocalSite:
     def failures(self) -> list[Failed]:
         failed = []
         for queue in self.stack.failure_queues():
-            bodies = state.peek(self.stack, queue)
+            bodies = self._peek(queue)
             if bodies:
                 failed.append(
                     Failed(queue=queue, sources=sorted({s for b in bodies for s in _sources_in(b)}))
                 )
         return failed
+
+    def _peek(self, queue: str) -> list[str]:
+        """The bodies of every message in a queue, leaving them all there and visible."""
+        sqs = self.stack.client("sqs")
+        url = self.stack.physical(queue)
+        messages: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+            "Messages", []
+        ):
+            messages += batch
+        for message in messages:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return [message["Body"] for message in messages]
 
     def summary(self) -> Summary:
         s3 = self.stack.client("s3")
@@ -273,6 +306,7 @@ class LocalSite:
         summary = Summary(
             removed=list(self._removed), invalidated=self.invalidated_paths(), failed=self.failures()
         )
+        site_url = self._folder.settings.site_url
         released = {key: key for key in self.runner.released if key not in self._uploaded}
         for key, source in {**self._uploaded, **released}.items():
             report = uploads.read(report_key(key), None, limit=1 << 20)
@@ -286,13 +320,13 @@ class LocalSite:
                 summary.drafts.append(source)
             elif record is not None and record.status == "scheduled" and record.published_at is not None:
                 summary.scheduled.append(
-                    Scheduled(source=source, url=absolute(self.site_url, record.path), at=record.published_at)
+                    Scheduled(source=source, url=absolute(site_url, record.path), at=record.published_at)
                 )
             elif record is not None and record.is_live:
                 summary.published.append(
                     Published(
                         source=source,
-                        url=absolute(self.site_url, record.path),
+                        url=absolute(site_url, record.path),
                         categories=[category.name for category in record.categories],
                     )
                 )

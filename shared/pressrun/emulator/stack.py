@@ -15,23 +15,20 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from pressrun.emulator import (
-    cloudfront_invalidations,
-    dynamodb_reads,
-    dynamodb_responses,
-    dynamodb_transactions,
-    s3_events,
-    s3_listings,
-)
+from pressrun.emulator import item_writes, s3_events
+from pressrun.emulator.item_writes import ItemWrites
+from pressrun.emulator.s3_events import Announcer, ChangeLog
 from pressrun.emulator.template import Resolver, load_template
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 Handler = Callable[[dict[str, Any], Any], Any]
 
+# The stack's own credentials (the pump's, the functions'): a moto server tells them from others'.
+LOCAL_ACCESS_KEY = "local"
 # Credentials and endpoints for moto only: nothing the local stack does can reach a real account.
 _LOCAL_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
     "AWS_DEFAULT_REGION": REGION,
@@ -92,12 +89,19 @@ class LocalStack:
 
     root: Path
     parameters: dict[str, str] = field(default_factory=dict)
+    # What S3 answered for the buckets whose events the template turns on (to this process's clients;
+    # under `pressrun dev` also to others', heard by the proxy that is given this log).
+    changes: ChangeLog = field(default_factory=ChangeLog)
+    # The table items written once the stack is connected, heard as `changes` are.
+    writes: ItemWrites = field(default_factory=ItemWrites)
     template: dict[str, Any] = field(init=False)
     resolver: Resolver = field(init=False)
     functions: list[LocalFunction] = field(default_factory=list)
+    announcer: Announcer = field(init=False)
     _mock: Any = None
     _session: boto3.session.Session = field(default_factory=boto3.session.Session)
     _clients: dict[str, Any] = field(default_factory=dict)
+    _watched_default: boto3.session.Session | None = None
 
     def __post_init__(self) -> None:
         self.template = load_template(self.root / "template.yaml")
@@ -136,18 +140,34 @@ class LocalStack:
             self._mock.start()
         else:
             os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-        s3_events.install()
-        cloudfront_invalidations.install()
-        dynamodb_transactions.install()
-        dynamodb_reads.install()
-        dynamodb_responses.install()
-        s3_listings.install()
+        s3_events.watch_clients(self._session, self.changes)
+        item_writes.watch_clients(self._session, self.writes)
+        self.watch_default_session()
+        self.announcer = Announcer(self.client("events"), self.client("s3"), ACCOUNT, REGION)
         self.create()
 
     def stop(self) -> None:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+
+    def watch_default_session(self) -> None:
+        """Hear the changes made by clients of boto3's default session, which the functions' clients
+        come from, made anew by whoever replaced it (chaos mode, a test's recorder)."""
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        if boto3.DEFAULT_SESSION is not self._watched_default:
+            assert boto3.DEFAULT_SESSION is not None
+            s3_events.watch_clients(boto3.DEFAULT_SESSION, self.changes)
+            item_writes.watch_clients(boto3.DEFAULT_SESSION, self.writes)
+            self._watched_default = boto3.DEFAULT_SESSION
+
+    def announce(self) -> bool:
+        """Send the events of the bucket changes not told yet; whether there were any."""
+        changes = self.changes.unannounced()
+        if changes:
+            self.announcer.announce(changes)
+        return bool(changes)
 
     def client(self, service: str) -> Any:
         # Its own session: chaos mode makes the functions' calls fail, never the pump's. Kept per
@@ -300,8 +320,9 @@ class LocalStack:
     # --- connect: streams, bucket events, functions ------------------------------------------------
 
     def connect(self) -> None:
-        s3, dynamodb = self.client("s3"), self.client("dynamodb")
+        dynamodb = self.client("dynamodb")
         for logical, properties in self.resources("AWS::DynamoDB::Table"):
+            self.writes.watch(logical, [key["AttributeName"] for key in properties["KeySchema"]])
             if "StreamSpecification" in properties:
                 description = dynamodb.update_table(
                     TableName=logical,
@@ -310,11 +331,11 @@ class LocalStack:
                 self.resolver.attributes[(logical, "StreamArn")] = description["LatestStreamArn"]
         for logical, properties in self.resources("AWS::S3::Bucket"):
             notification = properties.get("NotificationConfiguration", {})
-            if notification.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
-                s3.put_bucket_notification_configuration(
-                    Bucket=self.physical(logical),
-                    NotificationConfiguration={"EventBridgeConfiguration": {}},
-                )
+            # Every bucket's changes are kept (the folder's state is saved from them); events go only
+            # where the template turns them on, and not through moto's notification configuration,
+            # whose events are not S3's (`s3_events`).
+            enabled = notification.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled", False)
+            self.changes.watch(self.physical(logical), announce=bool(enabled))
         globals_ = self.template.get("Globals", {}).get("Function", {})
         for logical, _ in self.resources("AWS::Serverless::Function"):
             self.resolver.attributes[(logical, "Arn")] = function_arn(logical)

@@ -140,6 +140,49 @@ class SqliteArticles:
         following = rows[-1][0] if rows and len(rows) == limit else ""
         return [ArticleRecord.model_validate_json(row[1]) for row in rows], following
 
+    def claims(self) -> tuple[dict[str, str], dict[str, list[Waiter]]]:
+        """Every slug's holder, and who waits for each slug, in the order they came."""
+        rows = self.state.execute("SELECT slug, source_key FROM slug")
+        holders = {str(slug): str(source) for slug, source in rows}
+        waiters: dict[str, list[Waiter]] = {}
+        for slug, waiter in self.state.execute("SELECT slug, waiter FROM slug_waiter ORDER BY rowid"):
+            waiters.setdefault(str(slug), []).append(Waiter.model_validate_json(waiter))
+        return holders, waiters
+
+    # --- another engine's writes (`pressrun dev`): it followed every change already, so none is
+    # queued here.
+
+    def keep(self, record: ArticleRecord) -> None:
+        """Hold this record as another engine wrote it."""
+        changed_at = _stamp(record.changed_at) if record.changed_at else ""
+        self.state.write(
+            "INSERT OR REPLACE INTO article"
+            " (source_key, sequencer, status, source_version, changed_at, record) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                record.source_key,
+                record.sequencer,
+                record.status,
+                record.source_version,
+                changed_at,
+                record.model_dump_json(),
+            ),
+        )
+
+    def forget(self, source_key: str) -> None:
+        self.state.write("DELETE FROM article WHERE source_key = ?", (source_key,))
+
+    def keep_claim(self, slug: str, holder: str | None, waiters: Iterable[Waiter]) -> None:
+        """Hold a slug's claim and its waiters as another engine left them (None: nobody holds it)."""
+        self.state.write("DELETE FROM slug WHERE slug = ?", (slug,))
+        self.state.write("DELETE FROM slug_waiter WHERE slug = ?", (slug,))
+        if holder is None:
+            return
+        self.state.write("INSERT INTO slug (slug, source_key) VALUES (?, ?)", (slug, holder))
+        self.state.write_many(
+            "INSERT INTO slug_waiter (slug, source_key, waiter) VALUES (?, ?, ?)",
+            [(slug, waiter.source_key, waiter.model_dump_json()) for waiter in waiters],
+        )
+
     def _release(self, slug: str) -> tuple[Waiter, ...]:
         """Give up a slug; who waited for it, to be tried again."""
         rows = self.state.execute(

@@ -40,6 +40,13 @@ class SqliteImages:
             )
         return True
 
+    def keep(self, record: ImageRecord) -> None:
+        """Store the record as another engine left it, its revision included (pressrun dev's hand-back)."""
+        self.state.write(
+            "INSERT OR REPLACE INTO image (source_key, revision, source_version, record) VALUES (?, ?, ?, ?)",
+            (record.source_key, record.revision, record.source_version, record.model_dump_json()),
+        )
+
     def walk(self, after: str, limit: int) -> tuple[list[ImageRecord], str]:
         rows = self.state.execute(
             "SELECT source_key, record FROM image WHERE source_key > ? ORDER BY source_key LIMIT ?",

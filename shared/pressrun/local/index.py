@@ -163,6 +163,28 @@ class SqliteIndex:
                 Kind.MEMBERSHIP, [(key[0], membership_payload(key)) for key in dict.fromkeys(changed)]
             )
 
+    def all_entries(self) -> list[ListingEntry]:
+        rows = self.state.execute("SELECT entry FROM membership")
+        return [ListingEntry.model_validate_json(row[0]) for row in rows]
+
+    # --- another engine's writes (`pressrun dev`): it followed every change already, so none is
+    # queued here.
+
+    def keep(self, entry: ListingEntry) -> None:
+        self.state.write(
+            "INSERT OR REPLACE INTO membership (listing, position, source_key, entry) VALUES (?, ?, ?, ?)",
+            (entry.listing, entry.position, entry.source_key, entry.model_dump_json()),
+        )
+
+    def forget(self, key: Key) -> None:
+        self.state.write("DELETE FROM membership WHERE listing = ? AND position = ?", (key[0], key[1]))
+
+    def keep_summary(self, summary: ListingSummary) -> None:
+        self.state.write(
+            "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+            (summary.listing, summary.revision, summary.model_dump_json()),
+        )
+
     def _exists(self, key: Key) -> bool:
         return (
             self.state.execute(

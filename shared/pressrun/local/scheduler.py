@@ -35,6 +35,14 @@ class SqliteScheduler:
             for name, at, release in rows
         }
 
+    def replace_all(self, schedules: dict[str, tuple[datetime, Release]]) -> None:
+        """Hold exactly these schedules, as another engine kept them (`pressrun dev`)."""
+        self.state.write("DELETE FROM schedule")
+        self.state.write_many(
+            "INSERT INTO schedule (name, at, release) VALUES (?, ?, ?)",
+            [(name, _utc(at), release.model_dump_json()) for name, (at, release) in schedules.items()],
+        )
+
     def fire_due(self, now: datetime) -> int:
         """Hand every schedule due by `now` to the release queue and remove it, as a one-time schedule
         with ActionAfterCompletion DELETE does; how many fired."""

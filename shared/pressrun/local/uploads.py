@@ -29,6 +29,7 @@ BLOBS = "uploads"
 REPORTS = "reports"
 # Fixed width: sequencers of one length compare the same whichever way the shorter would be padded.
 _SEQUENCER_DIGITS = 16
+_COUNTER = "upload sequencer"
 _BLOCK = 1 << 20
 # The modification time of a version stored before the column existed: long past.
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
@@ -222,6 +223,43 @@ class LocalUploads:
                 (self.blobs / blob).unlink(missing_ok=True)
             self.state.execute("DELETE FROM garbage WHERE blob = ?", (blob,))
 
+    # --- another engine's changes (`pressrun dev`) -----------------------------------------------
+
+    def adopt(self, key: str, data: bytes | None, version_id: str, modified_at: datetime) -> None:
+        """A version another engine made (None: a delete marker), after every version there is. Its
+        event was followed where it was made: no work is queued."""
+        blob, size = self._store(io.BytesIO(data)) if data is not None else (None, 0)
+        self.state.write(
+            "INSERT INTO upload_version (sequencer, key, version_id, blob, size, source, modified_at)"
+            " VALUES (?, ?, ?, ?, ?, '', ?)",
+            (self.state.next_number(_COUNTER), key, version_id, blob, size, modified_at.isoformat()),
+        )
+
+    def forget(self, version_id: str) -> None:
+        """A version another engine removed for good; its bytes go once nothing refers to them."""
+        row = self.state.execute(
+            "SELECT blob FROM upload_version WHERE version_id = ?", (version_id,)
+        ).fetchone()
+        if row is None:
+            return
+        self.state.write("DELETE FROM upload_version WHERE version_id = ?", (version_id,))
+        if row[0] is not None:
+            self.state.write("INSERT OR IGNORE INTO garbage (blob) VALUES (?)", (row[0],))
+
+    def last_sequencer(self) -> int:
+        """The sequencer of the last change, as a number (0 before any)."""
+        row = self.state.execute("SELECT value FROM counter WHERE name = ?", (_COUNTER,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def follow_sequencers(self, last: int) -> None:
+        """Make the next change's sequencer come after `last`, another engine's latest: a record's
+        sequencer from there must never look newer than an upload made here afterwards."""
+        self.state.write(
+            "INSERT INTO counter (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+            (_COUNTER, last),
+        )
+
     # --- inside -------------------------------------------------------------------------------
 
     def _store(self, source: BinaryIO) -> tuple[str, int]:
@@ -271,7 +309,7 @@ class LocalUploads:
         return int(row[0]) if row else 0
 
     def _next_sequencer(self) -> str:
-        return f"{self.state.next_number('upload sequencer'):0{_SEQUENCER_DIGITS}X}"
+        return f"{self.state.next_number(_COUNTER):0{_SEQUENCER_DIGITS}X}"
 
     def _newest(self, key: str) -> Version | None:
         row = self.state.execute(

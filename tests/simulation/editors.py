@@ -1,0 +1,91 @@
+"""What editors upload, as hypothesis strategies: a few files, titles, slugs and sections, so that
+sources meet on slugs and categories, plus invalid copy, drafts, and stories dated in the future."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from hypothesis import strategies as st
+
+from tests.simulation.reference import parsed
+from tests.simulation.world import START, World
+
+# A space and a plus: S3's events URL-encode keys, and both must come back as they were.
+KEYS = [
+    "incoming/a.md",
+    "incoming/b.md",
+    "incoming/budget day.md",
+    "incoming/c+d.md",
+    "incoming/e.md",
+    "incoming/f.md",
+]
+TITLES = ["Budget day", "Council vote", "Storm warning", "Cup final"]
+# None: the slug comes from the title, and "budget-day" also comes from "Budget day".
+SLUGS = [None, None, "budget-day", "lead-story"]
+# Each section in the spellings editors use; one slug for each, so the heading depends on which
+# story is the newest.
+SECTIONS = [("Économie", "Economie"), ("World",), ("Sport", "sport")]
+BODIES = ["The council met.", "A second take, *with emphasis*.", "Short."]
+# Far in the past (never in the news sitemap); within the last day (always in it, for as long as the
+# clock may run: TIME_LIMIT); in the future (scheduled, and released once the clock gets there).
+# Equal times on different days and equal instants on one day: positions tie on time and are told
+# apart by source key.
+OLD = [
+    "2025-06-20T10:00:00+01:00",
+    "2025-06-21T09:00:00Z",
+    "2025-06-21T10:00:00+01:00",
+    "2025-06-22T10:00:00+01:00",
+]
+RECENT = [(START - timedelta(hours=hours)).isoformat() for hours in (2, 5)]
+FUTURE = [(START + timedelta(hours=hours)).isoformat() for hours in (2, 5, 9)]
+TIME_LIMIT = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Copy:
+    title: str
+    slug: str | None
+    categories: tuple[str, ...]
+    date: str
+    body: str
+    draft: bool = False
+    author: str | None = None
+    # An impossible date: the upload is refused, with a report.
+    invalid: bool = False
+
+    def bytes(self) -> bytes:
+        lines = ["---", f"title: {self.title}", f"date: {'2025-06-31' if self.invalid else self.date}"]
+        lines.append(f"categories: [{', '.join(self.categories)}]")
+        if self.slug:
+            lines.append(f"slug: {self.slug}")
+        if self.author:
+            lines.append(f"author: {self.author}")
+        if self.draft:
+            lines.append("draft: true")
+        lines += ["---", self.body, ""]
+        return "\n".join(lines).encode("utf-8")
+
+
+@st.composite
+def copies(draw: st.DrawFn, slug: str | None = None) -> Copy:
+    sections = draw(st.lists(st.sampled_from(SECTIONS), min_size=1, max_size=2, unique=True))
+    return Copy(
+        title=draw(st.sampled_from(TITLES)),
+        slug=slug or draw(st.sampled_from(SLUGS)),
+        categories=tuple(draw(st.sampled_from(spellings)) for spellings in sections),
+        date=draw(st.sampled_from(OLD + OLD + RECENT + FUTURE)),
+        body=draw(st.sampled_from(BODIES)),
+        draft=draw(st.integers(0, 9)) == 0,
+        author=draw(st.sampled_from([None, None, "Priya Natarajan"])),
+        invalid=draw(st.integers(0, 7)) == 0,
+    )
+
+
+def served_slug(world: World, key: str) -> str | None:
+    """The slug of the version the key serves, if it is a valid article."""
+    serving = world.uploads.serving(key)
+    if serving is None or serving.data is None:
+        return None
+    article = parsed(key, serving.data, world.settings)
+    return article.slug if article else None
