@@ -271,7 +271,9 @@ class MemoryIndex:
         return {name: self.summary_items[name] for name in names}
 
     def listings_after(self, after: str, limit: int) -> list[str]:
-        return sorted(name for name in self.summary_items if name > after)[:limit]
+        return sorted(n for n, summary in self.summary_items.items() if n > after and summary.members > 0)[
+            :limit
+        ]
 
     def name_pages(self, listing: str, heading: str, revision: int) -> bool:
         stored = self.summary_items.get(listing)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pressrun.index import IndexUpdate, update_index
 from pressrun.model import ArticleRecord, SiteWrite
-from pressrun.pages import apply_article_change
+from pressrun.pages import apply_article_change, settle_related_pages
 from pressrun.ports import ArticleRepository, CategoryIndex, Scheduler, SiteStore, UploadStore
 from pressrun.scheduling import follow_schedule
 from pressrun.settings import SiteSettings
@@ -39,7 +39,8 @@ def follow_article_change(
     now: datetime,
 ) -> Followed:
     """Bring the page, the index and the schedule in line with the article's change from old to new."""
-    pages = apply_article_change(old, new, uploads, articles, site_store, site)
+    pages = apply_article_change(old, new, uploads, articles, site_store, site, index)
     update = update_index(old, new, index)
+    pages += settle_related_pages(update, uploads, articles, site_store, site, index)
     schedule = follow_schedule(old, new, scheduler, articles, now)
     return Followed(pages=pages, index=update, schedule=schedule)

@@ -34,6 +34,7 @@ from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
     HOME,
+    LISTINGS_SITEMAP,
     LOGO,
     NEWS_SITEMAP,
     NOT_FOUND,
@@ -43,6 +44,7 @@ from pressrun.urls import (
     listing_feed_path,
     listing_page_path,
     listing_path,
+    listings_sitemap_chunk_path,
     object_key,
     sitemap_chunk_path,
 )
@@ -137,6 +139,9 @@ class _Writes:
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
     following: list[Callable[[], object]] = field(default_factory=list)
+    # Keys whose creation or removal calls for a step, by the step's name (each done once at most).
+    watched: dict[str, str] = field(default_factory=dict)
+    steps: dict[str, Callable[[], list[SiteWrite]]] = field(default_factory=dict)
 
     def put(self, path: str, body: bytes, content_type: str) -> None:
         self.pages[object_key(path)] = (body, content_type)
@@ -154,13 +159,27 @@ class _Writes:
             number += 1
 
     def after(self, step: Callable[[], object]) -> None:
-        """Something to do once the pages are written (not before: it says that they are)."""
+        """Something to do once the pages are written (not before: it says that they are); what it
+        returns, if site writes, is counted with them."""
         self.following.append(step)
+
+    def when_made_or_removed(self, path: str, name: str, step: Callable[[], list[SiteWrite]]) -> None:
+        """A step to take once the pages are written if the object at `path` was made or removed by
+        them (once, however many objects name it); its writes are counted with theirs."""
+        self.watched[object_key(path)] = name
+        self.steps[name] = step
 
     def flush(self) -> list[SiteWrite]:
         written = self.deleted + self.site_store.put_many(self.pages)
         for step in self.following:
             step()
+        names = {
+            self.watched[write.key]
+            for write in written
+            if write.key in self.watched and write.kind in ("created", "deleted")
+        }
+        for name in sorted(names):
+            written += self.steps[name]()
         return written
 
 
@@ -177,6 +196,13 @@ def _refresh_listing(
     assert parsed is not None, f"{listing} has no pages of its own"
     kind, slug = parsed
     summary = summaries.get(listing)
+    # Made or emptied: the sitemap of listings names it, or must stop naming it. (A render that made
+    # the page and failed before this leaves it to the sweep, which writes that sitemap every time.)
+    writes.when_made_or_removed(
+        listing_path(listing),
+        LISTINGS_SITEMAP,
+        lambda: refresh_listings_sitemap(index, writes.site_store, site),
+    )
     if summary is None or summary.members == 0:
         writes.delete(listing_path(listing))
         writes.delete(listing_feed_path(listing))
@@ -196,13 +222,11 @@ def _refresh_listing(
     if renamed:
         first_changed = 1
         window = read_window(index, listing, [FROM_THE_START], summary.members, size, newest=always)
-    writes.put(shown.path, render.listing_page(shown, front, site, page=None, pages=pages), HTML)
+    writes.put(shown.path, render.listing_page(shown, front, site, None, pages), HTML)
     writes.put(shown.feed_path, render.listing_feed(shown, front[:size], site), ATOM)
     for number in range(first_changed, pages + 1):
         entries = list(reversed(window.page(number)))
-        writes.put(
-            shown.page_path(number), render.listing_page(shown, entries, site, page=number, pages=pages), HTML
-        )
+        writes.put(shown.page_path(number), render.listing_page(shown, entries, site, number, pages), HTML)
     if window.removed:
         writes.drop_pages_after(pages, lambda n: listing_page_path(listing, n))
     if renamed:
@@ -260,17 +284,63 @@ def _refresh_site(
         (summary for summary in summaries.values() if summary.category is not None and summary.members),
         key=lambda summary: summary.name.casefold(),
     )
-    writes.put(HOME, render.home_page(latest, sections, site), HTML)
+    header = render.header_sections(summaries.values(), site)
+    writes.put(HOME, render.home_page(latest, sections, site, header), HTML)
     writes.put(FEED, render.atom_feed(latest, site), ATOM)
     # A sitemap must list at least one URL: with nothing from the last two days there is none.
     if recent:
         writes.put(NEWS_SITEMAP, render.news_sitemap(recent, site), XML)
     else:
         writes.delete(NEWS_SITEMAP)
-    writes.put(ROBOTS, render.robots(site, news=bool(recent)), TEXT)
-    writes.put(NOT_FOUND, render.not_found_page(site), HTML)
+    writes.put(ROBOTS, render.robots(site, news=bool(recent), listings=members > 0), TEXT)
+    writes.put(NOT_FOUND, render.not_found_page(site, header), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
     writes.put(LOGO, render.logo(site), PNG)
+
+
+def _every_listing(index: CategoryIndex) -> list[str]:
+    names: list[str] = []
+    while batch := index.listings_after(names[-1] if names else "", _NAMES_PER_READ):
+        names += batch
+    return names
+
+
+_NAMES_PER_READ = 1000
+
+
+def refresh_listings_sitemap(
+    index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> list[SiteWrite]:
+    """The sitemap of the home page and of every section's, tag's and author's front page: one file,
+    or past SITEMAP_SIZE an index of numbered files. Written whole, from the names of every listing
+    with stories, when a listing is made or emptied (not on every publish: it reads every name) and by
+    every sweep. Checked after it is written, as listings are: another listing made meanwhile is
+    written again."""
+    for _ in range(_SETTLE_ATTEMPTS):
+        names = _every_listing(index)
+        paths = [HOME, *(listing_path(name) for name in names if parse_listing(name) is not None)]
+        writes = _Writes(site_store)
+        chunks = 0
+        if len(paths) == 1:
+            # No story anywhere: no listing to name (robots.txt names this sitemap only when there is).
+            writes.delete(LISTINGS_SITEMAP)
+        elif len(paths) <= site.sitemap_size:
+            writes.put(LISTINGS_SITEMAP, render.pages_sitemap(paths, site), XML)
+        else:
+            chunks = -(-len(paths) // site.sitemap_size)
+            for number in range(1, chunks + 1):
+                part = paths[(number - 1) * site.sitemap_size : number * site.sitemap_size]
+                writes.put(listings_sitemap_chunk_path(number), render.pages_sitemap(part, site), XML)
+            writes.put(LISTINGS_SITEMAP, render.listings_sitemap_index(chunks, site), XML)
+        written = writes.flush()
+        # Numbered files past the last: the listings became fewer, or fit one file again.
+        number = chunks + 1
+        while (removed := site_store.delete(object_key(listings_sitemap_chunk_path(number)))) is not None:
+            written.append(removed)
+            number += 1
+        if _every_listing(index) == names:
+            return written
+    raise ListingKeptChanging("the set of listings kept changing while its sitemap was written")
 
 
 @dataclass(frozen=True)
@@ -381,7 +451,7 @@ def render_range(
     for number in range(first, last + 1):
         page = entries[(number - first) * size : (number - first + 1) * size]
         if shown is not None:
-            body = render.listing_page(shown, list(reversed(page)), site, page=number, pages=layout.count)
+            body = render.listing_page(shown, list(reversed(page)), site, number, layout.count)
             writes.put(shown.page_path(number), body, HTML)
         else:
             writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)

@@ -192,8 +192,8 @@ class CategoryIndex(Protocol):
         ...
 
     def listings_after(self, after: str, limit: int) -> list[str]:
-        """Up to `limit` names of listings of every kind after `after`, in name order: a rebuild or a
-        sweep walks them all a slice at a time."""
+        """Up to `limit` names of listings of every kind that have stories, after `after`, in name
+        order: a rebuild or a sweep walks them all a slice at a time."""
         ...
 
     def name_pages(self, listing: str, heading: str, revision: int) -> bool:

@@ -132,7 +132,7 @@ def run_job(
     # Nothing moves in a rebuild: each live article's page is rendered again and written if its
     # bytes differ.
     pages = {
-        object_key(record.path): (article_page(record, uploads, site), HTML)
+        object_key(record.path): (article_page(record, uploads, site, index), HTML)
         for record in articles.by_keys(job.source_keys)
         if record.is_live
     }

@@ -34,7 +34,7 @@ from pressrun.ingest import (
     is_article_upload,
     padded_sequencer,
 )
-from pressrun.listings import refresh_listings, render_range
+from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
 from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
 from pressrun.pages import settle_page
 from pressrun.ports import (
@@ -95,6 +95,8 @@ class Sweep:
         records, state.articles_after = self._records_to_check(since, until, state.articles_after)
         self._check_records(records, latest, until)
         state.pages = self._walk_listings(state.pages)
+        # Rewritten when a listing is made or emptied; a render lost then is repaired here.
+        self._found_writes("listing", refresh_listings_sitemap(self.index, self.site_store, self.site))
         state.site_after = self._walk_site(state.site_after)
         if self.images is not None:
             state.images_after = self._collect_media(self.images, state.images_after)
@@ -171,7 +173,9 @@ class Sweep:
             if record.format < RECORD_FORMAT and record.status in _MIGRATED_STATUSES:
                 record = self._migrated(record)
             for path in dict.fromkeys(path for path in (record.path, record.previous_path) if path):
-                written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                written = settle_page(
+                    path, self.uploads, self.articles, self.site_store, self.site, self.index
+                )
                 if written is not None:
                     self._found("page", written.key)
             update = settle_index(record, self.index)
@@ -245,7 +249,9 @@ class Sweep:
             path = article_key_path(key)
             listing = listing_of_key(key)
             if path is not None:
-                written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                written = settle_page(
+                    path, self.uploads, self.articles, self.site_store, self.site, self.index
+                )
                 if written is not None:
                     self._found("orphan" if written.kind == "deleted" else "page", key)
             elif listing is not None:

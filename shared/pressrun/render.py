@@ -3,7 +3,7 @@ bytes, so an unchanged page is recognised by its hash and never rewritten or inv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -39,6 +39,7 @@ from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
     HOME,
+    LISTINGS_SITEMAP,
     NEWS_SITEMAP,
     NOT_FOUND,
     SITEMAP,
@@ -50,6 +51,7 @@ from pressrun.urls import (
     listing_feed_path,
     listing_page_path,
     listing_path,
+    listings_sitemap_chunk_path,
     sitemap_chunk_path,
     tag_path,
 )
@@ -211,7 +213,67 @@ def _environment(theme_dir: str) -> Environment:
     return environment
 
 
+@dataclass(frozen=True)
+class Navigation:
+    """The header's sections, and the one the page belongs to (its own page, or a story in it).
+    `elsewhere` says that they are not all the site's: the header then links to the home page's."""
+
+    sections: tuple[Category, ...] = ()
+    current: str | None = None
+    on_section_page: bool = False
+    elsewhere: bool = False
+
+
+def header_sections(summaries: Iterable[ListingSummary], site: SiteSettings) -> tuple[Category, ...]:
+    """The sections the home and 404 pages' headers name: SITE_CATEGORIES in its order, or else the
+    sections that have stories, by name, from the summaries the home page reads."""
+    if site.site_categories:
+        return tuple(Category.named(name) for name in site.site_categories)
+    in_use = (s.category for s in summaries if s.category is not None and s.members > 0)
+    return tuple(sorted(in_use, key=lambda category: (category.name.casefold(), category.slug)))
+
+
+def _page_navigation(
+    own: Sequence[Category], site: SiteSettings, current: str | None, on_section_page: bool = False
+) -> Navigation:
+    """Every other page's header: SITE_CATEGORIES, or else only the sections the page itself is about
+    and a link to the home page's list of them. The sections in use change with any story: a header
+    that named them would make every page's bytes depend on the whole site, and a new section stale
+    every page there is (story pages are kept by the CDN until they change)."""
+    if site.site_categories:
+        return Navigation(header_sections((), site), current, on_section_page)
+    return Navigation(tuple(own), current, on_section_page, elsewhere=True)
+
+
+@dataclass(frozen=True)
+class Crumb:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Breadcrumbs:
+    """Home, section, story: the trail a page shows, and the BreadcrumbList search engines read."""
+
+    items: tuple[Crumb, ...]
+
+    def json_ld(self, url: Callable[[str], str]) -> dict[str, Any]:
+        return {
+            "@context": "https://schema.org",
+            "@type": "BreadcrumbList",
+            "itemListElement": [
+                {"@type": "ListItem", "position": number, "name": crumb.name, "item": url(crumb.path)}
+                for number, crumb in enumerate(self.items, start=1)
+            ],
+        }
+
+
+def _trail(*items: tuple[str, str]) -> Breadcrumbs:
+    return Breadcrumbs((Crumb("Home", HOME), *(Crumb(name, path) for name, path in items)))
+
+
 def _render(template: str, site: SiteSettings, **context: Any) -> bytes:
+    context = {"navigation": Navigation(), "breadcrumbs": None, **context}
     page = (
         _environment(site.theme_dir)
         .get_template(template)
@@ -285,8 +347,10 @@ def article_page(
     site: SiteSettings,
     modified: datetime | None = None,
     record: ArticleRecord | None = None,
+    related: Sequence[ListingEntry] = (),
 ) -> bytes:
-    """The article's page. `record` gives the renditions of its images (as the table holds them)."""
+    """The article's page. `record` gives the renditions of its images (as the table holds them);
+    `related`, the stories offered after it (pressrun.related)."""
     modified = modified or article.published_at
     uses = {use.key: use for use in record.image_uses} if record else {}
     inline: dict[str, ImageRef] = {ref.key: ref for ref in article.inline_images}
@@ -315,6 +379,12 @@ def article_page(
         news_article=_news_article(article, site, modified, lead),
         path=article.path,
         logo=logo_url(site),
+        navigation=_page_navigation(article.categories, site, current=article.categories[0].slug),
+        breadcrumbs=_trail(
+            (article.categories[0].name, category_path(article.categories[0].slug)),
+            (article.title, article.path),
+        ),
+        related=related,
     )
 
 
@@ -399,6 +469,8 @@ def listing_page(
     """A listing's front page (page None: its newest articles) or numbered page `page` of `pages`,
     from the theme's template for its kind (category.html, tag.html or author.html)."""
     path = listing.path if page is None else listing.page_path(page)
+    section = listing.slug if listing.kind is ListingKind.CATEGORY else None
+    trail = [(listing.heading, listing.path)] + ([(f"Page {page}", path)] if page else [])
     return _render(
         f"{listing.kind.value}.html",
         site,
@@ -408,13 +480,30 @@ def listing_page(
         page=page,
         pagination=pagination(listing.path, listing.page_path, page, pages),
         path=path,
+        logo=logo_url(site),
+        navigation=_page_navigation(
+            (listing.category,) if listing.category else (), site, section, on_section_page=page is None
+        ),
+        breadcrumbs=_trail(*trail),
     )
 
 
 def home_page(
-    entries: Sequence[ListingEntry], sections: Sequence[ListingSummary], site: SiteSettings
+    entries: Sequence[ListingEntry],
+    sections: Sequence[ListingSummary],
+    site: SiteSettings,
+    header: Sequence[Category] = (),
 ) -> bytes:
-    return _render("home.html", site, entries=entries, sections=sections, path=HOME, logo=logo_url(site))
+    """The latest stories, and a block of each section's newest (`sections`, their summaries)."""
+    return _render(
+        "home.html",
+        site,
+        entries=entries,
+        sections=sections,
+        path=HOME,
+        logo=logo_url(site),
+        navigation=Navigation(tuple(header)),
+    )
 
 
 def _feed(
@@ -436,25 +525,49 @@ def listing_feed(listing: Listing, entries: Sequence[ListingEntry], site: SiteSe
     return _feed(entries, site, title, listing.feed_path, listing.path)
 
 
+def _changed(entries: Iterable[ListingEntry]) -> datetime | None:
+    return max((entry.updated_at or entry.published_at for entry in entries), default=None)
+
+
 def sitemap(entries: Sequence[ListingEntry], site: SiteSettings, home: bool = False) -> bytes:
-    return _render("sitemap.xml", site, entries=entries, home=home)
+    """Articles with the time each last changed; `home` puts the home page first, dated by the
+    newest change among them (the newest story it shows, or the last one corrected)."""
+    return _render(
+        "sitemap.xml",
+        site,
+        entries=entries,
+        home=home,
+        home_lastmod=_changed(entries) if home else None,
+        pages=(),
+    )
+
+
+def pages_sitemap(paths: Sequence[str], site: SiteSettings) -> bytes:
+    """Listing pages, undated: they change with every story, and a crawler visits them often anyway."""
+    return _render("sitemap.xml", site, entries=(), home=False, pages=paths)
 
 
 def sitemap_index(chunks: int, newest: Sequence[ListingEntry], site: SiteSettings) -> bytes:
-    lastmod = max((entry.updated_at or entry.published_at for entry in newest), default=_EPOCH)
-    return _render("sitemap_index.xml", site, chunks=range(1, chunks + 1), lastmod=lastmod)
+    paths = [sitemap_chunk_path(number) for number in range(1, chunks + 1)]
+    return _render("sitemap_index.xml", site, sitemaps=paths, lastmod=_changed(newest) or _EPOCH)
+
+
+def listings_sitemap_index(chunks: int, site: SiteSettings) -> bytes:
+    paths = [listings_sitemap_chunk_path(number) for number in range(1, chunks + 1)]
+    return _render("sitemap_index.xml", site, sitemaps=paths, lastmod=None)
 
 
 def news_sitemap(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
     return _render("news_sitemap.xml", site, entries=entries, language=site.site_language.split("-")[0])
 
 
-def robots(site: SiteSettings, news: bool) -> bytes:
-    return _render("robots.txt", site, sitemaps=[SITEMAP, NEWS_SITEMAP] if news else [SITEMAP])
+def robots(site: SiteSettings, news: bool, listings: bool = True) -> bytes:
+    sitemaps = [SITEMAP, *([LISTINGS_SITEMAP] if listings else []), *([NEWS_SITEMAP] if news else [])]
+    return _render("robots.txt", site, sitemaps=sitemaps)
 
 
-def not_found_page(site: SiteSettings) -> bytes:
-    return _render("404.html", site, path=NOT_FOUND)
+def not_found_page(site: SiteSettings, header: Sequence[Category] = ()) -> bytes:
+    return _render("404.html", site, path=NOT_FOUND, navigation=Navigation(tuple(header)))
 
 
 def stylesheet(site: SiteSettings) -> bytes:

@@ -9,6 +9,9 @@ HOME = "/"
 FEED = "/feed.xml"
 SITEMAP = "/sitemap.xml"
 NEWS_SITEMAP = "/news-sitemap.xml"
+# The home page and every section's, tag's and author's front page (an index of numbered files past
+# SITEMAP_SIZE of them).
+LISTINGS_SITEMAP = "/sitemap-listings.xml"
 ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/style.css"
@@ -16,7 +19,7 @@ LOGO = "/logo.png"
 # Renditions of images, under content-addressed names that never change (pressrun.images).
 MEDIA_PREFIX = "media/"
 _INDEX = "index.html"
-_SITEMAP_KEY = re.compile(r"(news-)?sitemap(-\d+)?\.xml")
+_SITEMAP_KEY = re.compile(r"(news-)?sitemap(-listings)?(-\d+)?\.xml")
 
 
 def article_path(slug: str, published_at: datetime) -> str:
@@ -73,6 +76,10 @@ def author_path(slug: str) -> str:
 def sitemap_chunk_path(number: int) -> str:
     # Beside /sitemap.xml rather than in a folder: one listing of the root compares them all.
     return f"/sitemap-{number}.xml"
+
+
+def listings_sitemap_chunk_path(number: int) -> str:
+    return f"/sitemap-listings-{number}.xml"
 
 
 def object_key(path: str) -> str:

@@ -221,3 +221,12 @@ def test_pages_are_named_at_the_revision_read_and_not_after_it_moved(index: Cate
     assert index.summaries()[LISTING].pages_heading == ""
     assert index.name_pages(LISTING, "World", index.summaries()[LISTING].revision) is True
     assert index.summaries()[LISTING].pages_heading == "World"
+
+
+def test_a_listing_left_without_stories_is_not_walked(index: CategoryIndex):
+    only = entry(1, listing="tag/rare")
+    index.apply(IndexUpdate(put=[only], added={only.key}))
+    index.apply(IndexUpdate(delete=[only.key]))
+
+    assert index.summaries(["tag/rare"])["tag/rare"].members == 0
+    assert index.listings_after("", 10) == []

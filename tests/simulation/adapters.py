@@ -519,7 +519,8 @@ class SimIndex:
         names: list[str] = []
         for item in self.table.query(SUMMARY_PARTITION, consistent=True):
             name = item["position"].partition("#")[0]
-            if name > after and name not in names:
+            # Listings with stories: an emptied one keeps its summary, at zero (`FilterExpression`).
+            if name > after and item.get("members", 0) > 0 and name not in names:
                 names.append(name)
         return names[:limit]
 

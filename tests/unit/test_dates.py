@@ -220,4 +220,4 @@ def test_a_long_headline_is_cut_at_a_word_for_search_engines_and_kept_whole_on_t
     assert headline.endswith("…")
     assert title.startswith(headline[:-1])
     assert title[len(headline) - 1] == " "
-    assert f"<h1>{title}</h1>" in page
+    assert f'<h1 class="long">{title}</h1>' in page

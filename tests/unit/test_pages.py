@@ -163,6 +163,8 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
     assert set(changed) == {
         "category/economics/index.html",
         "category/economics/feed.xml",
+        # A section made: the sitemap of listings names it.
+        "sitemap-listings.xml",
         "index.html",
         "feed.xml",
         "sitemap.xml",
@@ -188,8 +190,12 @@ def test_emptied_category_loses_its_page():
         "category/economics/feed.xml",
         "category/politics/index.html",
         "category/politics/feed.xml",
+        "sitemap-listings.xml",
     }
     assert "category/economics/index.html" not in site.objects
+    listed = site.objects["sitemap-listings.xml"].decode()
+    assert "/category/politics/</loc>" in listed
+    assert "/category/economics/" not in listed
 
 
 def numbered(
@@ -278,9 +284,14 @@ class CountingIndex(MemoryIndex):
     queried: list[str] = field(default_factory=list)
 
     def entries(
-        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+        self,
+        listing: str,
+        limit: int | None = None,
+        since: str | None = None,
+        oldest_first: bool = False,
+        before: str | None = None,
     ) -> list[ListingEntry]:
-        found = super().entries(listing, limit=limit, since=since, oldest_first=oldest_first)
+        found = super().entries(listing, limit=limit, since=since, oldest_first=oldest_first, before=before)
         self.read += len(found)
         self.queried.append(listing)
         return found

@@ -438,9 +438,11 @@ class DynamoIndex:
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "listing = :summary",
+            # Listings with stories: an emptied one keeps its summary, at zero.
+            "FilterExpression": "members > :none",
             "ProjectionExpression": "#position",
             "ExpressionAttributeNames": {"#position": "position"},
-            "ExpressionAttributeValues": {":summary": {"S": SUMMARY_PARTITION}},
+            "ExpressionAttributeValues": {":summary": {"S": SUMMARY_PARTITION}, ":none": {"N": "0"}},
             "ConsistentRead": True,
         }
         if start:  # a key condition cannot compare with an empty string

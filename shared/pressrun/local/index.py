@@ -85,7 +85,9 @@ class SqliteIndex:
 
     def listings_after(self, after: str, limit: int) -> list[str]:
         rows = self.state.execute(
-            "SELECT listing FROM listing_summary WHERE listing > ? ORDER BY listing LIMIT ?", (after, limit)
+            "SELECT listing FROM listing_summary"
+            " WHERE listing > ? AND json_extract(summary, '$.members') > 0 ORDER BY listing LIMIT ?",
+            (after, limit),
         )
         return [row[0] for row in rows]
 
