@@ -18,7 +18,7 @@ from pressrun.index import (
     category_of,
 )
 from pressrun.invalidation import SiteChange
-from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
+from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.ports import Announce
 from pressrun.scheduling import Release
 from pressrun.sweep_state import SweepState, UploadState
@@ -280,6 +280,15 @@ class MemoryIndex:
         if stored is None or stored.revision != revision:
             return False
         self.summary_items[listing] = stored.model_copy(update={"pages_heading": heading})
+        return True
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        stored = self.summary_items.get(listing) or ListingSummary(listing=listing)
+        if stored.profile_sequencer > sequencer:
+            return False
+        self.summary_items[listing] = stored.model_copy(
+            update={"profile": profile, "profile_sequencer": sequencer}
+        )
         return True
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:

@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from pressrun.model import ArticleRecord, Category, ImageUse, legacy_author, slugify
+from pressrun.model import ArticleRecord, AuthorProfile, Category, ImageUse, legacy_author, slugify
 from pressrun.ports import CategoryIndex
 
 SITE_LISTING = "site"
@@ -134,6 +134,10 @@ class ListingSummary(BaseModel):
     # heading changes (its newest story spells it otherwise), the renderer renders them all again
     # and then notes the new one here.
     pages_heading: str = ""
+    # An author's profile, and the sequencer of the upload it came from: an older one never
+    # replaces it, whatever order the changes are followed in.
+    profile: AuthorProfile | None = None
+    profile_sequencer: str = ""
 
     @property
     def category(self) -> Category | None:

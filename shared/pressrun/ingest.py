@@ -26,6 +26,7 @@ from pressrun.model import (
     problem_line,
 )
 from pressrun.ports import ArticleRepository, EditorAlerts, ImageRepository, ImageRequests, UploadStore
+from pressrun.profiles import is_profile_upload, judge_profile
 from pressrun.readers import too_large
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
@@ -67,6 +68,8 @@ class Outcome(StrEnum):
     DRAFT = "draft"
     REJECTED = "rejected"
     REMOVED = "removed"
+    # An author's profile, kept for their page (pressrun.profiles).
+    PROFILE = "profile"
     STALE = "stale"
     IGNORED = "ignored"
 
@@ -192,6 +195,20 @@ def judge(
     validator's and the tables' (see `footprint`). `read` gives the upload's bytes, or None when that
     version is gone; it is not called when the event's size already refuses the upload. Given the
     images table, the article's images are looked up there: `ImagesNotReady` names those it waits for."""
+    if is_profile_upload(upload.key):
+        record, waits = judge_profile(
+            upload.key,
+            upload.version_id,
+            padded_sequencer(upload.sequencer),
+            upload.size,
+            read,
+            site,
+            now,
+            images,
+        )
+        if waits:
+            raise ImagesNotReady(waits)
+        return record
     if upload.size is not None and upload.size > site.max_upload_bytes:
         # Decided from the event alone: reading a huge upload would cost the limit for nothing.
         raise InvalidArticle([too_large(site.max_upload_bytes, upload.size)])

@@ -20,6 +20,7 @@ from pressrun.index import (
     FROM_THE_START,
     SITE_LISTING,
     ListingEntry,
+    ListingKind,
     ListingSummary,
     PageRange,
     category_of,
@@ -215,7 +216,9 @@ def _refresh_listing(
     always = summary.members - max(0, pages - 2) * size
     window = read_window(index, listing, positions, summary.members, size, newest=always)
     front = window.newest(summary.members - pages * size)
-    shown = render.Listing(kind, slug, display_name(front) or summary.name)
+    profile = summary.profile if kind is ListingKind.AUTHOR else None
+    heading = (profile.name if profile else "") or display_name(front) or summary.name
+    shown = render.Listing(kind, slug, heading, profile)
     first_changed = min(window.first_changed_page, max(1, pages - 1))
     # A new heading (the newest story spells the listing otherwise) is on every numbered page.
     renamed = pages > 0 and summary.pages_heading != shown.heading

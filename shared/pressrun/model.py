@@ -129,6 +129,20 @@ class ImageUse(BaseModel):
     focus: str = "50-50"
 
 
+class AuthorProfile(BaseModel):
+    """What an author's profile (`incoming/authors/<slug>.md`) says of them, as their page and the
+    JSON-LD of their stories show it; the photo as its renditions, like an article's images."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    role: str = ""
+    bio: str = ""
+    same_as: tuple[str, ...] = ()
+    photo: ImageUse | None = None
+    photo_alt: str = ""
+
+
 class Correction(BaseModel):
     """A correction an editor appended to a story: when it was made and what it says."""
 
@@ -234,6 +248,8 @@ class ArticleRecord(BaseModel):
     # crops (pages, cards, previews) and those of the body's images.
     image: ImageUse | None = None
     inline_images: tuple[ImageUse, ...] = ()
+    # An author's profile, for a record of one (status "profile"): it is never a page of its own.
+    profile: AuthorProfile | None = None
     # What the release that made the record kept of a story (RECORD_FORMAT): the sweep judges an older
     # record's upload again, so that it joins the listings that release did not know.
     format: int = 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pressrun import render
-from pressrun.index import IndexUpdate
-from pressrun.model import ArticleRecord, SiteWrite
+from pressrun.index import IndexUpdate, ListingKind, listing_of
+from pressrun.model import ArticleRecord, AuthorProfile, SiteWrite, slugify
 from pressrun.ports import ArticleRepository, CategoryIndex, SiteStore, UploadStore
 from pressrun.related import later_neighbours, related_stories
 from pressrun.settings import SiteSettings
@@ -29,8 +31,26 @@ def article_page(
     article = parse_article(record.source_key, data, site)
     related = related_stories(record, index) if index is not None else []
     return render.article_page(
-        article, site, modified=record.updated_at or article.published_at, record=record, related=related
+        article,
+        site,
+        modified=record.updated_at or article.published_at,
+        record=record,
+        related=related,
+        profiles=author_profiles(article.authors, index) if index is not None else {},
     )
+
+
+def author_profiles(authors: Iterable[str], index: CategoryIndex) -> dict[str, AuthorProfile]:
+    """The profiles of a story's authors that have one, by slug: one read of their summaries."""
+    listings = {listing_of(ListingKind.AUTHOR, slug): slug for name in authors if (slug := slugify(name))}
+    if not listings:
+        return {}
+    summaries = index.summaries(sorted(listings))
+    return {
+        slug: summary.profile
+        for listing, slug in listings.items()
+        if (summary := summaries.get(listing)) is not None and summary.profile is not None
+    }
 
 
 def apply_article_change(

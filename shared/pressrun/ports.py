@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pressrun.images import ImageRecord, Recipe, Rendered, SourceImage
     from pressrun.index import IndexUpdate, Key, ListingEntry, ListingSummary
     from pressrun.invalidation import SiteChange
-    from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
+    from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
     from pressrun.rebuild import RebuildJob
     from pressrun.scheduling import Release
     from pressrun.sweep_state import SweepState, UploadState
@@ -199,6 +199,12 @@ class CategoryIndex(Protocol):
     def name_pages(self, listing: str, heading: str, revision: int) -> bool:
         """Note that every numbered page of the listing now shows `heading`, if the listing is still at
         `revision` (what the pages were rendered from); False when it has moved on."""
+        ...
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        """Keep an author's profile (None: none any more) in their listing's summary, unless the one
+        it holds came from a newer upload (a greater sequencer): then False. The same upload judged
+        again (its photo's new renditions) replaces it. The summary need not have members."""
         ...
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:

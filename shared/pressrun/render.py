@@ -3,7 +3,7 @@ bytes, so an unchanged page is recognised by its hash and never rewritten or inv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -28,6 +28,7 @@ from pressrun.markup import body_html, shorten
 from pressrun.model import (
     Article,
     ArticleRecord,
+    AuthorProfile,
     Category,
     Correction,
     Focus,
@@ -286,10 +287,27 @@ def logo_url(site: SiteSettings) -> str:
     return site.site_logo if "://" in site.site_logo else absolute(site.site_url, site.site_logo)
 
 
+def _author(name: str, site: SiteSettings, profile: AuthorProfile | None) -> dict[str, Any]:
+    person: dict[str, Any] = {
+        "@type": "Person",
+        "name": name,
+        "url": absolute(site.site_url, author_path(slugify(name))),
+    }
+    if profile is not None and profile.same_as:
+        person["sameAs"] = list(profile.same_as)
+    return person
+
+
 def _news_article(
-    article: Article, site: SiteSettings, modified: datetime, lead: Picture | None = None
+    article: Article,
+    site: SiteSettings,
+    modified: datetime,
+    lead: Picture | None = None,
+    profiles: Mapping[str, AuthorProfile] | None = None,
 ) -> dict[str, Any]:
-    """schema.org NewsArticle, for search engines and news aggregators."""
+    """schema.org NewsArticle, for search engines and news aggregators. `profiles`: the authors'
+    profiles by slug, which give `sameAs`."""
+    profiles = profiles or {}
     images = (
         [absolute(site.site_url, lead.crop(shape)[0]) for shape in ("16x9", "4x3", "1x1")] if lead else []
     )
@@ -302,10 +320,7 @@ def _news_article(
             "description": article.summary,
             "datePublished": article.published_at.astimezone(site.zone).isoformat(),
             "dateModified": modified.astimezone(site.zone).isoformat(),
-            "author": [
-                {"@type": "Person", "name": name, "url": absolute(site.site_url, author_path(slugify(name)))}
-                for name in article.authors
-            ]
+            "author": [_author(name, site, profiles.get(slugify(name))) for name in article.authors]
             or [{"@type": "Organization", "name": site.site_name}],
             "articleSection": [category.name for category in article.categories],
             "mainEntityOfPage": absolute(site.site_url, article.path),
@@ -348,6 +363,7 @@ def article_page(
     modified: datetime | None = None,
     record: ArticleRecord | None = None,
     related: Sequence[ListingEntry] = (),
+    profiles: Mapping[str, AuthorProfile] | None = None,
 ) -> bytes:
     """The article's page. `record` gives the renditions of its images (as the table holds them);
     `related`, the stories offered after it (pressrun.related)."""
@@ -376,7 +392,7 @@ def article_page(
         lead=lead,
         lead_figure=_figure(site, lead, True) if lead else "",
         modified=modified,
-        news_article=_news_article(article, site, modified, lead),
+        news_article=_news_article(article, site, modified, lead, profiles),
         path=article.path,
         logo=logo_url(site),
         navigation=_page_navigation(article.categories, site, current=article.categories[0].slug),
@@ -438,6 +454,8 @@ class Listing:
     kind: ListingKind
     slug: str
     heading: str
+    # An author's profile (pressrun.profiles), shown on their front page.
+    profile: AuthorProfile | None = None
 
     @property
     def name(self) -> str:
@@ -485,7 +503,28 @@ def listing_page(
             (listing.category,) if listing.category else (), site, section, on_section_page=page is None
         ),
         breadcrumbs=_trail(*trail),
+        person=_person(listing, site) if listing.profile is not None and page is None else None,
     )
+
+
+def _person(listing: Listing, site: SiteSettings) -> dict[str, Any]:
+    """schema.org ProfilePage of an author's front page: who they are, and where else they are."""
+    profile = listing.profile
+    assert profile is not None
+    person: dict[str, Any] = {
+        "@type": "Person",
+        "name": profile.name,
+        "url": absolute(site.site_url, listing.path),
+    }
+    if profile.role:
+        person["jobTitle"] = profile.role
+    if profile.bio:
+        person["description"] = profile.bio
+    if profile.same_as:
+        person["sameAs"] = list(profile.same_as)
+    if profile.photo is not None:
+        person["image"] = absolute(site.site_url, Thumbnail(profile.photo).fallback)
+    return {"@context": "https://schema.org", "@type": "ProfilePage", "mainEntity": person}
 
 
 def home_page(

@@ -98,10 +98,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     saved = dict(os.environ)
     try:
         root = tmp_path_factory.mktemp("site")
-        samples = sorted(path for path in SAMPLES.iterdir() if path.is_file())
+        samples = sorted(path for path in SAMPLES.rglob("*") if path.is_file())
         with LocalSite(root, SITE_URL, now=NOW) as local:
             for sample in samples:
-                local.upload(sample.name, sample.read_bytes(), source=str(sample))
+                local.upload(sample.relative_to(SAMPLES).as_posix(), sample.read_bytes(), source=str(sample))
             local.drain()
             summary = local.summary()
             s3 = local.stack.client("s3")
@@ -551,10 +551,12 @@ def test_chromium_at_phone_width_shows_the_lead_image_and_nothing_overflows(
 
 AXE = ROOT / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 ARTEFACTS = ROOT / "test-artifacts" / "screenshots"
+LONG_HEADLINE = SAMPLES / "council-caps-tax-rise.md"  # 128 characters
 # One page of each kind the site has, by where its link is found.
 PAGE_KINDS = {
     "home": "/",
     "article": None,  # the sample article's address, once published
+    "long-headline": None,
     "category": "/category/local/",
     "author": "/author/priya-natarajan/",
     "tag": "/tag/council/",
@@ -575,7 +577,10 @@ def test_axe_finds_no_violation_and_nothing_scrolls_sideways_on_any_page_kind_li
     from tests.clients.chromium import Chromium
 
     base, _ = served
-    paths = {kind: path or urlsplit(site.published[str(SAMPLE)]).path for kind, path in PAGE_KINDS.items()}
+    published = {"article": SAMPLE, "long-headline": LONG_HEADLINE}
+    paths = {
+        kind: path or urlsplit(site.published[str(published[kind])]).path for kind, path in PAGE_KINDS.items()
+    }
     for kind, path in paths.items():
         assert site.file(f"{SITE_URL}{path}").is_file(), f"the site has no {kind} page at {path}"
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -605,6 +610,15 @@ def test_axe_finds_no_violation_and_nothing_scrolls_sideways_on_any_page_kind_li
                         headers[where] = page.evaluate(
                             "document.querySelector('.masthead').getBoundingClientRect().height"
                         )
+                    if kind == "long-headline" and device == "phone":
+                        # Readable: a text size a phone shows plainly, in a handful of lines.
+                        size, lines = page.evaluate(
+                            "(h => [parseFloat(getComputedStyle(h).fontSize),"
+                            " h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight)])"
+                            "(document.querySelector('h1'))"
+                        )
+                        assert size >= 20, f"{where}: the headline is set at {size} px"
+                        assert lines <= 6, f"{where}: the headline takes {lines:.1f} lines"
                     shot = page.screenshot()
                     assert png_size(shot) == (width, height), where
                     (ARTEFACTS / f"{kind}-{scheme}-{width}.png").write_bytes(shot)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pressrun.index import IndexConflict, IndexUpdate, ListingEntry, ListingSummary
+from pressrun.model import AuthorProfile
 from pressrun.ports import CategoryIndex
 
 LISTING = "category/world"
@@ -230,3 +231,27 @@ def test_a_listing_left_without_stories_is_not_walked(index: CategoryIndex):
 
     assert index.summaries(["tag/rare"])["tag/rare"].members == 0
     assert index.listings_after("", 10) == []
+
+
+PROFILE = AuthorProfile(name="Ann Lee", role="Political editor", same_as=("https://example.org/ann",))
+
+
+def test_an_authors_profile_is_kept_in_their_summary_and_an_older_one_never_replaces_it(index: CategoryIndex):
+    # GIVEN a profile kept before the author has any story
+    assert index.set_profile("author/ann-lee", PROFILE, "0002") is True
+    assert index.listings_after("", 10) == []
+
+    # WHEN an older upload's profile arrives late, and then the author's first story
+    older = PROFILE.model_copy(update={"role": "Reporter"})
+    kept = index.set_profile("author/ann-lee", older, "0001")
+    story = entry(1, listing="author/ann-lee")
+    index.apply(IndexUpdate(put=[story], added={story.key}))
+
+    # THEN the newer profile stays, beside the count
+    summary = index.summaries(["author/ann-lee"])["author/ann-lee"]
+    assert kept is False
+    assert summary.profile == PROFILE
+    assert summary.members == 1
+    # AND a removal, newer still, takes it away
+    assert index.set_profile("author/ann-lee", None, "0003") is True
+    assert index.summaries(["author/ann-lee"])["author/ann-lee"].profile is None

@@ -28,7 +28,7 @@ from pressrun.index import (
     category_listing,
 )
 from pressrun.invalidation import SiteChange
-from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
+from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.rebuild import RebuildJob
 from pressrun.scheduling import Release
 from tests.simulation.dynamodb import (
@@ -537,6 +537,29 @@ class SimIndex:
                 lambda item: {**(item or {}), "pages_heading": heading},
                 at_revision,
             )
+        except ConditionalCheckFailed:
+            return False
+        self._calls.after("dynamodb.UpdateItem")
+        return True
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        self._calls.before("dynamodb.UpdateItem")
+
+        def older(item: Item | None) -> bool:
+            return item is None or item.get("profile_sequencer", "") <= sequencer
+
+        def kept(item: Item | None) -> Item:
+            item = {
+                **(item or {"listing": SUMMARY_PARTITION, "position": listing}),
+                "profile_sequencer": sequencer,
+            }
+            item.pop("profile", None)
+            if profile is not None:
+                item["profile"] = profile.model_dump(mode="json", exclude_defaults=True)
+            return item
+
+        try:
+            self._db.write(self.table, (SUMMARY_PARTITION, listing), kept, older)
         except ConditionalCheckFailed:
             return False
         self._calls.after("dynamodb.UpdateItem")

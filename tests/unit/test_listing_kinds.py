@@ -55,7 +55,7 @@ def test_a_story_is_listed_under_each_tag_and_author_with_pages_and_a_feed_like_
         assert titles(site, f"{listing}/page/1/index.html") == ["Story 1", "Story 0"]
         assert f"{listing}/feed.xml" in site.objects
     author = site.objects["author/ann-lee/index.html"].decode()
-    assert "<h1>Ann Lee</h1>" in author
+    assert '<h1><span class="kind">Author</span> Ann Lee</h1>' in author
     assert '<a href="/author/bo-ray/">Bo Ray</a>' in author
 
 

@@ -21,7 +21,7 @@ from pressrun.index import (
     category_listing,
     category_of,
 )
-from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
+from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
 from pressrun.sweep_state import SweepState
 
@@ -475,6 +475,29 @@ class DynamoIndex:
             raise
         return True
 
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        values: dict[str, Any] = {":sequencer": {"S": sequencer}}
+        if profile is None:
+            update = "SET profile_sequencer = :sequencer REMOVE profile"
+        else:
+            update = "SET profile_sequencer = :sequencer, profile = :profile"
+            values[":profile"] = {"M": to_item(profile.model_dump(mode="json", exclude_defaults=True))}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"listing": {"S": SUMMARY_PARTITION}, "position": {"S": listing}},
+                UpdateExpression=update,
+                ConditionExpression=(
+                    "attribute_not_exists(profile_sequencer) OR profile_sequencer <= :sequencer"
+                ),
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         wanted = [{"listing": {"S": listing}, "position": {"S": position}} for listing, position in set(keys)]
         held = [ListingEntry.model_validate(from_item(item)) for item in self._batch_get(wanted)]
@@ -589,6 +612,10 @@ def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSumm
             counts["newest"] = {"L": newest}
         if summary.pages_heading:
             counts["pages_heading"] = {"S": summary.pages_heading}
+        if summary.profile_sequencer:
+            counts["profile_sequencer"] = {"S": summary.profile_sequencer}
+        if summary.profile is not None:
+            counts["profile"] = {"M": to_item(summary.profile.model_dump(mode="json", exclude_defaults=True))}
         items.append({"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}, **counts})
     return items
 

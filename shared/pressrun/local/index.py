@@ -22,6 +22,7 @@ from pressrun.index import (
 )
 from pressrun.local.state import State
 from pressrun.local.work import Kind, WorkQueue
+from pressrun.model import AuthorProfile
 
 
 def membership_payload(key: Key) -> str:
@@ -100,6 +101,18 @@ class SqliteIndex:
             self.state.write_many(
                 "UPDATE listing_summary SET summary = ? WHERE listing = ?",
                 [(named.model_dump_json(), listing)],
+            )
+        return True
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        with self.state.atomic():
+            stored = self.summaries([listing]).get(listing) or ListingSummary(listing=listing)
+            if stored.profile_sequencer > sequencer:
+                return False
+            kept = stored.model_copy(update={"profile": profile, "profile_sequencer": sequencer})
+            self.state.write_many(
+                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+                [(listing, kept.revision, kept.model_dump_json())],
             )
         return True
 
