@@ -21,7 +21,7 @@ from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.ports import Announce
 from pressrun.scheduling import Release
-from pressrun.sweep_state import SweepState, UploadState
+from pressrun.sweep_state import SweepState, UploadState, UploadVersion
 
 # When a fake's objects were written, unless a test says: long before any test's "now".
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -37,19 +37,37 @@ class MemoryUploads:
     modified: dict[str, datetime] = field(default_factory=dict)
     reannounced: list[str] = field(default_factory=list)
 
+    # Each key's versions and delete markers, oldest first.
+    versions: dict[str, list[UploadVersion]] = field(default_factory=dict)
+
     def add(self, key: str, data: bytes, version_id: str | None = "v1", at: datetime = LONG_AGO) -> None:
         self.objects[(key, version_id)] = data
         self.current[key] = version_id
         self.modified[key] = at
+        self.versions.setdefault(key, []).append(UploadVersion(version_id=version_id or "null"))
 
     def delete_version(self, key: str, version_id: str, now_current: str | None) -> None:
         self.objects.pop((key, version_id), None)
         self.current[key] = now_current
+        kept = self.versions.get(key, [])
+        self.versions[key] = [version for version in kept if version.version_id != version_id]
 
-    def mark_deleted(self, key: str, at: datetime = LONG_AGO) -> None:
+    def mark_deleted(self, key: str, at: datetime = LONG_AGO, marker: str | None = None) -> None:
         """A delete marker: the key answers 404, its versions stay."""
         self.current[key] = None
         self.modified[key] = at
+        marker = marker or f"marker-{len(self.versions.get(key, []))}"
+        self.versions.setdefault(key, []).append(UploadVersion(version_id=marker, delete_marker=True))
+
+    def history(self, key: str) -> list[UploadVersion]:
+        newest_first = list(reversed(self.versions.get(key, [])))
+        # A test may set what a key serves by hand (`current`): a delete marker put or removed.
+        serving = self.current.get(key)
+        if serving is None and key in self.current and not (newest_first and newest_first[0].delete_marker):
+            newest_first.insert(0, UploadVersion(version_id="marker", delete_marker=True))
+        while serving is not None and newest_first and newest_first[0].delete_marker:
+            newest_first.pop(0)
+        return newest_first
 
     def latest(self, prefix: str) -> Iterator[UploadState]:
         for key in sorted(self.current):
@@ -72,8 +90,17 @@ class MemoryUploads:
     def write_report(self, key: str, body: bytes) -> None:
         self.reports[key] = body
 
-    def delete_report(self, key: str) -> None:
-        self.reports.pop(key, None)
+    def delete_report(self, key: str) -> bool:
+        return self.reports.pop(key, None) is not None
+
+
+def _same_write(current: ArticleRecord, previous: ArticleRecord) -> bool:
+    # A waiter accepted under the sequencer its refusal was recorded with differs from the refusal
+    # only there: the condition every adapter puts on a write (`sequencer` and `rejected_sequencer`).
+    return (current.sequencer, current.rejected_sequencer) == (
+        previous.sequencer,
+        previous.rejected_sequencer,
+    )
 
 
 @dataclass
@@ -119,24 +146,7 @@ class MemoryArticles:
         current = self.records.get(source_key)
         if previous is None:
             return current is None
-        return current is not None and current.sequencer == previous.sequencer
-
-    def reject(
-        self, source_key: str, sequencer: str, previous: ArticleRecord | None, version_id: str | None = None
-    ) -> Saved:
-        if not self._unchanged_since(source_key, previous):
-            return Saved.CONFLICT
-        current = previous or ArticleRecord(source_key=source_key, sequencer=sequencer, status="rejected")
-        self._store(
-            current.model_copy(
-                update={
-                    "sequencer": sequencer,
-                    "rejected_sequencer": sequencer,
-                    "rejected_version": version_id,
-                }
-            )
-        )
-        return Saved.SAVED
+        return current is not None and _same_write(current, previous)
 
     def finished(self, source_key: str, sequencer: str) -> None:
         current = self.records.get(source_key)

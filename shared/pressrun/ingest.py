@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -263,19 +263,6 @@ def _slug_taken(slug: str, owner: str | None) -> list[Problem]:
     ]
 
 
-def _reject(
-    upload: Upload, problems: list[Problem], uploads: UploadStore, alerts: EditorAlerts, waiting: bool = False
-) -> Outcome:
-    uploads.write_report(report_key(upload.key), rejection_report(upload, problems))
-    if waiting:
-        lines = [f"{upload.key} is not published yet: it waits for its images, and goes live by itself then:"]
-    else:
-        lines = [f"{upload.key} was not published. Fix these and upload it again:"]
-    lines += [problem_line(upload.key, problem) for problem in problems]
-    alerts.rejected(upload.key, "\n".join(lines))
-    return Outcome.REJECTED
-
-
 def _is_stale(previous: ArticleRecord | None, sequencer: str) -> bool:
     # An event equal to a refused one is a retry (its slug may have come free), not a duplicate.
     if previous is None or padded_sequencer(previous.sequencer) < sequencer:
@@ -303,6 +290,9 @@ class Intake:
     # own tests, `pressrun check`) an article's images are not looked up.
     images: ImageRepository | None = None
     image_requests: ImageRequests | None = None
+    # Sources whose freed waiters are being tried further up this call: two files waiting for each
+    # other's slugs would otherwise try each other without end.
+    trying: set[str] = field(default_factory=set)
 
     def accept(self, upload: Upload) -> Outcome:
         if not is_article_upload(upload.key):
@@ -311,8 +301,12 @@ class Intake:
         for _ in range(_ATTEMPTS):
             previous = self.articles.current(upload.key)
             if _already_recorded(previous, sequencer) and previous is not None:
-                self._finish(upload, previous, report_possible=True)
+                self._finish(upload, previous)
                 return Outcome.STALE
+            if previous is not None and previous.pending_waiters and upload.key not in self.trying:
+                # A write freed them and failed to try them all; its redelivery may be stale by now.
+                self._try_waiters(upload, previous)
+                continue
             if _is_stale(previous, sequencer):
                 return Outcome.STALE
             outcome = self._attempt(upload, sequencer, previous)
@@ -444,11 +438,7 @@ class Intake:
             return self._refuse(
                 upload, record.sequencer, previous, _slug_taken(record.slug, result.slug_owner)
             )
-        # Only a refused event leaves a report, and refusals mark the record: else there is none to clear.
-        report_possible = previous is not None and (
-            previous.status == "rejected" or bool(previous.rejected_sequencer)
-        )
-        return self._finish(upload, result.record or record, report_possible)
+        return self._finish(upload, result.record or record, report_possible=previous is not None)
 
     def _refuse(
         self,
@@ -458,30 +448,129 @@ class Intake:
         problems: list[Problem],
         waiting: bool = False,
     ) -> Outcome | None:
-        if self.articles.reject(upload.key, sequencer, previous, upload.version_id) is Saved.CONFLICT:
-            return None
-        return _reject(upload, problems, self.uploads, self.alerts, waiting)
+        """Record the refusal with what stays up meanwhile (`_kept_up`) and the editor's report, then
+        settle the report and tell the newsroom. None when the record changed meanwhile."""
+        report = rejection_report(upload, problems).decode("utf-8")
+        marks: dict[str, object] = {"sequencer": sequencer, "rejected_sequencer": sequencer}
+        marks |= {"rejected_version": upload.version_id, "rejection": report, "pending_waiters": ()}
+        for kept in [*self._kept_up(upload, sequencer, previous), None]:
+            base = kept or ArticleRecord(source_key=upload.key, sequencer=sequencer, status="rejected")
+            moved = previous is not None and previous.path and previous.path != base.path
+            update = marks | {"previous_path": previous.path if moved and previous else base.previous_path}
+            result = self.articles.save(base.model_copy(update=update), previous)
+            if result.outcome is Saved.CONFLICT:
+                return None
+            if result.outcome is Saved.SAVED:
+                self._finish(upload, result.record or base, report_possible=True)
+                if waiting:
+                    lines = [
+                        f"{upload.key} is not published yet: it waits for its images, and goes live by"
+                        " itself then:"
+                    ]
+                else:
+                    lines = [f"{upload.key} was not published. Fix these and upload it again:"]
+                lines += [problem_line(upload.key, problem) for problem in problems]
+                self.alerts.rejected(upload.key, "\n".join(lines))
+                return Outcome.REJECTED
+            # That version's slug is another file's by now: the next older one, or nothing.
+        return None
 
-    def _finish(self, upload: Upload, record: ArticleRecord, report_possible: bool) -> Outcome:
-        """What follows a write, safe to repeat: a redelivered event redoes it all."""
-        if report_possible:
-            self.uploads.delete_report(report_key(upload.key))
-        for waiter in record.pending_waiters:
-            self.accept(
-                Upload(
-                    bucket=upload.bucket,
-                    key=waiter.source_key,
-                    version_id=waiter.source_version,
-                    sequencer=waiter.sequencer,
-                    change=Change.CREATED,
-                    event_time=upload.event_time,
-                )
+    def _kept_up(
+        self, upload: Upload, sequencer: str, previous: ArticleRecord | None
+    ) -> Iterator[ArticleRecord]:
+        """What readers may see while the newest upload is refused, best first: a version uploaded
+        before it, with no delete marker in between, that the bucket still keeps. The one up now if
+        it qualifies; else the valid ones, newest first (an undelete can make an older version the
+        one to show again), of which the first whose slug is free stays up. Decided from the key's
+        history, so events in any order decide alike."""
+        history = self.uploads.history(upload.key)
+        newest_first = [version.version_id for version in history]
+        if upload.version_id not in newest_first:
+            # Deleted for good since the event: that deletion's own event decides.
+            if previous is not None and previous.status in _SHOWN:
+                yield previous
+            return
+        window: list[str] = []
+        for version in history[newest_first.index(upload.version_id) + 1 :]:
+            if version.delete_marker:
+                break
+            window.append(version.version_id)
+        if previous is not None and previous.status in _SHOWN and previous.source_version in window:
+            yield previous
+            return
+        for version_id in window[:_FALLBACK_READS]:
+            older = upload.model_copy(
+                update={
+                    "version_id": version_id,
+                    "sequencer": sequencer,
+                    "change": Change.CREATED,
+                    "size": None,
+                }
             )
-        if record.pending_waiters:
-            self.articles.finished(record.source_key, record.sequencer)
+            read = partial(self.uploads.read, upload.key, version_id, self.site.max_upload_bytes)
+            try:
+                record = judge(older, read, self.site, self.now, previous, self.images)
+            except (InvalidArticle, ImagesNotReady):
+                continue
+            if record is not None:
+                yield record
+
+    def _settle_report(self, key: str, record: ArticleRecord) -> None:
+        """Make `rejected/` say what the record says: the report of its refusal if the newest event was
+        refused, else nothing. Each change is checked against the record read again: if another
+        event's write landed meanwhile, this one's may be the older, and the report is settled anew."""
+        for _ in range(_ATTEMPTS):
+            refused = bool(record.rejected_sequencer) and record.rejected_sequencer == record.sequencer
+            if refused and not record.rejection:
+                # Refused before refusals carried their report: the one written then stands.
+                return
+            if refused:
+                self.uploads.write_report(report_key(key), record.rejection.encode("utf-8"))
+            elif not self.uploads.delete_report(report_key(key)):
+                return
+            again = self.articles.current(key)
+            if again is None or (again.sequencer, again.rejected_sequencer) == (
+                record.sequencer,
+                record.rejected_sequencer,
+            ):
+                return
+            record = again
+        raise ConcurrentChange(f"{key} kept changing while its report was settled")
+
+    def _finish(self, upload: Upload, record: ArticleRecord, report_possible: bool = True) -> Outcome:
+        """What follows a write, safe to repeat: a redelivered event redoes it all. A file never
+        recorded before (`report_possible` False) has no report to settle."""
+        if report_possible:
+            self._settle_report(upload.key, record)
+        self._try_waiters(upload, record)
         return Outcome(record.status)
 
+    def _try_waiters(self, upload: Upload, record: ArticleRecord) -> None:
+        """Accept the uploads that waited for a slug this record gave up, then forget them."""
+        if not record.pending_waiters:
+            return
+        self.trying.add(record.source_key)
+        try:
+            for waiter in record.pending_waiters:
+                self.accept(
+                    Upload(
+                        bucket=upload.bucket,
+                        key=waiter.source_key,
+                        version_id=waiter.source_version,
+                        sequencer=waiter.sequencer,
+                        change=Change.CREATED,
+                        event_time=upload.event_time,
+                    )
+                )
+        finally:
+            self.trying.discard(record.source_key)
+        self.articles.finished(record.source_key, record.sequencer)
 
+
+# What a refusal may leave up: any of these, as the version's own status says.
+_SHOWN = ("published", "scheduled", "draft")
+# Older versions a refusal reads to find one to show again: an undelete rarely reaches further back.
+_FALLBACK_READS = 5
 # Writes race only with other deliveries for the same key or slug; a few tries settle them.
 _ATTEMPTS = 5
 

@@ -12,6 +12,7 @@ and sitemaps it touched.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -76,13 +77,15 @@ class InvalidationPlan(BaseModel):
         return len(self.items)
 
 
-def stale_copies(writes: Iterable[SiteWrite]) -> list[SiteChange]:
+def stale_copies(writes: Iterable[SiteWrite], asked: str = "") -> list[SiteChange]:
     """What readers may hold a stale copy of after these writes: long-cached objects that were
     overwritten or removed. A key written for the first time was never served, so nothing anywhere
     holds it; listings expire by themselves within LISTING_FRESHNESS_SECONDS; an image rendition's
-    name is its content's hash, so it never changes, and one removed is named by no page any more."""
+    name is its content's hash, so it never changes, and one removed is named by no page any more.
+    `asked` tells one request apart from another for the same change (see `InvalidatingSite`)."""
+    request = f"@{asked}" if asked else ""
     return [
-        SiteChange(key=write.key, version=f"{write.kind}:{write.digest}")
+        SiteChange(key=write.key, version=f"{write.kind}:{write.digest}{request}")
         for write in writes
         if write.kind != "created" and is_long_cached(write.key) and not is_immutable(write.key)
     ]
@@ -94,7 +97,9 @@ class InvalidatingSite:
     before it makes them: the renderers know what they overwrite, where an S3 event would not say
     whether a key is new. Asked before, not after: a process that dies between the write and the
     request would leave identical bytes behind, which no retry rewrites, and the stale copy cached.
-    The invalidation runs after the queue's batching window, by which time the write is made."""
+    The request is served only once the asking invocation is over, so after its writes: on AWS each
+    message is delayed past the function's timeout (`INVALIDATION_DELAY_SECONDS`); the local engine
+    runs one step at a time."""
 
     site_store: SiteStore
     invalidations: InvalidationRequests
@@ -129,7 +134,10 @@ class InvalidatingSite:
 
     def _announcer(self, also: Announce | None) -> Announce:
         def announce(writes: list[SiteWrite]) -> None:
-            stale = stale_copies(writes)
+            # Each request its own: CloudFront answers a caller reference it has seen with the
+            # invalidation it made then, and a retry that writes again after an invalidation made
+            # before its write (which failed) needs a new one.
+            stale = stale_copies(writes, asked=secrets.token_hex(8))
             if stale:
                 self.invalidations.request(stale)
             if also is not None:

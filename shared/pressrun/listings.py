@@ -153,10 +153,12 @@ class _Writes:
             self.deleted.append(removed)
         return removed is not None
 
-    def drop_pages_after(self, last: int, path: Callable[[int], str]) -> None:
-        """Remove numbered pages past the last one, after removals shortened a listing."""
+    def drop_pages_after(self, last: int, path: Callable[[int], str], through: int = 0) -> None:
+        """Remove numbered pages past the last one, after removals shortened a listing: every one up
+        to `through` (what an overtaken render of this invocation wrote, with gaps where another
+        render removed pages first), then on while there are more."""
         number = last + 1
-        while self.delete(path(number)):
+        while self.delete(path(number)) or number < through:
             number += 1
 
     def after(self, step: Callable[[], object]) -> None:
@@ -191,8 +193,11 @@ def _refresh_listing(
     summaries: Mapping[str, ListingSummary],
     writes: _Writes,
     site: SiteSettings,
-) -> None:
-    """A section's, tag's or author's pages and feed, as far as the changed positions reach."""
+    reach: int = 0,
+) -> int:
+    """A section's, tag's or author's pages and feed, as far as the changed positions reach; the number
+    of its last numbered page. `reach` is the last one an earlier, overtaken render of this invocation
+    wrote: any past the end now go."""
     parsed = parse_listing(listing)
     assert parsed is not None, f"{listing} has no pages of its own"
     kind, slug = parsed
@@ -207,8 +212,8 @@ def _refresh_listing(
     if summary is None or summary.members == 0:
         writes.delete(listing_path(listing))
         writes.delete(listing_feed_path(listing))
-        writes.drop_pages_after(0, lambda n: listing_page_path(listing, n))
-        return
+        writes.drop_pages_after(0, lambda n: listing_page_path(listing, n), through=reach)
+        return 0
     size = site.listing_size
     pages = numbered_pages(summary.members, size)
     # The front page, and the two newest numbered pages: one may have just been made, and the one
@@ -230,16 +235,23 @@ def _refresh_listing(
     for number in range(first_changed, pages + 1):
         entries = list(reversed(window.page(number)))
         writes.put(shown.page_path(number), render.listing_page(shown, entries, site, number, pages), HTML)
-    if window.removed:
-        writes.drop_pages_after(pages, lambda n: listing_page_path(listing, n))
+    if window.removed or reach > pages:
+        writes.drop_pages_after(pages, lambda n: listing_page_path(listing, n), through=reach)
     if renamed:
         writes.after(lambda: index.name_pages(listing, shown.heading, summary.revision))
+    return pages
 
 
 def _sitemaps(
-    positions: Iterable[str], members: int, index: CategoryIndex, writes: _Writes, site: SiteSettings
-) -> list[ListingEntry]:
-    """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries.
+    positions: Iterable[str],
+    members: int,
+    index: CategoryIndex,
+    writes: _Writes,
+    site: SiteSettings,
+    reach: int = 0,
+) -> tuple[list[ListingEntry], int]:
+    """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries,
+    and the number of numbered sitemaps. `reach` as for `_refresh_listing`.
 
     Past the limit, a publish reads and rewrites only the newest sitemap (and one a change reaches back
     into) and the index: small files keep that cheap however large the archive."""
@@ -247,9 +259,9 @@ def _sitemaps(
     if members < site.sitemap_size:
         everything = index.entries(SITE_LISTING, oldest_first=True)
         writes.put(SITEMAP, render.sitemap(everything, site, home=True), XML)
-        if set(positions) - {entry.position for entry in everything}:
-            writes.drop_pages_after(0, sitemap_chunk_path)
-        return list(reversed(everything))
+        if reach or set(positions) - {entry.position for entry in everything}:
+            writes.drop_pages_after(0, sitemap_chunk_path, through=reach)
+        return list(reversed(everything)), 0
     # The home page's worth (and as many again, to rank a recent change) and the newest sitemap file,
     # not two whole sitemaps.
     newest_file = members - (members - 1) // site.sitemap_size * site.sitemap_size
@@ -259,9 +271,9 @@ def _sitemaps(
     for number in range(window.first_changed_page, chunks + 1):
         writes.put(sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML)
     writes.put(SITEMAP, render.sitemap_index(chunks, window.newest(1), site), XML)
-    if window.removed:
-        writes.drop_pages_after(chunks, sitemap_chunk_path)
-    return list(reversed(window.entries))
+    if window.removed or reach > chunks:
+        writes.drop_pages_after(chunks, sitemap_chunk_path, through=reach)
+    return list(reversed(window.entries)), chunks
 
 
 def _refresh_site(
@@ -271,10 +283,12 @@ def _refresh_site(
     writes: _Writes,
     site: SiteSettings,
     now: datetime,
-) -> None:
+    reach: int = 0,
+) -> int:
+    """Render the home page, feed, sitemaps and site files; the number of numbered sitemaps."""
     site_summary = summaries.get(SITE_LISTING)
     members = site_summary.members if site_summary else 0
-    newest_first = _sitemaps(positions, members, index, writes, site)
+    newest_first, chunks = _sitemaps(positions, members, index, writes, site, reach)
     latest = newest_first[: site.listing_size]
     if len(latest) < min(site.listing_size, members):
         latest = index.entries(SITE_LISTING, limit=site.listing_size)
@@ -299,6 +313,7 @@ def _refresh_site(
     writes.put(NOT_FOUND, render.not_found_page(site, header), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
     writes.put(LOGO, render.logo(site), PNG)
+    return chunks
 
 
 def _every_listing(index: CategoryIndex) -> list[str]:
@@ -374,12 +389,17 @@ def refresh_listings(
         summaries = {**summaries, **index.summaries(others)}
     for listing in sorted(changes):
         try:
+            # The last numbered page written so far: a render overtaken by removals may have
+            # written pages past the end the next render finds.
+            reach = 0
             for _ in range(_SETTLE_ATTEMPTS):
                 writes = _Writes(site_store)
                 if parse_listing(listing) is not None:
-                    _refresh_listing(listing, changes[listing], index, summaries, writes, site)
+                    last = _refresh_listing(listing, changes[listing], index, summaries, writes, site, reach)
+                    reach = max(reach, last)
                 elif listing == SITE_LISTING:
-                    _refresh_site(changes[listing], index, summaries, writes, site, now)
+                    last = _refresh_site(changes[listing], index, summaries, writes, site, now, reach)
+                    reach = max(reach, last)
                 changed += writes.flush()
                 after = index.summaries(None if listing == SITE_LISTING else [listing])
                 settled = _revision(listing, after) == _revision(listing, summaries)

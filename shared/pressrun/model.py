@@ -235,6 +235,9 @@ class ArticleRecord(BaseModel):
     # The upload version that refusal was about: the record is in step with the bucket when the key
     # serves either this or `source_version` (what the reconciliation sweep checks).
     rejected_version: str | None = None
+    # The report that refusal left the editor (its JSON text): whoever handles the file next can
+    # settle `rejected/` from the record alone, whatever order their writes land in.
+    rejection: str = ""
     # Where the article's page was before this version moved or removed it: a sweep that finds the
     # change's stream record lost still knows which page to settle.
     previous_path: str = ""

@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     from pressrun.images import ImageRecord, Recipe, Rendered, SourceImage
     from pressrun.index import IndexUpdate, Key, ListingEntry, ListingSummary
     from pressrun.invalidation import SiteChange
-    from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
+    from pressrun.model import ArticleRecord, AuthorProfile, SaveResult, SiteWrite, Waiter
     from pressrun.rebuild import RebuildJob
     from pressrun.scheduling import Release
-    from pressrun.sweep_state import SweepState, UploadState
+    from pressrun.sweep_state import SweepState, UploadState, UploadVersion
 
 
 # Told what a site store is about to change, before it does.
@@ -41,9 +41,16 @@ class UploadStore(Protocol):
         """The version the key serves now, or None when it serves nothing."""
         ...
 
+    def history(self, key: str) -> list[UploadVersion]:
+        """Every version and delete marker the key still keeps, newest first (ListObjectVersions):
+        what a refusal may leave up is decided from it, not from the order events came in."""
+        ...
+
     def write_report(self, key: str, body: bytes) -> None: ...
 
-    def delete_report(self, key: str) -> None: ...
+    def delete_report(self, key: str) -> bool:
+        """Remove the report; whether there was one."""
+        ...
 
     def latest(self, prefix: str) -> Iterator[UploadState]:
         """What every key under the prefix serves now, in key order: its current version, or a
@@ -62,14 +69,6 @@ class ArticleRepository(Protocol):
 
     def current(self, source_key: str) -> ArticleRecord | None:
         """The record as it is now (a consistent read)."""
-        ...
-
-    def reject(
-        self, source_key: str, sequencer: str, previous: ArticleRecord | None, version_id: str | None = None
-    ) -> Saved:
-        """Note that the newest event for this source (of upload version `version_id`) was refused,
-        keeping what is published, so that a late older version cannot displace the refusal.
-        CONFLICT when the record is no longer `previous`."""
         ...
 
     def finished(self, source_key: str, sequencer: str) -> None:

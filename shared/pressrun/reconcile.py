@@ -36,7 +36,7 @@ from pressrun.ingest import (
 )
 from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
 from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
-from pressrun.pages import settle_page
+from pressrun.pages import SourceMissing, settle_page
 from pressrun.ports import (
     ArticleRepository,
     CategoryIndex,
@@ -48,7 +48,7 @@ from pressrun.ports import (
     SweepJournal,
     UploadStore,
 )
-from pressrun.scheduling import follow_schedule
+from pressrun.scheduling import follow_schedule, schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.sweep_state import Budget, Drift, DriftKind, SweepReport, UploadState
 from pressrun.urls import article_key_path, listing_of_key
@@ -83,6 +83,8 @@ class Sweep:
     media_grace: timedelta = MEDIA_GRACE
     drift: list[Drift] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
+    # Records changed since the last sweep or in a lost stream batch's span, as opposed to walked.
+    recently_changed: set[str] = field(default_factory=set)
 
     def run(self) -> SweepReport:
         state = self.journal.load()
@@ -133,10 +135,26 @@ class Sweep:
         records = {record.source_key: record for record in self.articles.by_keys(candidates)}
         self._count("uploads", len(candidates))
         for key in candidates:
-            if not _in_step(latest[key], records.get(key)):
+            record = records.get(key)
+            if not _in_step(latest[key], record) or self._shows_a_deleted_version(record):
                 self._found("upload", key)
                 self.uploads.reannounce(key)
         return walked[-1] if walked and len(walked) == self.budget.uploads else ""
+
+    def _shows_a_deleted_version(self, record: ArticleRecord | None) -> bool:
+        """A refusal kept an older version up that is gone for good since, and its deletion's event
+        was lost: the version the key serves, announced again, takes it down. Only records that keep
+        an older version up are looked at, one listing of their versions each."""
+        if (
+            record is None
+            or not record.rejected_version
+            or record.status not in ("published", "scheduled", "draft")
+        ):
+            return False
+        if record.source_version in (None, record.rejected_version):
+            return False
+        kept = {version.version_id for version in self.uploads.history(record.source_key)}
+        return record.source_version not in kept
 
     def _records_to_check(
         self, since: datetime, until: datetime, after: str
@@ -149,6 +167,7 @@ class Sweep:
             for start, end in windows
             for record in self.articles.changed_between(start, min(end, until))
         }
+        self.recently_changed = set(changed)
         walked, following = self.articles.walk(after, self.budget.articles)
         for record in walked:
             if record.changed_at is None or record.changed_at <= until:
@@ -173,9 +192,14 @@ class Sweep:
             if record.format < RECORD_FORMAT and record.status in _MIGRATED_STATUSES:
                 record = self._migrated(record)
             for path in dict.fromkeys(path for path in (record.path, record.previous_path) if path):
-                written = settle_page(
-                    path, self.uploads, self.articles, self.site_store, self.site, self.index
-                )
+                try:
+                    written = settle_page(
+                        path, self.uploads, self.articles, self.site_store, self.site, self.index
+                    )
+                except SourceMissing:
+                    # The version shown is gone; its upload was re-announced above, and the refusal
+                    # that event makes settles the page.
+                    continue
                 if written is not None:
                     self._found("page", written.key)
             update = settle_index(record, self.index)
@@ -185,7 +209,12 @@ class Sweep:
                 changes.setdefault(listing, set()).add(position)
             if record.status == "scheduled" and record.published_at and record.published_at <= self.now:
                 self._found("schedule", key)
-            follow_schedule(None, record, self.scheduler, self.articles, self.now)
+            if follow_schedule(None, record, self.scheduler, self.articles, self.now) is None and (
+                key in self.recently_changed
+            ):
+                # A change away from "scheduled" whose stream record was lost left its schedule; the
+                # walk over the archive does not look, or every sweep would delete a thousand.
+                self.scheduler.cancel(schedule_name(key))
         refreshed = refresh_listings(changes, self.index, self.site_store, self.site, self.now)
         self._found_writes("listing", refreshed.changed)
         if refreshed.failed:

@@ -72,7 +72,10 @@ def site() -> InvalidatingSite:
     """The site bucket, asking the invalidation queue for whatever its writes leave stale."""
     current = settings()
     bucket = S3Site(_client("s3"), current.site_bucket, current.listing_freshness_seconds)
-    return InvalidatingSite(bucket, SqsInvalidationRequests(_client("sqs"), current.invalidation_queue_url))
+    requests = SqsInvalidationRequests(
+        _client("sqs"), current.invalidation_queue_url, current.invalidation_delay_seconds
+    )
+    return InvalidatingSite(bucket, requests)
 
 
 def articles() -> DynamoArticles:

@@ -88,6 +88,10 @@ class StackSettings(SiteSettings):
     rebuild_queue_url: str = ""
     # Only the functions that write to the site bucket are given it: where they ask for invalidations.
     invalidation_queue_url: str = ""
+    # Given with it: how long each request waits in the queue, longer than the function may run, so
+    # that the invalidation is made after every write of the invocation that asked (SQS's DelaySeconds,
+    # at most 15 minutes).
+    invalidation_delay_seconds: int = Field(default=0, ge=0, le=900)
     # Only the validator is given it: where it asks the image function for crops at an article's focus.
     image_queue_url: str = ""
     # Only the reconciliation sweep is given it: the stream consumers' on-failure destination.

@@ -26,6 +26,15 @@ class UploadState(BaseModel):
     last_modified: datetime
 
 
+class UploadVersion(BaseModel):
+    """One version a key of the uploads bucket keeps, or one of its delete markers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version_id: str
+    delete_marker: bool = False
+
+
 class Budget(BaseModel):
     """How much of the archive one sweep checks beyond what changed. With a sweep every 15 minutes
     (96 a day) the defaults check 100,000 articles, their uploads and 240,000 listing entries daily."""

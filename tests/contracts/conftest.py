@@ -102,12 +102,15 @@ class MemoryUploadsHarness:
         return f"v{self.versions}"
 
     def delete(self, key: str) -> None:
-        self.store.current[key] = None
+        self.versions += 1
+        self.store.mark_deleted(key, marker=f"v{self.versions}")
 
     def delete_version(self, key: str, version_id: str) -> None:
-        older = [v for (k, v) in self.store.objects if k == key and v != version_id]
-        current = self.store.current.get(key)
-        self.store.delete_version(key, version_id, older[-1] if current == version_id and older else current)
+        left = [version for version in self.store.versions.get(key, []) if version.version_id != version_id]
+        newest = left[-1] if left else None
+        self.store.delete_version(
+            key, version_id, newest.version_id if newest is not None and not newest.delete_marker else None
+        )
 
     def report(self, key: str) -> bytes | None:
         return self.store.reports.get(key)

@@ -37,6 +37,18 @@ def as_stored(stored: ArticleRecord | None) -> ArticleRecord | None:
     return None if stored is None else stored.model_copy(update={"changed_at": None})
 
 
+def refusal(source_key: str, sequencer: str, version: str) -> ArticleRecord:
+    """What ingest saves for a refused upload with nothing to keep up."""
+    return ArticleRecord(
+        source_key=source_key,
+        sequencer=sequencer,
+        status="rejected",
+        rejected_sequencer=sequencer,
+        rejected_version=version,
+        rejection='{"errors": []}',
+    )
+
+
 def waiter(source_key: str = B, sequencer: str = "05") -> Waiter:
     return Waiter(source_key=source_key, source_version="v9", sequencer=sequencer)
 
@@ -134,31 +146,6 @@ def test_freeing_a_slug_hands_its_waiters_to_the_saved_record_until_finished(art
     assert finished.pending_waiters == ()
 
 
-def test_a_refusal_with_no_record_yet_leaves_a_rejected_one(articles: Articles):
-    assert articles.reject(A, "03", None) is Saved.SAVED
-
-    current = articles.current(A)
-    assert current is not None
-    assert (current.status, current.sequencer, current.rejected_sequencer) == ("rejected", "03", "03")
-
-
-def test_a_refusal_keeps_what_is_published_and_moves_the_sequencer(articles: Articles):
-    published = record()
-    articles.save(published, None)
-
-    assert articles.reject(A, "04", published) is Saved.SAVED
-
-    current = articles.current(A)
-    assert current is not None
-    assert (current.status, current.slug, current.sequencer, current.rejected_sequencer) == (
-        "published",
-        "story",
-        "04",
-        "04",
-    )
-    assert articles.reject(A, "05", published) is Saved.CONFLICT
-
-
 def test_a_scheduled_version_goes_live_once_and_only_that_version(articles: Articles):
     articles.save(record(status="scheduled", version="v2"), None)
 
@@ -189,7 +176,7 @@ def test_by_keys_returns_the_records_that_exist(articles: Articles):
 
 def test_every_write_is_stamped_with_its_time_and_found_by_it(articles: Articles):
     articles.save(record(), None)
-    articles.reject(B, "09", None, "v9")
+    articles.save(refusal(B, "09", "v9"), None)
 
     stamped = articles.current(A)
     assert stamped is not None
@@ -205,9 +192,24 @@ def test_every_write_is_stamped_with_its_time_and_found_by_it(articles: Articles
 
 
 def test_a_refusal_keeps_the_version_it_refused(articles: Articles):
-    articles.reject(B, "09", None, "v9")
+    articles.save(refusal(B, "09", "v9"), None)
 
     assert articles.current(B).rejected_version == "v9"  # type: ignore[union-attr]
+
+
+def test_a_write_based_on_a_refusal_conflicts_once_a_waiter_is_accepted_at_its_sequencer(
+    articles: Articles,
+):
+    """A waiter is accepted under the sequencer its refusal was recorded with: the two records differ
+    in `rejected_sequencer` only, and a write planned from the refusal must not land over it."""
+    refused = refusal(A, "05", "v5")
+    articles.save(refused, None)
+    accepted = articles.save(record(sequencer="05", version="v5"), refused)
+    assert accepted.outcome is Saved.SAVED
+
+    removal = ArticleRecord(source_key=A, sequencer="06", status="removed")
+    assert articles.save(removal, refused).outcome is Saved.CONFLICT
+    assert articles.slug_holder("story") == A
 
 
 def test_the_table_is_walked_a_slice_at_a_time_to_its_end(articles: Articles):

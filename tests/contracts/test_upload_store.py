@@ -72,7 +72,33 @@ def test_a_report_is_kept_until_deleted_and_deleting_none_is_fine(uploads: Uploa
     assert uploads.report(report) == b'{"errors": []}'
 
     uploads.store.write_report(report, b'{"errors": [1]}')
-    uploads.store.delete_report(report)
-    uploads.store.delete_report(report)
 
+    assert uploads.store.delete_report(report) is True
+    assert uploads.store.delete_report(report) is False
     assert uploads.report(report) is None
+
+
+def test_the_history_lists_versions_and_delete_markers_newest_first(uploads: UploadsHarness):
+    first = uploads.put(KEY, b"first")
+    second = uploads.put(KEY, b"second")
+    uploads.delete(KEY)
+    third = uploads.put(KEY, b"third")
+
+    history = uploads.store.history(KEY)
+
+    assert [version.version_id for version in history if not version.delete_marker] == [third, second, first]
+    assert [version.delete_marker for version in history] == [False, True, False, False]
+    assert uploads.store.history("incoming/never.md") == []
+
+
+def test_a_version_or_marker_deleted_for_good_leaves_the_history(uploads: UploadsHarness):
+    first = uploads.put(KEY, b"first")
+    uploads.put(KEY, b"second")
+    uploads.delete(KEY)
+    [marker] = [version for version in uploads.store.history(KEY) if version.delete_marker]
+
+    uploads.delete_version(KEY, marker.version_id)
+    uploads.delete_version(KEY, first)
+
+    assert [version.delete_marker for version in uploads.store.history(KEY)] == [False]
+    assert uploads.store.current_version(KEY) == uploads.store.history(KEY)[0].version_id

@@ -304,6 +304,8 @@ CALLED_ONLY_WHERE_THE_LOCAL_CHAIN_CANNOT_GO = {
     ("ProcessImageFunction", "dynamodb:GetItem"): "an article tried again whose new version takes another"
     " slug gives up its old one: the claim is read for its waiters, then deleted",
     ("ProcessImageFunction", "dynamodb:DeleteItem"): "as dynamodb:GetItem",
+    ("ProcessImageFunction", "s3:ListBucketVersions"): "an article tried again and refused again reads"
+    " its file's versions to decide what stays up, as the validator does",
     ("RebuildWorkerFunction", "s3:DeleteObject"): "a listing that lost its last story between the"
     " rebuild's planning and its job loses its pages; the local run keeps every listing",
     ("RenderListingsFunction", "sqs:SendMessage"): "the stylesheet, when the first publish after a"
@@ -314,9 +316,10 @@ CALLED_ONLY_WHERE_THE_LOCAL_CHAIN_CANNOT_GO = {
     ("ReconcileFunction", "iam:PassRole"): "as scheduler:CreateSchedule",
     ("ReconcileFunction", "dynamodb:UpdateItem"): "a scheduled story whose release was lost goes live;"
     " the run's schedule fired",
-    ("ReconcileFunction", "s3:GetObject"): "an upload gone for good had a report, which goes with it (the"
-    " sweep reads uploads' states by listing, and their bytes never)",
-    ("ReconcileFunction", "s3:DeleteObject"): "as s3:GetObject",
+    ("ReconcileFunction", "s3:DeleteObject"): "an upload gone for good had a report, which goes with it"
+    " (the run's vanished upload had none: the sweep looks, HeadObject, and finds nothing to delete)",
+    ("ReconcileFunction", "scheduler:DeleteSchedule"): "a schedule left behind by a change away from"
+    " 'scheduled' whose stream record was lost; the run loses none",
     ("ReconcileFunction", "sqs:DeleteMessage"): "a stream batch that exhausted its retries is taken from"
     " the failure queue once re-checked; no batch fails for good in the run",
 }

@@ -10,6 +10,7 @@ from pressrun.aws.dynamodb import DynamoArticles, DynamoIndex, DynamoSweepJourna
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.sqs import SqsFailedBatches
 from pressrun.index import PageRange, update_index
+from pressrun.model import ArticleRecord
 from pressrun.sweep_state import SweepState
 from tests.integration.conftest import Stack
 from tests.integration.test_index_on_dynamodb import story
@@ -49,7 +50,14 @@ def test_records_are_found_by_when_they_changed_and_walked_a_slice_at_a_time(sta
 def test_a_refusal_records_the_version_it_refused(stack: Stack):
     table = articles(stack, MOMENT)
 
-    table.reject("incoming/bad.md", "00A", None, "version-7")
+    refused = ArticleRecord(
+        source_key="incoming/bad.md",
+        sequencer="00A",
+        status="rejected",
+        rejected_sequencer="00A",
+        rejected_version="version-7",
+    )
+    table.save(refused, None)
 
     assert table.current("incoming/bad.md").rejected_version == "version-7"  # type: ignore[union-attr]
 

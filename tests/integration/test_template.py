@@ -142,3 +142,21 @@ def test_the_sam_local_invoke_environment_names_every_variable_the_functions_are
     assert set(example) == {name for name in given if not name.startswith("POWERTOOLS_")}
     # Everything a function needs to start: the settings read them at cold start.
     StackSettings.model_validate({name.lower(): value for name, value in example.items()})
+
+
+def test_every_function_that_writes_the_site_delays_its_invalidations_past_its_own_end():
+    """An invalidation is asked for before the write it covers (a crash between them must not lose
+    it) and must be served after it: each request waits in the queue longer than its sender may run."""
+    default_timeout = TEMPLATE["Globals"]["Function"]["Timeout"]
+    writers = [
+        name
+        for name, properties in FUNCTIONS.items()
+        if "runtime.site()" in (ROOT / properties["CodeUri"] / "app.py").read_text(encoding="utf-8")
+    ]
+    assert "FollowArticleChangeFunction" in writers
+    for name in writers:
+        properties = FUNCTIONS[name]
+        delay = int(
+            properties.get("Environment", {}).get("Variables", {}).get("INVALIDATION_DELAY_SECONDS", 0)
+        )
+        assert properties.get("Timeout", default_timeout) < delay <= 900, name

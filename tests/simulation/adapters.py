@@ -29,8 +29,10 @@ from pressrun.index import (
 )
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
+from pressrun.ports import Announce
 from pressrun.rebuild import RebuildJob
 from pressrun.scheduling import Release
+from pressrun.sweep_state import UploadState, UploadVersion
 from tests.simulation.dynamodb import (
     Action,
     ConditionalCheckFailed,
@@ -38,6 +40,7 @@ from tests.simulation.dynamodb import (
     Item,
     TransactionCanceled,
 )
+from tests.simulation.lambdas import FailedBatch
 from tests.simulation.sequencers import SequencerClock
 
 SUMMARY_PARTITION = "#summary"
@@ -101,13 +104,8 @@ class SimUploads:
         self._clocks: dict[str, SequencerClock] = {}
         self._serial = itertools.count(1)
         # Every version ever made, permanently deleted ones too, oldest first.
-        self.history: dict[str, list[Version]] = {}
+        self.every_version: dict[str, list[Version]] = {}
         self.reports: dict[str, bytes] = {}
-        # Reports whose deletion failed since they were last written.
-        self.failed_deletions: set[str] = set()
-        # Told of every report as it is written or deleted (the world notes what the tables said).
-        self.on_report: Callable[[str, bytes], None] | None = None
-        self.on_report_deleted: Callable[[str, bytes], None] | None = None
 
     # What editors do.
 
@@ -115,7 +113,7 @@ class SimUploads:
         clock = self._clocks.setdefault(key, SequencerClock(self._rng))
         token = hashlib.sha256(f"{key}{next(self._serial)}".encode()).hexdigest()[:24]
         version = Version(version_id=token, sequencer=clock.next(), data=data, made_at=now)
-        self.history.setdefault(key, []).append(version)
+        self.every_version.setdefault(key, []).append(version)
         return version
 
     def put(self, key: str, data: bytes, now: datetime) -> Version:
@@ -130,7 +128,7 @@ class SimUploads:
 
     def delete_version(self, key: str, version_id: str) -> None:
         """Permanently delete one version (a delete marker too: that undeletes the key)."""
-        version = next(v for v in self.history[key] if v.version_id == version_id and not v.deleted)
+        version = next(v for v in self.every_version[key] if v.version_id == version_id and not v.deleted)
         version.deleted = True
         # A permanent deletion has a sequencer of its own, later than everything before it.
         sequencer = self._clocks[key].next()
@@ -138,7 +136,7 @@ class SimUploads:
 
     def stack(self, key: str) -> list[Version]:
         """The versions the key keeps, oldest first; the last is what it serves (unless a marker)."""
-        return [version for version in self.history.get(key, []) if not version.deleted]
+        return [version for version in self.every_version.get(key, []) if not version.deleted]
 
     def serving(self, key: str) -> Version | None:
         stack = self.stack(key)
@@ -156,28 +154,51 @@ class SimUploads:
         serving = self.serving(key)
         return serving.version_id if serving else None
 
+    def latest(self, prefix: str) -> Iterator[UploadState]:
+        """ListObjectVersions: each key's newest version or delete marker (what IsLatest marks)."""
+        self._calls.before("s3.ListObjectVersions")
+        for key in sorted(self.every_version):
+            stack = self.stack(key)
+            if key.startswith(prefix) and stack:
+                top = stack[-1]
+                yield UploadState(
+                    key=key, version_id=None if top.is_marker else top.version_id, last_modified=top.made_at
+                )
+
+    def reannounce(self, key: str) -> None:
+        """A copy of the current version onto itself, or another delete marker: a new change, with
+        its own event, as `S3Uploads.reannounce` makes."""
+        self._calls.before("s3.HeadObject")
+        serving = self.serving(key)
+        now = self.every_version[key][-1].made_at if key in self.every_version else datetime.min
+        self._calls.before("s3.CopyObject" if serving else "s3.DeleteObject")
+        if serving is None or serving.data is None:
+            self.delete(key, now)
+        else:
+            self.put(key, serving.data, now).pipeline_had = serving.pipeline_had
+        self._calls.after("s3.CopyObject" if serving else "s3.DeleteObject")
+
     def write_report(self, key: str, body: bytes) -> None:
         self._calls.before("s3.PutObject")
         self.reports[key] = body
-        self.failed_deletions.discard(key)
-        if self.on_report is not None:
-            self.on_report(key, body)
         self._calls.after("s3.PutObject")
 
-    def delete_report(self, key: str) -> None:
-        try:
-            self._calls.before("s3.HeadObject")
-            if key in self.reports:
-                self._calls.before("s3.DeleteObject")
-                if key in self.reports and self.on_report_deleted is not None:
-                    self.on_report_deleted(key, self.reports[key])
-                # Deleting what another invocation deleted since the HEAD succeeds all the same.
-                self.reports.pop(key, None)
-                self._calls.after("s3.DeleteObject")
-        except Exception:
-            if key in self.reports:
-                self.failed_deletions.add(key)
-            raise
+    def history(self, key: str) -> list[UploadVersion]:
+        self._calls.before("s3.ListObjectVersions")
+        return [
+            UploadVersion(version_id=version.version_id, delete_marker=version.is_marker)
+            for version in reversed(self.stack(key))
+        ]
+
+    def delete_report(self, key: str) -> bool:
+        self._calls.before("s3.HeadObject")
+        if key not in self.reports:
+            return False
+        self._calls.before("s3.DeleteObject")
+        # Deleting what another invocation deleted since the HEAD succeeds all the same.
+        self.reports.pop(key, None)
+        self._calls.after("s3.DeleteObject")
+        return True
 
 
 @dataclass(frozen=True)
@@ -218,6 +239,10 @@ class SimSite:
                 return
             del self.objects[key]
         else:
+            if self.objects.get(key) == body:
+                # The same bytes again (two renders that both found nothing there): nothing a reader
+                # holds has gone stale.
+                return
             self.objects[key] = body
         kind = "deleted" if body is None else "overwritten" if existed else "created"
         self.truth.append(SiteTruth(self._tick(), key, kind))
@@ -229,27 +254,49 @@ class SimSite:
         body = self.objects.get(key)
         return None if body is None else hashlib.sha256(body).hexdigest()
 
-    def put(self, key: str, body: bytes, content_type: str, *, first_write: bool = False) -> SiteWrite | None:
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
         digest = hashlib.sha256(body).hexdigest()
         stored = None if first_write else self._stored_hash(key)
         if stored == digest:
             return None
+        write = SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
+        if announce is not None:
+            announce([write])
         self._calls.before("s3.PutObject")
         self._store(key, body)
         self._calls.after("s3.PutObject")
-        return SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
+        return write
 
-    def delete(self, key: str) -> SiteWrite | None:
+    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
         stored = self._stored_hash(key)
         if stored is None:
             return None
+        removal = SiteWrite(key=key, kind="deleted", digest=stored)
+        if announce is not None:
+            announce([removal])
         self._calls.before("s3.DeleteObject")
         self._store(key, None)
         self._calls.after("s3.DeleteObject")
-        return SiteWrite(key=key, kind="deleted", digest=stored)
+        return removal
+
+    def keys(self, after: str, limit: int) -> list[str]:
+        self._calls.before("s3.ListObjectsV2")
+        return sorted(key for key in self.objects if key > after)[:limit]
 
     def put_many(
-        self, pages: dict[str, tuple[bytes, str]], folders: Iterable[str] | None = None
+        self,
+        pages: dict[str, tuple[bytes, str]],
+        folders: Iterable[str] | None = None,
+        *,
+        announce: Announce | None = None,
     ) -> list[SiteWrite]:
         prefixes = (
             {f"{folder.rstrip('/')}/" for folder in folders}
@@ -265,15 +312,25 @@ class SimSite:
                 inside = key.startswith(prefix) and (folders is not None or "/" not in key[len(prefix) :])
                 if inside:
                     stored[key] = hashlib.md5(body, usedforsecurity=False).hexdigest()
-        written = []
-        for key, (body, _) in pages.items():
-            if stored.get(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
-                continue
+        changed = {
+            key: body
+            for key, (body, _) in pages.items()
+            if stored.get(key) != hashlib.md5(body, usedforsecurity=False).hexdigest()
+        }
+        written = [
+            SiteWrite(
+                key=key,
+                kind="overwritten" if key in stored else "created",
+                digest=hashlib.sha256(body).hexdigest(),
+            )
+            for key, body in changed.items()
+        ]
+        if announce is not None and written:
+            announce(written)
+        for key, body in changed.items():
             self._calls.before("s3.PutObject")
             self._store(key, body)
             self._calls.after("s3.PutObject")
-            kind = "overwritten" if key in stored else "created"
-            written.append(SiteWrite(key=key, kind=kind, digest=hashlib.sha256(body).hexdigest()))
         return written
 
 
@@ -284,18 +341,22 @@ def _unchanged_since(previous: ArticleRecord | None) -> Callable[[Item | None], 
     """The articles table still holds `previous` for this source (`_unchanged_since` of the adapter)."""
     if previous is None:
         return lambda item: item is None
-    return lambda item: item is not None and item.get("sequencer") == previous.sequencer
+    return lambda item: (
+        item is not None
+        and item.get("sequencer") == previous.sequencer
+        and item.get("rejected_sequencer", "") == previous.rejected_sequencer
+    )
 
 
 class SimArticles:
     """`DynamoArticles` on the simulated tables: articles keyed by source, slug claims beside them."""
 
-    def __init__(self, database: Database, calls: PortCalls) -> None:
+    def __init__(self, database: Database, calls: PortCalls, clock: Callable[[], datetime]) -> None:
         self._db = database
         self._calls = calls
+        self._clock = clock
         self.table = database.table("articles", ("source_key",))
         self.slugs = database.table("slugs", ("slug",))
-        self.freed: set[str] = set()
 
     def current(self, source_key: str) -> ArticleRecord | None:
         self._calls.before("dynamodb.GetItem")
@@ -307,19 +368,8 @@ class SimArticles:
         item = self.slugs.get((slug,), consistent=True)
         return str(item["source_key"]) if item and item.get("source_key") else None
 
-    def reject(self, source_key: str, sequencer: str, previous: ArticleRecord | None) -> Saved:
-        def refused(item: Item | None) -> Item:
-            item = item or {"source_key": source_key}
-            status = item.get("status", "rejected")
-            return {**item, "sequencer": sequencer, "rejected_sequencer": sequencer, "status": status}
-
-        self._calls.before("dynamodb.UpdateItem")
-        try:
-            self._db.write(self.table, (source_key,), refused, _unchanged_since(previous))
-        except ConditionalCheckFailed:
-            return Saved.CONFLICT
-        self._calls.after("dynamodb.UpdateItem")
-        return Saved.SAVED
+    def _stamp(self) -> str:
+        return self._clock().isoformat()
 
     def live(self) -> Iterator[ArticleRecord]:
         # A scan without ConsistentRead, as the AWS adapter's: it may miss the newest writes.
@@ -333,9 +383,32 @@ class SimArticles:
         found = (self.table.get((key,), consistent=True) for key in dict.fromkeys(source_keys))
         return [ArticleRecord.model_validate(item) for item in found if item]
 
+    def changed_between(self, start: datetime, end: datetime) -> list[ArticleRecord]:
+        # ChangedIndex, a global secondary index: its reads are never consistent.
+        self._calls.before("dynamodb.Query")
+        keys = [
+            str(item["source_key"])
+            for item in self.table.scan(consistent=False)
+            if item.get("changed_at") and start <= datetime.fromisoformat(item["changed_at"]) <= end
+        ]
+        return self.by_keys(keys)
+
+    def walk(self, after: str, limit: int) -> tuple[list[ArticleRecord], str]:
+        if limit <= 0:
+            return [], after
+        self._calls.before("dynamodb.Scan")
+        items = sorted(self.table.scan(consistent=True), key=lambda item: str(item["source_key"]))
+        following = [item for item in items if str(item["source_key"]) > after]
+        page = following[:limit]
+        cursor = str(page[-1]["source_key"]) if len(following) > limit else ""
+        return [ArticleRecord.model_validate(item) for item in page], cursor
+
     def finished(self, source_key: str, sequencer: str) -> None:
         def without_waiters(item: Item | None) -> Item | None:
-            return None if item is None else {k: v for k, v in item.items() if k != "pending_waiters"}
+            if item is None:
+                return None
+            kept = {k: v for k, v in item.items() if k != "pending_waiters"}
+            return {**kept, "changed_at": self._stamp()}
 
         self._calls.before("dynamodb.UpdateItem")
         try:
@@ -360,7 +433,10 @@ class SimArticles:
         self._calls.before("dynamodb.UpdateItem")
         try:
             self._db.write(
-                self.table, (release.source_key,), lambda item: {**(item or {}), "status": "published"}, due
+                self.table,
+                (release.source_key,),
+                lambda item: {**(item or {}), "status": "published", "changed_at": self._stamp()},
+                due,
             )
         except ConditionalCheckFailed:
             return False
@@ -405,6 +481,7 @@ class SimArticles:
             record = record.model_copy(update={"pending_waiters": freed})
         else:
             release = None
+        record = record.model_copy(update={"changed_at": self._clock()})
         document = _document(record, exclude_defaults=True)
         actions.append(
             Action(self.table, (record.source_key,), _unchanged_since(previous), lambda item: document)
@@ -422,8 +499,6 @@ class SimArticles:
         self._calls.before("dynamodb.TransactWriteItems")
         try:
             self._db.transact(actions)
-            # Who this write freed to try again: what the property test's oracle may ask about.
-            self.freed.update(waiter.source_key for waiter in record.pending_waiters)
         except TransactionCanceled as cancelled:
             failed = [i for i, reason in enumerate(cancelled.reasons) if reason == "ConditionalCheckFailed"]
             if failed == [1] and record.slug:
@@ -567,8 +642,18 @@ class SimIndex:
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         self._calls.before("dynamodb.BatchGetItem")
-        found = {key: self.table.get(key, consistent=True) for key in set(keys)}
-        return {key: ListingEntry.model_validate(item) for key, item in found.items() if item is not None}
+        found = (self.table.get(key, consistent=True) for key in set(keys))
+        held = [ListingEntry.model_validate(item) for item in found if item is not None]
+        return {entry.key: entry for entry in held}
+
+    def memberships_of(self, source_key: str) -> set[Key]:
+        # BySource, a global secondary index: its reads are never consistent.
+        self._calls.before("dynamodb.Query")
+        return {
+            (str(item["listing"]), str(item["position"]))
+            for item in self.table.scan(consistent=False)
+            if item.get("source_key") == source_key
+        }
 
     def actions(self, update: IndexUpdate) -> list[Action]:
         """The transaction `DynamoIndex.apply` sends for the update, item for item."""
@@ -717,3 +802,25 @@ class SimInvalidationRequests:
         self._calls.before("sqs.SendMessageBatch")
         for change in changes:
             self._send(change.model_dump_json())
+
+
+class SimFailedBatches:
+    """The stream's on-failure destination, as the sweep reads it: when each given-up batch's first
+    and last records arrived, and nothing of what they held."""
+
+    def __init__(self, batches: list[FailedBatch]) -> None:
+        self._batches = batches
+        self._taken: list[FailedBatch] = []
+
+    def take(self) -> list[tuple[datetime, datetime]]:
+        self._taken = list(self._batches)
+        return [
+            (batch.first_arrival, batch.last_arrival)
+            for batch in self._taken
+            if batch.first_arrival is not None and batch.last_arrival is not None
+        ]
+
+    def settled(self) -> None:
+        for batch in self._taken:
+            self._batches.remove(batch)
+        self._taken = []

@@ -17,6 +17,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
@@ -65,6 +66,8 @@ class StreamRecord:
     keys: dict[str, str]
     old: Item | None
     new: Item | None
+    # When the record reached the stream (ApproximateCreationDateTime).
+    arrived: datetime | None = None
 
     def as_lambda_record(self, view: str) -> dict[str, Any]:
         """The record as Lambda hands it to a function: DynamoDB JSON, with only what the view keeps."""
@@ -112,8 +115,16 @@ class Stream:
     """A table's stream: one record per change of an item, each in the open shard that covers the
     item, so one item's records keep their order; a split closes a shard and its children carry on."""
 
-    def __init__(self, table_name: str, view: str, shards: int, sequence: Iterator[int]) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        view: str,
+        shards: int,
+        sequence: Iterator[int],
+        clock: Callable[[], datetime | None] = lambda: None,
+    ) -> None:
         self.view = view
+        self._clock = clock
         self._table_name = table_name
         self._sequence = sequence
         self._serial = itertools.count(1)
@@ -132,7 +143,8 @@ class Stream:
         position = _key_hash(key)
         shard = next(s for s in self.shards.values() if not s.closed and s.low <= position < s.high)
         event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-        shard.records.append(StreamRecord(next(self._sequence), shard.shard_id, event, keys, old, new))
+        record = StreamRecord(next(self._sequence), shard.shard_id, event, keys, old, new, self._clock())
+        shard.records.append(record)
 
     def split(self, shard_id: str) -> None:
         shard = self.shards[shard_id]
@@ -238,6 +250,8 @@ class Database:
     # The items each transaction named, in order: what a test compares with the AWS adapters' calls.
     transaction_log: list[list[tuple[str, ItemKey]]] = field(default_factory=list)
     stale_reads: int = 0
+    # The simulated clock, which stamps stream records as they arrive.
+    clock: Callable[[], datetime | None] = lambda: None
     _transaction_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     # DynamoDB's sequence numbers are decimal strings that grow within a shard.
     _sequence: Iterator[int] = field(default_factory=lambda: itertools.count(100000000000000000000))
@@ -248,8 +262,15 @@ class Database:
         return table
 
     def stream(self, table: Table, view: str, shards: int) -> Stream:
-        table.stream = Stream(table.name, view, shards, self._sequence)
+        table.stream = Stream(table.name, view, shards, self._sequence, self.clock)
         return table.stream
+
+    def caught_up(self) -> None:
+        """Time passes with no writes: every read, secondary indexes' too, sees the newest state.
+        (DynamoDB propagates to a global secondary index "within a fraction of a second under normal
+        conditions"; the sweep leaves changes younger than its grace to their own events.)"""
+        for table in self.tables.values():
+            table.recent.clear()
 
     def read_lag(self, table: Table, consistent: bool) -> int:
         if consistent and not self.stale_everything:

@@ -9,6 +9,7 @@ import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tests.simulation.dynamodb import Shard, Stream, StreamRecord
@@ -111,6 +112,9 @@ class FailedBatch:
     start_sequence: str
     end_sequence: str
     size: int
+    # The arrival times of its first and last records (DDBStreamBatchInfo's approximate times).
+    first_arrival: datetime | None = None
+    last_arrival: datetime | None = None
 
 
 # A stream function gets the batch's records and answers with the sequence numbers that failed
@@ -204,6 +208,9 @@ class StreamMapping:
             return
         reader.retries += 1
         if self.max_retries is not None and reader.retries > self.max_retries:
-            self.on_failure.append(FailedBatch(shard.shard_id, sequences[0], sequences[-1], len(batch)))
+            given_up = FailedBatch(
+                shard.shard_id, sequences[0], sequences[-1], len(batch), batch[0].arrived, batch[-1].arrived
+            )
+            self.on_failure.append(given_up)
             reader.position += len(batch)
             reader.retries, reader.cap = 0, None

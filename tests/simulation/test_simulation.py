@@ -98,10 +98,10 @@ def test_emulated_stream_batch_out_of_retries_leaves_only_its_coordinates() -> N
     assert [(batch.size, batch.start_sequence == batch.end_sequence) for batch in failed_batches] == [
         (1, True)
     ] * 5
-    # The destination holds where each batch was, not what it held.
-    assert all(
-        set(vars(batch)) == {"shard_id", "start_sequence", "end_sequence", "size"} for batch in failed_batches
-    )
+    # The destination holds where each batch was and when its records arrived (DDBStreamBatchInfo),
+    # not what it held.
+    coordinates = {"shard_id", "start_sequence", "end_sequence", "size", "first_arrival", "last_arrival"}
+    assert all(set(vars(batch)) == coordinates for batch in failed_batches)
     assert mapping.behind() == 0
 
 
@@ -270,7 +270,7 @@ def test_simulated_articles_write_the_items_dynamoarticles_writes() -> None:
     client = _RecordingClient()
     real = DynamoArticles(client, "articles", "slugs")  # type: ignore[arg-type]
     database = Database(random.Random(1))
-    simulated = SimArticles(database, Calm())
+    simulated = SimArticles(database, Calm(), lambda: datetime(2025, 6, 20, 12, tzinfo=UTC))
     first = _article("incoming/a.md", "World", slug="first")
     moved = _article("incoming/a.md", "World", slug="second").model_copy(update={"sequencer": "0B"})
     for record, previous in ((first, None), (moved, first)):

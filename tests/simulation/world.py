@@ -19,7 +19,8 @@ import hashlib
 import json
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,14 +32,15 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pressrun.aws.events import article_change, changed_membership, site_change_from_sqs, uploads_from_sqs
 from pressrun.follow import follow_article_change
 from pressrun.index import IndexConflict
-from pressrun.ingest import ConcurrentChange, accept_upload, report_key
-from pressrun.invalidation import SiteChange, invalidate_changes
+from pressrun.ingest import ConcurrentChange, accept_upload
+from pressrun.invalidation import InvalidatingSite, SiteChange, invalidate_changes
 from pressrun.listings import ListingKeptChanging, refresh_listings
 from pressrun.pages import PageKeptChanging, SourceMissing
 from pressrun.rebuild import RebuildJob, plan_rebuild, run_job
 from pressrun.runtime import retry_from
 from pressrun.scheduling import Release, release_article
 from pressrun.settings import SiteSettings
+from tests.fakes import MemoryJournal
 from tests.simulation.adapters import (
     SimAlerts,
     SimArticles,
@@ -117,11 +119,9 @@ class Config:
     schedule_attempts: int = 3
     stale_window: int = 6
     stale_everything: bool = False
-    # Site bucket changes reach the invalidation queue as S3 events, as the template wires it today.
-    # Once the domain asks for invalidations through the InvalidationRequests port (only for what
-    # readers may hold stale), set this False and pass `invalidations=self.invalidation_requests`
-    # where the functions below call the domain.
-    site_events_invalidate: bool = True
+    # Site bucket changes reach the invalidation queue as S3 events (as the template once wired it).
+    # The renderers now ask for invalidations themselves (`InvalidatingSite`), so this is off.
+    site_events_invalidate: bool = False
 
 
 @dataclass
@@ -168,19 +168,12 @@ class World:
         self.lost_response_rate = config.lost_response_rate
         self.preempt_rate = config.preempt_rate
 
-        self.db = Database(self.rng, config.stale_window, config.stale_everything)
+        self.db = Database(self.rng, config.stale_window, config.stale_everything, clock=lambda: self.now)
+        # Where the reconciliation sweep keeps its cursors between runs.
+        self.journal = MemoryJournal()
         self.uploads = SimUploads(self.rng, self, self._upload_event)
-        self.uploads.on_report = self._note_report
-        self.uploads.on_report_deleted = self._note_report_deleted
-        # Reports written when the articles table no longer recorded their version's refusal, and
-        # reports deleted while it still did.
-        self.late_reports: set[str] = set()
-        self.wrongly_deleted_reports: set[str] = set()
-        # Reports of files whose handling failed part-way since the report was written: what was
-        # to follow a write may not have happened.
-        self.interrupted: set[str] = set()
         self.site = SimSite(self.rng, self, self._site_event, self.tick)
-        self.articles = SimArticles(self.db, self)
+        self.articles = SimArticles(self.db, self, lambda: self.now)
         self.index = SimIndex(self.db, self)
         self.scheduler = SimScheduler(self)
         self.cdn = SimCdn(self, self.tick)
@@ -192,7 +185,12 @@ class World:
         self.invalidation_queue = Queue("InvalidationQueue", config.max_receives)
         self.rebuild_queue = Queue("RebuildQueue", config.max_receives)
         self.jobs = SimJobQueue(self, self.rebuild_queue.send)
-        self.invalidation_requests = SimInvalidationRequests(self, self.invalidation_queue.send)
+        # Requests of the invocations running now, innermost last: each is delayed past the end of
+        # the invocation that sent it (INVALIDATION_DELAY_SECONDS, longer than a function may run).
+        self._held_invalidations: list[list[str]] = []
+        self.invalidation_requests = SimInvalidationRequests(self, self._request_invalidation)
+        # The site store the functions write through, as `runtime.site()` builds it.
+        self.site_store = InvalidatingSite(self.site, self.invalidation_requests)
         self.schedule_dead_letters: list[Release] = []
 
         self.failed_batches: list[FailedBatch] = []
@@ -236,30 +234,6 @@ class World:
         if self.faults_on and self.rng.random() < self.lost_response_rate:
             self.calls["lost responses"] += 1
             raise TransientError(f"{call}: the write happened, its response was lost")
-
-    def _refusal_recorded(self, body: bytes) -> bool:
-        """Whether the articles table records the refusal this report is about: its newest event
-        was refused, and the report is about the version the file serves (which an event of a
-        version's deletion may have refused under its own sequencer)."""
-        report = json.loads(body)
-        item = self.articles.table.items.get((report["source"],)) or {}
-        serving = self.uploads.serving(report["source"])
-        refused = bool(item.get("rejected_sequencer")) and item.get("rejected_sequencer") == item.get(
-            "sequencer"
-        )
-        return refused and serving is not None and serving.version_id == report["version"]
-
-    def _note_report(self, key: str, body: bytes) -> None:
-        self.wrongly_deleted_reports.discard(key)
-        self.interrupted.discard(key)
-        if self._refusal_recorded(body):
-            self.late_reports.discard(key)
-        else:
-            self.late_reports.add(key)
-
-    def _note_report_deleted(self, key: str, body: bytes) -> None:
-        if self._refusal_recorded(body):
-            self.wrongly_deleted_reports.add(key)
 
     # --- what editors do --------------------------------------------------------------------------
 
@@ -337,66 +311,88 @@ class World:
 
     # --- the functions ----------------------------------------------------------------------------
 
+    def _request_invalidation(self, body: str) -> None:
+        if self._held_invalidations:
+            self._held_invalidations[-1].append(body)
+        else:
+            self.invalidation_queue.send(body)
+
+    @contextmanager
+    def invocation(self) -> Iterator[None]:
+        """One function's invocation: the invalidations it asks for become visible once it is over."""
+        held: list[str] = []
+        self._held_invalidations.append(held)
+        try:
+            yield
+        finally:
+            self._held_invalidations.pop()
+            for body in held:
+                self.invalidation_queue.send(body)
+
     def _ingest_function(self, records: list[dict[str, Any]]) -> set[str]:
         """ValidateArticle: every upload of every message, a failed message on its own."""
-        failed = set()
-        for record in records:
-            uploads = uploads_from_sqs(SQSRecord(record))
-            try:
-                for upload in uploads:
-                    accept_upload(upload, self.uploads, self.articles, self.settings, self.alerts, self.now)
-            except Exception as error:
-                self.trouble.note(error)
-                failed.add(record["messageId"])
-                self.interrupted.update(report_key(upload.key) for upload in uploads)
-        if failed and len(failed) == len(records):
-            raise BatchFailed
-        return failed
+        with self.invocation():
+            failed = set()
+            for record in records:
+                uploads = uploads_from_sqs(SQSRecord(record))
+                try:
+                    for upload in uploads:
+                        accept_upload(
+                            upload, self.uploads, self.articles, self.settings, self.alerts, self.now
+                        )
+                except Exception as error:
+                    self.trouble.note(error)
+                    failed.add(record["messageId"])
+            if failed and len(failed) == len(records):
+                raise BatchFailed
+            return failed
 
     def _follow_function(self, records: list[dict[str, Any]]) -> list[str]:
         """FollowArticleChange: page, index and schedule of each change; failures by sequence number."""
-        failed = []
-        for record in records:
-            try:
-                old, new = article_change(DynamoDBRecord(record))
-                follow_article_change(
-                    old,
-                    new,
-                    uploads=self.uploads,
-                    site_store=self.site,
-                    index=self.index,
-                    scheduler=self.scheduler,
-                    articles=self.articles,
-                    site=self.settings,
-                    now=self.now,
-                )
-            except Exception as error:
-                self.trouble.note(error)
-                failed.append(record["dynamodb"]["SequenceNumber"])
-        if failed and len(failed) == len(records):
-            raise BatchFailed
-        return failed
+        with self.invocation():
+            failed = []
+            for record in records:
+                try:
+                    old, new = article_change(DynamoDBRecord(record))
+                    follow_article_change(
+                        old,
+                        new,
+                        uploads=self.uploads,
+                        site_store=self.site_store,
+                        index=self.index,
+                        scheduler=self.scheduler,
+                        articles=self.articles,
+                        site=self.settings,
+                        now=self.now,
+                    )
+                except Exception as error:
+                    self.trouble.note(error)
+                    failed.append(record["dynamodb"]["SequenceNumber"])
+            if failed and len(failed) == len(records):
+                raise BatchFailed
+            return failed
 
     def _listings_function(self, records: list[dict[str, Any]]) -> list[str]:
         """RenderListings: the changed (listing, position) keys of the batch, each listing rendered
         once; a listing that fails is retried from its first record (`runtime.retry_from`)."""
-        changes: dict[str, set[str]] = {}
-        first: dict[str, str] = {}
-        for record in records:
-            membership = changed_membership(DynamoDBRecord(record))
-            if membership is not None:
-                listing, position = membership
-                changes.setdefault(listing, set()).add(position)
-                first.setdefault(listing, record["dynamodb"]["SequenceNumber"])
-        try:
-            refreshed = refresh_listings(changes, self.index, self.site, self.settings, self.now)
-        except Exception as error:
-            self.trouble.note(error)
-            raise
-        for reason in refreshed.failed.values():
-            self.trouble.note(reason)
-        response = retry_from({"batchItemFailures": []}, [first[listing] for listing in refreshed.failed])
-        return [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
+        with self.invocation():
+            changes: dict[str, set[str]] = {}
+            first: dict[str, str] = {}
+            for record in records:
+                membership = changed_membership(DynamoDBRecord(record))
+                if membership is not None:
+                    listing, position = membership
+                    changes.setdefault(listing, set()).add(position)
+                    first.setdefault(listing, record["dynamodb"]["SequenceNumber"])
+            try:
+                refreshed = refresh_listings(changes, self.index, self.site_store, self.settings, self.now)
+            except Exception as error:
+                self.trouble.note(error)
+                raise
+            for reason in refreshed.failed.values():
+                self.trouble.note(reason)
+            response = retry_from({"batchItemFailures": []}, [first[listing] for listing in refreshed.failed])
+            return [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
 
     def _invalidate_function(self, records: list[dict[str, Any]]) -> set[str]:
         """InvalidateCdn: one CreateInvalidation for the batch; a failure returns the whole batch."""
@@ -415,15 +411,18 @@ class World:
         return set()
 
     def _rebuild_function(self, records: list[dict[str, Any]]) -> set[str]:
-        failed = set()
-        for record in records:
-            try:
-                job = RebuildJob.model_validate_json(record["body"])
-                run_job(job, self.articles, self.uploads, self.index, self.site, self.settings, self.now)
-            except Exception as error:
-                self.trouble.note(error)
-                failed.add(record["messageId"])
-        return failed
+        with self.invocation():
+            failed = set()
+            for record in records:
+                try:
+                    job = RebuildJob.model_validate_json(record["body"])
+                    run_job(
+                        job, self.articles, self.uploads, self.index, self.site_store, self.settings, self.now
+                    )
+                except Exception as error:
+                    self.trouble.note(error)
+                    failed.add(record["messageId"])
+            return failed
 
     def _release(self, release: Release) -> bool:
         try:
@@ -481,7 +480,7 @@ class World:
         """An operator invokes RebuildFunction (and again if it fails)."""
         for _ in range(10):
             try:
-                plan_rebuild(self.articles, self.index, self.jobs)
+                plan_rebuild(self.articles, self.index, self.jobs, self.settings)
                 return
             except Exception as error:
                 self.trouble.note(error)
@@ -564,9 +563,14 @@ class World:
         queues retry and dead-letter, streams retry and give up, as configured."""
         self.faults_on = False
         try:
-            for _ in range(rounds):
+            for number in range(rounds):
                 if not self._pending():
                     return
+                if number and number % 20 == 0:
+                    # Still busy: a stream retrying a record that only a dead-lettered event can mend
+                    # (its version was deleted, and the deletion's event gave up while faults lasted).
+                    # The dead-letter queue's alarm has an operator redrive it meanwhile.
+                    self.redrive()
                 while self.in_transit:
                     queue, body = self.in_transit.pop(self.rng.randrange(len(self.in_transit)))
                     queue.send(body)
@@ -591,13 +595,13 @@ class World:
         for queue in (self.ingest_queue, self.invalidation_queue, self.rebuild_queue):
             queue.redrive()
         releases, self.schedule_dead_letters = self.schedule_dead_letters, []
-        self.faults_on = False
+        faults_were_on, self.faults_on = self.faults_on, False
         try:
             for release in releases:
                 if not self._release(release):
                     self.schedule_dead_letters.append(release)
         finally:
-            self.faults_on = True
+            self.faults_on = faults_were_on
 
     def settle(self) -> None:
         """A busy spell; then drain; redrive the dead letters and drain again; then repair, if there

@@ -1,7 +1,5 @@
 """Defects the delivery simulation (tests/simulation) found, each pinned on its own with the
-in-memory fakes. A strict xfail is a defect not fixed yet: the reference there tolerates exactly the
-outcome it produces (`reference.KNOWN_DEFECTS`); fixing it turns the xfail into a failure, and then
-the xfail and the tolerance go."""
+in-memory fakes, in the order of events that showed it. Every one is fixed; these keep them so."""
 
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ from pressrun.index import update_index
 from pressrun.ingest import Change, Upload, accept_upload
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord, SaveResult, SiteWrite
-from pressrun.pages import SourceMissing, apply_article_change
+from pressrun.pages import apply_article_change
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingAlerts
 from tests.unit.test_index import record as index_record
@@ -37,11 +35,6 @@ def event(sequencer: str, version: str, change: Change = Change.CREATED) -> Uplo
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an invalid upload's refusal moves the record's sequencer past an earlier delete marker, "
-    "whose late event is then dropped as stale: the deleted story stays published",
-)
 def test_a_delete_marker_overtaken_by_a_newer_refused_upload_still_takes_the_story_down(
     alerts: RecordingAlerts,
 ) -> None:
@@ -51,6 +44,7 @@ def test_a_delete_marker_overtaken_by_a_newer_refused_upload_still_takes_the_sto
     accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
     # WHEN the editor deletes it, then uploads invalid copy under the same name, and S3's events
     # arrive in the other order (as they may): the invalid upload's first, the delete marker's late
+    uploads.mark_deleted(KEY, marker="m2")
     uploads.add(KEY, INVALID, "v3")
     accept_upload(event("0C", "v3"), uploads, articles, SITE, alerts, NOW)
     accept_upload(event("0B", "m2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
@@ -58,12 +52,6 @@ def test_a_delete_marker_overtaken_by_a_newer_refused_upload_still_takes_the_sto
     assert articles.records[KEY].status != "published"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SourceMissing,
-    reason="the record still shows the version that was deleted (its newer upload was refused), so "
-    "every change that settles its page fails with SourceMissing, retried until the stream gives up",
-)
 def test_cleaning_up_the_version_that_stays_up_behind_a_refused_upload_leaves_a_page_that_can_be_settled(
     alerts: RecordingAlerts,
 ) -> None:
@@ -85,11 +73,6 @@ def test_cleaning_up_the_version_that_stays_up_behind_a_refused_upload_leaves_a_
     assert changed.status != "published" or f"{changed.path.lstrip('/')}index.html" in site.objects
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the delete marker's removal wipes the published fields the refusal kept; undeleting "
-    "re-reads the refused version only, so the story that was up before the delete stays down",
-)
 def test_undeleting_brings_back_the_version_that_stayed_up_behind_a_refused_upload(
     alerts: RecordingAlerts,
 ) -> None:
@@ -126,16 +109,11 @@ class RacingUploads(MemoryUploads):
         self._first_the_other()
         super().write_report(key, body)
 
-    def delete_report(self, key: str) -> None:
+    def delete_report(self, key: str) -> bool:
         self._first_the_other()
-        super().delete_report(key)
+        return super().delete_report(key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refusal is recorded before its report is written; a removal handled in between "
-    "deletes the report that is not there yet, and the report written after it stays",
-)
 def test_a_removal_handled_while_a_refusal_writes_its_report_leaves_no_report(
     alerts: RecordingAlerts,
 ) -> None:
@@ -155,11 +133,6 @@ def test_a_removal_handled_while_a_refusal_writes_its_report_leaves_no_report(
     assert uploads.reports == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a report is deleted after the write that makes it obsolete, unconditionally; a newer "
-    "refusal handled in between has written its own report under the same name, which goes instead",
-)
 def test_an_older_acceptance_does_not_delete_the_report_of_a_newer_refusal(alerts: RecordingAlerts) -> None:
     # GIVEN a refused upload with its report, then a valid one, then an invalid one
     uploads, articles = RacingUploads(), MemoryArticles()
@@ -201,12 +174,6 @@ def source(key: str, sequencer: str, version: str, change: Change = Change.CREAT
     return event(sequencer, version, change).model_copy(update={"key": key})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the waiters a write freed are kept on that record until they are tried; a newer event of "
-    "the same source replaces the record first, the redelivered event is then stale, and the waiter "
-    "stays refused with its slug free",
-)
 def test_a_waiter_is_tried_even_when_a_newer_upload_of_the_freeing_file_is_handled_first(
     alerts: RecordingAlerts,
 ) -> None:
@@ -238,19 +205,13 @@ class ReportsFailingOnce(MemoryUploads):
 
     fail_next_delete: bool = False
 
-    def delete_report(self, key: str) -> None:
+    def delete_report(self, key: str) -> bool:
         if self.fail_next_delete:
             self.fail_next_delete = False
             raise TimeoutError(f"HeadObject {key}: throttled")
-        super().delete_report(key)
+        return super().delete_report(key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deleting the report follows the write that makes it obsolete and is redone only by a "
-    "redelivery of the same event; a newer event of the same file makes that redelivery stale, and "
-    "its own write deletes no report because the record it replaces is no refusal",
-)
 def test_a_report_whose_deletion_failed_goes_even_when_a_newer_event_of_the_file_comes_first(
     alerts: RecordingAlerts,
 ) -> None:
@@ -308,11 +269,6 @@ def numbered(hour: int) -> ArticleRecord:
     return index_story(f"incoming/s{hour}.md", hour, "World")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a render overtaken by another writes pages past the listing's end; its second render, "
-    "after the revision check, drops pages past the end only when its own batch removed a member",
-)
 def test_a_render_overtaken_by_removals_leaves_no_sitemap_past_the_end() -> None:
     site_settings = SiteSettings(sitemap_size=4, listing_size=2)
     index, site = MemoryIndex(), RacingSite(trigger="sitemap-2.xml")
@@ -350,12 +306,6 @@ class RacingArticles(MemoryArticles):
         return super().save(record, previous)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a waiter is saved under the sequencer of its refused event, the one its refusal was "
-    "recorded with; a removal planned from the refusal still finds that sequencer, is saved over "
-    "the accepted waiter, and never releases the slug the waiter took",
-)
 def test_a_file_deleted_while_it_is_accepted_as_a_waiter_leaves_its_slug_free(
     alerts: RecordingAlerts,
 ) -> None:

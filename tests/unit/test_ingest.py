@@ -306,17 +306,33 @@ def test_permanently_deleting_the_last_version_unpublishes(alerts: RecordingAler
     assert outcome is Outcome.REMOVED
 
 
-def test_late_older_valid_version_does_not_displace_a_newer_rejection(alerts: RecordingAlerts):
+def test_a_refusal_handled_before_the_older_valid_version_shows_that_version_as_in_order(
+    alerts: RecordingAlerts,
+):
     uploads, articles = MemoryUploads(), MemoryArticles()
     uploads.add(KEY, GOOD, version_id="v1")
-    uploads.add("incoming/story.txt", b"", version_id="v2")
+    uploads.add(KEY, b"", version_id="v2")
     accept_upload(upload("0B", version="v2"), uploads, articles, SITE, alerts, NOW)
 
     outcome = accept_upload(upload("0A", version="v1"), uploads, articles, SITE, alerts, NOW)
 
+    # The late event changes nothing: the refusal already left up what events in order leave up.
     assert outcome is Outcome.STALE
     assert REPORT in uploads.reports
-    assert not articles.records[KEY].is_live
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
+
+
+def test_a_refusal_shows_no_version_older_than_a_delete_marker(alerts: RecordingAlerts):
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(KEY, GOOD, version_id="v1")
+    uploads.mark_deleted(KEY, marker="m2")
+    uploads.add(KEY, b"", version_id="v3")
+
+    outcome = accept_upload(upload("0C", version="v3"), uploads, articles, SITE, alerts, NOW)
+
+    assert outcome is Outcome.REJECTED
+    assert articles.records[KEY].status == "rejected"
+    assert REPORT in uploads.reports
 
 
 def test_invalid_reupload_keeps_the_published_version_up(alerts: RecordingAlerts):
@@ -384,9 +400,9 @@ class FlakyUploads(MemoryUploads):
             self.failures -= 1
             raise ConnectionError("S3 503 Slow Down")
 
-    def delete_report(self, key: str) -> None:
+    def delete_report(self, key: str) -> bool:
         self._maybe_fail()
-        super().delete_report(key)
+        return super().delete_report(key)
 
     def write_report(self, key: str, body: bytes) -> None:
         self._maybe_fail()

@@ -48,10 +48,17 @@ _TRANSACTION_LIMIT = 100
 
 
 def _unchanged_since(previous: ArticleRecord | None) -> tuple[str, dict[str, Any]]:
-    """The condition that the table still holds `previous` for this source: the write is based on it."""
+    """The condition that the table still holds `previous` for this source: the write is based on it.
+    A waiter accepted under the sequencer its refusal was recorded with differs from the refusal in
+    `rejected_sequencer` only, so both are compared."""
     if previous is None:
         return "attribute_not_exists(source_key)", {}
-    return "sequencer = :previous", {":previous": {"S": previous.sequencer}}
+    values = {":previous": {"S": previous.sequencer}}
+    if not previous.rejected_sequencer:
+        # An empty string is left out of the item (`exclude_defaults`), or was never set.
+        return "sequencer = :previous AND attribute_not_exists(rejected_sequencer)", values
+    values[":refused"] = {"S": previous.rejected_sequencer}
+    return "sequencer = :previous AND rejected_sequencer = :refused", values
 
 
 def _code(error: ClientError) -> str:
@@ -139,36 +146,6 @@ class DynamoArticles:
         )
         holder = response.get("Item", {}).get("source_key", {}).get("S")
         return str(holder) if holder else None
-
-    def reject(
-        self, source_key: str, sequencer: str, previous: ArticleRecord | None, version_id: str | None = None
-    ) -> Saved:
-        condition, values = _unchanged_since(previous)
-        refused = {"S": version_id} if version_id else {"NULL": True}
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"source_key": {"S": source_key}},
-                UpdateExpression=(
-                    "SET sequencer = :sequencer, rejected_sequencer = :sequencer,"
-                    " rejected_version = :refused, #status = if_not_exists(#status, :rejected),"
-                    " changed_at = :changed_at, changed_day = :changed_day"
-                ),
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    **values,
-                    ":sequencer": {"S": sequencer},
-                    ":refused": refused,
-                    ":rejected": {"S": "rejected"},
-                    **self._stamp(),
-                },
-            )
-        except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                return Saved.CONFLICT
-            raise
-        return Saved.SAVED
 
     def live(self) -> Iterator[ArticleRecord]:
         pages = self._client.get_paginator("scan").paginate(

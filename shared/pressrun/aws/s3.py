@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from pressrun.model import SiteWrite
-from pressrun.sweep_state import UploadState
+from pressrun.sweep_state import UploadState, UploadVersion
 from pressrun.urls import cache_control, cache_tags
 
 if TYPE_CHECKING:
@@ -99,15 +99,40 @@ class S3Uploads:
             ContentType=head.get("ContentType", "application/octet-stream"),
         )
 
+    def history(self, key: str) -> list[UploadVersion]:
+        pages = self._client.get_paginator("list_object_versions").paginate(Bucket=self._bucket, Prefix=key)
+        versions: list[Any] = []
+        markers: list[Any] = []
+        for page in pages:
+            versions += [item for item in page.get("Versions", []) if item["Key"] == key]
+            markers += [item for item in page.get("DeleteMarkers", []) if item["Key"] == key]
+        # Each list is newest first; the listing gives them apart, so they are merged by time. Times
+        # are to the second: within one second the current one is the newest, and otherwise a marker
+        # is taken for the newer (a story comes down rather than stay up after a delete).
+        merged: list[UploadVersion] = []
+        while versions or markers:
+            take_marker = not versions or (
+                bool(markers)
+                and not versions[0].get("IsLatest")
+                and (markers[0]["LastModified"] >= versions[0]["LastModified"] or markers[0].get("IsLatest"))
+            )
+            item = markers.pop(0) if take_marker else versions.pop(0)
+            merged.append(
+                UploadVersion(version_id=item.get("VersionId") or "null", delete_marker=take_marker)
+            )
+        return merged
+
     def write_report(self, key: str, body: bytes) -> None:
         self._client.put_object(
             Bucket=self._bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"
         )
 
-    def delete_report(self, key: str) -> None:
+    def delete_report(self, key: str) -> bool:
         # Look before deleting: in a versioned bucket a blind delete leaves a delete marker behind.
-        if _head(self._client, self._bucket, key) is not None:
-            self._client.delete_object(Bucket=self._bucket, Key=key)
+        if _head(self._client, self._bucket, key) is None:
+            return False
+        self._client.delete_object(Bucket=self._bucket, Key=key)
+        return True
 
 
 class S3Site:

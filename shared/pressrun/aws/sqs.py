@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 _BATCH = 10
 
 
-def _send(client: SQSClient, queue_url: str, bodies: list[str], what: str) -> None:
+def _send(client: SQSClient, queue_url: str, bodies: list[str], what: str, delay_seconds: int = 0) -> None:
     for start in range(0, len(bodies), _BATCH):
         chunk = bodies[start : start + _BATCH]
         response = client.send_message_batch(
             QueueUrl=queue_url,
-            Entries=[{"Id": str(number), "MessageBody": body} for number, body in enumerate(chunk)],
+            Entries=[
+                {"Id": str(number), "MessageBody": body, "DelaySeconds": delay_seconds}
+                for number, body in enumerate(chunk)
+            ],
         )
         if response.get("Failed"):
             raise RuntimeError(f"{len(response['Failed'])} {what} were not queued: {response['Failed']}")
@@ -42,18 +45,24 @@ class SqsJobQueue:
 
 
 class SqsInvalidationRequests:
-    """Each stale object is one message; the queue's batching window gathers a burst into one batch."""
+    """Each stale object is one message; the queue's batching window gathers a burst into one batch.
 
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
+    A request is made before its write (`InvalidatingSite`) and must be served after it: nothing else
+    orders an SQS batch after the write that asked, and an invalidation made before the new bytes are
+    there lets the CDN cache the old ones again. Each message is delayed past the end of the sending
+    invocation (`delay_seconds`, longer than the function's timeout): by then its writes are made,
+    or it failed and its retry asks again."""
+
+    def __init__(self, client: SQSClient, queue_url: str, delay_seconds: int = 0) -> None:
         if not queue_url:
             raise ValueError("invalidating needs INVALIDATION_QUEUE_URL")
         self._client = client
         self._queue_url = queue_url
+        self._delay_seconds = delay_seconds
 
     def request(self, changes: list[SiteChange]) -> None:
-        _send(
-            self._client, self._queue_url, [change.model_dump_json() for change in changes], "invalidations"
-        )
+        bodies = [change.model_dump_json() for change in changes]
+        _send(self._client, self._queue_url, bodies, "invalidations", self._delay_seconds)
 
 
 class SqsFailedBatches:

@@ -349,6 +349,11 @@ class LocalStack:
             **globals_.get("Environment", {}).get("Variables", {}),
             **properties.get("Environment", {}).get("Variables", {}),
         }
+        if "INVALIDATION_DELAY_SECONDS" in variables:
+            # On Lambda the delay orders an invalidation after its sender's writes. The runner runs
+            # one invocation at a time and serves the invalidation queue only when all else is idle,
+            # which orders them already, and its clock does not wait.
+            variables["INVALIDATION_DELAY_SECONDS"] = 0
         sources = [self._source(event) for event in properties.get("Events", {}).values()]
         return LocalFunction(
             name=logical,

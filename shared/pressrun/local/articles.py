@@ -48,22 +48,6 @@ class SqliteArticles:
         row = self.state.execute("SELECT source_key FROM slug WHERE slug = ?", (slug,)).fetchone()
         return None if row is None else str(row[0])
 
-    def reject(
-        self, source_key: str, sequencer: str, previous: ArticleRecord | None, version_id: str | None = None
-    ) -> Saved:
-        with self.state.atomic():
-            current = self.current(source_key)
-            if not _unchanged_since(current, previous):
-                return Saved.CONFLICT
-            base = current or ArticleRecord(source_key=source_key, sequencer=sequencer, status="rejected")
-            refused = {
-                "sequencer": sequencer,
-                "rejected_sequencer": sequencer,
-                "rejected_version": version_id,
-            }
-            self._store(current, base.model_copy(update=refused))
-        return Saved.SAVED
-
     def finished(self, source_key: str, sequencer: str) -> None:
         with self.state.atomic():
             current = self.current(source_key)
@@ -222,4 +206,9 @@ def _unchanged_since(current: ArticleRecord | None, previous: ArticleRecord | No
     """The write is based on `previous`: the table must still hold it (or nothing, if it was None)."""
     if previous is None:
         return current is None
-    return current is not None and current.sequencer == previous.sequencer
+    # A waiter accepted under the sequencer its refusal was recorded with differs from the refusal in
+    # `rejected_sequencer` only.
+    return current is not None and (current.sequencer, current.rejected_sequencer) == (
+        previous.sequencer,
+        previous.rejected_sequencer,
+    )

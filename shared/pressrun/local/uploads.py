@@ -22,7 +22,7 @@ from pressrun.images import is_image_key
 from pressrun.ingest import INCOMING, REJECTED, Change, Upload, report_key
 from pressrun.local.state import State
 from pressrun.local.work import Kind, WorkQueue
-from pressrun.sweep_state import UploadState
+from pressrun.sweep_state import UploadState, UploadVersion
 
 BUCKET = "uploads"
 BLOBS = "uploads"
@@ -91,8 +91,18 @@ class LocalUploads:
         temp.write_bytes(body)
         os.replace(temp, path)
 
-    def delete_report(self, key: str) -> None:
-        self._report_path(key).unlink(missing_ok=True)
+    def history(self, key: str) -> list[UploadVersion]:
+        return [
+            UploadVersion(version_id=version.version_id, delete_marker=version.is_delete_marker)
+            for version in reversed(self.versions(key))
+        ]
+
+    def delete_report(self, key: str) -> bool:
+        try:
+            self._report_path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     # --- what an editor does ------------------------------------------------------------------
 
