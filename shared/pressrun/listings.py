@@ -326,6 +326,25 @@ def _every_listing(index: CategoryIndex) -> list[str]:
 _NAMES_PER_READ = 1000
 
 
+def listings_sitemap_file(number: int) -> str:
+    return object_key(listings_sitemap_chunk_path(number))
+
+
+def _listings_sitemap_files(site_store: SiteStore) -> list[int]:
+    """The numbers of the numbered listings sitemaps the site holds: one listing of the bucket from
+    where their keys start (a thousand keys a page; they sort together, before the unnumbered one)."""
+    prefix, suffix = listings_sitemap_file(0).split("0", 1)
+    numbers: list[int] = []
+    after = prefix
+    while keys := site_store.keys(after, _NAMES_PER_READ):
+        ours = [key for key in keys if key.startswith(prefix)]
+        numbers += [int(n) for key in ours if (n := key[len(prefix) : -len(suffix)]).isdigit()]
+        if len(ours) < len(keys):
+            break
+        after = keys[-1]
+    return numbers
+
+
 def refresh_listings_sitemap(
     index: CategoryIndex, site_store: SiteStore, site: SiteSettings
 ) -> list[SiteWrite]:
@@ -351,11 +370,12 @@ def refresh_listings_sitemap(
                 writes.put(listings_sitemap_chunk_path(number), render.pages_sitemap(part, site), XML)
             writes.put(LISTINGS_SITEMAP, render.listings_sitemap_index(chunks, site), XML)
         written = writes.flush()
-        # Numbered files past the last: the listings became fewer, or fit one file again.
-        number = chunks + 1
-        while (removed := site_store.delete(object_key(listings_sitemap_chunk_path(number)))) is not None:
-            written.append(removed)
-            number += 1
+        # Numbered files past the last: the listings became fewer, or fit one file again. Found by
+        # listing them, not by deleting on from the first missing one: a render cut short (or two
+        # racing) can leave a later file without the one before it.
+        for number in _listings_sitemap_files(site_store):
+            if number > chunks and (removed := site_store.delete(listings_sitemap_file(number))):
+                written.append(removed)
         if _every_listing(index) == names:
             return written
     raise ListingKeptChanging("the set of listings kept changing while its sitemap was written")

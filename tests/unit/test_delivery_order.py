@@ -12,7 +12,7 @@ import pytest
 
 from pressrun.index import update_index
 from pressrun.ingest import Change, Upload, accept_upload
-from pressrun.listings import refresh_listings
+from pressrun.listings import refresh_listings, refresh_listings_sitemap
 from pressrun.model import ArticleRecord, SaveResult, SiteWrite
 from pressrun.pages import apply_article_change
 from pressrun.settings import SiteSettings
@@ -291,6 +291,22 @@ def test_a_render_overtaken_by_removals_leaves_no_sitemap_past_the_end() -> None
     refresh_listings({"site": added}, index, site, site_settings, NOW)
     # THEN the site has one sitemap, as three stories need, and no numbered ones
     assert [key for key in site.objects if key.startswith("sitemap")] == ["sitemap.xml"]
+
+
+def test_emptied_listings_leave_no_numbered_listings_sitemap_even_past_a_missing_one() -> None:
+    site_settings = SiteSettings(sitemap_size=4, listing_size=2)
+    index, site = MemoryIndex(), MemorySite()
+    story = index_story("incoming/s1.md", 1, "World")
+    # GIVEN a story, and the second of two numbered listings sitemaps that a render cut short left
+    # behind without the first (when the story had more tags, say)
+    update_index(None, story, index)
+    site.objects["sitemap-listings-2.xml"] = b"<urlset/>"
+    # WHEN the sitemap of listings is written again, and then its only story is taken down
+    refresh_listings_sitemap(index, site, site_settings)
+    update_index(story, None, index)
+    refresh_listings_sitemap(index, site, site_settings)
+    # THEN no listings sitemap is left, numbered or not
+    assert [key for key in site.objects if key.startswith("sitemap-listings")] == []
 
 
 @dataclass
