@@ -91,6 +91,41 @@ def copies(draw: st.DrawFn, slug: str | None = None) -> Copy:
     )
 
 
+# An author's profile: the file is named by the slug of a byline in AUTHORS.
+PROFILE_KEY = "incoming/authors/priya-natarajan.md"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    role: str
+    same_as: tuple[str, ...]
+    bio: str
+    # A link that is not https://: the upload is refused, with a report.
+    invalid: bool = False
+
+    def bytes(self) -> bytes:
+        links = [*self.same_as, *(["http://priya.example"] if self.invalid else [])]
+        lines = ["---", f"name: {self.name}"]
+        if self.role:
+            lines.append(f"role: {self.role}")
+        if links:
+            lines.append(f"same_as: [{', '.join(links)}]")
+        lines += ["---", self.bio, ""]
+        return "\n".join(lines).encode("utf-8")
+
+
+@st.composite
+def profiles(draw: st.DrawFn) -> Profile:
+    return Profile(
+        name=draw(st.sampled_from(["Priya Natarajan", "Priya N."])),
+        role=draw(st.sampled_from(["", "Local government correspondent"])),
+        same_as=draw(st.sampled_from([(), ("https://mastodon.example/@priya",)])),
+        bio=draw(st.sampled_from(BODIES)),
+        invalid=draw(st.integers(0, 5)) == 0,
+    )
+
+
 def served_slug(world: World, key: str) -> str | None:
     """The slug of the version the key serves, if it is a valid article."""
     serving = world.uploads.serving(key)

@@ -43,7 +43,8 @@ from datetime import UTC, datetime, timedelta
 from pressrun import render
 from pressrun.index import ListingEntry, ListingKind, ListingSummary
 from pressrun.ingest import report_key
-from pressrun.model import Article, ArticleRecord, InvalidArticle, slugify
+from pressrun.model import Article, ArticleRecord, AuthorProfile, InvalidArticle, slugify
+from pressrun.profiles import AUTHORS, PROFILE_STATUS, parse_profile
 from pressrun.scheduling import schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.urls import is_immutable, is_long_cached, public_paths
@@ -101,7 +102,28 @@ def describe(world: World) -> str:
 
 
 def _article(key: str, version: Version, site: SiteSettings) -> Article | None:
-    return None if version.data is None else parsed(key, version.data, site)
+    if version.data is None or key.startswith(AUTHORS):
+        return None
+    return parsed(key, version.data, site)
+
+
+def _profile(key: str, version: Version, site: SiteSettings) -> AuthorProfile | None:
+    return None if version.data is None else parsed_profile(key, version.data, site)
+
+
+def _valid(key: str, version: Version, site: SiteSettings) -> bool:
+    if key.startswith(AUTHORS):
+        return _profile(key, version, site) is not None
+    return _article(key, version, site) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def parsed_profile(key: str, data: bytes, site: SiteSettings) -> AuthorProfile | None:
+    """The profile an upload under `incoming/authors/` holds, or None when it is refused."""
+    try:
+        return parse_profile(key, data, site)[0]
+    except InvalidArticle:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -132,14 +154,14 @@ class Accepted:
 
 def _fallbacks(history: list[Version], current: Version, site: SiteSettings, key: str) -> list[Version]:
     """The versions that may stay up while `current` is refused: valid ones the key still keeps,
-    since the last delete marker it still has, oldest first."""
+    since the last delete marker it still has, oldest first (articles, or profiles)."""
     found: list[Version] = []
     for version in reversed(history[: history.index(current)]):
         if version.deleted:
             continue
         if version.is_marker:
             break
-        if _article(key, version, site) is not None:
+        if _valid(key, version, site):
             found.append(version)
     return list(reversed(found))
 
@@ -172,7 +194,11 @@ class Oracle:
     def accepted(self) -> dict[str, Accepted]:
         accepted: dict[str, Accepted] = {}
         expected_reports: dict[str, str] = {}
+        self.profiles: dict[str, AuthorProfile] = {}
         for key, history in self.world.uploads.every_version.items():
+            if key.startswith(AUTHORS):
+                self._profile_source(key, history, expected_reports)
+                continue
             verdict = self._source(key, history, expected_reports)
             if verdict is not None:
                 accepted[key] = verdict
@@ -214,6 +240,40 @@ class Oracle:
             return None
         return self._expect_version(key, version, record, why="its newer version was refused")
 
+    def _profile_source(self, key: str, history: list[Version], reports: dict[str, str]) -> None:
+        """An author's profile (README, "Author profiles"): the newest upload wins; a refused one
+        leaves a report, and what may stay up behind it is what may for a story."""
+        stack = [version for version in history if not version.deleted]
+        current = stack[-1] if stack and not stack[-1].is_marker else None
+        record = self.records.get(key)
+        shown = record is not None and record.status == PROFILE_STATUS
+        if current is None:
+            if shown:
+                self.out.add(f"{key}: deleted, yet its profile is kept")
+            return
+        allowed = [current]
+        if _profile(key, current, self.site) is None:
+            reports[report_key(key)] = current.version_id
+            candidates = _fallbacks(history, current, self.site, key)
+            floor = _lower_bound(history, current, candidates)
+            allowed = candidates[candidates.index(floor) :] if floor is not None else candidates
+            if floor is None and not shown:
+                return
+        version = next(
+            (v for v in allowed if record and shown and v.version_id == record.source_version), None
+        )
+        if version is None:
+            got = f"{record.status} {str(record.source_version)[:6]}" if record else "no record"
+            self.out.add(
+                f"{key}: expected a profile from one of {[v.version_id[:6] for v in allowed]}, found {got}"
+            )
+            return
+        profile = _profile(key, version, self.site)
+        assert profile is not None
+        if record is not None and record.profile != profile:
+            self.out.add(f"{key}: record keeps {record.profile}, its version says {profile}")
+        self.profiles[key.removeprefix(AUTHORS).removesuffix(".md")] = profile
+
     def _floor(
         self, key: str, history: list[Version], current: Version, candidates: list[Version]
     ) -> Version | None:
@@ -245,22 +305,21 @@ class Oracle:
         it was delivered; an upload of content it already had keeps the time it had; a change made
         after readers saw the story is dated by the pipeline's clock when it recorded it (never
         before the story's own time); a correction is a change dated at least by its own date. Which
-        earlier version readers saw depends on delivery order, so the clock's times are allowed only
-        when an earlier version, with other content, could have been public (valid, not a draft)."""
+        version readers saw before depends on delivery order (and a version recorded, then deleted,
+        hands back to an older one), so a clock time is allowed only once a version with other content
+        that could have been public (valid, not a draft) was uploaded, and this content too."""
         history = self.world.uploads.every_version[key]
+        shown = [(version, a) for version in history if (a := _article(key, version, self.site))]
+        same = [version.made_at for version, a in shown if a.content_hash == article.content_hash]
+        other = [
+            version.made_at for version, a in shown if a.content_hash != article.content_hash and not a.draft
+        ]
         possible = {article.published_at}
-        for number, version in enumerate(history):
-            if (shown := _article(key, version, self.site)) is None:
-                continue
-            if shown.content_hash != article.content_hash:
-                continue
-            before = (_article(key, v, self.site) for v in history[:number])
-            if any(a is not None and not a.draft and a.content_hash != article.content_hash for a in before):
-                possible |= {
-                    max(moment, article.published_at)
-                    for moment in self.world.clock_history
-                    if moment >= version.made_at
-                }
+        if other:
+            since = max(min(same), min(other))
+            possible |= {
+                max(moment, article.published_at) for moment in self.world.clock_history if moment >= since
+            }
         corrected = max((correction.date for correction in article.corrections), default=None)
         if corrected is not None:
             possible = {max(moment, corrected) for moment in possible}
@@ -301,7 +360,11 @@ class Oracle:
                 modified=shown.record.updated_at,
                 record=shown.record,
                 related=_related(shown, newest_first),
-                profiles={},
+                profiles={
+                    slug: profile
+                    for author in shown.article.authors
+                    if (profile := self.profiles.get(slug := slugify(author))) is not None
+                },
             )
             pages[_key(shown.article.path)] = page
         summaries = []
@@ -324,13 +387,18 @@ class Oracle:
         the newest S to 2S-1 (all of them below 2S), its feed the newest S."""
         size = self.site.listing_size
         kind, _, slug = listing.partition("/")
-        # The heading is the newest story's spelling of the listing.
-        shown = render.Listing(ListingKind(kind), slug, newest_first[0].listed_as)
+        # The heading is the newest story's spelling of the listing, or the author's name as their
+        # profile gives it; the profile itself is on the front page only.
+        profile = self.profiles.get(slug) if kind == ListingKind.AUTHOR else None
+        shown = render.Listing(
+            ListingKind(kind), slug, profile.name if profile else newest_first[0].listed_as
+        )
+        front_page = render.Listing(shown.kind, slug, shown.heading, profile)
         oldest_first = list(reversed(newest_first))
         numbered = max(0, len(newest_first) // size - 1)
         front = newest_first[: len(newest_first) - numbered * size]
         pages = {
-            _key(shown.path): render.listing_page(shown, front, self.site, None, numbered),
+            _key(shown.path): render.listing_page(front_page, front, self.site, None, numbered),
             _key(shown.feed_path): render.listing_feed(shown, front[:size], self.site),
         }
         for number in range(1, numbered + 1):

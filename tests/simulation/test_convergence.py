@@ -36,7 +36,16 @@ from hypothesis.stateful import (
 
 from pressrun.reconcile import SweepIncomplete, sweep
 from tests.simulation.adapters import SimFailedBatches
-from tests.simulation.editors import KEYS, TIME_LIMIT, Copy, copies, served_slug
+from tests.simulation.editors import (
+    KEYS,
+    PROFILE_KEY,
+    TIME_LIMIT,
+    Copy,
+    Profile,
+    copies,
+    profiles,
+    served_slug,
+)
 from tests.simulation.reference import check, describe
 from tests.simulation.world import START, Config, NotSettled, World
 
@@ -141,6 +150,16 @@ class Pipeline(RuleBasedStateMachine):
             return
         self.world.put(destination, serving.data)
         self.world.delete(source)
+
+    @rule(profile=profiles())
+    def write_a_profile(self, profile: Profile) -> None:
+        """An author's profile, new or rewritten (a name the byline spells otherwise, or a bad link)."""
+        self.world.put(PROFILE_KEY, profile.bytes())
+
+    @rule()
+    def delete_the_profile(self) -> None:
+        if self.world.uploads.serving(PROFILE_KEY) is not None:
+            self.world.delete(PROFILE_KEY)
 
     @rule(key=st.sampled_from(KEYS))
     def delete(self, key: str) -> None:
