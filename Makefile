@@ -76,12 +76,13 @@ build: $(SAM_VENV)/bin/sam
 test: lint build $(AWSCLI_VENV)/bin/aws $(AXE)
 	$(BIN)/pytest
 
-# Benchmarks (bench/README.md); results and their method land in docs/performance.md.
-bench: install build
+# Benchmarks (bench/README.md): a few minutes, or about an hour for the full run; the figures and the
+# commands behind them land in docs/performance.md and docs/cost.md.
+bench: install
 	bash bench/setup.sh
 	$(BIN)/python bench/run.py --quick
 
-bench-full: install build
+bench-full: install
 	bash bench/setup.sh
 	$(BIN)/python bench/run.py --full
 

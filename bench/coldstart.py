@@ -33,8 +33,7 @@ from typing import Any
 
 import yaml
 
-from codebase import code_root
-from common import LAMBDA_VENV, RESULTS, log, median
+from common import LAMBDA_VENV, RESULTS, ROOT, log, median
 
 LAYERS = RESULTS / "coldstart"
 MODES = ("as built", "precompiled")
@@ -104,7 +103,7 @@ _Loader.add_multi_constructor("!", _tag)
 
 def functions() -> dict[str, dict[str, str]]:
     """Each function's handler folder and environment, from template.yaml."""
-    template = yaml.load((code_root() / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506 (a SafeLoader)
     parameters = template.get("Parameters", {})
     globals_ = template["Globals"]["Function"].get("Environment", {}).get("Variables", {})
     out = {}
@@ -114,7 +113,7 @@ def functions() -> dict[str, dict[str, str]]:
         properties = resource["Properties"]
         variables = {**globals_, **properties.get("Environment", {}).get("Variables", {})}
         environment = {key: _placeholder(value, parameters) for key, value in variables.items()}
-        out[name] = {"code": str(code_root() / properties["CodeUri"]), "env": environment}
+        out[name] = {"code": str(ROOT / properties["CodeUri"]), "env": environment}
     return out
 
 
@@ -125,8 +124,8 @@ def _lambda_python() -> Path:
 def prepare() -> dict[str, Path]:
     """The x86 layer twin (without and with .pyc), the runtime's boto3 and an X-Ray add-on, cached."""
     python = _lambda_python()
-    stamp = (code_root() / "shared" / "requirements.txt").read_text()
-    layer_recipe = code_root() / "shared" / "Makefile"
+    stamp = (ROOT / "shared" / "requirements.txt").read_text()
+    layer_recipe = ROOT / "shared" / "Makefile"
     marker = LAYERS / "ready"
     paths = {
         "as built": LAYERS / "layer" / "python",
@@ -137,7 +136,7 @@ def prepare() -> dict[str, Path]:
     if not (marker.exists() and marker.read_text() == stamp and (LAYERS / "pip").exists()):
         shutil.rmtree(LAYERS, ignore_errors=True)
         pip = [str(python), "-m", "pip", "install", "--quiet", "--no-compile", "--target"]
-        subprocess.run([*pip, str(LAYERS / "pip" / "python"), "-r", str(code_root() / "shared" / "requirements.txt")], check=True)
+        subprocess.run([*pip, str(LAYERS / "pip" / "python"), "-r", str(ROOT / "shared" / "requirements.txt")], check=True)
         subprocess.run([*pip, str(paths["runtime"]), "boto3"], check=True)
         subprocess.run([*pip, str(paths["xray"]), "--no-deps", "aws-xray-sdk==2.15.0", "wrapt"], check=True)
         subprocess.run([str(python), "-m", "compileall", "-q", str(paths["runtime"])], check=True)
@@ -158,7 +157,7 @@ def prepare() -> dict[str, Path]:
         shutil.copytree(LAYERS / "pip" / "python", target)
         (target.parent / "deps-ready").write_text("")
     shutil.rmtree(target / "pressrun", ignore_errors=True)
-    shutil.copytree(code_root() / "shared" / "pressrun", target / "pressrun", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "shared" / "pressrun", target / "pressrun", ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([str(python), "-m", "compileall", "-q", str(target)], check=True)
     return paths
 

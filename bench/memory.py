@@ -17,7 +17,6 @@ import json
 import subprocess
 from typing import Any
 
-from codebase import code_root
 from common import LAMBDA_VENV, ROOT, log
 
 CHILD = r"""
@@ -84,7 +83,7 @@ def measure() -> dict[str, Any]:
     rows = []
     for kind in ("small", "prose", "markup"):
         out = subprocess.run(
-            [str(python), "-c", CHILD, kind, str(code_root() / "shared"), str(ROOT / "bench")],
+            [str(python), "-c", CHILD, kind, str(ROOT / "shared"), str(ROOT / "bench")],
             capture_output=True,
             text=True,
             cwd=ROOT,

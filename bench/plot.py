@@ -1,9 +1,8 @@
-"""docs/performance-<mode>.png from bench/results/<mode>/: run with bench/.venv-plot/bin/python.
+"""docs/performance-<mode>.png from bench/results/<mode>/goals.json: run with bench/.venv-plot/bin/python.
 
-Left: seconds against site size (log-log): pressrun's publish of one article (in process on the
-local stack, on unpatched moto, and the whole CLI command), pressrun's rebuild, and Hugo's and
-Pelican's full builds of the same corpus. Right: AWS API calls the handlers make to publish one
-article, with the goals (20 calls; 1.2x the 100-article case).
+Left: seconds (median wall time of the whole process) against site size, log-log: pressrun's one
+more story, first publish and rebuild, and Hugo's full build, measured side by side in one run.
+Right: each pressrun command as a multiple of Hugo's full build of the same size, with the goals.
 """
 
 from __future__ import annotations
@@ -14,66 +13,57 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 DOCS = BENCH.parent / "docs"
-
-
-def load(mode: str, stage: str):  # type: ignore[no-untyped-def]
-    path = RESULTS / mode / f"{stage}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+COMMANDS = {
+    "one_more_story": ("o-", "tab:blue", "pressrun publish: one more story"),
+    "first_publish": ("s-", "tab:purple", "pressrun publish: all N (first publish)"),
+    "rebuild": ("D-", "tab:green", "pressrun rebuild of N"),
+}
+# goal: the largest allowed multiple of Hugo's full build, per command (issue 17)
+GOALS = {"one_more_story": (1.0, "faster than Hugo"), "first_publish": (3.0, "≤ 3× Hugo"), "rebuild": (1.0, "≤ Hugo")}
 
 
 def draw(mode: str) -> Path | None:
-    publish = load(mode, "publish")
-    if not publish:
+    path = RESULTS / mode / "goals.json"
+    if not path.exists():
         return None
-    cli, ssg, rebuild = load(mode, "cli"), load(mode, "ssg"), load(mode, "rebuild")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2))
-    styles = {"local": ("o-", "tab:blue"), "unpatched": ("s--", "tab:cyan")}
-    for backend, (style, color) in styles.items():
-        rows = sorted((c["size"], c["median_seconds"], c["median_handler_calls"]) for c in publish if c["backend"] == backend)
-        if rows:
-            sizes = [r[0] for r in rows]
-            label = "pressrun publish, in process (local stack)" if backend == "local" else "pressrun publish, in process (unpatched moto 5.2)"
-            left.plot(sizes, [r[1] for r in rows], style, color=color, label=label)
-            right.plot(sizes, [r[2] for r in rows], style, color=color, label="handler API calls (local stack)" if backend == "local" else "handler API calls (unpatched moto)")
-            for size, _, count in rows:
-                right.annotate(str(int(count)), (size, count), textcoords="offset points", xytext=(0, 7), ha="center")
-    if cli:
-        rows = sorted((c["size"], c["median"]) for c in cli.get("publish", []))
-        if rows:
-            left.plot([r[0] for r in rows], [r[1] for r in rows], "D-", color="tab:purple", label="pressrun publish CLI (restore + pipeline + save)")
-    if ssg:
-        for tool, (style, color) in {"hugo": ("^-", "tab:red"), "pelican": ("v-", "tab:orange")}.items():
-            rows = sorted((b["size"], b["median"]) for b in ssg["builds"] if b["tool"] == tool)
-            if rows:
-                left.plot([r[0] for r in rows], [r[1] for r in rows], style, color=color, label=f"{tool.capitalize()} full build")
-    if rebuild:
-        total = rebuild["enter_seconds"] + rebuild["rebuild_seconds"] + rebuild["exit_seconds"]
-        left.plot([rebuild["size"]], [total], "*", markersize=14, color="tab:green", label="pressrun rebuild (whole command, in process)")
+    rows = sorted(json.loads(path.read_text())["sizes"], key=lambda r: r["size"])
+    sizes = [r["size"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 6))
+    for command, (style, color, label) in COMMANDS.items():
+        left.plot(sizes, [r[command]["wall"] for r in rows], style, color=color, label=label)
+    left.plot(sizes, [r["hugo"]["wall"] for r in rows], "^--", color="tab:red", label="Hugo: full build of N")
     left.set_xscale("log")
     left.set_yscale("log")
-    left.set_xlabel("existing articles in the site")
-    left.set_ylabel("seconds (median)")
-    left.set_title("Time to a fresh page: one publish vs full builds")
+    left.set_xticks(sizes, [f"{s:,}" for s in sizes])
+    left.set_xlabel("stories in the site (N)")
+    left.set_ylabel("seconds, whole process (median)")
+    left.set_title("pressrun and Hugo, side by side")
     left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=8, loc="upper left")
-    sizes = sorted({c["size"] for c in publish})
-    base = [c["median_handler_calls"] for c in publish if c["size"] == min(sizes) and c["backend"] == "local"]
-    right.axhline(20, color="tab:green", linestyle=":", label="goal: at most 20 calls")
-    if base:
-        right.axhline(1.2 * base[0], color="tab:gray", linestyle=":", label=f"goal: 1.2 x the {min(sizes)} case")
-    right.set_xscale("log")
-    right.set_ylim(bottom=0)
-    right.set_xlabel("existing articles in the site")
-    right.set_ylabel("AWS API calls by the handlers, one article")
-    right.set_title("API calls to publish one article (one category)")
-    right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"pressrun benchmarks ({mode}); absolute times are from a shared 2-core machine", fontsize=10)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    width = 0.25
+    for i, (command, (_, color, label)) in enumerate(COMMANDS.items()):
+        ratios = [r[command]["wall"] / r["hugo"]["wall"] for r in rows]
+        positions = [j + (i - 1) * width for j in range(len(rows))]
+        bars = right.bar(positions, ratios, width, color=color, label=label)
+        right.bar_label(bars, labels=[f"{x:.2f}×" for x in ratios], fontsize=8)
+        goal, _ = GOALS[command]
+        for row, position in zip(rows, positions, strict=True):
+            right.plot([position - width / 2, position + width / 2], [goal, goal], color="black", linewidth=1)
+            if command == "one_more_story" and row["size"] == 10000:
+                # issue 17: at 10,000, at least 10× faster than Hugo's full build
+                right.plot([position - width / 2, position + width / 2], [0.1, 0.1], color="black", linestyle=":")
+    right.set_yscale("log")
+    right.set_xticks(range(len(rows)), [f"N = {s:,}" for s in sizes])
+    right.set_ylabel("pressrun ÷ Hugo's full build (black ticks: the goals)")
+    right.set_title("Ratios within one run")
+    right.grid(True, axis="y", which="both", alpha=0.3)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
+    fig.suptitle(f"pressrun bench ({mode}); absolute times are from a shared 2-core machine", fontsize=10)
     fig.tight_layout()
     target = DOCS / f"performance-{mode}.png"
     fig.savefig(target, dpi=110)

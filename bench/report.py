@@ -1,15 +1,24 @@
-"""Writes docs/performance.md from bench/results/{full,quick}/*.json (full first, when it exists)."""
+"""docs/performance.md from bench/results/{full,quick}/*.json and bench/results/suite/*.json, then
+docs/cost.md (cost.py). The full run's results come first where they exist.
+
+    .venv/bin/python bench/report.py
+"""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-RESULTS = BENCH / "results"
-DOC = BENCH.parent / "docs" / "performance.md"
+import cost
+from common import BENCH, RESULTS, ROOT
+
+DOCS = ROOT / "docs"
+COMMANDS = (
+    ("one_more_story", "one more story into the site, whole `pressrun publish` process"),
+    ("first_publish", "first publish of all N (bulk import into a new folder)"),
+    ("rebuild", "`pressrun rebuild` of N"),
+)
 
 
 def load(mode: str, stage: str) -> Any:
@@ -17,338 +26,236 @@ def load(mode: str, stage: str) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def s(seconds: float | None, digits: int = 2) -> str:
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "n/a"
-    if seconds >= 100:
-        return f"{seconds:,.0f} s"
-    return f"{seconds:.{digits}f} s"
+def _s(x: float) -> str:
+    return f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
 
 
-def x(ratio: float | None) -> str:
-    return "n/a" if ratio is None or math.isnan(ratio) else f"{ratio:,.2f}x" if ratio < 100 else f"{ratio:,.0f}x"
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×"
 
 
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
+def verdicts(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(goal, measured, verdict) for issue 17's goals, from one run's goals.json rows."""
+    by_size = {r["size"]: r for r in rows}
+    out = []
+    for size in sorted(by_size):
+        r = by_size[size]
+        hugo, one = r["hugo"]["wall"], r["one_more_story"]["wall"]
+        out.append(
+            (
+                f"one story into {size:,}: faster than Hugo's full build of {size:,}",
+                f"pressrun {_s(one)}, Hugo {_s(hugo)}: {_ratio(one, hugo)} Hugo",
+                "**met**" if one < hugo else "**missed**",
+            )
+        )
+    big = by_size.get(10000)
+    if big is None:
+        out.append(("the goals at 10,000", "not measured by this run (`make bench-full` measures them)", "—"))
+        return out
+    hugo = big["hugo"]["wall"]
+    one, rebuild, first = (big[k]["wall"] for k in ("one_more_story", "rebuild", "first_publish"))
+    out += [
+        ("one story into 10,000: at least 10× faster than Hugo's full build", f"Hugo ÷ pressrun = {hugo / one:.1f}×",
+         "**met**" if hugo / one >= 10 else "**missed**"),
+        ("`pressrun rebuild` of 10,000: no slower than Hugo's full build", f"pressrun {_s(rebuild)}, Hugo {_s(hugo)}: {_ratio(rebuild, hugo)}",
+         "**met**" if rebuild <= hugo else "**missed**"),
+        ("first publish of 10,000: at most 3× Hugo's full build", f"pressrun {_s(first)}, Hugo {_s(hugo)}: {_ratio(first, hugo)}",
+         "**met**" if first <= 3 * hugo else "**missed**"),
+    ]
+    tree = max(big[k]["peak_tree_mb"] for k, _ in COMMANDS)
+    single = max(big[k]["peak_single_mb"] for k, _ in COMMANDS)
+    out.append(
+        ("peak memory at 10,000: at most 300 MB",
+         f"largest process {single:.0f} MB; all processes of one command summed {tree:.0f} MB (Hugo: {big['hugo']['peak_tree_mb']:.0f} MB)",
+         ("**met**" if tree <= 300 else "**met** per process, **missed** summed over workers") if single <= 300 else "**missed**")
+    )
+    return out
 
 
-def table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
+def goals_section(mode: str, goals: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    stage = meta["stages"]["goals"]
+    lines = [
+        f"Measured by `{stage.get('command', meta['command'])}`, stage `goals`, started {stage['started_at']} ({stage['seconds']} s), at {stage['revision']};",
+        f"Hugo {goals['hugo_version']}. Medians of the runs; each pressrun command and each Hugo build is one whole process,",
+        "measured as a process tree (`bench/measure.py`: wall and CPU seconds, peak RSS).",
+        "",
+        "| goal (issue 17) | measured | verdict |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {g} | {m} | {v} |" for g, m, v in verdicts(goals["sizes"])]
+    lines += ["", "| N | command | runs | wall (median) | CPU (median) | ÷ Hugo (wall) | peak RSS: largest process / summed | load average before → after |", "|---|---|---|---|---|---|---|---|"]
+    for row in sorted(goals["sizes"], key=lambda r: r["size"]):
+        hugo = row["hugo"]["wall"]
+        for key, text in (*COMMANDS, ("hugo", "Hugo: full build of N into an empty folder")):
+            r = row[key]
+            runs = r["runs"]
+            lines.append(
+                f"| {row['size']:,} | {text} | {len(runs)} | {_s(r['wall'])} | {_s(r['cpu'])} | "
+                f"{'' if key == 'hugo' else _ratio(r['wall'], hugo)} | {r['peak_single_mb']:.0f} / {r['peak_tree_mb']:.0f} MB | "
+                f"{runs[0]['load_before'][0]} → {runs[-1]['load_after'][0]} |"
+            )
+        files = row["hugo"].get("files", {})
+        lines.append(f"| {row['size']:,} | (Hugo wrote {files.get('html', '?')} HTML and {files.get('xml', '?')} XML files) | | | | | | |")
+    lines += ["", "Differences between the two builds:", ""] + [f"- {note}" for note in goals["notes"]]
+    return lines
 
 
-class Report:
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.meta = load(mode, "meta") or {}
-        self.fixtures = load(mode, "fixtures") or {}
-        self.publish = load(mode, "publish") or []
-        self.cli = load(mode, "cli") or {}
-        self.ssg = load(mode, "ssg") or {}
-        self.rebuild = load(mode, "rebuild")
-        self.coldstart = load(mode, "coldstart")
-        self.burst = load(mode, "burst")
-        self.memory = load(mode, "memory")
-        self.layer = load(mode, "layer")
-
-    # --- lookups ---------------------------------------------------------------------------------
-
-    def case(self, size: int, backend: str = "local") -> dict[str, Any] | None:
-        return next((c for c in self.publish if c["size"] == size and c["backend"] == backend), None)
-
-    def sizes(self) -> list[int]:
-        return sorted({c["size"] for c in self.publish})
-
-    def build(self, tool: str, size: int) -> dict[str, Any] | None:
-        return next((b for b in self.ssg.get("builds", []) if b["tool"] == tool and b["size"] == size), None)
-
-    def cli_publish(self, size: int) -> dict[str, Any] | None:
-        return next((c for c in self.cli.get("publish", []) if c["size"] == size), None)
-
-    # --- sections --------------------------------------------------------------------------------
-
-    def goals(self) -> list[list[str]]:
-        rows = []
-        sizes = self.sizes()
-        small, large = (sizes[0], sizes[-1]) if sizes else (None, None)
-        a, b = (self.case(small), self.case(large)) if sizes else (None, None)
-        if a and b and large != small:
-            t = b["median_seconds"] / a["median_seconds"]
-            c = b["median_handler_calls"] / a["median_handler_calls"]
-            rows.append([f"publish into {large:,} costs at most 1.2x the {small} case: time (in process, the local stack)",
-                         f"{s(b['median_seconds'])} vs {s(a['median_seconds'])} = {x(t)}", verdict(t <= 1.2)])
-            pa, pb = self.case(small, "unpatched"), self.case(large, "unpatched")
-            if pa and pb:
-                tp = pb["median_seconds"] / pa["median_seconds"]
-                rows.append(["... same, on unpatched moto 5.2 (its O(table) calls included)",
-                             f"{s(pb['median_seconds'])} vs {s(pa['median_seconds'])} = {x(tp)}", verdict(tp <= 1.2)])
-            rows.append(["... API calls by the handlers", f"{b['median_handler_calls']:.0f} vs {a['median_handler_calls']:.0f} = {x(c)}",
-                         verdict(c <= 1.2)])
-        if a:
-            worst = max(c["median_handler_calls"] for c in self.publish)
-            rows.append(["at most 20 API calls for an article in one category, listings included",
-                         f"{a['median_handler_calls']:.0f} to {worst:.0f}", verdict(worst <= 20)])
-        ca, cb = (self.cli_publish(small), self.cli_publish(large)) if sizes else (None, None)
-        if ca and cb and large != small:
-            r = cb["median"] / ca["median"]
-            rows.append([f"`pressrun publish` CLI stays flat ({small} to {large:,})",
-                         f"{s(ca['median'])} to {s(cb['median'])} = {x(r)}", verdict(r <= 1.2)])
-        hugo = self.build("hugo", large) if large else None
-        if b and hugo:
-            r = hugo["median"] / b["median_seconds"]
-            rows.append([f"publish one article at least 50x faster than Hugo's full build ({large:,})",
-                         f"Hugo {s(hugo['median'])} / pressrun {s(b['median_seconds'])} = {x(r)}", verdict(r >= 50)])
-            if cb:
-                r2 = hugo["median"] / cb["median"]
-                rows.append(["... counting the whole `pressrun publish` command", f"Hugo {s(hugo['median'])} / CLI {s(cb['median'])} = {x(r2)}",
-                             verdict(r2 >= 50)])
-        if self.rebuild:
-            size = self.rebuild["size"]
-            total = self.rebuild["enter_seconds"] + self.rebuild["rebuild_seconds"] + self.rebuild["exit_seconds"]
-            pel, hug = self.build("pelican", size), self.build("hugo", size)
-            if pel:
-                r = pel["median"] / total
-                rows.append([f"rebuild of {size:,} at least 5x faster than Pelican", f"Pelican {s(pel['median'])} / pressrun {s(total)} = {x(r)}",
-                             verdict(r >= 5)])
-            if hug:
-                r = hug["median"] / total
-                rows.append([f"rebuild of {size:,} at least as fast as Hugo", f"Hugo {s(hug['median'])} / pressrun {s(total)} = {x(r)}",
-                             verdict(r >= 1)])
-            fan_out = (self.rebuild.get("lambda") or {}).get("wall_seconds_by_workers", {}).get("100")
-            if fan_out and pel and hug:
-                rows.append(["... the fan-out on Lambda, 100 workers (an estimate from the measured per-page cost, section 3)",
-                             f"~{fan_out} s: {x(pel['median'] / fan_out)} Pelican, {x(hug['median'] / fan_out)} Hugo",
-                             "estimate, not a measurement"])
-        if self.coldstart:
-            for mode, data in self.coldstart["modes"].items():
-                worst = max(v["vs_baseline"] for k, v in data.items() if k.endswith("Function"))
-                rows.append([f"cold start at most 1.5x a boto3 + pydantic process (layer {mode})", f"up to {x(worst)}", verdict(worst <= 1.5)])
-        if self.layer and "without_boto3_mb" in self.layer:
-            rows.append(["layer at most 15 MB unzipped, boto3 excluded", f"{self.layer['without_boto3_mb']:.1f} MB", verdict(self.layer["without_boto3_mb"] <= 15)])
-        if self.burst:
-            burst = self.burst["burst"]
-            ok = burst["invalidation_calls"] <= burst["windows"]
-            rows.append([f"burst ({burst['uploads']} uploads in {burst['seconds']} s): one CreateInvalidation per window",
-                         f"{burst['invalidation_calls']} calls in {burst['windows']} windows", verdict(ok)])
-            rows.append(["... at most 30 paths per 100 articles (burst)", f"{burst['paths_per_100_articles']}", verdict(burst["paths_per_100_articles"] <= 30)])
-            day = self.burst["day"]
-            rows.append(["... at most 30 paths per 100 articles (a normal day, one at a time)", f"{day['paths_per_100_articles']}",
-                         verdict(day["paths_per_100_articles"] <= 30)])
-        return rows
-
-    def publish_section(self) -> str:
-        out = []
-        rows = []
-        for size in self.sizes():
-            for backend in ("local", "unpatched"):
-                c = self.case(size, backend)
-                if not c:
-                    continue
-                rows.append([f"{size:,}", backend, s(c["median_seconds"], 3), s(c["median_handler_seconds"], 3),
-                             f"{c['median_handler_calls']:.0f}", f"{c['median_poller_calls']:.0f}", c["last_invalidation_paths"],
-                             s(c["enter_seconds"], 1), s(c["exit_seconds"], 1), ", ".join(f"{r['seconds']:.3f}" for r in c["runs"])])
-        out.append(table(["site", "stack", "publish (median)", "in handlers", "handler calls", "poller calls",
-                          "invalidated paths", "restore (once)", "mirror + save (once)", "runs (s)"], rows))
-        large = self.sizes()[-1] if self.sizes() else None
-        c = self.case(large) if large else None
-        if c:
-            out.append(f"\nHandler calls for one article at {large:,}, by function (local stack, last run):\n")
-            rows = [[name, sum(ops.values()), ", ".join(f"{op} {n}" for op, n in ops.items())]
-                    for name, ops in c["last_handler_calls_by_function"].items()]
-            out.append(table(["function", "calls", "by operation"], rows))
-            out.append("\nTime inside each handler for that run: " + ", ".join(
-                f"{name} {seconds * 1000:.0f} ms" for name, seconds in c["last_handler_seconds_by_function"].items()) + ".")
-            out.append("\nThe local runner's own calls (Lambda's pollers do these in AWS): " + ", ".join(
-                f"{op} {n}" for op, n in c["last_poller_calls_by_operation"].items()) + ".")
-        for backend in ("local", "unpatched"):
-            c = self.case(large, backend) if large else None
-            if c and c.get("profile"):
-                out.append(f"\ncProfile of one more publish into {large:,} ({'the local stack' if backend == 'local' else 'unpatched moto'}); cumulative seconds, "
-                           f"profiler overhead included (`bench/results/profiles/publish-{large}-{backend}.txt` has the full listing):\n")
-                rows = [[r["what"], r["calls"], f"{r['seconds']:.3f}"] for r in c["profile"]["hot_spots"]]
-                out.append(table(["where", "calls", "cumulative s"], rows))
-        return "\n".join(out)
-
-    def cli_section(self) -> str:
-        out = []
-        rows = []
-        for c in self.cli.get("publish", []):
-            missing = c.get("missing_from_listings") or []
-            rows.append([f"{c['size']:,}", s(c["median"]), ", ".join(f"{t:.2f}" for t in c["runs"]),
-                         "all listed" if not missing else f"NOT on the home page: runs into {missing}"])
-        if rows:
-            out.append(table(["site", "`pressrun publish` (median)", "runs (s)", "listings check"], rows))
-        for c in self.cli.get("publish", []):
-            if c.get("profile"):
-                out.append(f"\nWhere one `pressrun publish` into {c['size']:,} spends its time (cProfile, cumulative s):\n")
-                keep = ("total", "state.", "LocalStack", "runner.drain", "LocalSite.summary", "moto response", "copy.deepcopy", "S3Site.put", "boto3 client")
-                rows = [[r["what"], r["calls"], f"{r['seconds']:.2f}"] for r in c["profile"] if r["what"].startswith(keep)]
-                out.append(table(["where", "calls", "cumulative s"], rows))
-        return "\n".join(out)
-
-    def ssg_section(self) -> str:
-        rows = []
-        for b in self.ssg.get("builds", []):
-            p = self.case(b["size"])
-            cli = self.cli_publish(b["size"])
-            rows.append([f"{b['size']:,}", b["tool"], s(b["median"]), ", ".join(f"{t:.2f}" for t in b["runs"]),
-                         f"{b['files']['html']:,} html, {b['files']['xml']} xml",
-                         x(b["median"] / p["median_seconds"]) if p else "n/a",
-                         x(b["median"] / cli["median"]) if cli else "n/a"])
-        return table(["corpus", "tool", "full build (median)", "runs (s)", "output", "build / pressrun publish (in process)",
-                      "build / `pressrun publish` CLI"], rows)
-
-    def rebuild_section(self) -> str:
-        r = self.rebuild
-        if not r:
-            return "_Not measured in this run._"
-        total = r["enter_seconds"] + r["rebuild_seconds"] + r["exit_seconds"]
-        rows = [["restore saved state (LocalSite enter)", s(r["enter_seconds"])],
-                [f"rebuild: RebuildFunction + {r['jobs']} worker jobs", s(r["rebuild_seconds"])],
-                ["mirror + save (LocalSite exit)", s(r["exit_seconds"])],
-                ["**whole command**", f"**{s(total)}**"],
-                ["planner (scan + queue)", s(r["planner_seconds"], 3)],
-                [f"article jobs: {r['article_jobs']} x 25 articles, median / p90", f"{s(r['article_job_median'], 3)} / {s(r['article_job_p90'], 3)}"],
-                ["site listing job (home, feeds, the whole sitemap)", s(r["site_listing_job"], 3)],
-                ["category listing job (median)", s(r["category_job_median"], 3)]]
-        out = [table([f"`pressrun rebuild` of {r['size']:,}, in process, the local stack", "seconds"], rows)]
-        rows = []
-        for tool in ("hugo", "pelican"):
-            b = self.build(tool, r["size"])
-            if b:
-                rows.append([tool, s(b["median"]), x(b["median"] / total), x(b["median"] / r["rebuild_seconds"])])
-        if rows:
-            out.append("\n" + table(["tool", f"full build of {r['size']:,}", "tool / pressrun rebuild (whole)", "tool / pressrun rebuild (pipeline only)"], rows))
-        for c in self.cli.get("rebuild", []):
-            out.append(f"\nThe real `pressrun rebuild` command on the {c['size']:,} site: median {s(c['median'])} "
-                       f"(runs {', '.join(f'{t:.1f}' for t in c['runs'])} s); paths invalidated: {c['invalidated_paths']}.")
-        lam = r.get("lambda")
-        if lam:
-            out.append(f"\n**On Lambda (estimate).** {lam['assumptions']}. An article job then takes ~{lam['article_job_seconds']} s and "
-                       f"the site listing job ~{lam['site_listing_job_seconds']} s (here {s(r['site_listing_job'], 2)}, of which "
-                       f"{s(r['site_listing_job_own_seconds'], 2)} outside moto, and {r['site_listing_job_calls']} calls). "
-                       f"Render CPU per page here: {r['render_cpu_ms']:.1f} ms. Wall time with N parallel workers: "
-                       + ", ".join(f"N={n}: ~{v} s" for n, v in lam["wall_seconds_by_workers"].items())
-                       + " (the longer of the waves of article jobs and the single site-listing job, which renders the whole sitemap).")
-        out.append(f"\nHandler calls for the whole rebuild: {r['handler_calls']:,} (" + ", ".join(
-            f"{op} {n:,}" for op, n in r["handler_calls_by_operation"].items()) + ").")
-        return "\n".join(out)
-
-    def coldstart_section(self) -> str:
-        c = self.coldstart
-        if not c:
-            return "_Not measured in this run._"
-        out = [f"Fresh processes per case: {c['processes']} (median), {c['python']}, cases interleaved.\n"]
-        modes = list(c["modes"])
-        names = list(c["modes"][modes[0]])
-        header = ["process"] + [f"import ms ({m})" for m in modes] + [f"x baseline ({m})" for m in modes] + ["modules", "peak RSS MB"]
-        rows = []
-        for name in names:
-            first = c["modes"][modes[0]][name]
-            extra = ""
-            if first["tracer_ms"]:
-                extra = f" (+ Tracer() {', '.join(str(c['modes'][m][name]['tracer_ms']) for m in modes)} ms)"
-            if first["clients_ms"]:
-                extra = f" (+ 2 clients {', '.join(str(c['modes'][m][name]['clients_ms']) for m in modes)} ms)"
-            rows.append([name + extra] + [c["modes"][m][name]["import_ms"] for m in modes]
-                        + [x(c["modes"][m][name]["vs_baseline"]) for m in modes] + [first["modules"], first["maxrss_mb"]])
-        out.append(table(header, rows))
-        breakdown = c.get("importtime")
-        if breakdown:
-            out.append(f"\nWhere {breakdown['handler']}'s import goes (`python -X importtime`, layer {breakdown['mode']}, "
-                       f"self time summed per top-level package, {breakdown['total_ms']:.0f} ms in all):\n")
-            out.append(table(["package", "ms", "modules"], [[k, v["ms"], v["modules"]] for k, v in breakdown["packages"].items()]))
-        return "\n".join(out)
-
-    def layer_section(self) -> str:
-        layer = self.layer
-        if not layer or "error" in layer:
-            return f"_Layer not measured: {layer.get('error') if layer else 'not run'}_"
-        rows = [[name, f"{mb:.2f}"] for name, mb in layer["by_package_mb"].items()]
-        return (f"`{layer['path']}` ({layer['files']} files): **{layer['total_mb']:.2f} MB** unzipped; boto3 in it: "
-                f"{layer['boto3_package_mb']:.2f} MB; the runtime's boto3 closure in it (botocore, s3transfer, jmespath, dateutil, "
-                f"urllib3, six): {layer['runtime_provided_mb']:.2f} MB; without boto3: **{layer['without_boto3_mb']:.2f} MB**; "
-                f".pyc files: {layer['pyc_mb']:.2f} MB.\n\n" + table(["package", "MB"], rows))
-
-    def burst_section(self) -> str:
-        if not self.burst:
-            return "_Not measured in this run._"
-        b, d = self.burst["burst"], self.burst["day"]
-        rows = [[f"{i + 1}", w["calls"], w["paths"]] for i, w in enumerate(b["per_window"])]
-        out = [f"**Burst**: {b['uploads']} uploads evenly over {b['seconds']} s into the {b['site_size']:,} site, "
-               f"{b['window_seconds']} s invalidation window: **{b['invalidation_calls']} CreateInvalidation calls, "
-               f"{b['billed_paths']} billed paths** ({b['wildcard_items']} of them wildcards), "
-               f"{b['paths_per_100_articles']} per 100 articles.\n", table(["window", "calls", "billed paths"], rows),
-               f"\nItems requested: `{' '.join(b['sample_items'])}`\n",
-               f"**A normal day** ({d['articles']} articles published one at a time, each its own window, into the "
-               f"{d['site_size']:,} site): {d['mean_billed_paths_per_article']} billed paths per article "
-               f"(min {d['min_max_paths'][0]}, max {d['min_max_paths'][1]}) = **{d['paths_per_100_articles']} per 100 articles**. "
-               f"At {d['per_day']} articles a day: {d['monthly_paths']:,} paths a month, of which 1,000 are free, "
-               f"**${d['monthly_cost_usd']:,.2f} a month** at $0.005 a path. A typical article's items: `{' '.join(d['typical_items'])}`."]
-        return "\n".join(out)
-
-    def memory_section(self) -> str:
-        if not self.memory:
-            return "_Not measured in this run._"
-        rows = [[c["kind"], f"{c['input_bytes']:,}", f"{c['page_bytes']:,}", f"{c['seconds']:.2f}", f"{c['rss_before_mb']:.0f}",
-                 f"{c['peak_after_mb']:.0f}", f"{c['peak_growth_mb']:.0f}"] for c in self.memory["cases"]]
-        return table(["article", "bytes in", "page bytes", "validate + render s (one core here)", "RSS before MB", "peak RSS MB",
-                      "growth MB"], rows)
+def before_section(before: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    stage = meta["stages"]["before"]
+    lines = [
+        f"The engine at {before['revision']} (the whole stack on moto in one process, patched) and the engine now (plain",
+        f"local adapters), each beside Hugo on the same {before['size']:,} stories, in one run (stage `before`, started",
+        f"{stage['started_at']}, {stage['seconds']} s). Same venv and corpus; the old engine's `shared/`, `functions/` and",
+        "`template.yaml` are exported with `git archive`, its `shared/` put first on PYTHONPATH and its commands run from",
+        "that folder. The two engines ran minutes apart, so each is also given as a multiple of the Hugo builds",
+        "interleaved with it; the last column compares those multiples. That corrects for the load only roughly (Hugo",
+        "works on both cores, the old engine on one), so the change lies between the two comparisons.",
+        "",
+        "| command | before | now | before ÷ now | before ÷ its Hugo | now ÷ its Hugo | (before ÷ Hugo) ÷ (now ÷ Hugo) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    old, new = before["before"], before["now"]
+    for key, text in COMMANDS:
+        was, now = old[key]["wall"] / old["hugo"]["wall"], new[key]["wall"] / new["hugo"]["wall"]
+        lines.append(
+            f"| {text} | {_s(old[key]['wall'])} | {_s(new[key]['wall'])} | {old[key]['wall'] / new[key]['wall']:.1f}× | "
+            f"{was:.1f}× | {now:.2f}× | {was / now:.1f}× |"
+        )
+    lines.append(
+        f"| Hugo's full build of {before['size']:,}, interleaved | {_s(old['hugo']['wall'])} ({len(old['hugo']['runs'])} builds) | "
+        f"{_s(new['hugo']['wall'])} ({len(new['hugo']['runs'])} builds) | | | | |"
+    )
+    return lines
 
 
-def header(report: Report) -> str:
-    m = report.meta
-    machine = m.get("machine", {})
-    fixtures = "; ".join(
-        f"{int(size):,}: made in {meta.get('seconds', '?')} s at {meta.get('revision', meta.get('fingerprint', '?'))}"
-        for size, meta in sorted(report.fixtures.items(), key=lambda item: int(item[0])))
-    return (f"Run: `{m.get('command', '?')}`, {m.get('started_at', '?')} to {m.get('finished_at', '?')} "
-            f"({m.get('total_seconds', '?')} s of stages: {', '.join(f'{k} {v:.0f} s' for k, v in m.get('stage_seconds', {}).items())}).\n"
-            f"Machine (read at run time): {machine.get('cores')} cores ({machine.get('cpu', '?')}), {machine.get('memory_gib')} GiB, "
-            f"{machine.get('os', '?')}, Python {machine.get('python')} for the pipeline; load average at start "
-            f"{machine.get('load_average_at_start')}.\nCode measured: {m.get('code', 'revision ' + str(m.get('revision', '?')))} "
-            f"(the checkout was at {m.get('checkout_at_end', '?')} when the run ended). Fixture sites: {fixtures}."
-            + (f"\n{m['note'][0].upper()}{m['note'][1:]}." if m.get("note") else "")
-            + ("" if len(set(m.get("stage_code", {}).values())) <= 1 else "\nCode each stage measured: "
-               + "; ".join(f"{stage}: {code}" for stage, code in m.get("stage_code", {}).items()) + "."))
+def profile_section(profile: dict[str, Any]) -> list[str]:
+    lines = [
+        "cProfile of each command on one core (`taskset -c 0`: with one core pressrun starts no worker processes, so the",
+        "profile holds all the work; the profiler's overhead is included and is large for code of many small calls, such",
+        "as markdown-it). Own time by code, the largest first; the `.prof` files are in `bench/results/profiles/`",
+        "(`python -m pstats`).",
+        "",
+    ]
+    for name, summary in profile["commands"].items():
+        top = ", ".join(f"{g['code']} {g['share']:.0%}" for g in summary["by_code"][:8])
+        lines.append(f"- **{name}** ({summary['total_seconds']} s under the profiler): {top}")
+    return lines
+
+
+def size_section(size: dict[str, Any]) -> list[str]:
+    lines = ["| folder | " + " | ".join(f"{label} ({size[label]['revision']})" for label in ("before", "after")) + " |", "|---|---|---|"]
+    for folder in ("shared/pressrun/local", "shared/pressrun/emulator"):
+        cells = []
+        for label in ("before", "after"):
+            f = size[label][folder]
+            cells.append(f"{f['files']} files, {f['lines']:,} lines ({f['code_lines']:,} of code)" if f["files"] else "absent")
+        lines.append(f"| `{folder}/` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _failed_from_log(log: Path) -> list[str]:
+    if not log.exists():
+        return []
+    return [line.removeprefix("FAILED ") for line in log.read_text(errors="replace").splitlines() if line.startswith("FAILED ")]
+
+
+def suite_section() -> list[str]:
+    runs = sorted((RESULTS / "suite").glob("*.json")) if (RESULTS / "suite").exists() else []
+    lines = []
+    for path in runs:
+        r = json.loads(path.read_text())
+        summary = next((line.strip("= ") for line in r.get("summary", []) if line.startswith("=")), None)
+        summary = summary or "; ".join(r.get("summary", [])) or "no pytest summary line"
+        failed = r.get("failed") or _failed_from_log(path.with_suffix(".log"))
+        if failed:
+            summary += " (failed: " + ", ".join(f"`{name}`" for name in failed) + ")"
+        lines.append(
+            f"- `{r['revision']}`: `make test` took **{r['wall'] / 60:.1f} minutes** wall ({r['cpu'] / 60:.1f} CPU-minutes), exit {r['exit']}, "
+            f"load average {r['load_before'][0]} → {r['load_after'][0]} on {r['machine']['cores']} cores; {summary}. "
+            f"Command: `.venv/bin/python bench/suite_time.py{'' if r['tree'] == str(ROOT) else ' --at ' + r['revision']}`."
+        )
+    return lines
 
 
 def main() -> None:
-    modes = [mode for mode in ("full", "quick") if (RESULTS / mode / "meta.json").exists()]
+    modes = [m for m in ("full", "quick") if (RESULTS / m / "meta.json").exists()]
     if not modes:
         raise SystemExit("no results: run bench/run.py --quick or --full first")
-    main_report = Report(modes[0])
-    template = (BENCH / "performance.template.md").read_text()
-    values = {
-        "HEADER": header(main_report),
-        "MODE": main_report.mode,
-        "GOALS": table(["goal", "measured", "verdict"], main_report.goals()),
-        "PUBLISH": main_report.publish_section(),
-        "CLI": main_report.cli_section(),
-        "SSG": main_report.ssg_section(),
-        "SSG_VERSIONS": ", ".join(f"{k} {v}" for k, v in main_report.ssg.get("versions", {}).items()),
-        "SSG_NOTES": "\n".join(f"- {note}" for note in main_report.ssg.get("notes", [])),
-        "REBUILD": main_report.rebuild_section(),
-        "COLDSTART": main_report.coldstart_section(),
-        "LAYER": main_report.layer_section(),
-        "BURST": main_report.burst_section(),
-        "MEMORY": main_report.memory_section(),
-        "PLOT": f"performance-{main_report.mode}.png",
-        "FINDINGS": (BENCH / "findings.md").read_text() if (BENCH / "findings.md").exists() else "",
-    }
-    if len(modes) > 1:
-        quick = Report("quick")
-        values["QUICK"] = (f"The quick run (`make bench`) of the same code, for comparison: {header(quick)}\n\n"
-                           + table(["goal", "measured", "verdict"], quick.goals()))
-    else:
-        values["QUICK"] = "_Only one mode has results so far._"
-    text = template
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", value)
-    DOC.write_text(text)
-    print(f"wrote {DOC}")
+    lines = [
+        "# Performance",
+        "",
+        "<!-- Written by bench/report.py from bench/results/. Re-run `make bench` (minutes) or `make bench-full` (about",
+        "an hour) to refresh it; bench/README.md says what each script measures. -->",
+        "",
+        "Every figure on this page comes from a command in the repository, named beside it. Ratios compare numbers taken",
+        "side by side in one run: Hugo's builds are interleaved with pressrun's commands, so a change in the machine's",
+        "load weighs on both. The machine is shared (2 cores, other engineers' tests running): absolute times are",
+        "illustrations; the load average before and after each command is recorded beside it.",
+        "",
+    ]
+    analysis = BENCH / "analysis.md"
+    if analysis.exists():
+        lines += [analysis.read_text(encoding="utf-8").rstrip(), ""]
+    for mode in modes:
+        meta = json.loads((RESULTS / mode / "meta.json").read_text())
+        m = meta["machine"]
+        lines += [
+            f"## {'Full run' if mode == 'full' else 'Quick run'}: `{meta['command']}`",
+            "",
+            f"Machine (read at run time): {m['cores']} cores ({m.get('cpu', '?')}), {m.get('memory_gib', '?')} GiB, {m.get('os', '?')}, "
+            f"Python {m['python']}; load average at start {m['load_average_at_start']}. Revision {meta['revision']}; "
+            f"finished {meta.get('finished_at', 'unfinished')}.",
+            "",
+        ]
+        goals = load(mode, "goals")
+        if goals:
+            lines += ["### Issue 17: the local engine against Hugo", ""] + goals_section(mode, goals, meta) + [""]
+            if (DOCS / f"performance-{mode}.png").exists():
+                lines += [f"![pressrun and Hugo side by side ({mode} run)](performance-{mode}.png)", ""]
+        before = load(mode, "before")
+        if before:
+            lines += ["### The engine before and after it left moto", ""] + before_section(before, meta) + [""]
+        profile = load(mode, "profile")
+        if profile:
+            lines += [f"### Where the time goes at {profile['size']:,}", ""] + profile_section(profile) + [""]
+        cdn = load(mode, "cdn")
+        if cdn:
+            day = next(d for d in cdn["days"] if d["mode"] == "paths")
+            p = day["phases"]
+            lines += [
+                "### Issue 13: invalidations and AWS calls per story",
+                "",
+                f"Stage `cdn` (`bench/cdn.py`, the handlers of `template.yaml` on moto, site of {cdn['plan']['size']:,}), by "
+                f"`{meta['stages']['cdn'].get('command', meta['command'])}` at {meta['stages']['cdn']['started_at']}; the bill",
+                "built from these counts is in [cost.md](cost.md).",
+                "",
+                f"- new story: {p['new']['invalidation_paths_mean']} invalidation paths on average (goal: at most 1);",
+                f"- correction: {p['corrections']['invalidation_paths_mean']} on average, at most {max(p['corrections']['invalidation_paths_each'] or [0])} (goal: at most 5);",
+                f"- removal: {p['removals']['invalidation_paths_mean']} on average;",
+                f"- burst of {p['burst']['corrections']} corrections in one window: {p['burst']['create_invalidation_calls']} CreateInvalidation call(s), {p['burst']['paths']} paths.",
+                "",
+            ]
+        size = load(mode, "size")
+        if size:
+            lines += ["### The size of the embedded default's code", "", "Stage `size` (`bench/code_size.py`, read from git):", ""]
+            lines += size_section(size) + [""]
+    suite = suite_section()
+    lines += ["## `make test` wall time", ""]
+    if suite:
+        lines += suite
+    lines += [
+        "",
+        "Before (6b0c842) and after were not timed side by side: each is a full `make test` (linters, `sam build`, every",
+        "test) of a quarter of an hour on a machine shared with three other engineers' test runs, so two runs minutes",
+        "apart differ by more than the change being measured; one full `make test` was run for this page.",
+        "`bench/suite_time.py --at 6b0c842` times the old commit the same way (its files exported beside the results,",
+        "this checkout's venv and tools linked in) for whoever can run both on a quiet machine.",
+        "",
+    ]
+    (DOCS / "performance.md").write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {DOCS / 'performance.md'}")
+    if cost.load_cdn() is not None:
+        cost.main()
 
 
 if __name__ == "__main__":

@@ -1,171 +1,103 @@
-"""Entry point: `python bench/run.py --quick|--full [--only STAGE,...] [--fixtures reuse|fresh|rebuild]`.
+"""Entry point: `python bench/run.py --quick|--full [--only STAGE,...] [--no-report]`.
 
-Runs the stages below, each writing bench/results/<mode>/<stage>.json as soon as it is done (so a
-long run keeps what it measured), then draws docs/performance-<mode>.png and writes
-docs/performance.md from the results of both modes (whatever exists). Timings are medians of
-several runs; every ratio compares numbers taken in the same run.
+Runs the stages below, each writing bench/results/<mode>/<stage>.json as soon as it is done (a long
+run keeps what it measured), then draws docs/performance-<mode>.png and writes docs/performance.md
+and docs/cost.md from the results (the full run's where they exist, else the quick run's).
 
-  quick (`make bench`):      sites of 100 and 1,000; Hugo/Pelican on 1,000; rebuild of 1,000
-  full  (`make bench-full`): sites of 100, 1,000 and 10,000; Hugo/Pelican on 1,000 and 10,000;
-                             rebuild of 10,000; the local stack and unpatched moto; the 1,000-upload burst
+  quick (`make bench`, a few minutes):
+    goals    pressrun and Hugo side by side on 1,000 stories (goals.py)
+    cdn      a normal day and a burst on the emulated AWS stack, site of 300 (cdn.py)
+    size     lines of shared/pressrun/local/ and emulator/ at 6b0c842 and now (code_size.py)
+  full (`make bench-full`, about an hour):
+    goals    the same on 1,000 and 10,000 stories
+    before   the engine at 6b0c842 (moto in process) and now, each beside Hugo, on 1,000 stories
+    profile  cProfile of first publish, one more story and rebuild of 10,000, on one core
+    cdn      the day and the burst on a site of 2,000 (past the sweep's per-run budget)
+    size     as above
+
+Every ratio in the reports is between numbers of one stage of one run: Hugo's builds are
+interleaved with pressrun's commands (goals.py), so a change in the machine's load weighs on both.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-import codebase
-from common import (
-    BENCH,
-    LAMBDA_VENV,
-    PELICAN_VENV,
-    PLOT_VENV,
-    PROJECT_PYTHON,
-    RESULTS,
-    ROOT,
-    code_fingerprint,
-    git_revision,
-    log,
-    machine,
-)
+import code_size
+import goals
+from common import BENCH, PLOT_VENV, PROJECT_PYTHON, RESULTS, ROOT, WORK, export, git_revision, log, machine
 
 PLANS: dict[str, dict[str, Any]] = {
     "quick": {
-        "sizes": [100, 1000],
-        "publish_runs": 3,
-        "backends": ["local"],
-        "profile_size": 1000,
-        "cli_runs": {100: 2, 1000: 2},
-        "cli_profile": None,
-        "ssg": {1000: {"hugo": 3, "pelican": 2}},
-        "rebuild_size": 1000,
-        "cli_rebuild": {},
-        "coldstart_processes": 5,
-        "coldstart_modes": ["as built"],
-        "burst": {"size": 100, "uploads": 167, "seconds": 10},
-        "day": {"size": 1000, "articles": 10},
-        "layer_build": False,
+        "goals": {1000: {"first": 2, "one_more": 3, "rebuild": 2}},
+        "cdn": {"size": 300, "new": 20, "corrections": 10, "removals": 3, "sweeps": 2, "burst": 100},
+        "before": None,
+        "profile": None,
     },
     "full": {
-        "sizes": [100, 1000, 10000],
-        "publish_runs": 5,
-        "backends": ["local"],
-        "profile_size": 10000,
-        "cli_runs": {100: 3, 1000: 3, 10000: 2},
-        "cli_profile": 1000,
-        "ssg": {1000: {"hugo": 5, "pelican": 3}, 10000: {"hugo": 5, "pelican": 3}},
-        "rebuild_size": 10000,
-        "cli_rebuild": {1000: 2},
-        "coldstart_processes": 10,
-        "coldstart_modes": ["as built", "precompiled"],
-        "burst": {"size": 1000, "uploads": 1000, "seconds": 60},
-        "day": {"size": 1000, "articles": 100},
-        "layer_build": True,
+        "goals": {
+            1000: {"first": 3, "one_more": 5, "rebuild": 3},
+            10000: {"first": 2, "one_more": 5, "rebuild": 3},
+        },
+        "cdn": {"size": 2000, "new": 50, "corrections": 20, "removals": 5, "sweeps": 2, "burst": 300},
+        "before": {"revision": code_size.BEFORE, "size": 1000, "runs": {"first": 1, "one_more": 3, "rebuild": 1}},
+        "profile": 10000,
     },
 }
-STAGES = ["fixtures", "publish", "cli", "ssg", "rebuild", "coldstart", "burst", "memory", "layer"]
+STAGES = ["goals", "before", "profile", "cdn", "size"]
 
 
-def _python_json(arguments: list[str]) -> Any:
-    """Run a bench module in its own process (moto patches are per process); its stdout is JSON."""
-    out = subprocess.run([str(PROJECT_PYTHON), *arguments], cwd=BENCH, stdout=subprocess.PIPE, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(arguments)} exited {out.returncode}")
-    return json.loads(out.stdout)
-
-
-def stage_fixtures(plan: dict[str, Any], fixtures_mode: str) -> Any:
-    import fixtures
-
-    return {str(k): v for k, v in fixtures.ensure(plan["sizes"], fixtures_mode).items()}
-
-
-def stage_publish(plan: dict[str, Any], out: Path) -> Any:
-    cases = []
-    for size in plan["sizes"]:
-        for backend in plan["backends"]:
-            target = out.parent / f"publish-{size}-{backend}.json"
-            log(f"publish one article into {size} ({backend} moto)")
-            arguments = ["publish.py", "--size", str(size), "--backend", backend, "--runs", str(plan["publish_runs"])]
-            if size == plan["profile_size"]:
-                arguments.append("--profile")
-            subprocess.run([str(PROJECT_PYTHON), *arguments, "--out", str(target)], cwd=BENCH, check=True)
-            cases.append(json.loads(target.read_text()))
-    return cases
-
-
-def stage_cli(plan: dict[str, Any]) -> Any:
-    import cli_bench
-
-    publish = []
-    for size, runs in plan["cli_runs"].items():
-        log(f"pressrun publish (CLI) into {size}")
-        publish.append(cli_bench.publish_runs(size, runs, profile=size == plan["cli_profile"]))
-    rebuild = []
-    for size, runs in plan["cli_rebuild"].items():
-        log(f"pressrun rebuild (CLI) of {size}")
-        rebuild.append(cli_bench.rebuild_runs(size, runs, profile=False))
-    return {"publish": publish, "rebuild": rebuild}
-
-
-def stage_ssg(plan: dict[str, Any]) -> Any:
-    import ssg
-
+def stage_goals(plan: dict[str, Any]) -> Any:
     rows = []
-    for size, tools in plan["ssg"].items():
-        for tool, runs in tools.items():
-            log(f"{tool} full build of {size}")
-            rows.append(ssg.measure(tool, size, runs))
-    return {"versions": {"hugo": ssg.version("hugo"), "pelican": ssg.version("pelican")}, "builds": rows, "notes": ssg.NOTES}
+    for size, runs in plan["goals"].items():
+        log(f"goals: {size} stories, pressrun and Hugo side by side ({runs})")
+        rows.append(goals.measure_size(size, WORK, runs))
+        shutil.rmtree(WORK / f"corpus-{size}", ignore_errors=True)
+    return {"hugo_version": goals.ssg.version(), "notes": goals.ssg.NOTES, "sizes": rows}
 
 
-def stage_rebuild(plan: dict[str, Any]) -> Any:
-    log(f"rebuild of {plan['rebuild_size']} in process (job by job)")
-    return _python_json(["rebuild_bench.py", str(plan["rebuild_size"])])
+def stage_before(plan: dict[str, Any]) -> Any:
+    before = plan["before"]
+    if before is None:
+        return None
+    code = export(before["revision"], WORK / f"code-{before['revision']}", paths=("shared", "functions", "template.yaml"))
+    out = {"revision": before["revision"], "size": before["size"]}
+    for label, path in (("now", None), ("before", code)):
+        log(f"before/after: the engine {label} on {before['size']} stories, beside Hugo")
+        out[label] = goals.measure_size(before["size"], WORK, before["runs"], code=path)
+    shutil.rmtree(code, ignore_errors=True)
+    shutil.rmtree(WORK / f"corpus-{before['size']}", ignore_errors=True)
+    return out
 
 
-def stage_coldstart(plan: dict[str, Any]) -> Any:
-    import coldstart
-
-    log("cold starts")
-    return coldstart.measure(plan["coldstart_processes"], tuple(plan["coldstart_modes"]))
-
-
-def stage_burst(plan: dict[str, Any]) -> Any:
-    burst = plan["burst"]
-    log(f"burst of {burst['uploads']} uploads in {burst['seconds']} s into {burst['size']}")
-    result = {"burst": _python_json(["burst.py", "burst", str(burst["size"]), str(burst["uploads"]), str(burst["seconds"])])}
-    day = plan["day"]
-    log(f"a normal day: {day['articles']} articles one by one into {day['size']}")
-    result["day"] = _python_json(["burst.py", "day", str(day["size"]), str(day["articles"])])
-    return result
+def stage_profile(plan: dict[str, Any]) -> Any:
+    size = plan["profile"]
+    if size is None:
+        return None
+    log(f"profile: {size} stories under cProfile on one core")
+    result = goals.profile(size, WORK, RESULTS / "profiles")
+    shutil.rmtree(WORK / f"corpus-{size}", ignore_errors=True)
+    return {"size": size, "commands": result}
 
 
-def stage_memory(plan: dict[str, Any]) -> Any:
-    import memory
-
-    log("memory of a 1 MiB article")
-    return memory.measure()
-
-
-def stage_layer(plan: dict[str, Any]) -> Any:
-    import layer
-
-    log("layer size")
-    return layer.measure(build=plan["layer_build"])
+def stage_cdn(plan: dict[str, Any]) -> Any:
+    cdn = plan["cdn"]
+    log(f"cdn: a day and a burst on the emulated stack ({cdn})")
+    arguments = [f"--{name}={value}" for name, value in cdn.items()]
+    # Its own process: the emulated stack and boto3's default session are per process.
+    out = subprocess.run([str(PROJECT_PYTHON), "cdn.py", *arguments], cwd=BENCH, stdout=subprocess.PIPE, check=True)
+    return {"plan": cdn, "days": json.loads(out.stdout)}
 
 
-def ensure_setup() -> None:
-    ready = all((venv / "bin" / "python").exists() for venv in (PELICAN_VENV, PLOT_VENV, LAMBDA_VENV))
-    if not ready:
-        log("bench/setup.sh: installing Hugo, Pelican, matplotlib and the Lambda-like environment")
-        subprocess.run(["bash", str(BENCH / "setup.sh")], check=True)
+def stage_size(plan: dict[str, Any]) -> Any:
+    return code_size.measure()
 
 
 def main() -> int:
@@ -174,60 +106,49 @@ def main() -> int:
     mode.add_argument("--quick", action="store_const", const="quick", dest="mode")
     mode.add_argument("--full", action="store_const", const="full", dest="mode")
     parser.add_argument("--only", help=f"comma-separated stages of: {','.join(STAGES)}")
-    parser.add_argument("--fixtures", choices=["reuse", "fresh", "rebuild"], default="reuse")
     parser.add_argument("--no-report", action="store_true")
-    parser.add_argument(
-        "--live", action="store_true", help="measure the checkout as it is at each moment, not a snapshot of it"
-    )
     arguments = parser.parse_args()
     plan = PLANS[arguments.mode]
     stages = arguments.only.split(",") if arguments.only else STAGES
     out_dir = RESULTS / arguments.mode
     out_dir.mkdir(parents=True, exist_ok=True)
-    ensure_setup()
-    # Others edit the checkout while a run goes on: every stage of this run measures one frozen copy.
-    revision = git_revision()
-    if not arguments.live:
-        codebase.snapshot(out_dir / "code")
-        log(f"measuring a snapshot of the checkout at {revision}: {out_dir / 'code'}")
-    fingerprint = code_fingerprint()
-    started = time.perf_counter()
+    WORK.mkdir(parents=True, exist_ok=True)
     meta_path = out_dir / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() and arguments.only else {}
     meta.update(
         {
             "mode": arguments.mode,
-            "command": f"make bench{'-full' if arguments.mode == 'full' else ''}  (= .venv/bin/python bench/run.py --{arguments.mode})",
+            "command": f"make bench{'-full' if arguments.mode == 'full' else ''}"
+            f"  (= .venv/bin/python bench/run.py --{arguments.mode})",
             "machine": machine(),
-            "revision": revision,
-            "code": "live checkout" if arguments.live else f"snapshot of the checkout at {revision}",
-            "code_fingerprint": fingerprint,
-            "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "plan": {k: (v if not isinstance(v, dict) else {str(a): b for a, b in v.items()}) for k, v in plan.items()},
+            "revision": git_revision(),
+            "plan": json.loads(json.dumps(plan)),
         }
     )
-    stage_seconds = meta.setdefault("stage_seconds", {})
+    stage_meta = meta.setdefault("stages", {})
     for stage in stages:
         began = time.perf_counter()
-        path = out_dir / f"{stage}.json"
-        if stage == "fixtures":
-            result = stage_fixtures(plan, arguments.fixtures)
-        elif stage == "publish":
-            result = stage_publish(plan, path)
-        else:
-            result = globals()[f"stage_{stage}"](plan)
-        path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-        stage_seconds[stage] = round(time.perf_counter() - began, 1)
-        meta.setdefault("stage_code", {})[stage] = f"{meta['code']} (fingerprint {fingerprint}, {time.strftime('%H:%M')})"
-        log(f"stage {stage}: {stage_seconds[stage]} s")
+        started_at = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        result = globals()[f"stage_{stage}"](plan)
+        if result is None:
+            continue
+        (out_dir / f"{stage}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        stage_meta[stage] = {
+            "started_at": started_at,
+            "seconds": round(time.perf_counter() - began, 1),
+            "revision": git_revision(),
+            "load_average": [load_before, [round(x, 2) for x in os.getloadavg()]],
+            "command": ".venv/bin/python bench/run.py " + " ".join(sys.argv[1:]),
+        }
+        log(f"stage {stage}: {stage_meta[stage]['seconds']} s")
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    meta["total_seconds"] = round(sum(stage_seconds.values()), 1)
-    meta["checkout_at_end"] = git_revision()
     meta["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    log(f"{arguments.mode} benchmarks done in {time.perf_counter() - started:.0f} s")
+    shutil.rmtree(WORK, ignore_errors=True)
     if not arguments.no_report:
-        subprocess.run([str(PLOT_VENV / "bin" / "python"), str(BENCH / "plot.py")], check=True, cwd=ROOT)
+        if (PLOT_VENV / "bin" / "python").exists():
+            subprocess.run([str(PLOT_VENV / "bin" / "python"), str(BENCH / "plot.py")], check=True, cwd=ROOT)
         subprocess.run([str(PROJECT_PYTHON), str(BENCH / "report.py")], check=True, cwd=ROOT)
     return 0
 

@@ -308,6 +308,10 @@ class Intake:
                 self._try_waiters(upload, previous)
                 continue
             if _is_stale(previous, sequencer):
+                if previous is not None:
+                    # This event's first delivery may have failed part-way through settling the
+                    # report (a deletion that landed, its answer lost): settled again from the record.
+                    self._settle_report(upload.key, previous)
                 return Outcome.STALE
             outcome = self._attempt(upload, sequencer, previous)
             if outcome is not None:
@@ -472,7 +476,13 @@ class Intake:
                 lines += [problem_line(upload.key, problem) for problem in problems]
                 self.alerts.rejected(upload.key, "\n".join(lines))
                 return Outcome.REJECTED
-            # That version's slug is another file's by now: the next older one, or nothing.
+            # That version's slug is another file's by now: the file waits for it (when it comes
+            # free this refusal is tried again, and that version can come back), and meanwhile the
+            # next older one, or nothing, stays up.
+            if kept is not None:
+                waiter = Waiter(source_key=upload.key, source_version=upload.version_id, sequencer=sequencer)
+                if not self.articles.wait_for_slug(kept.slug, waiter):
+                    return None  # free by now: try again
         return None
 
     def _kept_up(

@@ -197,8 +197,8 @@ class Sweep:
                         path, self.uploads, self.articles, self.site_store, self.site, self.index
                     )
                 except SourceMissing:
-                    # The version shown is gone; its upload was re-announced above, and the refusal
-                    # that event makes settles the page.
+                    # The version shown is gone: the upload check re-announces the file (in this
+                    # sweep or a later one), and the refusal that event makes settles the page.
                     continue
                 if written is not None:
                     self._found("page", written.key)
@@ -278,9 +278,14 @@ class Sweep:
             path = article_key_path(key)
             listing = listing_of_key(key)
             if path is not None:
-                written = settle_page(
-                    path, self.uploads, self.articles, self.site_store, self.site, self.index
-                )
+                try:
+                    written = settle_page(
+                        path, self.uploads, self.articles, self.site_store, self.site, self.index
+                    )
+                except SourceMissing:
+                    # Its owner shows a version gone for good: the upload check re-announces the
+                    # owner's file (in this sweep or a later one), and that event settles the page.
+                    continue
                 if written is not None:
                     self._found("orphan" if written.kind == "deleted" else "page", key)
             elif listing is not None:

@@ -1,5 +1,5 @@
 """The layer `make build` leaves (shared/Makefile): precompiled for python3.13, within 15 MB, without
-what the functions never load (bench/findings.md, items 6 and 7)."""
+what the functions never load (docs/performance-history.md, items 6 and 7)."""
 
 from __future__ import annotations
 

@@ -100,8 +100,8 @@ def test_emulated_stream_batch_out_of_retries_leaves_only_its_coordinates() -> N
     ] * 5
     # The destination holds where each batch was and when its records arrived (DDBStreamBatchInfo),
     # not what it held.
-    where_and_when = {"shard_id", "start_sequence", "end_sequence", "size", "first_arrival", "last_arrival"}
-    assert all(set(vars(batch)) == where_and_when for batch in failed_batches)
+    coordinates = {"shard_id", "start_sequence", "end_sequence", "size", "first_arrival", "last_arrival"}
+    assert all(set(vars(batch)) == coordinates for batch in failed_batches)
     assert mapping.behind() == 0
 
 

@@ -1,5 +1,5 @@
 """What a cold start loads: each handler module, imported in a fresh interpreter as Lambda does, loads
-no library its function does not use at import (bench/findings.md, item 6). A library that only
+no library its function does not use at import (docs/performance-history.md, item 6). A library that only
 some functions need is imported where it is first used, never by every function through runtime.py."""
 
 from __future__ import annotations

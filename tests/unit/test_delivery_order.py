@@ -345,3 +345,63 @@ def test_a_file_deleted_while_it_is_accepted_as_a_waiter_leaves_its_slug_free(
     # THEN both files are gone and nobody holds the slug
     assert (articles.records[holder].status, articles.records[waiter].status) == ("removed", "removed")
     assert articles.slugs == {}
+
+
+@dataclass
+class DeletionAnswerLost(MemoryUploads):
+    """The uploads bucket, where another invocation runs just before the next report deletion, and
+    that deletion happens but its answer is lost (a timeout after S3 acted)."""
+
+    meanwhile: Callable[[], object] | None = None
+
+    def delete_report(self, key: str) -> bool:
+        if self.meanwhile is None:
+            return super().delete_report(key)
+        run, self.meanwhile = self.meanwhile, None
+        run()
+        super().delete_report(key)
+        raise TimeoutError(f"DeleteObject {key}: no answer")
+
+
+def test_a_report_an_older_event_deleted_with_its_answer_lost_is_back_once_that_event_comes_again(
+    alerts: RecordingAlerts,
+) -> None:
+    # GIVEN a refused upload with its report, then a valid one, then an invalid one
+    uploads, articles = DeletionAnswerLost(), MemoryArticles()
+    uploads.add(KEY, INVALID, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(KEY, GOOD, "v2")
+    uploads.add(KEY, INVALID, "v3")
+
+    def the_newest_is_handled() -> None:
+        accept_upload(event("0C", "v3"), uploads, articles, SITE, alerts, NOW)
+
+    uploads.meanwhile = the_newest_is_handled
+    # WHEN the valid one's invocation deletes the report just after the newest was refused, and the
+    # deletion's answer is lost, so its message comes back, stale by then
+    with pytest.raises(TimeoutError):
+        accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    # THEN the newest upload's report is there
+    assert json.loads(uploads.reports["rejected/story.md.report.json"])["version"] == "v3"
+
+
+def test_an_older_version_kept_from_view_by_another_files_slug_comes_back_when_the_slug_frees(
+    alerts: RecordingAlerts,
+) -> None:
+    holder = "incoming/holder.md"
+    # GIVEN a story holding the slug "lead", and a file whose valid version asks for it too, and
+    # whose newest version is invalid
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    uploads.add(holder, story("lead"), "h1")
+    accept_upload(source(holder, "0A", "h1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(KEY, story("lead"), "v1")
+    uploads.add(KEY, INVALID, "v2")
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    assert articles.records[KEY].status == "rejected"
+    # WHEN the story holding the slug is deleted
+    uploads.mark_deleted(holder)
+    accept_upload(source(holder, "0B", "h2", Change.DELETE_MARKER), uploads, articles, SITE, alerts, NOW)
+    # THEN the valid version comes back behind the refused one, as if the events had come in order
+    assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
+    assert json.loads(uploads.reports["rejected/story.md.report.json"])["version"] == "v2"
