@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.index import FROM_THE_START, ListingSummary, PageRange
 from pressrun.listings import numbering, refresh_listings, render_range
 from pressrun.model import SiteWrite
-from pressrun.pages import HTML, article_page
+from pressrun.pages import HTML, SourceMissing, article_page
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import day_folder, object_key
@@ -131,9 +131,15 @@ def run_job(
         return refreshed.changed
     # Nothing moves in a rebuild: each live article's page is rendered again and written if its
     # bytes differ.
-    pages = {
-        object_key(record.path): (article_page(record, uploads, site, index), HTML)
-        for record in articles.by_keys(job.source_keys)
-        if record.is_live
-    }
+    pages: dict[str, tuple[bytes, str]] = {}
+    for record in articles.by_keys(job.source_keys):
+        if not record.is_live:
+            continue
+        try:
+            pages[object_key(record.path)] = (article_page(record, uploads, site, index), HTML)
+        except SourceMissing:
+            # It shows a version gone for good (kept up behind a refusal, then cleaned up): retrying
+            # cannot render it, and would dead-letter the job. The sweep re-announces its file, and
+            # the refusal that event makes settles the page.
+            continue
     return site_store.put_many(pages, folders={day_folder(key) for key in pages})

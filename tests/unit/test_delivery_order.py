@@ -15,6 +15,7 @@ from pressrun.ingest import Change, Upload, accept_upload
 from pressrun.listings import refresh_listings, refresh_listings_sitemap
 from pressrun.model import ArticleRecord, SaveResult, SiteWrite
 from pressrun.pages import apply_article_change
+from pressrun.rebuild import RebuildJob, run_job
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingAlerts
 from tests.unit.test_index import record as index_record
@@ -71,6 +72,28 @@ def test_cleaning_up_the_version_that_stays_up_behind_a_refused_upload_leaves_a_
     changed = articles.records[KEY]
     apply_article_change(published, changed, uploads, articles, site, SITE)
     assert changed.status != "published" or f"{changed.path.lstrip('/')}index.html" in site.objects
+
+
+def test_a_rebuild_passes_over_a_story_that_shows_a_version_gone_for_good(alerts: RecordingAlerts) -> None:
+    # GIVEN a published story whose newer upload was refused, so the first version stays up, and
+    # another story
+    uploads, articles, site, index = MemoryUploads(), MemoryArticles(), MemorySite(), MemoryIndex()
+    uploads.add(KEY, GOOD, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(KEY, INVALID, "v2")
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    other = "incoming/other.md"
+    uploads.add(other, GOOD.replace(b"Budget day", b"Council vote"), "w1")
+    accept_upload(
+        Upload(**{**event("0D", "w1").model_dump(), "key": other}), uploads, articles, SITE, alerts, NOW
+    )
+    # WHEN the first version is deleted for good, and a rebuild job reaches both stories before
+    # that deletion's event is handled
+    uploads.delete_version(KEY, "v1", now_current="v2")
+    job = RebuildJob(kind="articles", source_keys=(KEY, other))
+    run_job(job, articles, uploads, index, site, SITE, NOW)
+    # THEN the job completes (retrying could never render the gone version) with the other page
+    assert "2025/06/20/council-vote/index.html" in site.objects
 
 
 def test_undeleting_brings_back_the_version_that_stayed_up_behind_a_refused_upload(
