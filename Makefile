@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 LINT_VENV := .tools/lint
 AWSCLI_VENV := .tools/awscli
+AXE := .tools/axe/node_modules/axe-core/axe.min.js
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SITE ?= site
 # sam build needs the runtime's Python (python3.13) on PATH; pyenv provides it on these machines.
@@ -39,6 +40,13 @@ $(AWSCLI_VENV)/bin/aws:
 	$(AWSCLI_VENV)/bin/pip install --quiet --upgrade pip
 	$(AWSCLI_VENV)/bin/pip install --quiet awscli
 
+# axe-core, which tests/clients runs in Chromium, from the npm registry at the version the lock pins.
+$(AXE): tests/clients/browser/package.json tests/clients/browser/package-lock.json
+	mkdir -p .tools/axe
+	cp tests/clients/browser/package.json tests/clients/browser/package-lock.json .tools/axe/
+	npm ci --prefix .tools/axe --ignore-scripts --no-audit --no-fund --silent
+	touch $@
+
 install: $(BIN)/pressrun
 
 demo: install
@@ -65,7 +73,7 @@ build: $(SAM_VENV)/bin/sam
 	@test -x "$(PYTHON313_BIN)/python3.13" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
 	PATH="$(PYTHON313_BIN):$$PATH" $(SAM) build --build-dir .aws-sam/build
 
-test: lint build $(AWSCLI_VENV)/bin/aws
+test: lint build $(AWSCLI_VENV)/bin/aws $(AXE)
 	$(BIN)/pytest
 
 # Benchmarks (bench/README.md): a few minutes, or about an hour for the full run; the figures and the
@@ -85,4 +93,4 @@ soak: install
 	PRESSRUN_SIMULATION_EXAMPLES=20000 $(BIN)/pytest -q tests/simulation/test_convergence.py
 
 clean:
-	rm -rf $(VENV) .tools .aws-sam $(SITE) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .aws-sam $(SITE) .pytest_cache .mypy_cache .ruff_cache test-artifacts

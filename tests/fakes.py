@@ -8,9 +8,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pressrun.images import ImageRecord
-from pressrun.index import IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
+from pressrun.index import (
+    SITE_LISTING,
+    IndexConflict,
+    IndexUpdate,
+    Key,
+    ListingEntry,
+    ListingSummary,
+    category_of,
+)
 from pressrun.invalidation import SiteChange
-from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
+from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.ports import Announce
 from pressrun.scheduling import Release
 from pressrun.sweep_state import SweepState, UploadState, UploadVersion
@@ -235,22 +243,27 @@ class MemorySite:
 @dataclass
 class MemoryIndex:
     """The index table, with the adapter's conditions: a replayed change conflicts, never counts twice.
-    Counts and revisions move as the DynamoDB adapter moves them; `renamed` keeps the categories whose
-    heading changed, as the adapter's marker items do."""
+    Counts and revisions move as the DynamoDB adapter moves them."""
 
     items: dict[Key, ListingEntry] = field(default_factory=dict)
     summary_items: dict[str, ListingSummary] = field(default_factory=dict)
-    renamed: list[str] = field(default_factory=list)
     writes: int = 0
 
     def entries(
-        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+        self,
+        listing: str,
+        limit: int | None = None,
+        since: str | None = None,
+        oldest_first: bool = False,
+        before: str | None = None,
     ) -> list[ListingEntry]:
         found = sorted(
             (
                 e
                 for (name, position), e in self.items.items()
-                if name == listing and (since is None or position >= since)
+                if name == listing
+                and (since is None or position >= since)
+                and (before is None or position < before)
             ),
             key=lambda e: e.position,
             reverse=not oldest_first,
@@ -261,8 +274,32 @@ class MemoryIndex:
         return sorted((at for name, at in self.items if name == listing and at >= since), reverse=True)
 
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
-        names = self.summary_items if listings is None else [n for n in listings if n in self.summary_items]
+        if listings is None:
+            names = [n for n in self.summary_items if n == SITE_LISTING or category_of(n) is not None]
+        else:
+            names = [n for n in listings if n in self.summary_items]
         return {name: self.summary_items[name] for name in names}
+
+    def listings_after(self, after: str, limit: int) -> list[str]:
+        return sorted(n for n, summary in self.summary_items.items() if n > after and summary.members > 0)[
+            :limit
+        ]
+
+    def name_pages(self, listing: str, heading: str, revision: int) -> bool:
+        stored = self.summary_items.get(listing)
+        if stored is None or stored.revision != revision:
+            return False
+        self.summary_items[listing] = stored.model_copy(update={"pages_heading": heading})
+        return True
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        stored = self.summary_items.get(listing) or ListingSummary(listing=listing)
+        if stored.profile_sequencer > sequencer:
+            return False
+        self.summary_items[listing] = stored.model_copy(
+            update={"profile": profile, "profile_sequencer": sequencer}
+        )
+        return True
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         return {key: self.items[key] for key in keys if key in self.items}
@@ -298,7 +335,6 @@ class MemoryIndex:
                     "revision": stored.revision + 1,
                 }
             )
-        self.renamed += sorted(update.renamed)
         self.writes += 1
 
 

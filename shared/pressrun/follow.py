@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pressrun.index import IndexUpdate, update_index
+from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord, SiteWrite
-from pressrun.pages import apply_article_change
+from pressrun.pages import apply_article_change, settle_page, settle_related_pages
 from pressrun.ports import ArticleRepository, CategoryIndex, Scheduler, SiteStore, UploadStore
+from pressrun.profiles import PROFILE_STATUS, is_profile_upload, profile_listing
 from pressrun.scheduling import follow_schedule
 from pressrun.settings import SiteSettings
 
@@ -39,7 +41,44 @@ def follow_article_change(
     now: datetime,
 ) -> Followed:
     """Bring the page, the index and the schedule in line with the article's change from old to new."""
-    pages = apply_article_change(old, new, uploads, articles, site_store, site)
+    changed = new or old
+    if changed is not None and is_profile_upload(changed.source_key):
+        pages = follow_profile(new or changed, uploads, articles, index, site_store, site, now)
+        return Followed(pages=pages, index=IndexUpdate(), schedule=None)
+    pages = apply_article_change(old, new, uploads, articles, site_store, site, index)
     update = update_index(old, new, index)
+    pages += settle_related_pages(update, uploads, articles, site_store, site, index)
     schedule = follow_schedule(old, new, scheduler, articles, now)
     return Followed(pages=pages, index=update, schedule=schedule)
+
+
+def follow_profile(
+    record: ArticleRecord,
+    uploads: UploadStore,
+    articles: ArticleRepository,
+    index: CategoryIndex,
+    site_store: SiteStore,
+    site: SiteSettings,
+    now: datetime,
+) -> list[SiteWrite]:
+    """Keep an author's profile (or its removal) in their listing's summary, then render their pages
+    again from it, and the pages of their newest stories (a front page's worth: their JSON-LD names
+    the author's links; older stories take them when the sweep renders them again). An older change
+    followed after a newer one keeps nothing, and renders what the newer one kept."""
+    listing = profile_listing(record.source_key)
+    if record.status not in (PROFILE_STATUS, "removed"):
+        # Refused, or waiting for its photo: an earlier profile, if any, stays (the record keeps it).
+        return []
+    profile = record.profile if record.status == PROFILE_STATUS else None
+    index.set_profile(listing, profile, record.sequencer)
+    refreshed = refresh_listings({listing: []}, index, site_store, site, now)
+    if refreshed.failed:
+        raise ProfileNotShown(f"{listing}: {refreshed.failed[listing]}")
+    newest = [entry.source_key for entry in index.entries(listing, limit=site.listing_size)]
+    stories = [story for story in articles.by_keys(newest) if story.is_live and story.path]
+    pages = [settle_page(story.path, uploads, articles, site_store, site, index) for story in stories]
+    return refreshed.changed + [page for page in pages if page is not None]
+
+
+class ProfileNotShown(Exception):
+    """The author's pages could not be rendered with their profile: the stream record is retried."""

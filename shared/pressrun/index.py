@@ -1,8 +1,17 @@
-"""The category index: which articles each listing shows, kept as one membership item per pair.
+"""The index: which articles each listing shows, kept as one membership item per pair.
 
-A listing is a category ("category/<slug>") or the whole site ("site", for home, feeds and sitemaps).
-Each listing also has a summary: its exact member count and, for a category, its display name and
-newest entries (the home page's section for it), so no page has to count or scan a listing.
+A listing is a section ("category/<slug>"), a tag ("tag/<slug>"), an author ("author/<slug>") or the
+whole site ("site", for home, feeds and sitemaps). Each listing also has a summary: its exact member
+count and revision and, for a section, its heading and newest entries (the home page's section for
+it), so no page has to count or scan a listing.
+
+One update of an article's memberships is one DynamoDB transaction of at most 100 actions. An article
+is in the site listing and in at most MAX_CATEGORIES sections, MAX_TAGS tags and MAX_AUTHORS authors
+(L = C + T + A listings besides the site's). An update writes, at most: the site listing's entry
+twice (a put for the new position, a delete of the old when the date moved), a put for each of the
+new version's L memberships and a delete for each of the old version's L (none shared), a summary for
+each of those 2L listings (a section's revision-guarded, a tag's or author's a bare count), and the
+site's count: 2 + 2L + 2L + 1 = 4L + 3. At 5 + 15 + 4 = 24 listings, 99.
 """
 
 from __future__ import annotations
@@ -10,34 +19,58 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from pressrun.model import ArticleRecord, Category, ImageUse
+from pressrun.model import ArticleRecord, AuthorProfile, Category, ImageUse, legacy_author, slugify
 from pressrun.ports import CategoryIndex
 
 SITE_LISTING = "site"
-_CATEGORY_PREFIX = "category/"
 # How many of a category's newest articles its summary keeps for the home page.
 SECTION_SIZE = 3
 # An update races only with other updates of the same listings; a few tries settle it.
 _ATTEMPTS = 5
+# One DynamoDB transaction holds at most 100 actions; the editors' limits keep every update within it
+# (4L + 3 actions, above).
+MAX_ACTIONS = 100
+MAX_CATEGORIES = 5
+MAX_TAGS = 15
+MAX_AUTHORS = 4
 
 Key = tuple[str, str]
 # The earliest possible position: a change "there" reaches every page of a listing.
 FROM_THE_START = "0"
-# Where the index marks a category whose heading changed (one item per category, rewritten with the
-# new heading): its stream record tells the listing renderer to re-render every page of it.
-RENAMED_PARTITION = "#renamed"
+
+
+class ListingKind(StrEnum):
+    """The listings an article is in besides the site's, each with its own pages and feed."""
+
+    CATEGORY = "category"
+    TAG = "tag"
+    AUTHOR = "author"
+
+
+def listing_of(kind: ListingKind, slug: str) -> str:
+    return f"{kind.value}/{slug}"
 
 
 def category_listing(category_slug: str) -> str:
-    return f"{_CATEGORY_PREFIX}{category_slug}"
+    return listing_of(ListingKind.CATEGORY, category_slug)
+
+
+def parse_listing(listing: str) -> tuple[ListingKind, str] | None:
+    """A listing's kind and slug, or None for the site listing."""
+    kind, _, slug = listing.partition("/")
+    if not slug or kind not in ListingKind.__members__.values():
+        return None
+    return ListingKind(kind), slug
 
 
 def category_of(listing: str) -> str | None:
-    """The category slug a listing belongs to, or None for the site listing."""
-    return listing.removeprefix(_CATEGORY_PREFIX) if listing.startswith(_CATEGORY_PREFIX) else None
+    """The category slug a listing belongs to, or None for any other listing."""
+    parsed = parse_listing(listing)
+    return parsed[1] if parsed is not None and parsed[0] is ListingKind.CATEGORY else None
 
 
 def position_of(moment: datetime, source_key: str = "") -> str:
@@ -58,18 +91,31 @@ class ListingEntry(BaseModel):
     summary: str
     published_at: datetime
     categories: tuple[Category, ...]
-    author: str | None = None
+    authors: tuple[str, ...] = ()
     updated_at: datetime | None = None
     # The lead image's renditions, for the card's thumbnail.
     image: ImageUse | None = None
+    # How the article names the listing it is in: its spelling of the section, tag or author. A
+    # listing's heading is its newest entry's, whatever order the stories arrived in.
+    listed_as: str = ""
+
+    _legacy = model_validator(mode="before")(legacy_author)
 
     @property
     def key(self) -> Key:
         return (self.listing, self.position)
 
+    def heading(self) -> str:
+        """The listing's name as this story spells it (entries written before `listed_as` was kept
+        name only their sections)."""
+        if self.listed_as:
+            return self.listed_as
+        slug = category_of(self.listing)
+        return next((category.name for category in self.categories if category.slug == slug), "")
+
 
 class ListingSummary(BaseModel):
-    """A listing's member count and revision and, for a category, its name and newest entries.
+    """A listing's member count and revision and, for a section, its name and newest entries.
 
     The count and the revision are kept by the adapters from the memberships each update adds and
     deletes, so no reader has to count a listing. The site listing's are spread over several items
@@ -84,6 +130,14 @@ class ListingSummary(BaseModel):
     # Grows with every change to the listing's memberships: a renderer that reads the same revision
     # after writing knows that what it rendered still holds.
     revision: int = 0
+    # The heading every numbered page of the listing was last rendered with: when the listing's
+    # heading changes (its newest story spells it otherwise), the renderer renders them all again
+    # and then notes the new one here.
+    pages_heading: str = ""
+    # An author's profile, and the sequencer of the upload it came from: an older one never
+    # replaces it, whatever order the changes are followed in.
+    profile: AuthorProfile | None = None
+    profile_sequencer: str = ""
 
     @property
     def category(self) -> Category | None:
@@ -91,12 +145,34 @@ class ListingSummary(BaseModel):
         return Category(name=self.name, slug=slug) if slug is not None and self.name else None
 
 
+def _names(names: Iterable[str], limit: int) -> list[tuple[str, str]]:
+    """(slug, name) of the first `limit` distinct slugs."""
+    found: dict[str, str] = {}
+    for name in names:
+        slug = slugify(name)
+        if slug and slug not in found:
+            found[slug] = name
+    return list(found.items())[:limit]
+
+
+def listed_in(record: ArticleRecord) -> dict[str, str]:
+    """The listings a record is in besides the site's, each with the record's name for it. A record
+    validated under looser limits (earlier sections beyond five) is listed under the first ones
+    only: so that every update, whatever it moves, fits one transaction."""
+    return (
+        {category_listing(c.slug): c.name for c in record.categories[:MAX_CATEGORIES]}
+        | {listing_of(ListingKind.TAG, slug): name for slug, name in _names(record.tags, MAX_TAGS)}
+        | {listing_of(ListingKind.AUTHOR, slug): name for slug, name in _names(record.authors, MAX_AUTHORS)}
+    )
+
+
 def memberships(record: ArticleRecord | None) -> dict[Key, ListingEntry]:
-    """The entries a record should have: one per category plus one in the site listing, if it is live."""
+    """The entries a record should have: one per section, tag and author, and one in the site
+    listing, if it is live."""
     if record is None or not record.is_live or record.published_at is None:
         return {}
     position = position_of(record.published_at, record.source_key)
-    listings = [SITE_LISTING, *(category_listing(category.slug) for category in record.categories)]
+    listings = {SITE_LISTING: "", **listed_in(record)}
     entries = (
         ListingEntry(
             listing=listing,
@@ -107,11 +183,12 @@ def memberships(record: ArticleRecord | None) -> dict[Key, ListingEntry]:
             summary=record.summary,
             published_at=record.published_at,
             categories=record.categories,
-            author=record.author,
+            authors=record.authors,
             updated_at=record.updated_at,
             image=record.image,
+            listed_as=name,
         )
-        for listing in listings
+        for listing, name in listings.items()
     )
     return {entry.key: entry for entry in entries}
 
@@ -132,21 +209,20 @@ class PageRange(BaseModel):
 
 @dataclass(frozen=True)
 class IndexUpdate:
-    """Membership changes, and the category summaries they change, written all or nothing.
+    """Membership changes, and the summaries they change, written all or nothing.
 
     `added` keys must not exist yet, and `delete` keys and every other key put must exist: a change
     planned from another state than the table's (replayed, or handled before the change it follows,
     as a stream batch retried from its first failed record does) then fails as a whole instead of
     moving a count it does not match, and is planned again against what the table really holds. Each
-    category summary is written only if its revision is still the one read. Member counts move by
-    the keys added and deleted; `renamed` names the categories whose display name changed, whose
-    every page shows it."""
+    section summary is written only if its revision is still the one read; a tag's or author's, like
+    the site's, only counts (its heading is its newest entry's, read when it is rendered). Member
+    counts move by the keys added and deleted."""
 
     put: list[ListingEntry] = field(default_factory=list)
     added: set[Key] = field(default_factory=set)
     delete: list[Key] = field(default_factory=list)
     summaries: list[ListingSummary] = field(default_factory=list)
-    renamed: set[str] = field(default_factory=set)
     # The article whose memberships move: the site listing's count is kept in the shard it picks.
     source_key: str = ""
 
@@ -157,6 +233,15 @@ class IndexUpdate:
     def listings(self) -> set[str]:
         return {entry.listing for entry in self.put} | {listing for listing, _ in self.delete}
 
+    @property
+    def counted(self) -> list[str]:
+        """The tags and authors whose counts the update moves, each in its own summary item."""
+        return sorted(
+            listing
+            for listing in self.listings
+            if (parsed := parse_listing(listing)) is not None and parsed[0] is not ListingKind.CATEGORY
+        )
+
     def member_change(self, listing: str) -> int:
         return sum(key[0] == listing for key in self.added) - sum(key[0] == listing for key in self.delete)
 
@@ -164,7 +249,7 @@ class IndexUpdate:
     def actions(self) -> int:
         """What the update costs as one DynamoDB transaction: one action per item it writes."""
         site_count = 1 if SITE_LISTING in self.listings else 0
-        return len(self.put) + len(self.delete) + len(self.summaries) + len(self.renamed) + site_count
+        return len(self.put) + len(self.delete) + len(self.summaries) + len(self.counted) + site_count
 
 
 class IndexConflict(Exception):
@@ -189,15 +274,11 @@ def plan_index_update(
     )
 
 
-def display_name(slug: str, newest: Iterable[ListingEntry]) -> str:
-    """A category's heading: as its newest article spells it. Decided by the members alone, never by
+def display_name(newest: Iterable[ListingEntry]) -> str:
+    """A listing's heading: as its newest article spells it. Decided by the members alone, never by
     which upload arrived first, so reordered deliveries render the same bytes. (With SITE_CATEGORIES
-    set, validation gives every article the site's own spelling, so this is that spelling.)"""
-    for entry in newest:
-        for category in entry.categories:
-            if category.slug == slug:
-                return category.name
-    return ""
+    set, validation gives every article the site's own spelling of its sections.)"""
+    return next((name for entry in newest if (name := entry.heading())), "")
 
 
 def _summary_after(
@@ -208,8 +289,7 @@ def _summary_after(
     kept = {entry.key: entry for entry in newest if entry.key not in removed}
     kept.update({entry.key: entry for entry in update.put if entry.listing == listing})
     ordered = sorted(kept.values(), key=lambda entry: entry.position, reverse=True)[:SECTION_SIZE]
-    slug = category_of(listing) or ""
-    return current.model_copy(update={"name": display_name(slug, ordered), "newest": tuple(ordered)})
+    return current.model_copy(update={"name": display_name(ordered), "newest": tuple(ordered)})
 
 
 def _newest_before(
@@ -224,34 +304,21 @@ def _newest_before(
     return index.entries(listing, limit=SECTION_SIZE + deleted + 1)
 
 
-# One DynamoDB transaction holds at most 100 actions; validation bounds categories well below it.
-MAX_ACTIONS = 100
-
-
 def _planned(update: IndexUpdate, index: CategoryIndex) -> IndexUpdate:
-    """The update with the summaries of the categories it touches, as they will be after it."""
+    """The update with the summaries of the sections it touches, as they will be after it."""
     categories = sorted(listing for listing in update.listings if category_of(listing) is not None)
-    before = index.summaries(categories)
+    before = index.summaries(categories) if categories else {}
     after = [
         _summary_after(
             listing, update, before.get(listing), _newest_before(index, listing, update, before.get(listing))
         )
         for listing in categories
     ]
-    # A category that had no heading yet, or that empties, has no pages showing the old one.
-    renamed = {
-        summary.listing
-        for summary in after
-        if summary.listing in before
-        and before[summary.listing].name not in ("", summary.name)
-        and summary.name
-    }
     planned = IndexUpdate(
         put=update.put,
         added=update.added,
         delete=update.delete,
         summaries=after,
-        renamed=renamed,
         source_key=update.source_key,
     )
     if planned.actions > MAX_ACTIONS:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.footprint import footprint_problems
 from pressrun.images import Wait, add_user, is_image_key, resolve, wait_for
 from pressrun.model import (
+    RECORD_FORMAT,
     Article,
     ArticleRecord,
     ImageUse,
@@ -25,6 +26,7 @@ from pressrun.model import (
     problem_line,
 )
 from pressrun.ports import ArticleRepository, EditorAlerts, ImageRepository, ImageRequests, UploadStore
+from pressrun.profiles import is_profile_upload, judge_profile
 from pressrun.readers import too_large
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
@@ -66,6 +68,8 @@ class Outcome(StrEnum):
     DRAFT = "draft"
     REJECTED = "rejected"
     REMOVED = "removed"
+    # An author's profile, kept for their page (pressrun.profiles).
+    PROFILE = "profile"
     STALE = "stale"
     IGNORED = "ignored"
 
@@ -116,6 +120,30 @@ def status_of(article: Article, now: datetime) -> str:
     return "scheduled" if article.published_at > now else "published"
 
 
+def _was_public(previous: ArticleRecord | None) -> bool:
+    """Whether readers have seen a version of the story: it is live, or was modified after it went
+    live (a story taken back to draft keeps that history)."""
+    if previous is None or previous.published_at is None:
+        return False
+    modified_after = previous.updated_at is not None and previous.updated_at > previous.published_at
+    return previous.is_live or modified_after
+
+
+def modified_at(
+    article: Article, content_hash: str, now: datetime, previous: ArticleRecord | None
+) -> datetime:
+    """When what the story says last changed, as readers should be told (`dateModified`, the feeds'
+    `updated`, the sitemaps' `lastmod`). Its first publication is its own date, however late it was
+    uploaded or delivered; an upload that changes nothing keeps the time it has; a change made after
+    readers saw the story is dated by the pipeline's clock (`pressrun publish --now` dates edits
+    consistently). A correction is a change, dated at least by its own date."""
+    if previous is not None and previous.content_hash == content_hash and previous.updated_at:
+        return previous.updated_at
+    changed = max(now, article.published_at) if _was_public(previous) else article.published_at
+    corrected = max((correction.date for correction in article.corrections), default=changed)
+    return max(changed, corrected)
+
+
 def record_of(
     article: Article,
     upload: Upload,
@@ -131,11 +159,7 @@ def record_of(
         # A new rendition of an image changes what the page shows, as an edit of its text does.
         shown = json.dumps([use.model_dump(mode="json") for use in (image, *inline) if use is not None])
         content_hash = hashlib.sha256(f"{content_hash}\n{shown}".encode()).hexdigest()
-    if previous is not None and previous.content_hash == content_hash and previous.updated_at:
-        updated_at = previous.updated_at
-    else:
-        # The pipeline's clock, not the event's: `pressrun publish --now` then dates edits consistently.
-        updated_at = max(now, article.published_at)
+    updated_at = modified_at(article, content_hash, now, previous)
     return ArticleRecord(
         source_key=upload.key,
         source_version=upload.version_id,
@@ -146,10 +170,12 @@ def record_of(
         path=article.path,
         published_at=article.published_at,
         categories=article.categories,
+        tags=article.tags,
         summary=article.summary,
-        author=article.author,
+        authors=article.authors,
         content_hash=content_hash,
         updated_at=updated_at,
+        format=RECORD_FORMAT,
         uploaded_at=upload.event_time,
         previous_path=previous.path if previous is not None and previous.path != article.path else "",
         image=image,
@@ -169,6 +195,20 @@ def judge(
     validator's and the tables' (see `footprint`). `read` gives the upload's bytes, or None when that
     version is gone; it is not called when the event's size already refuses the upload. Given the
     images table, the article's images are looked up there: `ImagesNotReady` names those it waits for."""
+    if is_profile_upload(upload.key):
+        record, waits = judge_profile(
+            upload.key,
+            upload.version_id,
+            padded_sequencer(upload.sequencer),
+            upload.size,
+            read,
+            site,
+            now,
+            images,
+        )
+        if waits:
+            raise ImagesNotReady(waits)
+        return record
     if upload.size is not None and upload.size > site.max_upload_bytes:
         # Decided from the event alone: reading a huge upload would cost the limit for nothing.
         raise InvalidArticle([too_large(site.max_upload_bytes, upload.size)])
@@ -340,11 +380,13 @@ class Intake:
         _, still = resolve([wait.ref for wait in waits], self.images)
         return outcome if still else None
 
-    def reconsider(self, source_key: str) -> Outcome | None:
+    def reconsider(self, source_key: str, migrating: bool = False) -> Outcome | None:
         """Judge the version the table holds again, at its own sequencer: an image it shows was
-        replaced, so its page and listing cards should show the new renditions. What cannot be judged
-        now (an image gone meanwhile) leaves the published version as it is. The outcome, or None when
-        nothing changed."""
+        replaced, so its page and listing cards should show the new renditions; or (`migrating`) the
+        record was made by an earlier release, which kept less of the story (its tags, several
+        authors): what the story says has not changed, so it keeps its modification time. What cannot
+        be judged now (an image gone meanwhile) leaves the published version as it is. The outcome,
+        or None when nothing changed."""
         for _ in range(_ATTEMPTS):
             current = self.articles.current(source_key)
             if current is None or current.status in ("removed", "rejected") or current.rejected_sequencer:
@@ -372,10 +414,15 @@ class Intake:
             if record is None:
                 return None
             # The schedule and its release keep the status; only what the page shows moves on.
-            record = record.model_copy(
-                update={"status": current.status, "previous_path": current.previous_path}
-            )
-            if record.content_hash == current.content_hash and record.image_uses == current.image_uses:
+            kept: dict[str, object] = {"status": current.status, "previous_path": current.previous_path}
+            if migrating and current.updated_at is not None:
+                kept["updated_at"] = current.updated_at
+            record = record.model_copy(update=kept)
+            if (
+                record.content_hash == current.content_hash
+                and record.image_uses == current.image_uses
+                and record.format == current.format
+            ):
                 return None
             self._note_users(record)
             if self.articles.save(record, current).outcome is Saved.SAVED:

@@ -1,9 +1,12 @@
 """Listing pages follow the index: each changed listing re-renders the pages a change can reach.
 
-Category pages are numbered from the oldest article, so a full page never changes again: the newest
-articles sit on the category's front page, and `page/<n>/` holds articles (n-1)*S+1 to n*S. A new
-article therefore rewrites the front page, and the page it completes, whatever the category's size.
-Sitemaps past one file's limit are numbered the same way.
+A category's pages are numbered from its oldest article and hold S of them each (S = LISTING_SIZE):
+`page/<n>/` holds articles (n-1)*S+1 to n*S. The front page holds the rest, the newest: from S to
+2S-1 of them. When it would hold 2S, its oldest S become the next numbered page, which then never
+changes again (a removed or backdated story aside), and the front page starts again from S. So no
+story is on two pages, and a new article rewrites the front page and at most the page it creates
+and the one before (whose "Newer" link now names it), whatever the category's size.
+Sitemaps past one file's limit are numbered from the oldest too; their newest file fills up in place.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from datetime import datetime, timedelta
 
 from pressrun import render
 from pressrun.index import (
+    FROM_THE_START,
     SITE_LISTING,
     ListingEntry,
+    ListingKind,
     ListingSummary,
     PageRange,
-    category_listing,
     category_of,
+    display_name,
+    parse_listing,
     position_of,
 )
 from pressrun.model import SiteWrite
@@ -29,15 +35,17 @@ from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
     HOME,
+    LISTINGS_SITEMAP,
     LOGO,
     NEWS_SITEMAP,
     NOT_FOUND,
     ROBOTS,
     SITEMAP,
     STYLESHEET,
-    category_feed_path,
-    category_page_path,
-    category_path,
+    listing_feed_path,
+    listing_page_path,
+    listing_path,
+    listings_sitemap_chunk_path,
     object_key,
     sitemap_chunk_path,
 )
@@ -53,10 +61,16 @@ NEWS_WINDOW = timedelta(hours=48)
 Changes = Mapping[str, Iterable[str]]
 
 
+def numbered_pages(members: int, size: int) -> int:
+    """How many numbered pages a listing of `members` has: every S but the newest S to 2S-1, which
+    are the front page's."""
+    return max(0, members // size - 1)
+
+
 @dataclass(frozen=True)
 class Window:
-    """The newest part of a listing, oldest first: at least a front page's worth, and everything from
-    the first numbered page that a change can have touched."""
+    """The newest part of a listing, oldest first: what its newest pages always need, and everything
+    from the first numbered page that a change can have touched."""
 
     entries: list[ListingEntry]
     members: int
@@ -84,40 +98,33 @@ class Window:
 
 
 def read_window(
-    index: CategoryIndex,
-    listing: str,
-    positions: Iterable[str],
-    members: int,
-    page_size: int,
-    front: int | None = None,
+    index: CategoryIndex, listing: str, positions: Iterable[str], members: int, page_size: int, newest: int
 ) -> Window:
-    """Usually one query: the newest `front` entries (a page's worth unless told) and as many again,
-    which rank a recent change, and the newest page whole. A change further back costs a query of the
-    positions from it on (to rank it), and one more for the entries of its page on."""
-    front = page_size if front is None else front
+    """Usually one query: the `newest` entries the listing's newest pages always need (which also rank
+    a recent change). A change further back costs a query of the positions from it on (to rank it),
+    and one more for the entries of its page on."""
     changed = set(positions)
     earliest = min(changed) if changed else None
-    newest_page = members - (members - 1) // page_size * page_size if members else 0
-    first_read = max(2 * front, newest_page)
-    newest = index.entries(listing, limit=min(members, first_read))
-    reaches_back = len(newest) == members or (
-        bool(newest) and earliest is not None and newest[-1].position <= earliest
+    first_read = min(members, newest)
+    newest_entries = index.entries(listing, limit=first_read)
+    reaches_back = len(newest_entries) == members or (
+        bool(newest_entries) and earliest is not None and newest_entries[-1].position <= earliest
     )
     if earliest is None:
         since: list[str] = []
     elif reaches_back:
-        since = [entry.position for entry in newest if entry.position >= earliest]
+        since = [entry.position for entry in newest_entries if entry.position >= earliest]
     else:
         since = index.positions(listing, since=earliest)
     rank = members - len(since)
     page_start = (rank // page_size) * page_size
-    wanted = max(members - page_start, min(front, members))
-    if wanted > len(newest):
-        newest = index.entries(listing, limit=wanted)
-    newest = newest[:wanted]
+    wanted = max(members - page_start, first_read)
+    if wanted > len(newest_entries):
+        newest_entries = index.entries(listing, limit=wanted)
+    newest_entries = newest_entries[:wanted]
     present = set(since)
     return Window(
-        list(reversed(newest)),
+        list(reversed(newest_entries)),
         members,
         page_size,
         first_changed_page=rank // page_size + 1,
@@ -132,6 +139,10 @@ class _Writes:
     site_store: SiteStore
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
+    following: list[Callable[[], object]] = field(default_factory=list)
+    # Keys whose creation or removal calls for a step, by the step's name (each done once at most).
+    watched: dict[str, str] = field(default_factory=dict)
+    steps: dict[str, Callable[[], list[SiteWrite]]] = field(default_factory=dict)
 
     def put(self, path: str, body: bytes, content_type: str) -> None:
         self.pages[object_key(path)] = (body, content_type)
@@ -150,12 +161,33 @@ class _Writes:
         while self.delete(path(number)) or number < through:
             number += 1
 
+    def after(self, step: Callable[[], object]) -> None:
+        """Something to do once the pages are written (not before: it says that they are); what it
+        returns, if site writes, is counted with them."""
+        self.following.append(step)
+
+    def when_made_or_removed(self, path: str, name: str, step: Callable[[], list[SiteWrite]]) -> None:
+        """A step to take once the pages are written if the object at `path` was made or removed by
+        them (once, however many objects name it); its writes are counted with theirs."""
+        self.watched[object_key(path)] = name
+        self.steps[name] = step
+
     def flush(self) -> list[SiteWrite]:
-        return self.deleted + self.site_store.put_many(self.pages)
+        written = self.deleted + self.site_store.put_many(self.pages)
+        for step in self.following:
+            step()
+        names = {
+            self.watched[write.key]
+            for write in written
+            if write.key in self.watched and write.kind in ("created", "deleted")
+        }
+        for name in sorted(names):
+            written += self.steps[name]()
+        return written
 
 
-def _refresh_category(
-    slug: str,
+def _refresh_listing(
+    listing: str,
     positions: Iterable[str],
     index: CategoryIndex,
     summaries: Mapping[str, ListingSummary],
@@ -163,33 +195,51 @@ def _refresh_category(
     site: SiteSettings,
     reach: int = 0,
 ) -> int:
-    """Render a category's pages; the number of its last numbered page. `reach` is the last one an
-    earlier, overtaken render of this invocation wrote: any past the end now go."""
-    listing = category_listing(slug)
+    """A section's, tag's or author's pages and feed, as far as the changed positions reach; the number
+    of its last numbered page. `reach` is the last one an earlier, overtaken render of this invocation
+    wrote: any past the end now go."""
+    parsed = parse_listing(listing)
+    assert parsed is not None, f"{listing} has no pages of its own"
+    kind, slug = parsed
     summary = summaries.get(listing)
-    category = summary.category if summary else None
-    if summary is None or summary.members == 0 or category is None:
-        writes.delete(category_path(slug))
-        writes.delete(category_feed_path(slug))
-        writes.drop_pages_after(0, lambda n: category_page_path(slug, n), through=reach)
-        return 0
-    window = read_window(index, listing, positions, summary.members, site.listing_size)
-    full = window.full_pages
-    older = full if summary.members % site.listing_size else full - 1
-    front = window.newest(site.listing_size)
-    writes.put(
-        category_path(slug),
-        render.category_page(category, front, site, page=None, older_page=older or None),
-        HTML,
+    # Made or emptied: the sitemap of listings names it, or must stop naming it. (A render that made
+    # the page and failed before this leaves it to the sweep, which writes that sitemap every time.)
+    writes.when_made_or_removed(
+        listing_path(listing),
+        LISTINGS_SITEMAP,
+        lambda: refresh_listings_sitemap(index, writes.site_store, site),
     )
-    writes.put(category_feed_path(slug), render.category_feed(category, front, site), ATOM)
-    for number in range(window.first_changed_page, full + 1):
+    if summary is None or summary.members == 0:
+        writes.delete(listing_path(listing))
+        writes.delete(listing_feed_path(listing))
+        writes.drop_pages_after(0, lambda n: listing_page_path(listing, n), through=reach)
+        return 0
+    size = site.listing_size
+    pages = numbered_pages(summary.members, size)
+    # The front page, and the two newest numbered pages: one may have just been made, and the one
+    # before it then links to it.
+    always = summary.members - max(0, pages - 2) * size
+    window = read_window(index, listing, positions, summary.members, size, newest=always)
+    front = window.newest(summary.members - pages * size)
+    profile = summary.profile if kind is ListingKind.AUTHOR else None
+    heading = (profile.name if profile else "") or display_name(front) or summary.name
+    shown = render.Listing(kind, slug, heading, profile)
+    first_changed = min(window.first_changed_page, max(1, pages - 1))
+    # A new heading (the newest story spells the listing otherwise) is on every numbered page.
+    renamed = pages > 0 and summary.pages_heading != shown.heading
+    if renamed:
+        first_changed = 1
+        window = read_window(index, listing, [FROM_THE_START], summary.members, size, newest=always)
+    writes.put(shown.path, render.listing_page(shown, front, site, None, pages), HTML)
+    writes.put(shown.feed_path, render.listing_feed(shown, front[:size], site), ATOM)
+    for number in range(first_changed, pages + 1):
         entries = list(reversed(window.page(number)))
-        page = render.category_page(category, entries, site, page=number, older_page=number - 1 or None)
-        writes.put(category_page_path(slug, number), page, HTML)
-    if window.removed or reach > full:
-        writes.drop_pages_after(full, lambda n: category_page_path(slug, n), through=reach)
-    return full
+        writes.put(shown.page_path(number), render.listing_page(shown, entries, site, number, pages), HTML)
+    if window.removed or reach > pages:
+        writes.drop_pages_after(pages, lambda n: listing_page_path(listing, n), through=reach)
+    if renamed:
+        writes.after(lambda: index.name_pages(listing, shown.heading, summary.revision))
+    return pages
 
 
 def _sitemaps(
@@ -201,7 +251,7 @@ def _sitemaps(
     reach: int = 0,
 ) -> tuple[list[ListingEntry], int]:
     """Render the sitemap (an index of numbered sitemaps past the per-file limit); the newest entries,
-    and the number of numbered sitemaps. `reach` as for `_refresh_category`.
+    and the number of numbered sitemaps. `reach` as for `_refresh_listing`.
 
     Past the limit, a publish reads and rewrites only the newest sitemap (and one a change reaches back
     into) and the index: small files keep that cheap however large the archive."""
@@ -212,8 +262,11 @@ def _sitemaps(
         if reach or set(positions) - {entry.position for entry in everything}:
             writes.drop_pages_after(0, sitemap_chunk_path, through=reach)
         return list(reversed(everything)), 0
-    # The home page's worth, not two whole sitemaps.
-    window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size, site.listing_size)
+    # The home page's worth (and as many again, to rank a recent change) and the newest sitemap file,
+    # not two whole sitemaps.
+    newest_file = members - (members - 1) // site.sitemap_size * site.sitemap_size
+    newest = max(2 * site.listing_size, newest_file)
+    window = read_window(index, SITE_LISTING, positions, members, site.sitemap_size, newest)
     chunks = -(-members // site.sitemap_size)
     for number in range(window.first_changed_page, chunks + 1):
         writes.put(sitemap_chunk_path(number), render.sitemap(window.page(number), site), XML)
@@ -248,18 +301,84 @@ def _refresh_site(
         (summary for summary in summaries.values() if summary.category is not None and summary.members),
         key=lambda summary: summary.name.casefold(),
     )
-    writes.put(HOME, render.home_page(latest, sections, site), HTML)
+    header = render.header_sections(summaries.values(), site)
+    writes.put(HOME, render.home_page(latest, sections, site, header), HTML)
     writes.put(FEED, render.atom_feed(latest, site), ATOM)
     # A sitemap must list at least one URL: with nothing from the last two days there is none.
     if recent:
         writes.put(NEWS_SITEMAP, render.news_sitemap(recent, site), XML)
     else:
         writes.delete(NEWS_SITEMAP)
-    writes.put(ROBOTS, render.robots(site, news=bool(recent)), TEXT)
-    writes.put(NOT_FOUND, render.not_found_page(site), HTML)
+    writes.put(ROBOTS, render.robots(site, news=bool(recent), listings=members > 0), TEXT)
+    writes.put(NOT_FOUND, render.not_found_page(site, header), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
     writes.put(LOGO, render.logo(site), PNG)
     return chunks
+
+
+def _every_listing(index: CategoryIndex) -> list[str]:
+    names: list[str] = []
+    while batch := index.listings_after(names[-1] if names else "", _NAMES_PER_READ):
+        names += batch
+    return names
+
+
+_NAMES_PER_READ = 1000
+
+
+def listings_sitemap_file(number: int) -> str:
+    return object_key(listings_sitemap_chunk_path(number))
+
+
+def _listings_sitemap_files(site_store: SiteStore) -> list[int]:
+    """The numbers of the numbered listings sitemaps the site holds: one listing of the bucket from
+    where their keys start (a thousand keys a page; they sort together, before the unnumbered one)."""
+    prefix, suffix = listings_sitemap_file(0).split("0", 1)
+    numbers: list[int] = []
+    after = prefix
+    while keys := site_store.keys(after, _NAMES_PER_READ):
+        ours = [key for key in keys if key.startswith(prefix)]
+        numbers += [int(n) for key in ours if (n := key[len(prefix) : -len(suffix)]).isdigit()]
+        if len(ours) < len(keys):
+            break
+        after = keys[-1]
+    return numbers
+
+
+def refresh_listings_sitemap(
+    index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> list[SiteWrite]:
+    """The sitemap of the home page and of every section's, tag's and author's front page: one file,
+    or past SITEMAP_SIZE an index of numbered files. Written whole, from the names of every listing
+    with stories, when a listing is made or emptied (not on every publish: it reads every name) and by
+    every sweep. Checked after it is written, as listings are: another listing made meanwhile is
+    written again."""
+    for _ in range(_SETTLE_ATTEMPTS):
+        names = _every_listing(index)
+        paths = [HOME, *(listing_path(name) for name in names if parse_listing(name) is not None)]
+        writes = _Writes(site_store)
+        chunks = 0
+        if len(paths) == 1:
+            # No story anywhere: no listing to name (robots.txt names this sitemap only when there is).
+            writes.delete(LISTINGS_SITEMAP)
+        elif len(paths) <= site.sitemap_size:
+            writes.put(LISTINGS_SITEMAP, render.pages_sitemap(paths, site), XML)
+        else:
+            chunks = -(-len(paths) // site.sitemap_size)
+            for number in range(1, chunks + 1):
+                part = paths[(number - 1) * site.sitemap_size : number * site.sitemap_size]
+                writes.put(listings_sitemap_chunk_path(number), render.pages_sitemap(part, site), XML)
+            writes.put(LISTINGS_SITEMAP, render.listings_sitemap_index(chunks, site), XML)
+        written = writes.flush()
+        # Numbered files past the last: the listings became fewer, or fit one file again. Found by
+        # listing them, not by deleting on from the first missing one: a render cut short (or two
+        # racing) can leave a later file without the one before it.
+        for number in _listings_sitemap_files(site_store):
+            if number > chunks and (removed := site_store.delete(listings_sitemap_file(number))):
+                written.append(removed)
+        if _every_listing(index) == names:
+            return written
+    raise ListingKeptChanging("the set of listings kept changing while its sitemap was written")
 
 
 @dataclass(frozen=True)
@@ -282,8 +401,12 @@ def refresh_listings(
     another render wrote, and it is rendered again from what the index holds now."""
     changed: list[SiteWrite] = []
     failed: dict[str, str] = {}
-    # Every summary, read once: the home page needs them all, and each listing its own.
+    # Every summary needed, read once: the home page needs the sections' (and the site's), and each
+    # listing its own (tags and authors together, in one read).
     summaries = index.summaries() if changes else {}
+    others = sorted(listing for listing in changes if listing not in summaries and listing != SITE_LISTING)
+    if others:
+        summaries = {**summaries, **index.summaries(others)}
     for listing in sorted(changes):
         try:
             # The last numbered page written so far: a render overtaken by removals may have
@@ -291,9 +414,8 @@ def refresh_listings(
             reach = 0
             for _ in range(_SETTLE_ATTEMPTS):
                 writes = _Writes(site_store)
-                slug = category_of(listing)
-                if slug is not None:
-                    last = _refresh_category(slug, changes[listing], index, summaries, writes, site, reach)
+                if parse_listing(listing) is not None:
+                    last = _refresh_listing(listing, changes[listing], index, summaries, writes, site, reach)
                     reach = max(reach, last)
                 elif listing == SITE_LISTING:
                     last = _refresh_site(changes[listing], index, summaries, writes, site, now, reach)
@@ -322,17 +444,30 @@ _SETTLE_ATTEMPTS = 3
 def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, int], ...]:
     """What a listing's pages were rendered from: the home page shows every category's newest."""
     if listing == SITE_LISTING:
-        return tuple(sorted((name, summary.revision) for name, summary in summaries.items()))
+        shown = (name for name in summaries if name == SITE_LISTING or category_of(name) is not None)
+        return tuple(sorted((name, summaries[name].revision) for name in shown))
     summary = summaries.get(listing)
     return ((listing, summary.revision if summary else 0),)
 
 
-def numbered_page_size(listing: str, members: int, site: SiteSettings) -> int | None:
-    """The size of a listing's numbered pages, or None when it has none (a site listing whose
+@dataclass(frozen=True)
+class Numbering:
+    """A listing's numbered pages (or sitemap files): how many entries each holds, and how many of
+    them a run may render (the rest are the newest pages', which `refresh_listings` keeps)."""
+
+    size: int
+    count: int
+
+
+def numbering(listing: str, members: int, site: SiteSettings) -> Numbering | None:
+    """How a listing's numbered pages are laid out, or None when it has none (a site listing whose
     sitemap still fits one file)."""
-    if category_of(listing) is not None:
-        return site.listing_size
-    return site.sitemap_size if members >= site.sitemap_size else None
+    if parse_listing(listing) is not None:
+        return Numbering(site.listing_size, numbered_pages(members, site.listing_size))
+    if members >= site.sitemap_size:
+        # Full sitemap files only: the newest, filling up, is the site listing's own render.
+        return Numbering(site.sitemap_size, members // site.sitemap_size)
+    return None
 
 
 def render_range(
@@ -343,23 +478,24 @@ def render_range(
     read. Pages are numbered from the oldest, so a run of them needs no read of anything newer."""
     summary = index.summaries([span.listing]).get(span.listing)
     members = summary.members if summary else 0
-    size = numbered_page_size(span.listing, members, site)
-    if summary is None or size is None or span.rank % size:
+    layout = numbering(span.listing, members, site)
+    if summary is None or layout is None or span.rank % layout.size:
         return [], None, 0
+    size = layout.size
     read = index.entries(span.listing, since=span.after or None, oldest_first=True, limit=span.count + 1)
     entries = [entry for entry in read if entry.position != span.after][: span.count]
     first = span.rank // size + 1
-    # Full pages only, and none past the listing's last full one: that one is the front's business.
-    last = min(first - 1 + len(entries) // size, members // size)
+    # Numbered pages only, none past the listing's last: the newer ones are the front page's business.
+    last = min(first - 1 + len(entries) // size, layout.count)
     writes = _Writes(site_store)
-    category = summary.category
+    parsed = parse_listing(span.listing)
+    # The heading, as the front page shows it: the newest entry's spelling.
+    shown = render.Listing(*parsed, display_name(index.entries(span.listing, limit=1))) if parsed else None
     for number in range(first, last + 1):
         page = entries[(number - first) * size : (number - first + 1) * size]
-        if category is not None:
-            body = render.category_page(
-                category, list(reversed(page)), site, page=number, older_page=number - 1 or None
-            )
-            writes.put(category_page_path(category.slug, number), body, HTML)
+        if shown is not None:
+            body = render.listing_page(shown, list(reversed(page)), site, number, layout.count)
+            writes.put(shown.page_path(number), body, HTML)
         else:
             writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
     written = writes.flush()

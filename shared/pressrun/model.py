@@ -10,11 +10,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from pressrun.urls import article_path
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Records made before format 2 kept no tags and one author: their stories were in no tag or author
+# listing.
+RECORD_FORMAT = 2
 MAX_SLUG_LENGTH = 80
 
 
@@ -26,6 +29,16 @@ def slugify(text: str) -> str:
         # Cut at a word boundary so a long headline does not end its URL mid-word.
         slug = slug[:MAX_SLUG_LENGTH].rsplit("-", 1)[0]
     return slug
+
+
+def legacy_author(data: object) -> object:
+    """Records and listing entries stored before a story could have several authors carry one
+    `author`: read as `authors`."""
+    if isinstance(data, dict) and "author" in data and "authors" not in data:
+        document = dict(data)
+        author = document.pop("author")
+        return {**document, "authors": [author] if author else []}
+    return data
 
 
 class Problem(BaseModel):
@@ -116,6 +129,29 @@ class ImageUse(BaseModel):
     focus: str = "50-50"
 
 
+class AuthorProfile(BaseModel):
+    """What an author's profile (`incoming/authors/<slug>.md`) says of them, as their page and the
+    JSON-LD of their stories show it; the photo as its renditions, like an article's images."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    role: str = ""
+    bio: str = ""
+    same_as: tuple[str, ...] = ()
+    photo: ImageUse | None = None
+    photo_alt: str = ""
+
+
+class Correction(BaseModel):
+    """A correction an editor appended to a story: when it was made and what it says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    date: AwareDatetime
+    text: str
+
+
 class Article(BaseModel):
     """A validated article. `published_at` is in the site's time zone, which fixes its URL's date."""
 
@@ -127,13 +163,16 @@ class Article(BaseModel):
     published_at: AwareDatetime
     categories: tuple[Category, ...] = Field(min_length=1)
     tags: tuple[str, ...] = ()
-    author: str | None = None
+    # In byline order.
+    authors: tuple[str, ...] = ()
     summary: str
     draft: bool = False
     body: str = Field(description="CommonMark source of the body")
     # The lead image, and the images of the body, in the order they appear.
     image: ImageRef | None = None
     inline_images: tuple[ImageRef, ...] = ()
+    # Oldest first. Each counts as a change of what the story says.
+    corrections: tuple[Correction, ...] = ()
 
     @property
     def image_refs(self) -> tuple[ImageRef, ...]:
@@ -141,7 +180,9 @@ class Article(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+        # Fields left at their defaults are left out, so that a field added to the model later does
+        # not change the hash of every story without it (which would date unchanged stories modified).
+        return hashlib.sha256(self.model_dump_json(exclude_defaults=True).encode("utf-8")).hexdigest()
 
     @property
     def path(self) -> str:
@@ -180,8 +221,9 @@ class ArticleRecord(BaseModel):
     path: str = ""
     published_at: datetime | None = None
     categories: tuple[Category, ...] = ()
+    tags: tuple[str, ...] = ()
     summary: str = ""
-    author: str | None = None
+    authors: tuple[str, ...] = ()
     # What the article says, hashed: an upload that changes nothing keeps its `updated_at`, so its
     # page, feeds and sitemap keep their bytes.
     content_hash: str = ""
@@ -209,6 +251,13 @@ class ArticleRecord(BaseModel):
     # crops (pages, cards, previews) and those of the body's images.
     image: ImageUse | None = None
     inline_images: tuple[ImageUse, ...] = ()
+    # An author's profile, for a record of one (status "profile"): it is never a page of its own.
+    profile: AuthorProfile | None = None
+    # What the release that made the record kept of a story (RECORD_FORMAT): the sweep judges an older
+    # record's upload again, so that it joins the listings that release did not know.
+    format: int = 1
+
+    _legacy = model_validator(mode="before")(legacy_author)
 
     @property
     def image_uses(self) -> tuple[ImageUse, ...]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pressrun import render
-from pressrun.model import ArticleRecord, SiteWrite
-from pressrun.ports import ArticleRepository, SiteStore, UploadStore
+from pressrun.index import IndexUpdate, ListingKind, listing_of
+from pressrun.model import ArticleRecord, AuthorProfile, SiteWrite, slugify
+from pressrun.ports import ArticleRepository, CategoryIndex, SiteStore, UploadStore
+from pressrun.related import later_neighbours, related_stories
 from pressrun.settings import SiteSettings
 from pressrun.urls import object_key, slug_of
 from pressrun.validation import parse_article
@@ -16,15 +20,37 @@ class SourceMissing(Exception):
     """The recorded version of an upload cannot be read: retrying later is the only sane answer."""
 
 
-def article_page(record: ArticleRecord, uploads: UploadStore, site: SiteSettings) -> bytes:
-    """The page of the version the record names, rendered from its upload."""
+def article_page(
+    record: ArticleRecord, uploads: UploadStore, site: SiteSettings, index: CategoryIndex | None = None
+) -> bytes:
+    """The page of the version the record names, rendered from its upload, with the stories related
+    to it that the index holds (none without an index: a page rendered on its own, in tests)."""
     data = uploads.read(record.source_key, record.source_version, site.max_upload_bytes)
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
     article = parse_article(record.source_key, data, site)
+    related = related_stories(record, index) if index is not None else []
     return render.article_page(
-        article, site, modified=record.updated_at or article.published_at, record=record
+        article,
+        site,
+        modified=record.updated_at or article.published_at,
+        record=record,
+        related=related,
+        profiles=author_profiles(article.authors, index) if index is not None else {},
     )
+
+
+def author_profiles(authors: Iterable[str], index: CategoryIndex) -> dict[str, AuthorProfile]:
+    """The profiles of a story's authors that have one, by slug: one read of their summaries."""
+    listings = {listing_of(ListingKind.AUTHOR, slug): slug for name in authors if (slug := slugify(name))}
+    if not listings:
+        return {}
+    summaries = index.summaries(sorted(listings))
+    return {
+        slug: summary.profile
+        for listing, slug in listings.items()
+        if (summary := summaries.get(listing)) is not None and summary.profile is not None
+    }
 
 
 def apply_article_change(
@@ -34,6 +60,7 @@ def apply_article_change(
     articles: ArticleRepository,
     site_store: SiteStore,
     site: SiteSettings,
+    index: CategoryIndex | None = None,
 ) -> list[SiteWrite]:
     """Settle the page at every path the change touches; what changed.
 
@@ -44,14 +71,41 @@ def apply_article_change(
     paths = dict.fromkeys(record.path for record in (new, old) if record is not None and record.path)
     changed: list[SiteWrite] = []
     for path in paths:
-        written = settle_page(path, uploads, articles, site_store, site)
+        written = settle_page(path, uploads, articles, site_store, site, index)
         if written is not None:
             changed.append(written)
     return changed
 
 
+def settle_related_pages(
+    update: IndexUpdate,
+    uploads: UploadStore,
+    articles: ArticleRepository,
+    site_store: SiteStore,
+    site: SiteSettings,
+    index: CategoryIndex,
+) -> list[SiteWrite]:
+    """Render again the pages of the later stories that may name this story among their related ones
+    (it arrived after them, or changed what its line shows, or went): read after the update is
+    written, so each render sees it. A page whose bytes do not change is not written."""
+    if not update:
+        return []
+    changed: list[SiteWrite] = []
+    for record in articles.by_keys(later_neighbours(update, index)):
+        if record.is_live and record.path:
+            written = settle_page(record.path, uploads, articles, site_store, site, index)
+            if written is not None:
+                changed.append(written)
+    return changed
+
+
 def settle_page(
-    path: str, uploads: UploadStore, articles: ArticleRepository, site_store: SiteStore, site: SiteSettings
+    path: str,
+    uploads: UploadStore,
+    articles: ArticleRepository,
+    site_store: SiteStore,
+    site: SiteSettings,
+    index: CategoryIndex | None = None,
 ) -> SiteWrite | None:
     """Write the owner's page at the path, or remove the page when nobody live owns it. Checked after
     the write: if the owner changed meanwhile, another render may have written in between, and this
@@ -62,7 +116,7 @@ def settle_page(
         if owner is None:
             written = site_store.delete(key)
         else:
-            written = site_store.put(key, article_page(owner, uploads, site), HTML)
+            written = site_store.put(key, article_page(owner, uploads, site, index), HTML)
         now_owner = _live_owner(path, articles)
         if _same_page(now_owner, owner):
             return written

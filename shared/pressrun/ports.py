@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pressrun.images import ImageRecord, Recipe, Rendered, SourceImage
     from pressrun.index import IndexUpdate, Key, ListingEntry, ListingSummary
     from pressrun.invalidation import SiteChange
-    from pressrun.model import ArticleRecord, SaveResult, SiteWrite, Waiter
+    from pressrun.model import ArticleRecord, AuthorProfile, SaveResult, SiteWrite, Waiter
     from pressrun.rebuild import RebuildJob
     from pressrun.scheduling import Release
     from pressrun.sweep_state import SweepState, UploadState, UploadVersion
@@ -167,9 +167,15 @@ class CategoryIndex(Protocol):
     """Membership items keyed (listing, position), and one summary per listing."""
 
     def entries(
-        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+        self,
+        listing: str,
+        limit: int | None = None,
+        since: str | None = None,
+        oldest_first: bool = False,
+        before: str | None = None,
     ) -> list[ListingEntry]:
-        """Newest first (or oldest first), optionally only those at or after position `since`."""
+        """Newest first (or oldest first), optionally only those at or after position `since`, or
+        only those before position `before`."""
         ...
 
     def positions(self, listing: str, since: str) -> list[str]:
@@ -178,8 +184,26 @@ class CategoryIndex(Protocol):
         ...
 
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
-        """The summaries of the listings named, or of every listing. A summary's `revision` grows
-        with every change to its listing, so a renderer can tell whether what it read still holds."""
+        """The summaries of the listings named or, given None, the site's and every section's (what the
+        home page shows; tags and authors are too many to read on every publish). A summary's
+        `revision` grows with every change to its listing, so a renderer can tell whether what it
+        read still holds."""
+        ...
+
+    def listings_after(self, after: str, limit: int) -> list[str]:
+        """Up to `limit` names of listings of every kind that have stories, after `after`, in name
+        order: a rebuild or a sweep walks them all a slice at a time."""
+        ...
+
+    def name_pages(self, listing: str, heading: str, revision: int) -> bool:
+        """Note that every numbered page of the listing now shows `heading`, if the listing is still at
+        `revision` (what the pages were rendered from); False when it has moved on."""
+        ...
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        """Keep an author's profile (None: none any more) in their listing's summary, unless the one
+        it holds came from a newer upload (a greater sequencer): then False. The same upload judged
+        again (its photo's new renditions) replaces it. The summary need not have members."""
         ...
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:

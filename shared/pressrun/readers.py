@@ -106,11 +106,13 @@ def decode(data: bytes) -> str:
 # --- Pelican-style header lines: "Title: ...", "Date: ..." at the top of a .md or .txt file --------
 
 _HEADER_LINE = re.compile(
-    r"^(?P<name>title|date|category|categories|tags|slug|authors?|summary|status"
+    r"^(?P<name>title|date|category|categories|tags|slug|authors?|summary|status|corrections?"
     r"|image-alt|image-caption|image-credit|image-focus|image)[ \t]*:[ \t]*(?P<value>.*)$",
     re.IGNORECASE,
 )
-_HEADER_FIELDS = {"category": "categories", "authors": "author"}
+_HEADER_FIELDS = {"category": "categories", "authors": "author", "corrections": "correction"}
+# Fields a header block may repeat, one line each: every line is kept, in order.
+_REPEATABLE = {"correction"}
 
 
 def _has_header_lines(text: str) -> bool:
@@ -129,8 +131,13 @@ def _read_header_lines(text: str) -> tuple[dict[str, Any], dict[str, int], list[
     while index < len(lines) and (match := _HEADER_LINE.match(lines[index].strip())):
         name = match.group("name").lower()
         name = _HEADER_FIELDS.get(name, name).replace("-", "_")
-        fields[name] = match.group("value").strip()
-        found[name] = index + 1
+        value = match.group("value").strip()
+        if name in _REPEATABLE:
+            fields.setdefault(name, []).append(value)
+            found.setdefault(name, index + 1)
+        else:
+            fields[name] = value
+            found[name] = index + 1
         index += 1
     return fields, found, lines[index:]
 

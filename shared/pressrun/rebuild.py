@@ -10,8 +10,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from pressrun.index import FROM_THE_START, PageRange
-from pressrun.listings import numbered_page_size, refresh_listings, render_range
+from pressrun.index import FROM_THE_START, ListingSummary, PageRange
+from pressrun.listings import numbering, refresh_listings, render_range
 from pressrun.model import SiteWrite
 from pressrun.pages import HTML, SourceMissing, article_page
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
@@ -61,7 +61,7 @@ def plan_rebuild(
         RebuildJob(kind="articles", source_keys=tuple(record.source_key for record in batch))
         for batch in _batched(in_path_order, ARTICLES_PER_MESSAGE)
     ]
-    for listing, summary in sorted(index.summaries().items()):
+    for listing, summary in sorted(_every_summary(index).items()):
         runs = _page_runs(listing, summary.members, index, site, entries_per_job)
         jobs += [RebuildJob(kind="pages", pages=span) for span in runs]
         jobs.append(RebuildJob(kind="listing", listing=listing))
@@ -70,17 +70,32 @@ def plan_rebuild(
     return len(jobs)
 
 
+def _every_summary(index: CategoryIndex) -> dict[str, ListingSummary]:
+    """The summary of every listing of every kind, read a hundred at a time."""
+    found: dict[str, ListingSummary] = {}
+    names = index.listings_after("", _LISTINGS_PER_READ)
+    while names:
+        found |= index.summaries(names)
+        names = index.listings_after(names[-1], _LISTINGS_PER_READ)
+    return found
+
+
+# What one batch read of the index's summaries takes.
+_LISTINGS_PER_READ = 100
+
+
 def _page_runs(
     listing: str, members: int, index: CategoryIndex, site: SiteSettings, entries_per_job: int
 ) -> list[PageRange]:
     """The listing's full numbered pages, cut into runs of about `entries_per_job` entries. Where each
     run starts comes from one read of the listing's positions (no entries), oldest first."""
-    size = numbered_page_size(listing, members, site)
-    if size is None or members < size:
+    layout = numbering(listing, members, site)
+    if layout is None or layout.count == 0:
         return []
+    size = layout.size
     per_run = max(size, entries_per_job // size * size)
     oldest_first = list(reversed(index.positions(listing, since=FROM_THE_START)))
-    full = len(oldest_first) // size * size
+    full = min(len(oldest_first) // size, layout.count) * size
     return [
         PageRange(listing=listing, after=oldest_first[start - 1] if start else "", rank=start, count=per_run)
         for start in range(0, full, per_run)
@@ -121,10 +136,10 @@ def run_job(
         if not record.is_live:
             continue
         try:
-            pages[object_key(record.path)] = (article_page(record, uploads, site), HTML)
+            pages[object_key(record.path)] = (article_page(record, uploads, site, index), HTML)
         except SourceMissing:
-            # The version its record shows is gone for good: its file's own event, or the sweep,
-            # settles that page; retrying the job would only carry the rest of it to the
-            # dead-letter queue.
+            # It shows a version gone for good (kept up behind a refusal, then cleaned up): retrying
+            # cannot render it, and would dead-letter the job. The sweep re-announces its file, and
+            # the refusal that event makes settles the page.
             continue
     return site_store.put_many(pages, folders={day_folder(key) for key in pages})

@@ -24,10 +24,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pressrun.images import MEDIA_GRACE, forget_renditions, media_key, unshown
-from pressrun.index import FROM_THE_START, PageRange, category_listing, memberships, settle_index
-from pressrun.ingest import INCOMING, Change, Upload, accept_upload, is_article_upload, padded_sequencer
-from pressrun.listings import refresh_listings, render_range
-from pressrun.model import ArticleRecord, SiteWrite
+from pressrun.index import FROM_THE_START, PageRange, memberships, settle_index
+from pressrun.ingest import (
+    INCOMING,
+    Change,
+    Intake,
+    Upload,
+    accept_upload,
+    is_article_upload,
+    padded_sequencer,
+)
+from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
+from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
 from pressrun.pages import SourceMissing, settle_page
 from pressrun.ports import (
     ArticleRepository,
@@ -43,12 +51,14 @@ from pressrun.ports import (
 from pressrun.scheduling import follow_schedule, schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.sweep_state import Budget, Drift, DriftKind, SweepReport, UploadState
-from pressrun.urls import article_key_path, category_key_slug
+from pressrun.urls import article_key_path, listing_of_key
 
 # Events normally arrive within seconds: a change younger than this may still be on its way, and
 # repairing it would race the pipeline (and count a drift that is not one).
 GRACE = timedelta(minutes=2)
 FIRST_WINDOW = timedelta(days=1)
+# The records an earlier release made that a sweep makes again: those that stand for a story.
+_MIGRATED_STATUSES = ("published", "scheduled", "draft")
 
 
 @dataclass
@@ -87,6 +97,8 @@ class Sweep:
         records, state.articles_after = self._records_to_check(since, until, state.articles_after)
         self._check_records(records, latest, until)
         state.pages = self._walk_listings(state.pages)
+        # Rewritten when a listing is made or emptied; a render lost then is repaired here.
+        self._found_writes("listing", refresh_listings_sitemap(self.index, self.site_store, self.site))
         state.site_after = self._walk_site(state.site_after)
         if self.images is not None:
             state.images_after = self._collect_media(self.images, state.images_after)
@@ -177,9 +189,13 @@ class Sweep:
                 if current is None:
                     continue
                 record = current
+            if record.format < RECORD_FORMAT and record.status in _MIGRATED_STATUSES:
+                record = self._migrated(record)
             for path in dict.fromkeys(path for path in (record.path, record.previous_path) if path):
                 try:
-                    written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                    written = settle_page(
+                        path, self.uploads, self.articles, self.site_store, self.site, self.index
+                    )
                 except SourceMissing:
                     # The version shown is gone: the upload check re-announces the file (in this
                     # sweep or a later one), and the refusal that event makes settles the page.
@@ -204,6 +220,15 @@ class Sweep:
         if refreshed.failed:
             raise SweepIncomplete(f"listings failed to render: {refreshed.failed}")
 
+    def _migrated(self, record: ArticleRecord) -> ArticleRecord:
+        """An earlier release's record, made again from its upload as this release makes records (its
+        tags and authors kept, so that it joins their listings), its modification time unchanged. Not
+        drift: nothing was lost."""
+        intake = Intake(self.uploads, self.articles, self.site, self.alerts, self.now, self.images)
+        if intake.reconsider(record.source_key, migrating=True) is not None:
+            self._count("records migrated", 1)
+        return self.articles.current(record.source_key) or record
+
     def _record_vanished(self, record: ArticleRecord) -> None:
         accept_upload(
             Upload(
@@ -222,45 +247,51 @@ class Sweep:
         )
 
     def _walk_listings(self, span: PageRange | None) -> PageRange | None:
-        """Render the next runs of numbered pages, up to the budget: lost index records leave old
-        pages stale, and only reading them again finds that out."""
-        listings = sorted(self.index.summaries())
+        """Render the next runs of numbered pages of every listing (sections, tags, authors and the
+        site's sitemaps), up to the budget: lost index records leave old pages stale, and only
+        reading them again finds that out."""
         budget = self.budget.listing_entries
         if budget <= 0:
             return span
         span = span.model_copy(update={"count": budget}) if span else None
-        span = span or (_first_run(listings[0], budget) if listings else None)
+        span = span or self._next_run("", budget)
         while span is not None and budget > 0:
             written, following, read = render_range(span, self.index, self.site_store, self.site)
             self._found_writes("listing", written)
             self._count("listing entries", read)
             budget -= span.count
-            later = [listing for listing in listings if listing > span.listing]
-            span = following or (_first_run(later[0], self.budget.listing_entries) if later else None)
+            span = following or self._next_run(span.listing, self.budget.listing_entries)
         return span
+
+    def _next_run(self, after: str, entries: int) -> PageRange | None:
+        following = self.index.listings_after(after, 1)
+        return _first_run(following[0], entries) if following else None
 
     def _walk_site(self, after: str) -> str:
         """Site objects nobody owns any more: pages of articles gone, sections emptied."""
         keys = self.site_store.keys(after, self.budget.site_keys)
         self._count("site objects", len(keys))
         emptied: dict[str, set[str]] = {}
-        summaries = self.index.summaries()
+        listed = {listing for key in keys if (listing := listing_of_key(key)) is not None}
+        summaries = self.index.summaries(sorted(listed)) if listed else {}
         for key in keys:
             path = article_key_path(key)
-            slug = category_key_slug(key)
+            listing = listing_of_key(key)
             if path is not None:
                 try:
-                    written = settle_page(path, self.uploads, self.articles, self.site_store, self.site)
+                    written = settle_page(
+                        path, self.uploads, self.articles, self.site_store, self.site, self.index
+                    )
                 except SourceMissing:
                     # Its owner shows a version gone for good: the upload check re-announces the
                     # owner's file (in this sweep or a later one), and that event settles the page.
                     continue
                 if written is not None:
                     self._found("orphan" if written.kind == "deleted" else "page", key)
-            elif slug is not None:
-                summary = summaries.get(category_listing(slug))
+            elif listing is not None:
+                summary = summaries.get(listing)
                 if summary is None or summary.members == 0:
-                    emptied[category_listing(slug)] = {FROM_THE_START}
+                    emptied[listing] = {FROM_THE_START}
         refreshed = refresh_listings(emptied, self.index, self.site_store, self.site, self.now)
         self._found_writes("orphan", refreshed.changed)
         return keys[-1] if keys and len(keys) == self.budget.site_keys else ""

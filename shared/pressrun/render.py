@@ -3,34 +3,63 @@ bytes, so an unchanged page is recognised by its hash and never rewritten or inv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 
 from pressrun.images import CROP_SHAPES, crop_spec, image_key, media_key
-from pressrun.index import ListingEntry, ListingSummary
-from pressrun.markup import body_html
-from pressrun.model import Article, ArticleRecord, Category, Focus, ImageRef, ImageUse
+from pressrun.index import ListingEntry, ListingKind, ListingSummary, listing_of
+from pressrun.markup import body_html, shorten
+from pressrun.model import (
+    Article,
+    ArticleRecord,
+    AuthorProfile,
+    Category,
+    Correction,
+    Focus,
+    ImageRef,
+    ImageUse,
+    slugify,
+)
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
     HOME,
+    LISTINGS_SITEMAP,
     NEWS_SITEMAP,
     NOT_FOUND,
     SITEMAP,
     absolute,
+    author_path,
     category_feed_path,
     category_page_path,
     category_path,
+    listing_feed_path,
+    listing_page_path,
+    listing_path,
+    listings_sitemap_chunk_path,
     sitemap_chunk_path,
+    tag_path,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The longest headline Google shows from a NewsArticle's JSON-LD.
+HEADLINE_LENGTH = 110
 # How wide a picture is shown: the column (42rem less its padding), or the screen on a phone. The
 # browser picks the rendition from these and the srcset.
 SIZES = "(min-width: 44rem) 40rem, calc(100vw - 2rem)"
@@ -106,8 +135,50 @@ class Thumbnail(Picture):
         return self.url(self.use.widths[0], "jpg")
 
 
-def _human_date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
+def _in_site_zone(context: Context, moment: datetime) -> datetime:
+    site: SiteSettings = context["site"]
+    return moment.astimezone(site.zone)
+
+
+@pass_context
+def _human_date(context: Context, moment: datetime) -> str:
+    """The day, on the site's clock: 26 June 2025."""
+    local = _in_site_zone(context, moment)
+    return f"{local.day} {local:%B %Y}"
+
+
+@pass_context
+def _clock(context: Context, moment: datetime) -> str:
+    """The time of day on the site's clock, with its zone: 21:40 BST."""
+    return f"{_in_site_zone(context, moment):%H:%M %Z}"
+
+
+def _is_bare_date(moment: datetime) -> bool:
+    # A story dated with a day and no time is dated at midnight: it has no time of day to show.
+    return (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
+@pass_context
+def _human_time(context: Context, moment: datetime) -> str:
+    """Day and time on the site's clock (26 June 2025, 21:40 BST), or the day alone at midnight."""
+    local = _in_site_zone(context, moment)
+    day = f"{local.day} {local:%B %Y}"
+    return day if _is_bare_date(local) else f"{day}, {local:%H:%M %Z}"
+
+
+@pass_context
+def _updated(context: Context, modified: datetime, published: datetime) -> str:
+    """How an update is told: "Updated 14:05 BST" on the day it was published, with the day after it."""
+    local, first = _in_site_zone(context, modified), _in_site_zone(context, published)
+    if local.date() == first.date():
+        return f"Updated {local:%H:%M %Z}"
+    return f"Updated {local.day} {local:%B %Y}, {local:%H:%M %Z}"
+
+
+@pass_context
+def _iso(context: Context, moment: datetime) -> str:
+    """A machine-readable time (`<time datetime>`, JSON-LD), with the site's offset."""
+    return _in_site_zone(context, moment).isoformat()
 
 
 def _atom_time(moment: datetime) -> str:
@@ -126,18 +197,84 @@ def _environment(theme_dir: str) -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["human_date"] = _human_date
+    environment.filters["human_time"] = _human_time
+    environment.filters["clock"] = _clock
+    environment.filters["updated"] = _updated
+    environment.filters["iso"] = _iso
     environment.filters["atom_time"] = _atom_time
     environment.filters["thumbnail"] = lambda use: Thumbnail(use) if use else None
     environment.globals.update(
         category_path=category_path,
         category_page_path=category_page_path,
         category_feed_path=category_feed_path,
+        tag_path=lambda name: tag_path(slugify(name)),
+        author_path=lambda name: author_path(slugify(name)),
         sitemap_chunk_path=sitemap_chunk_path,
     )
     return environment
 
 
+@dataclass(frozen=True)
+class Navigation:
+    """The header's sections, and the one the page belongs to (its own page, or a story in it).
+    `elsewhere` says that they are not all the site's: the header then links to the home page's."""
+
+    sections: tuple[Category, ...] = ()
+    current: str | None = None
+    on_section_page: bool = False
+    elsewhere: bool = False
+
+
+def header_sections(summaries: Iterable[ListingSummary], site: SiteSettings) -> tuple[Category, ...]:
+    """The sections the home and 404 pages' headers name: SITE_CATEGORIES in its order, or else the
+    sections that have stories, by name, from the summaries the home page reads."""
+    if site.site_categories:
+        return tuple(Category.named(name) for name in site.site_categories)
+    in_use = (s.category for s in summaries if s.category is not None and s.members > 0)
+    return tuple(sorted(in_use, key=lambda category: (category.name.casefold(), category.slug)))
+
+
+def _page_navigation(
+    own: Sequence[Category], site: SiteSettings, current: str | None, on_section_page: bool = False
+) -> Navigation:
+    """Every other page's header: SITE_CATEGORIES, or else only the sections the page itself is about
+    and a link to the home page's list of them. The sections in use change with any story: a header
+    that named them would make every page's bytes depend on the whole site, and a new section stale
+    every page there is (story pages are kept by the CDN until they change)."""
+    if site.site_categories:
+        return Navigation(header_sections((), site), current, on_section_page)
+    return Navigation(tuple(own), current, on_section_page, elsewhere=True)
+
+
+@dataclass(frozen=True)
+class Crumb:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Breadcrumbs:
+    """Home, section, story: the trail a page shows, and the BreadcrumbList search engines read."""
+
+    items: tuple[Crumb, ...]
+
+    def json_ld(self, url: Callable[[str], str]) -> dict[str, Any]:
+        return {
+            "@context": "https://schema.org",
+            "@type": "BreadcrumbList",
+            "itemListElement": [
+                {"@type": "ListItem", "position": number, "name": crumb.name, "item": url(crumb.path)}
+                for number, crumb in enumerate(self.items, start=1)
+            ],
+        }
+
+
+def _trail(*items: tuple[str, str]) -> Breadcrumbs:
+    return Breadcrumbs((Crumb("Home", HOME), *(Crumb(name, path) for name, path in items)))
+
+
 def _render(template: str, site: SiteSettings, **context: Any) -> bytes:
+    context = {"navigation": Navigation(), "breadcrumbs": None, **context}
     page = (
         _environment(site.theme_dir)
         .get_template(template)
@@ -150,10 +287,27 @@ def logo_url(site: SiteSettings) -> str:
     return site.site_logo if "://" in site.site_logo else absolute(site.site_url, site.site_logo)
 
 
+def _author(name: str, site: SiteSettings, profile: AuthorProfile | None) -> dict[str, Any]:
+    person: dict[str, Any] = {
+        "@type": "Person",
+        "name": name,
+        "url": absolute(site.site_url, author_path(slugify(name))),
+    }
+    if profile is not None and profile.same_as:
+        person["sameAs"] = list(profile.same_as)
+    return person
+
+
 def _news_article(
-    article: Article, site: SiteSettings, modified: datetime, lead: Picture | None = None
+    article: Article,
+    site: SiteSettings,
+    modified: datetime,
+    lead: Picture | None = None,
+    profiles: Mapping[str, AuthorProfile] | None = None,
 ) -> dict[str, Any]:
-    """schema.org NewsArticle, for search engines and news aggregators."""
+    """schema.org NewsArticle, for search engines and news aggregators. `profiles`: the authors'
+    profiles by slug, which give `sameAs`."""
+    profiles = profiles or {}
     images = (
         [absolute(site.site_url, lead.crop(shape)[0]) for shape in ("16x9", "4x3", "1x1")] if lead else []
     )
@@ -161,13 +315,13 @@ def _news_article(
         {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
-            "headline": article.title,
+            # Search engines show at most 110 characters of a headline; the page keeps the whole title.
+            "headline": shorten(article.title, HEADLINE_LENGTH),
             "description": article.summary,
-            "datePublished": article.published_at.isoformat(),
-            "dateModified": modified.isoformat(),
-            "author": [{"@type": "Person", "name": article.author}]
-            if article.author
-            else [{"@type": "Organization", "name": site.site_name}],
+            "datePublished": article.published_at.astimezone(site.zone).isoformat(),
+            "dateModified": modified.astimezone(site.zone).isoformat(),
+            "author": [_author(name, site, profiles.get(slugify(name))) for name in article.authors]
+            or [{"@type": "Organization", "name": site.site_name}],
             "articleSection": [category.name for category in article.categories],
             "mainEntityOfPage": absolute(site.site_url, article.path),
             "url": absolute(site.site_url, article.path),
@@ -181,7 +335,20 @@ def _news_article(
         }
         | ({"keywords": list(article.tags)} if article.tags else {})
         | ({"image": images} if images else {})
+        | (
+            {"correction": [_correction(correction, site) for correction in article.corrections]}
+            if article.corrections
+            else {}
+        )
     )
+
+
+def _correction(correction: Correction, site: SiteSettings) -> dict[str, Any]:
+    return {
+        "@type": "CorrectionComment",
+        "text": correction.text,
+        "datePublished": correction.date.astimezone(site.zone).isoformat(),
+    }
 
 
 def _figure(site: SiteSettings, picture: Picture, block: bool) -> str:
@@ -195,8 +362,11 @@ def article_page(
     site: SiteSettings,
     modified: datetime | None = None,
     record: ArticleRecord | None = None,
+    related: Sequence[ListingEntry] = (),
+    profiles: Mapping[str, AuthorProfile] | None = None,
 ) -> bytes:
-    """The article's page. `record` gives the renditions of its images (as the table holds them)."""
+    """The article's page. `record` gives the renditions of its images (as the table holds them);
+    `related`, the stories offered after it (pressrun.related)."""
     modified = modified or article.published_at
     uses = {use.key: use for use in record.image_uses} if record else {}
     inline: dict[str, ImageRef] = {ref.key: ref for ref in article.inline_images}
@@ -222,30 +392,157 @@ def article_page(
         lead=lead,
         lead_figure=_figure(site, lead, True) if lead else "",
         modified=modified,
-        news_article=_news_article(article, site, modified, lead),
+        news_article=_news_article(article, site, modified, lead, profiles),
         path=article.path,
         logo=logo_url(site),
+        navigation=_page_navigation(article.categories, site, current=article.categories[0].slug),
+        breadcrumbs=_trail(
+            (article.categories[0].name, category_path(article.categories[0].slug)),
+            (article.title, article.path),
+        ),
+        related=related,
     )
 
 
-def category_page(
-    category: Category,
+@dataclass(frozen=True)
+class PageLink:
+    """One item of a listing's page numbers: a page (None: the front page, "Latest"), the current
+    one, or a gap ("…", no page)."""
+
+    label: str
+    href: str | None = None
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How a listing page links to its neighbours. Pages are numbered from the oldest and their
+    stories never move, so a numbered page names only pages that cannot change what it says: the
+    front page, the page after it (once made), and those before it."""
+
+    newer: str | None
+    older: str | None
+    numbers: tuple[PageLink, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.newer or self.older)
+
+
+def pagination(front: str, numbered: Callable[[int], str], page: int | None, pages: int) -> Pagination:
+    """The links of the front page (`page` None) or of numbered page `page`, of `pages`."""
+    if page is None:
+        shown = {pages, pages - 1, pages - 2, 1}
+        newer, older = None, numbered(pages) if pages else None
+    else:
+        shown = {page + 1 if page < pages else page, page, page - 1, 1}
+        newer = numbered(page + 1) if page < pages else front
+        older = numbered(page - 1) if page > 1 else None
+    numbers = [PageLink("Latest", None if page is None else front, current=page is None)] if pages else []
+    previous = None
+    for number in sorted((n for n in shown if n >= 1), reverse=True):
+        if previous is not None and previous - number > 1:
+            numbers.append(PageLink("…"))
+        numbers.append(PageLink(str(number), None if number == page else numbered(number), number == page))
+        previous = number
+    return Pagination(newer=newer, older=older, numbers=tuple(numbers))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A section, tag or author as its pages show it: its kind, slug and heading, and its addresses."""
+
+    kind: ListingKind
+    slug: str
+    heading: str
+    # An author's profile (pressrun.profiles), shown on their front page.
+    profile: AuthorProfile | None = None
+
+    @property
+    def name(self) -> str:
+        return listing_of(self.kind, self.slug)
+
+    @property
+    def path(self) -> str:
+        return listing_path(self.name)
+
+    @property
+    def feed_path(self) -> str:
+        return listing_feed_path(self.name)
+
+    def page_path(self, number: int) -> str:
+        return listing_page_path(self.name, number)
+
+    @property
+    def category(self) -> Category | None:
+        return Category(name=self.heading, slug=self.slug) if self.kind is ListingKind.CATEGORY else None
+
+
+def listing_page(
+    listing: Listing,
     entries: Sequence[ListingEntry],
     site: SiteSettings,
     page: int | None = None,
-    older_page: int | None = None,
+    pages: int = 0,
 ) -> bytes:
-    """The category's front page (page None: its newest articles) or one of its numbered pages."""
-    path = category_path(category.slug) if page is None else category_page_path(category.slug, page)
+    """A listing's front page (page None: its newest articles) or numbered page `page` of `pages`,
+    from the theme's template for its kind (category.html, tag.html or author.html)."""
+    path = listing.path if page is None else listing.page_path(page)
+    section = listing.slug if listing.kind is ListingKind.CATEGORY else None
+    trail = [(listing.heading, listing.path)] + ([(f"Page {page}", path)] if page else [])
     return _render(
-        "category.html", site, category=category, entries=entries, page=page, older_page=older_page, path=path
+        f"{listing.kind.value}.html",
+        site,
+        listing=listing,
+        category=listing.category,
+        entries=entries,
+        page=page,
+        pagination=pagination(listing.path, listing.page_path, page, pages),
+        path=path,
+        logo=logo_url(site),
+        navigation=_page_navigation(
+            (listing.category,) if listing.category else (), site, section, on_section_page=page is None
+        ),
+        breadcrumbs=_trail(*trail),
+        person=_person(listing, site) if listing.profile is not None and page is None else None,
     )
 
 
+def _person(listing: Listing, site: SiteSettings) -> dict[str, Any]:
+    """schema.org ProfilePage of an author's front page: who they are, and where else they are."""
+    profile = listing.profile
+    assert profile is not None
+    person: dict[str, Any] = {
+        "@type": "Person",
+        "name": profile.name,
+        "url": absolute(site.site_url, listing.path),
+    }
+    if profile.role:
+        person["jobTitle"] = profile.role
+    if profile.bio:
+        person["description"] = profile.bio
+    if profile.same_as:
+        person["sameAs"] = list(profile.same_as)
+    if profile.photo is not None:
+        person["image"] = absolute(site.site_url, Thumbnail(profile.photo).fallback)
+    return {"@context": "https://schema.org", "@type": "ProfilePage", "mainEntity": person}
+
+
 def home_page(
-    entries: Sequence[ListingEntry], sections: Sequence[ListingSummary], site: SiteSettings
+    entries: Sequence[ListingEntry],
+    sections: Sequence[ListingSummary],
+    site: SiteSettings,
+    header: Sequence[Category] = (),
 ) -> bytes:
-    return _render("home.html", site, entries=entries, sections=sections, path=HOME, logo=logo_url(site))
+    """The latest stories, and a block of each section's newest (`sections`, their summaries)."""
+    return _render(
+        "home.html",
+        site,
+        entries=entries,
+        sections=sections,
+        path=HOME,
+        logo=logo_url(site),
+        navigation=Navigation(tuple(header)),
+    )
 
 
 def _feed(
@@ -262,30 +559,54 @@ def atom_feed(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
     return _feed(entries, site, site.site_name, FEED, HOME)
 
 
-def category_feed(category: Category, entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
-    title = f"{category.name} · {site.site_name}"
-    return _feed(entries, site, title, category_feed_path(category.slug), category_path(category.slug))
+def listing_feed(listing: Listing, entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
+    title = f"{listing.heading} · {site.site_name}"
+    return _feed(entries, site, title, listing.feed_path, listing.path)
+
+
+def _changed(entries: Iterable[ListingEntry]) -> datetime | None:
+    return max((entry.updated_at or entry.published_at for entry in entries), default=None)
 
 
 def sitemap(entries: Sequence[ListingEntry], site: SiteSettings, home: bool = False) -> bytes:
-    return _render("sitemap.xml", site, entries=entries, home=home)
+    """Articles with the time each last changed; `home` puts the home page first, dated by the
+    newest change among them (the newest story it shows, or the last one corrected)."""
+    return _render(
+        "sitemap.xml",
+        site,
+        entries=entries,
+        home=home,
+        home_lastmod=_changed(entries) if home else None,
+        pages=(),
+    )
+
+
+def pages_sitemap(paths: Sequence[str], site: SiteSettings) -> bytes:
+    """Listing pages, undated: they change with every story, and a crawler visits them often anyway."""
+    return _render("sitemap.xml", site, entries=(), home=False, pages=paths)
 
 
 def sitemap_index(chunks: int, newest: Sequence[ListingEntry], site: SiteSettings) -> bytes:
-    lastmod = max((entry.updated_at or entry.published_at for entry in newest), default=_EPOCH)
-    return _render("sitemap_index.xml", site, chunks=range(1, chunks + 1), lastmod=lastmod)
+    paths = [sitemap_chunk_path(number) for number in range(1, chunks + 1)]
+    return _render("sitemap_index.xml", site, sitemaps=paths, lastmod=_changed(newest) or _EPOCH)
+
+
+def listings_sitemap_index(chunks: int, site: SiteSettings) -> bytes:
+    paths = [listings_sitemap_chunk_path(number) for number in range(1, chunks + 1)]
+    return _render("sitemap_index.xml", site, sitemaps=paths, lastmod=None)
 
 
 def news_sitemap(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
     return _render("news_sitemap.xml", site, entries=entries, language=site.site_language.split("-")[0])
 
 
-def robots(site: SiteSettings, news: bool) -> bytes:
-    return _render("robots.txt", site, sitemaps=[SITEMAP, NEWS_SITEMAP] if news else [SITEMAP])
+def robots(site: SiteSettings, news: bool, listings: bool = True) -> bytes:
+    sitemaps = [SITEMAP, *([LISTINGS_SITEMAP] if listings else []), *([NEWS_SITEMAP] if news else [])]
+    return _render("robots.txt", site, sitemaps=sitemaps)
 
 
-def not_found_page(site: SiteSettings) -> bytes:
-    return _render("404.html", site, path=NOT_FOUND)
+def not_found_page(site: SiteSettings, header: Sequence[Category] = ()) -> bytes:
+    return _render("404.html", site, path=NOT_FOUND, navigation=Navigation(tuple(header)))
 
 
 def stylesheet(site: SiteSettings) -> bytes:

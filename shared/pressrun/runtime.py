@@ -38,6 +38,7 @@ _OUTCOME_METRICS = {
     Outcome.DRAFT: "DraftsRecorded",
     Outcome.REJECTED: "ArticlesRejected",
     Outcome.REMOVED: "ArticlesRemoved",
+    Outcome.PROFILE: "ProfilesRecorded",
     Outcome.STALE: "StaleEventsIgnored",
     Outcome.IGNORED: "NonArticleEventsIgnored",
 }

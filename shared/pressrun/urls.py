@@ -9,6 +9,9 @@ HOME = "/"
 FEED = "/feed.xml"
 SITEMAP = "/sitemap.xml"
 NEWS_SITEMAP = "/news-sitemap.xml"
+# The home page and every section's, tag's and author's front page (an index of numbered files past
+# SITEMAP_SIZE of them).
+LISTINGS_SITEMAP = "/sitemap-listings.xml"
 ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/style.css"
@@ -16,7 +19,7 @@ LOGO = "/logo.png"
 # Renditions of images, under content-addressed names that never change (pressrun.images).
 MEDIA_PREFIX = "media/"
 _INDEX = "index.html"
-_SITEMAP_KEY = re.compile(r"(news-)?sitemap(-\d+)?\.xml")
+_SITEMAP_KEY = re.compile(r"(news-)?sitemap(-listings)?(-\d+)?\.xml")
 
 
 def article_path(slug: str, published_at: datetime) -> str:
@@ -33,21 +36,50 @@ def day_folder(article_key: str) -> str:
     return article_key.rsplit("/", 2)[0]
 
 
+# The folders of the listings an article is in besides the site's: /category/<slug>/ (a section),
+# /tag/<slug>/, /author/<slug>/. A listing is named by its folder: "tag/<slug>" lives at /tag/<slug>/.
+LISTING_FOLDERS = ("category", "tag", "author")
+
+
+def listing_path(listing: str) -> str:
+    return f"/{listing}/"
+
+
+def listing_page_path(listing: str, number: int) -> str:
+    return f"/{listing}/page/{number}/"
+
+
+def listing_feed_path(listing: str) -> str:
+    return f"/{listing}/feed.xml"
+
+
 def category_path(category_slug: str) -> str:
-    return f"/category/{category_slug}/"
+    return listing_path(f"category/{category_slug}")
 
 
 def category_page_path(category_slug: str, number: int) -> str:
-    return f"/category/{category_slug}/page/{number}/"
+    return listing_page_path(f"category/{category_slug}", number)
 
 
 def category_feed_path(category_slug: str) -> str:
-    return f"/category/{category_slug}/feed.xml"
+    return listing_feed_path(f"category/{category_slug}")
+
+
+def tag_path(slug: str) -> str:
+    return listing_path(f"tag/{slug}")
+
+
+def author_path(slug: str) -> str:
+    return listing_path(f"author/{slug}")
 
 
 def sitemap_chunk_path(number: int) -> str:
     # Beside /sitemap.xml rather than in a folder: one listing of the root compares them all.
     return f"/sitemap-{number}.xml"
+
+
+def listings_sitemap_chunk_path(number: int) -> str:
+    return f"/sitemap-listings-{number}.xml"
 
 
 def object_key(path: str) -> str:
@@ -67,8 +99,9 @@ def public_paths(key: str) -> list[str]:
 def cache_tags(key: str) -> tuple[str, ...]:
     """The CloudFront cache tags of the object at `key`: what one change invalidates, in tag mode.
 
-    A story's page is its own tag; every page, feed and listing of a category share one, as do the
-    sitemaps; the rest of the site is `site`. So one publish touches a handful of tags however many
+    A story's page is its own tag; every page and feed of a section, tag or author listing share one
+    (`category:<slug>`, `tag:<slug>`, `author:<slug>`), as do the sitemaps; the rest of the site is
+    `site`. So one publish touches a handful of tags however many
     listing pages the category has.
     """
     parts = key.split("/")
@@ -76,8 +109,8 @@ def cache_tags(key: str) -> tuple[str, ...]:
         return ("home",)
     if key == FEED.lstrip("/"):
         return ("feed",)
-    if parts[0] == "category" and len(parts) > 2:
-        return (f"category:{parts[1]}",)
+    if parts[0] in LISTING_FOLDERS and len(parts) > 2:
+        return (f"{parts[0]}:{parts[1]}",)
     if _SITEMAP_KEY.fullmatch(key):
         return ("sitemap",)
     if is_immutable(key):
@@ -99,10 +132,10 @@ def article_key_path(key: str) -> str | None:
     return f"/{key.removesuffix(_INDEX)}" if _ARTICLE_KEY.fullmatch(key) else None
 
 
-def category_key_slug(key: str) -> str | None:
-    """The category whose page or feed an object key is, if it is one."""
+def listing_of_key(key: str) -> str | None:
+    """The listing (section, tag or author) whose page or feed an object key is, if it is one."""
     parts = key.split("/")
-    return parts[1] if len(parts) > 2 and parts[0] == "category" else None
+    return f"{parts[0]}/{parts[1]}" if len(parts) > 2 and parts[0] in LISTING_FOLDERS else None
 
 
 def is_immutable(key: str) -> bool:

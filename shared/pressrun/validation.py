@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from pressrun.images import image_key
+from pressrun.index import MAX_AUTHORS, MAX_CATEGORIES, MAX_TAGS
 from pressrun.markup import body_images, first_paragraph, shorten
 from pressrun.model import (
     MAX_SLUG_LENGTH,
     SLUG_PATTERN,
     Article,
     Category,
+    Correction,
     Focus,
     ImageRef,
     InvalidArticle,
@@ -31,16 +33,11 @@ MAX_AUTHOR_LENGTH = 200
 # An editor's own summary; one made from the first paragraph is cut at SUMMARY_LENGTH.
 MAX_SUMMARY_LENGTH = 1_000
 SUMMARY_LENGTH = 160
-# An index update is one DynamoDB transaction, which holds at most 100 actions. It removes the old
-# version's memberships (one per category, and one in the site listing), writes the new version's,
-# rewrites the summary of every category either names, marks those whose heading changes, and counts
-# the site listing: at 10 categories, at most 11 + 11 + 20 + 20 + 1 = 63.
-MAX_CATEGORIES = 10
-# A category is a heading on the site and a segment of its URLs.
+# Sections, tags and authors are listings, each with its own pages. An index update is one DynamoDB
+# transaction, which holds at most 100 actions: with L = sections + tags + authors, an update writes
+# at most 4L + 3 (pressrun.index), so 5 + 15 + 4 = 24 listings make 99.
+# A category is a heading on the site and a segment of its URLs; a tag and an author's name too.
 MAX_CATEGORY_LENGTH = 60
-# Tags are in no listing and no table: they label the article's page (its keywords and its footer).
-# A story needs a handful; the bounds keep a pasted list or paragraph from flooding the page.
-MAX_TAGS = 30
 MAX_TAG_LENGTH = 50
 # Images: what a figure shows (alt), says (caption) and credits, each bounded like the other fields;
 # and how many one story may show (its record keeps each one's renditions).
@@ -54,6 +51,18 @@ _IMAGE_TEXT_LIMITS = {
     "image_credit": MAX_CREDIT_LENGTH,
     "image": 500,
 }
+# Corrections: each a dated note under the story; a handful is normal, dozens a mistake.
+MAX_CORRECTIONS = 20
+MAX_CORRECTION_LENGTH = 1_000
+# A correction written as one line of text starts with its date: "2025-06-27: The council's vote…",
+# "27 June 2025 - …" (or a dash), "June 27, 2025: …"; an ISO time may follow the date.
+_DATED_TEXT = re.compile(
+    r"^\s*(?P<date>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]+\.?\s+\d{4}"
+    r"|[A-Za-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{4})\s*(?:[:–—]|\s-)\s*(?P<text>.*)$",
+    re.DOTALL,
+)
 # A value quoted back in a report is cut to this, so that a report and its alert stay small.
 _QUOTED_LENGTH = 80
 _WEEKDAY = re.compile(r"^[A-Za-z]+day,?\s+", re.IGNORECASE)
@@ -167,6 +176,24 @@ def _section(name: str, vocabulary: tuple[str, ...]) -> str:
     raise ValueError(f"{_quoted(name)} is not a section of this site; use one of: {', '.join(vocabulary)}")
 
 
+# Between the names of one byline: commas, semicolons, "and", "&".
+_BYLINE_SEPARATORS = re.compile(r"\s*(?:[,;]|\s(?:and|&)\s)\s*", re.IGNORECASE)
+
+
+def _distinct(names: list[str], what: str, limit: int) -> list[str]:
+    """One name per slug (the first spelling), at most `limit` of them: each is a listing."""
+    unusable = [name for name in names if not slugify(name)]
+    if unusable:
+        raise ValueError(f"{_quoted(unusable[0])} has no letters or digits to make a web address from")
+    first_spelling: dict[str, str] = {}
+    for name in names:
+        first_spelling.setdefault(slugify(name), name)
+    distinct = list(first_spelling.values())
+    if len(distinct) > limit:
+        raise ValueError(f"lists {len(distinct)} {what}; the limit is {limit}")
+    return distinct
+
+
 def _text_list(value: Any, what: str, longest: int) -> list[str]:
     if value is None:
         return []
@@ -181,6 +208,35 @@ def _text_list(value: Any, what: str, longest: int) -> list[str]:
     return names
 
 
+def _correction(value: Any, zone: ZoneInfo) -> Correction:
+    """One correction: {date, text}, or a line of text that starts with its date."""
+    if isinstance(value, dict) and len(value) == 1 and "date" not in value:
+        # YAML reads "- 2025-06-27: what was corrected" as a one-entry mapping.
+        ((key, item),) = value.items()
+        value = f"{key}: {item}"
+    if isinstance(value, dict):
+        fields = {str(key).strip().lower(): item for key, item in value.items()}
+        when, text = fields.get("date"), fields.get("text")
+        if when is None or not isinstance(text, str):
+            raise ValueError("write each correction with a date and a text: {date: 2025-06-27, text: …}")
+    elif isinstance(value, str):
+        match = _DATED_TEXT.match(value)
+        if match is None:
+            raise ValueError(
+                f"{_quoted(value)} does not start with its date; write it as"
+                " '2025-06-27: what was wrong and what it says now'"
+            )
+        when, text = match.group("date"), match.group("text")
+    else:
+        raise ValueError("must be text that starts with its date, or a date and a text")
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("a correction says what was corrected; this one has no text")
+    if len(text) > MAX_CORRECTION_LENGTH:
+        raise ValueError(f"a correction {_too_long(len(text), MAX_CORRECTION_LENGTH)}")
+    return Correction(date=parse_date(when, zone), text=text)
+
+
 class Metadata(BaseModel):
     """The fields an editor writes, in any format, before they become an `Article`."""
 
@@ -190,7 +246,7 @@ class Metadata(BaseModel):
     date: datetime
     categories: list[str]
     tags: list[str] = []
-    author: str | None = None
+    author: list[str] = []
     summary: str | None = None
     slug: str | None = None
     draft: bool = False
@@ -200,6 +256,7 @@ class Metadata(BaseModel):
     image_caption: str | None = None
     image_credit: str | None = None
     image_focus: Focus | None = None
+    correction: list[Correction] = []
 
     @field_validator("title", mode="before")
     @classmethod
@@ -240,22 +297,26 @@ class Metadata(BaseModel):
     @field_validator("tags", mode="before")
     @classmethod
     def _tag_list(cls, value: Any) -> list[str]:
-        tags = _text_list(value, "tags", MAX_TAG_LENGTH)
-        if len(tags) > MAX_TAGS:
-            raise ValueError(f"lists {len(tags)} tags; the limit is {MAX_TAGS}")
-        return tags
+        return _distinct(_text_list(value, "tags", MAX_TAG_LENGTH), "tags", MAX_TAGS)
 
-    @field_validator("author", "summary", mode="before")
+    @field_validator("author", mode="before")
     @classmethod
-    def _optional_text(cls, value: Any, info: ValidationInfo) -> str | None:
+    def _bylines(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            # "Priya Natarajan and Tom Okafor", "A, B & C": one byline line, several people.
+            value = _BYLINE_SEPARATORS.split(value)
+        return _distinct(_text_list(value, "author names", MAX_AUTHOR_LENGTH), "authors", MAX_AUTHORS)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
             raise ValueError("must be text")
         text = " ".join(value.split())
-        limit = MAX_AUTHOR_LENGTH if info.field_name == "author" else MAX_SUMMARY_LENGTH
-        if len(text) > limit:
-            raise ValueError(_too_long(len(text), limit))
+        if len(text) > MAX_SUMMARY_LENGTH:
+            raise ValueError(_too_long(len(text), MAX_SUMMARY_LENGTH))
         return text or None
 
     @field_validator("image", "image_alt", "image_caption", "image_credit", mode="before")
@@ -287,6 +348,18 @@ class Metadata(BaseModel):
                 " such as 0.5,0.3"
             )
         return Focus.quantized(x, y)
+
+    @field_validator("correction", mode="before")
+    @classmethod
+    def _corrections(cls, value: Any, info: ValidationInfo) -> list[Correction]:
+        if value is None or value == "":
+            return []
+        zone: ZoneInfo = info.context["zone"] if info.context else ZoneInfo("UTC")
+        items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_CORRECTIONS:
+            raise ValueError(f"lists {len(items)} corrections; the limit is {MAX_CORRECTIONS}")
+        # Oldest first, whatever order they were written in: that is how the story shows them.
+        return sorted((_correction(item, zone) for item in items), key=lambda correction: correction.date)
 
     @field_validator("slug", mode="before")
     @classmethod
@@ -341,9 +414,16 @@ def _problems(error: ValidationError, raw: RawArticle) -> list[Problem]:
     return problems
 
 
-def _image_field(name: str) -> str:
-    """`Image-Alt` as `image_alt`: header lines and JSON keys spelt either way."""
+# Plural spellings editors use for a field, read as the field itself.
+_PLURALS = {"corrections": "correction", "authors": "author"}
+
+
+def _field_name(name: str) -> str:
+    """`Image-Alt` as `image_alt`, `corrections` as `correction` and `authors` as `author`: header
+    lines and JSON keys spelt either way."""
     folded = str(name).strip().lower()
+    if folded in _PLURALS:
+        return _PLURALS[folded]
     return folded.replace("-", "_") if folded.startswith("image") else str(name)
 
 
@@ -380,6 +460,20 @@ def _lead_image(
     return ref, []
 
 
+def _corrections_after_publication(metadata: Metadata, raw: RawArticle) -> list[Problem]:
+    """A correction is made to a published story: one dated before the story is a typing mistake."""
+    early = [correction for correction in metadata.correction if correction.date < metadata.date]
+    return [
+        Problem(
+            field="correction",
+            message=f"is dated {correction.date.date().isoformat()}, before the story itself"
+            f" ({metadata.date.date().isoformat()}); check the correction's date",
+            line=raw.lines.get("correction"),
+        )
+        for correction in early
+    ]
+
+
 def _body_images(source_key: str, body: str) -> tuple[tuple[ImageRef, ...], list[Problem]]:
     refs: list[ImageRef] = []
     problems: list[Problem] = []
@@ -412,8 +506,8 @@ def _body_images(source_key: str, body: str) -> tuple[tuple[ImageRef, ...], list
 
 def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Article:
     """Validate what a reader found; raise `InvalidArticle` listing every problem at once."""
-    fields = {_image_field(name): value for name, value in clean_text(raw.fields).items()}
-    lines = {_image_field(name): line for name, line in raw.lines.items()}
+    fields = {_field_name(name): value for name, value in clean_text(raw.fields).items()}
+    lines = {_field_name(name): line for name, line in raw.lines.items()}
     raw = RawArticle(fields=fields, body=_CONTROL.sub("", raw.body), lines=lines)
     problems = _unpaired_surrogates(raw)
     if problems:
@@ -436,6 +530,8 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
                 field="body", message=f"shows {len(inline) + bool(lead)} images; the limit is {MAX_IMAGES}"
             )
         )
+    if metadata is not None:
+        problems += _corrections_after_publication(metadata, raw)
     if metadata is None or problems:
         raise InvalidArticle(problems)
     slug = metadata.slug or slugify(metadata.title)
@@ -456,12 +552,13 @@ def build_article(source_key: str, raw: RawArticle, site: SiteSettings) -> Artic
         published_at=metadata.date,
         categories=tuple(Category.named(name) for name in metadata.categories),
         tags=tuple(metadata.tags),
-        author=metadata.author,
+        authors=tuple(metadata.author),
         summary=metadata.summary or shorten(first_paragraph(raw.body), SUMMARY_LENGTH),
         draft=metadata.draft or metadata.status == "draft",
         body=raw.body,
         image=lead,
         inline_images=inline,
+        corrections=tuple(metadata.correction),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pressrun.index import IndexConflict, IndexUpdate, ListingEntry, ListingSummary
+from pressrun.model import AuthorProfile
 from pressrun.ports import CategoryIndex
 
 LISTING = "category/world"
@@ -180,3 +181,77 @@ def test_the_index_names_every_listing_an_article_is_in(index: CategoryIndex):
 
     assert index.memberships_of(entry(1).source_key) == {entry(1).key}
     assert index.memberships_of("incoming/nobody.md") == set()
+
+
+def test_entries_before_a_position_are_the_older_ones_newest_first(index: CategoryIndex):
+    add(index, 1, 2, 3, 4)
+
+    assert [e.title for e in index.entries(LISTING, before=entry(3).position, limit=1)] == ["Story 2"]
+    assert [e.title for e in index.entries(LISTING, before=entry(3).position)] == ["Story 2", "Story 1"]
+
+
+def test_tags_and_authors_are_counted_without_a_planned_summary_and_left_out_of_the_home_pages_read(
+    index: CategoryIndex,
+):
+    add(index, 1)
+    tagged = [entry(1, listing="tag/budget"), entry(2, listing="tag/budget"), entry(1, listing="author/ann")]
+    index.apply(IndexUpdate(put=tagged, added={e.key for e in tagged}))
+
+    assert index.summaries(["tag/budget"])["tag/budget"].members == 2
+    assert index.summaries(["author/ann"])["author/ann"].members == 1
+    assert set(index.summaries()) == {LISTING}
+
+
+def test_every_listing_of_every_kind_is_walked_in_name_order(index: CategoryIndex):
+    add(index, 1)
+    others = [entry(1, listing=name) for name in ("tag/a", "author/b", "site", "tag/c")]
+    index.apply(IndexUpdate(put=others, added={e.key for e in others}))
+
+    assert index.listings_after("", 10) == ["author/b", LISTING, "site", "tag/a", "tag/c"]
+    assert index.listings_after("author/b", 2) == [LISTING, "site"]
+    assert index.listings_after("site", 10) == ["tag/a", "tag/c"]
+    assert index.listings_after("tag/c", 10) == []
+
+
+def test_pages_are_named_at_the_revision_read_and_not_after_it_moved(index: CategoryIndex):
+    add(index, 1)
+    read = index.summaries()[LISTING]
+    add(index, 2, summary=read.model_copy(update={"members": 2}))
+
+    assert index.name_pages(LISTING, "World", read.revision) is False
+    assert index.summaries()[LISTING].pages_heading == ""
+    assert index.name_pages(LISTING, "World", index.summaries()[LISTING].revision) is True
+    assert index.summaries()[LISTING].pages_heading == "World"
+
+
+def test_a_listing_left_without_stories_is_not_walked(index: CategoryIndex):
+    only = entry(1, listing="tag/rare")
+    index.apply(IndexUpdate(put=[only], added={only.key}))
+    index.apply(IndexUpdate(delete=[only.key]))
+
+    assert index.summaries(["tag/rare"])["tag/rare"].members == 0
+    assert index.listings_after("", 10) == []
+
+
+PROFILE = AuthorProfile(name="Ann Lee", role="Political editor", same_as=("https://example.org/ann",))
+
+
+def test_an_authors_profile_is_kept_in_their_summary_and_an_older_one_never_replaces_it(index: CategoryIndex):
+    # GIVEN a profile kept before the author has any story
+    assert index.set_profile("author/ann-lee", PROFILE, "0002") is True
+    assert index.listings_after("", 10) == []
+
+    # WHEN an older upload's profile arrives late, and then the author's first story
+    older = PROFILE.model_copy(update={"role": "Reporter"})
+    kept = index.set_profile("author/ann-lee", older, "0001")
+    story = entry(1, listing="author/ann-lee")
+    index.apply(IndexUpdate(put=[story], added={story.key}))
+
+    # THEN the newer profile stays, beside the count
+    summary = index.summaries(["author/ann-lee"])["author/ann-lee"]
+    assert kept is False
+    assert summary.profile == PROFILE
+    assert summary.members == 1
+    # AND a removal, newer still, takes it away
+    assert index.set_profile("author/ann-lee", None, "0003") is True
+    assert index.summaries(["author/ann-lee"])["author/ann-lee"].profile is None

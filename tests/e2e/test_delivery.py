@@ -66,4 +66,4 @@ def test_uploads_with_one_call_in_ten_failing_converge_with_nothing_lost_or_doub
     assert len(pages) == UPLOADS
     for category in CATEGORIES:
         front = (site_dir / f"category/{category.lower()}/index.html").read_text()
-        assert front.count("<li>") == min(20, UPLOADS // len(CATEGORIES))
+        assert front.count('class="headline"') == min(20, UPLOADS // len(CATEGORIES))

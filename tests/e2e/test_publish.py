@@ -204,7 +204,7 @@ def uploads_the_tables_cannot_take(folder: Path) -> dict[str, tuple[int | None, 
         "many-categories.md": (
             f"{front}categories: [{', '.join(f'Section {n}' for n in range(150))}]\n---\nText.\n",
             4,
-            "categories: names 150 categories; the limit is 10",
+            "categories: names 150 categories; the limit is 5",
         ),
     }
     for name, (text, _, _) in files.items():

@@ -71,12 +71,13 @@ def test_one_more_article_in_a_category_of_45_changes_at_most_two_listing_pages(
     changed = {page for page in after if before.get(page) != after[page]}
     assert len(changed) <= 2
     assert changed == {"index.html"}
-    assert set(after) == {"index.html", "page/1/index.html", "page/2/index.html"}
+    # The front page holds the newest 20 to 39; page 1 the oldest 20.
+    assert set(after) == {"index.html", "page/1/index.html"}
     assert len(reachable_articles(site, "world")) == 46
     assert "/category/world/page/1/" not in summary["invalidated"]
 
 
-def test_completing_a_page_adds_it_and_leaves_older_pages_alone(
+def test_a_front_page_reaching_twice_the_page_size_gives_its_oldest_to_a_new_numbered_page(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
 ):
     os.environ["LISTING_SIZE"] = "5"
@@ -87,7 +88,8 @@ def test_completing_a_page_adds_it_and_leaves_older_pages_alone(
     publish(capsys, site, *write_stories(tmp_path / "more", 1, first=9))
 
     after = listing_pages(site, "world")
-    assert {page for page in after if before.get(page) != after[page]} == {"index.html", "page/2/index.html"}
+    assert set(before) == {"index.html"}
+    assert {page for page in after if before.get(page) != after[page]} == {"index.html", "page/1/index.html"}
     assert len(reachable_articles(site, "world")) == 10
 
 

@@ -13,7 +13,8 @@ from pressrun.local.site import LocalSite
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SAMPLES = sorted((ROOT / "samples").iterdir())
+# Every file under samples/, by its name there (an author's profile is under authors/).
+SAMPLES = sorted(path for path in (ROOT / "samples").rglob("*") if path.is_file())
 
 Site = EmulatedSite | LocalSite
 
@@ -25,7 +26,7 @@ def story(title: str, category: str, day: int, month: str = "2025-06") -> bytes:
 
 def corpus(site: Site) -> None:
     for sample in SAMPLES:
-        site.upload(sample.name, sample.read_bytes())
+        site.upload(sample.relative_to(ROOT / "samples").as_posix(), sample.read_bytes())
     for number in range(1, 26):
         site.upload(f"story-{number}.md", story(f"Story {number}", ["World", "Sport"][number % 2], number))
     site.upload("later.md", story("Scheduled story", "World", 2, month="2026-03"))

@@ -6,17 +6,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from pressrun.aws.dynamodb import DynamoIndex
-from pressrun.aws.events import changed_membership
-from pressrun.index import FROM_THE_START, RENAMED_PARTITION, update_index
+from pressrun.index import MAX_ACTIONS, update_index
 from pressrun.model import ArticleRecord, Category
 from tests.integration.conftest import Stack
 
 
-def story(key: str, hour: int, *categories: str) -> ArticleRecord:
+def story(
+    key: str, hour: int, *categories: str, tags: tuple[str, ...] = (), authors: tuple[str, ...] = ()
+) -> ArticleRecord:
     slug = key.removeprefix("incoming/").removesuffix(".md")
     return ArticleRecord(
         source_key=key,
@@ -28,6 +26,8 @@ def story(key: str, hour: int, *categories: str) -> ArticleRecord:
         path=f"/2025/06/25/{slug}/",
         published_at=datetime(2025, 6, 25, hour, tzinfo=ZoneInfo("Europe/London")),
         categories=tuple(Category.named(name) for name in categories),
+        tags=tags,
+        authors=authors,
         summary="S",
     )
 
@@ -51,23 +51,47 @@ def written_keys(actions: list[dict[str, Any]]) -> dict[tuple[str, str], dict[st
     return keyed
 
 
-def test_a_story_in_ten_sections_is_indexed_in_one_transaction(stack: Stack):
+def test_a_story_in_five_sections_fifteen_tags_and_four_authors_is_indexed_in_one_transaction(stack: Stack):
     index, sent = recorded_transactions(stack)
+    tags = tuple(f"Tag {n}" for n in range(15))
+    authors = tuple(f"Writer {n}" for n in range(4))
 
-    update_index(None, story("incoming/a.md", 9, *(f"Section {n}" for n in range(10))), index)
+    update_index(
+        None,
+        story("incoming/a.md", 9, *(f"Section {n}" for n in range(5)), tags=tags, authors=authors),
+        index,
+    )
 
-    assert len(sent) == 1
+    [actions] = sent
+    assert len(actions) <= MAX_ACTIONS
     assert len(index.entries("site")) == 1
+    assert [e.title for e in index.entries("tag/tag-14")] == ["a"]
+    assert index.summaries(["author/writer-3", "tag/tag-0"])["author/writer-3"].members == 1
+    # The home page reads the site's and the sections' summaries, not every tag's and author's.
+    assert sorted(index.summaries()) == [
+        "category/section-0",
+        "category/section-1",
+        "category/section-2",
+        "category/section-3",
+        "category/section-4",
+        "site",
+    ]
+    assert index.listings_after("", 3) == ["author/writer-0", "author/writer-1", "author/writer-2"]
+    assert index.listings_after("category/section-4", 2) == ["site", "tag/tag-0"]
+    assert index.listings_after("site", 1) == ["tag/tag-0"]
 
 
-def test_an_update_too_big_for_one_transaction_writes_nothing(stack: Stack):
+def test_stories_sharing_a_tag_or_an_author_meet_only_on_counts_written_without_a_condition(stack: Stack):
     index, sent = recorded_transactions(stack)
+    update_index(None, story("incoming/a.md", 9, "Economics", tags=("Budget",), authors=("Ann Lee",)), index)
+    update_index(None, story("incoming/b.md", 10, "Sport", tags=("Budget",), authors=("Ann Lee",)), index)
 
-    with pytest.raises(ValueError, match="one transaction"):
-        update_index(None, story("incoming/a.md", 9, *(f"Section {n}" for n in range(60))), index)
-
-    assert sent == []
-    assert index.entries("site") == []
+    first, second = (written_keys(actions) for actions in sent)
+    shared = set(first) & set(second)
+    assert ("#summary", "tag/budget") in shared
+    assert all(listing == "#summary" for listing, _ in shared)
+    assert all("ConditionExpression" not in first[key] for key in shared)
+    assert index.summaries(["tag/budget"])["tag/budget"].members == 2
 
 
 def test_stories_in_different_sections_meet_on_no_item_guarded_by_a_condition(stack: Stack):
@@ -84,27 +108,14 @@ def test_stories_in_different_sections_meet_on_no_item_guarded_by_a_condition(st
     assert index.summaries()["site"].members == 2
 
 
-def test_a_renamed_section_leaves_a_record_that_re_renders_all_its_pages(stack: Stack):
+def test_pages_are_named_only_at_the_revision_they_were_rendered_from(stack: Stack):
     index, _ = recorded_transactions(stack)
     update_index(None, story("incoming/a.md", 9, "Economie"), index)
+    revision = index.summaries(["category/economie"])["category/economie"].revision
 
-    update_index(None, story("incoming/b.md", 10, "Économie"), index)
-
-    marker = stack.client("dynamodb").get_item(
-        TableName=stack.local.physical("IndexTable"),
-        Key={"listing": {"S": RENAMED_PARTITION}, "position": {"S": "category/economie"}},
-        ConsistentRead=True,
-    )["Item"]
-    assert marker["name"]["S"] == "Économie"
-    keys_only = DynamoDBRecord(
-        {
-            "eventName": "INSERT",
-            "dynamodb": {
-                "Keys": {"listing": {"S": RENAMED_PARTITION}, "position": {"S": "category/economie"}}
-            },
-        }
-    )
-    assert changed_membership(keys_only) == ("category/economie", FROM_THE_START)
+    assert index.name_pages("category/economie", "Économie", revision + 1) is False
+    assert index.name_pages("category/economie", "Économie", revision) is True
+    assert index.summaries()["category/economie"].pages_heading == "Économie"
 
 
 def test_a_change_handled_before_the_change_it_follows_keeps_the_counts_exact(stack: Stack):

@@ -19,16 +19,16 @@ from typing import Any, Protocol
 
 from pressrun.aws.dynamodb import SITE_COUNT_SHARDS
 from pressrun.index import (
-    RENAMED_PARTITION,
     SITE_LISTING,
     IndexConflict,
     IndexUpdate,
     Key,
     ListingEntry,
     ListingSummary,
+    category_listing,
 )
 from pressrun.invalidation import SiteChange
-from pressrun.model import ArticleRecord, Saved, SaveResult, SiteWrite, Waiter
+from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
 from pressrun.ports import Announce
 from pressrun.rebuild import RebuildJob
 from pressrun.scheduling import Release
@@ -519,8 +519,8 @@ def site_shard(source_key: str, shards: int = SITE_COUNT_SHARDS) -> str:
 
 class SimIndex:
     """`DynamoIndex` on the simulated table: membership items keyed (listing, position), summaries in
-    `#summary` (the site listing's count spread over `site_count_shards` items), markers of renamed
-    categories in `#renamed`. Every read is consistent, as the adapter's are."""
+    `#summary` (the site listing's count spread over `site_count_shards` items; a tag's or an
+    author's a bare count). Every read is consistent, as the adapter's are."""
 
     def __init__(
         self, database: Database, calls: PortCalls, site_count_shards: int = SITE_COUNT_SHARDS
@@ -531,12 +531,19 @@ class SimIndex:
         self.table = database.table("index", ("listing", "position"))
 
     def entries(
-        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+        self,
+        listing: str,
+        limit: int | None = None,
+        since: str | None = None,
+        oldest_first: bool = False,
+        before: str | None = None,
     ) -> list[ListingEntry]:
         self._calls.before("dynamodb.Query")
         items = self.table.query(listing, consistent=True)
         if since is not None:
             items = [item for item in items if item["position"] >= since]
+        if before is not None:
+            items = [item for item in items if item["position"] < before]
         if not oldest_first:
             items.reverse()
         return [ListingEntry.model_validate(item) for item in items[:limit]]
@@ -548,8 +555,14 @@ class SimIndex:
 
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
         if listings is None:
+            # The sections' and the site's: the range `DynamoIndex` queries.
             self._calls.before("dynamodb.Query")
-            items = self.table.query(SUMMARY_PARTITION, consistent=True)
+            first, last = category_listing(""), f"{SITE_LISTING}#~"
+            items = [
+                item
+                for item in self.table.query(SUMMARY_PARTITION, consistent=True)
+                if first <= item["position"] <= last
+            ]
         else:
             self._calls.before("dynamodb.BatchGetItem")
             positions = [p for name in sorted(set(listings)) for p in self._summary_positions(name)]
@@ -575,6 +588,57 @@ class SimIndex:
         if listing == SITE_LISTING:
             return [f"{SITE_LISTING}#{number:02d}" for number in range(self._shards)]
         return [listing]
+
+    def listings_after(self, after: str, limit: int) -> list[str]:
+        self._calls.before("dynamodb.Query")
+        names: list[str] = []
+        for item in self.table.query(SUMMARY_PARTITION, consistent=True):
+            name = item["position"].partition("#")[0]
+            # Listings with stories: an emptied one keeps its summary, at zero (`FilterExpression`).
+            if name > after and item.get("members", 0) > 0 and name not in names:
+                names.append(name)
+        return names[:limit]
+
+    def name_pages(self, listing: str, heading: str, revision: int) -> bool:
+        self._calls.before("dynamodb.UpdateItem")
+
+        def at_revision(item: Item | None) -> bool:
+            return item is not None and item.get("revision") == revision
+
+        try:
+            self._db.write(
+                self.table,
+                (SUMMARY_PARTITION, listing),
+                lambda item: {**(item or {}), "pages_heading": heading},
+                at_revision,
+            )
+        except ConditionalCheckFailed:
+            return False
+        self._calls.after("dynamodb.UpdateItem")
+        return True
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        self._calls.before("dynamodb.UpdateItem")
+
+        def older(item: Item | None) -> bool:
+            return item is None or item.get("profile_sequencer", "") <= sequencer
+
+        def kept(item: Item | None) -> Item:
+            item = {
+                **(item or {"listing": SUMMARY_PARTITION, "position": listing}),
+                "profile_sequencer": sequencer,
+            }
+            item.pop("profile", None)
+            if profile is not None:
+                item["profile"] = profile.model_dump(mode="json", exclude_defaults=True)
+            return item
+
+        try:
+            self._db.write(self.table, (SUMMARY_PARTITION, listing), kept, older)
+        except ConditionalCheckFailed:
+            return False
+        self._calls.after("dynamodb.UpdateItem")
+        return True
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         self._calls.before("dynamodb.BatchGetItem")
@@ -608,16 +672,13 @@ class SimIndex:
             actions.append(Action(self.table, key, lambda item: item is not None, lambda item: None))
         for summary in update.summaries:
             actions.append(self._section_update(summary, update.member_change(summary.listing)))
+        for listing in update.counted:
+            change = update.member_change(listing)
+            actions.append(Action(self.table, (SUMMARY_PARTITION, listing), None, _counted(listing, change)))
         if SITE_LISTING in update.listings:
             shard = site_shard(update.source_key, self._shards)
             change = update.member_change(SITE_LISTING)
             actions.append(Action(self.table, (SUMMARY_PARTITION, shard), None, _counted(shard, change)))
-        for summary in update.summaries:
-            if summary.listing in update.renamed:
-                marker = {"listing": RENAMED_PARTITION, "position": summary.listing, "name": summary.name}
-                actions.append(
-                    Action(self.table, (RENAMED_PARTITION, summary.listing), None, lambda item, m=marker: m)
-                )
         return actions
 
     def _section_update(self, summary: ListingSummary, members: int) -> Action:

@@ -1,5 +1,6 @@
-"""What editors upload, as hypothesis strategies: a few files, titles, slugs and sections, so that
-sources meet on slugs and categories, plus invalid copy, drafts, and stories dated in the future."""
+"""What editors upload, as hypothesis strategies: a few files, titles, slugs, sections, tags and
+authors, so that sources meet on slugs and listings, plus invalid copy, drafts, and stories dated in
+the future."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ SLUGS = [None, None, "budget-day", "lead-story"]
 # Each section in the spellings editors use; one slug for each, so the heading depends on which
 # story is the newest.
 SECTIONS = [("Économie", "Economie"), ("World",), ("Sport", "sport")]
+# Tags and bylines: two spellings share each slug (the heading follows the newest story), and a story
+# may repeat one; few enough that stories meet on them, so related stories are ranked by them.
+TAGS = ["Council", "council", "Floods", "Libraries"]
+AUTHORS = ["Priya Natarajan", "priya natarajan", "Tom Okafor"]
 BODIES = ["The council met.", "A second take, *with emphasis*.", "Short."]
 # Far in the past (never in the news sitemap); within the last day (always in it, for as long as the
 # clock may run: TIME_LIMIT); in the future (scheduled, and released once the clock gets there).
@@ -50,7 +55,8 @@ class Copy:
     date: str
     body: str
     draft: bool = False
-    author: str | None = None
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
     # An impossible date: the upload is refused, with a report.
     invalid: bool = False
 
@@ -59,8 +65,10 @@ class Copy:
         lines.append(f"categories: [{', '.join(self.categories)}]")
         if self.slug:
             lines.append(f"slug: {self.slug}")
-        if self.author:
-            lines.append(f"author: {self.author}")
+        if self.tags:
+            lines.append(f"tags: [{', '.join(self.tags)}]")
+        if self.authors:
+            lines.append(f"authors: [{', '.join(self.authors)}]")
         if self.draft:
             lines.append("draft: true")
         lines += ["---", self.body, ""]
@@ -77,8 +85,44 @@ def copies(draw: st.DrawFn, slug: str | None = None) -> Copy:
         date=draw(st.sampled_from(OLD + OLD + RECENT + FUTURE)),
         body=draw(st.sampled_from(BODIES)),
         draft=draw(st.integers(0, 9)) == 0,
-        author=draw(st.sampled_from([None, None, "Priya Natarajan"])),
+        tags=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=3))),
+        authors=tuple(draw(st.lists(st.sampled_from(AUTHORS), max_size=2))),
         invalid=draw(st.integers(0, 7)) == 0,
+    )
+
+
+# An author's profile: the file is named by the slug of a byline in AUTHORS.
+PROFILE_KEY = "incoming/authors/priya-natarajan.md"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    role: str
+    same_as: tuple[str, ...]
+    bio: str
+    # A link that is not https://: the upload is refused, with a report.
+    invalid: bool = False
+
+    def bytes(self) -> bytes:
+        links = [*self.same_as, *(["http://priya.example"] if self.invalid else [])]
+        lines = ["---", f"name: {self.name}"]
+        if self.role:
+            lines.append(f"role: {self.role}")
+        if links:
+            lines.append(f"same_as: [{', '.join(links)}]")
+        lines += ["---", self.bio, ""]
+        return "\n".join(lines).encode("utf-8")
+
+
+@st.composite
+def profiles(draw: st.DrawFn) -> Profile:
+    return Profile(
+        name=draw(st.sampled_from(["Priya Natarajan", "Priya N."])),
+        role=draw(st.sampled_from(["", "Local government correspondent"])),
+        same_as=draw(st.sampled_from([(), ("https://mastodon.example/@priya",)])),
+        bio=draw(st.sampled_from(BODIES)),
+        invalid=draw(st.integers(0, 5)) == 0,
     )
 
 

@@ -6,13 +6,21 @@ upload says is not what is under test here) and renders with `pressrun.render` (
 deterministic); which articles are live, where they are listed, how listings paginate and what the
 sitemaps hold it works out from the documented rules:
 
-- README, "An article lives at…": `/<yyyy>/<mm>/<dd>/<slug>/`, a category's newest articles at
-  `/category/<slug>/`, older ones at `page/<n>/` numbered from the oldest, its feed beside them.
-- docs/architecture.md, "Stable pagination": `page/<n>/` holds articles (n-1)·S+1 to n·S and exists
-  only once full; the front page shows the newest S.
+- README, "Writing articles": a story is listed under each of its sections (`/category/<slug>/`),
+  tags (`/tag/<slug>/`) and authors (`/author/<slug>/`), each listing with its own feed; after each
+  story come related stories, chosen among those published before it.
+- docs/architecture.md, "Stable pagination": `page/<n>/` holds articles (n-1)·S+1 to n·S, numbered
+  from the oldest; the front page holds the rest, the newest S to 2S-1 (all of them below 2S); a
+  feed shows the newest S. "A listing's heading": the spelling of its newest story.
+- docs/architecture.md, "Related stories": up to five of the stories published before it, from its
+  first five tags and first section (the site's when those give fewer than three), ranked by the
+  tags shared, then a shared section, then recency.
 - docs/architecture.md, "Sitemaps": the home page and every article; past SITEMAP_SIZE URLs an index
-  of `/sitemap-<n>.xml`, numbered from the oldest; `/news-sitemap.xml` for the last 48 hours, absent
-  when empty; `robots.txt` names them.
+  of `/sitemap-<n>.xml`, numbered from the oldest; `/sitemap-listings.xml` for the home page and
+  every listing's front page (an index of `/sitemap-listings-<n>.xml` past SITEMAP_SIZE);
+  `/news-sitemap.xml` for the last 48 hours, absent when empty; `robots.txt` names them.
+- docs/architecture.md, "Which sections the header names": the home and 404 pages' header names the
+  sections with stories.
 
 Where the rules leave a choice to the order of events, the reference accepts the pipeline's choice
 if it is one the rules allow, and checks everything that follows from it:
@@ -20,7 +28,8 @@ if it is one the rules allow, and checks everything that follows from it:
 - which earlier version stays up when the newest one is refused (invalid, or its slug is taken): any
   valid version since the last delete marker, or none, but never older than the one that was up when
   the refused version was uploaded;
-- when an article's content last changed (`updated_at`): the pipeline's clock when it recorded it.
+- when an article's content last changed (`updated_at`): its own time, or, once an earlier version
+  with other content could have been public, the pipeline's clock when it recorded it.
 """
 
 from __future__ import annotations
@@ -32,9 +41,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pressrun import render
-from pressrun.index import ListingEntry, ListingSummary
+from pressrun.index import ListingEntry, ListingKind, ListingSummary
 from pressrun.ingest import report_key
-from pressrun.model import Article, ArticleRecord, Category, InvalidArticle
+from pressrun.model import Article, ArticleRecord, AuthorProfile, InvalidArticle, slugify
+from pressrun.profiles import AUTHORS, PROFILE_STATUS, parse_profile
 from pressrun.scheduling import schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.urls import is_immutable, is_long_cached, public_paths
@@ -92,7 +102,28 @@ def describe(world: World) -> str:
 
 
 def _article(key: str, version: Version, site: SiteSettings) -> Article | None:
-    return None if version.data is None else parsed(key, version.data, site)
+    if version.data is None or key.startswith(AUTHORS):
+        return None
+    return parsed(key, version.data, site)
+
+
+def _profile(key: str, version: Version, site: SiteSettings) -> AuthorProfile | None:
+    return None if version.data is None else parsed_profile(key, version.data, site)
+
+
+def _valid(key: str, version: Version, site: SiteSettings) -> bool:
+    if key.startswith(AUTHORS):
+        return _profile(key, version, site) is not None
+    return _article(key, version, site) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def parsed_profile(key: str, data: bytes, site: SiteSettings) -> AuthorProfile | None:
+    """The profile an upload under `incoming/authors/` holds, or None when it is refused."""
+    try:
+        return parse_profile(key, data, site)[0]
+    except InvalidArticle:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -123,14 +154,14 @@ class Accepted:
 
 def _fallbacks(history: list[Version], current: Version, site: SiteSettings, key: str) -> list[Version]:
     """The versions that may stay up while `current` is refused: valid ones the key still keeps,
-    since the last delete marker it still has, oldest first."""
+    since the last delete marker it still has, oldest first (articles, or profiles)."""
     found: list[Version] = []
     for version in reversed(history[: history.index(current)]):
         if version.deleted:
             continue
         if version.is_marker:
             break
-        if _article(key, version, site) is not None:
+        if _valid(key, version, site):
             found.append(version)
     return list(reversed(found))
 
@@ -163,7 +194,11 @@ class Oracle:
     def accepted(self) -> dict[str, Accepted]:
         accepted: dict[str, Accepted] = {}
         expected_reports: dict[str, str] = {}
+        self.profiles: dict[str, AuthorProfile] = {}
         for key, history in self.world.uploads.every_version.items():
+            if key.startswith(AUTHORS):
+                self._profile_source(key, history, expected_reports)
+                continue
             verdict = self._source(key, history, expected_reports)
             if verdict is not None:
                 accepted[key] = verdict
@@ -205,6 +240,40 @@ class Oracle:
             return None
         return self._expect_version(key, version, record, why="its newer version was refused")
 
+    def _profile_source(self, key: str, history: list[Version], reports: dict[str, str]) -> None:
+        """An author's profile (README, "Author profiles"): the newest upload wins; a refused one
+        leaves a report, and what may stay up behind it is what may for a story."""
+        stack = [version for version in history if not version.deleted]
+        current = stack[-1] if stack and not stack[-1].is_marker else None
+        record = self.records.get(key)
+        shown = record is not None and record.status == PROFILE_STATUS
+        if current is None:
+            if shown:
+                self.out.add(f"{key}: deleted, yet its profile is kept")
+            return
+        allowed = [current]
+        if _profile(key, current, self.site) is None:
+            reports[report_key(key)] = current.version_id
+            candidates = _fallbacks(history, current, self.site, key)
+            floor = _lower_bound(history, current, candidates)
+            allowed = candidates[candidates.index(floor) :] if floor is not None else candidates
+            if floor is None and not shown:
+                return
+        version = next(
+            (v for v in allowed if record and shown and v.version_id == record.source_version), None
+        )
+        if version is None:
+            got = f"{record.status} {str(record.source_version)[:6]}" if record else "no record"
+            self.out.add(
+                f"{key}: expected a profile from one of {[v.version_id[:6] for v in allowed]}, found {got}"
+            )
+            return
+        profile = _profile(key, version, self.site)
+        assert profile is not None
+        if record is not None and record.profile != profile:
+            self.out.add(f"{key}: record keeps {record.profile}, its version says {profile}")
+        self.profiles[key.removeprefix(AUTHORS).removesuffix(".md")] = profile
+
     def _floor(
         self, key: str, history: list[Version], current: Version, candidates: list[Version]
     ) -> Version | None:
@@ -232,17 +301,28 @@ class Oracle:
         return Accepted(key, version, article, record, status)
 
     def _check_updated_at(self, key: str, article: Article, record: ArticleRecord) -> None:
-        """Kept from the first upload of the same content, else the pipeline's clock when it recorded
-        this one (never before the article's own time)."""
-        same = [
-            v
-            for v in self.world.uploads.every_version[key]
-            if (a := _article(key, v, self.site)) and a.content_hash == article.content_hash
+        """README, honest dates: a story's first publication is dated by its own time, however late
+        it was delivered; an upload of content it already had keeps the time it had; a change made
+        after readers saw the story is dated by the pipeline's clock when it recorded it (never
+        before the story's own time); a correction is a change dated at least by its own date. Which
+        version readers saw before depends on delivery order (and a version recorded, then deleted,
+        hands back to an older one), so a clock time is allowed only once a version with other content
+        that could have been public (valid, not a draft) was uploaded, and this content too."""
+        history = self.world.uploads.every_version[key]
+        shown = [(version, a) for version in history if (a := _article(key, version, self.site))]
+        same = [version.made_at for version, a in shown if a.content_hash == article.content_hash]
+        other = [
+            version.made_at for version, a in shown if a.content_hash != article.content_hash and not a.draft
         ]
-        earliest = min(v.made_at for v in same)
-        possible = {
-            max(moment, article.published_at) for moment in self.world.clock_history if moment >= earliest
-        }
+        possible = {article.published_at}
+        if other:
+            since = max(min(same), min(other))
+            possible |= {
+                max(moment, article.published_at) for moment in self.world.clock_history if moment >= since
+            }
+        corrected = max((correction.date for correction in article.corrections), default=None)
+        if corrected is not None:
+            possible = {max(moment, corrected) for moment in possible}
         if record.updated_at not in possible:
             self.out.add(
                 f"{key}: updated_at {record.updated_at} is no time the pipeline could have recorded it"
@@ -267,59 +347,79 @@ class Oracle:
     # --- the site ---------------------------------------------------------------------------------
 
     def expected_site(self, live: list[Accepted]) -> dict[str, bytes]:
+        newest_first = sorted(live, key=_rank, reverse=True)
+        listings: dict[str, list[ListingEntry]] = {}
+        for shown in newest_first:
+            for listing, name in _listed_in(shown.article).items():
+                listings.setdefault(listing, []).append(_entry(listing, shown, name))
         pages: dict[str, bytes] = {}
         for shown in live:
-            page = render.article_page(shown.article, self.site, modified=shown.record.updated_at)
-            pages[_key(shown.article.path)] = page
-        newest_first = sorted(live, key=_rank, reverse=True)
-        categories: dict[str, list[Accepted]] = {}
-        for shown in newest_first:
-            for category in shown.article.categories:
-                categories.setdefault(category.slug, []).append(shown)
-        summaries = []
-        for slug, members in categories.items():
-            category = next(c for c in members[0].article.categories if c.slug == slug)
-            pages |= self._category_pages(category, members)
-            newest = tuple(_entry(f"category/{slug}", shown) for shown in members[:SECTION_SIZE])
-            summaries.append(
-                ListingSummary(
-                    listing=f"category/{slug}", members=len(members), name=category.name, newest=newest
-                )
+            page = render.article_page(
+                shown.article,
+                self.site,
+                modified=shown.record.updated_at,
+                record=shown.record,
+                related=_related(shown, newest_first),
+                profiles={
+                    slug: profile
+                    for author in shown.article.authors
+                    if (profile := self.profiles.get(slug := slugify(author))) is not None
+                },
             )
-        pages |= self.site_pages(newest_first, summaries)
+            pages[_key(shown.article.path)] = page
+        summaries = []
+        for listing, entries in listings.items():
+            pages |= self._listing_pages(listing, entries)
+            if listing.startswith(f"{ListingKind.CATEGORY}/"):
+                summaries.append(
+                    ListingSummary(
+                        listing=listing,
+                        members=len(entries),
+                        name=entries[0].listed_as,
+                        newest=tuple(entries[:SECTION_SIZE]),
+                    )
+                )
+        pages |= self.site_pages(newest_first, summaries, sorted(listings))
         return pages
 
-    def _category_pages(self, category: Category, newest_first: list[Accepted]) -> dict[str, bytes]:
+    def _listing_pages(self, listing: str, newest_first: list[ListingEntry]) -> dict[str, bytes]:
+        """A section's, tag's or author's pages: numbered pages of S from the oldest, the front page
+        the newest S to 2S-1 (all of them below 2S), its feed the newest S."""
         size = self.site.listing_size
-        entries = [_entry(f"category/{category.slug}", shown) for shown in newest_first]
-        oldest_first = list(reversed(entries))
-        full = len(entries) // size
-        # The front page shows the newest S; its "older" link goes to the newest numbered page that
-        # it does not show whole.
-        older = full if len(entries) % size else full - 1
-        base = f"category/{category.slug}"
+        kind, _, slug = listing.partition("/")
+        # The heading is the newest story's spelling of the listing, or the author's name as their
+        # profile gives it; the profile itself is on the front page only.
+        profile = self.profiles.get(slug) if kind == ListingKind.AUTHOR else None
+        shown = render.Listing(
+            ListingKind(kind), slug, profile.name if profile else newest_first[0].listed_as
+        )
+        front_page = render.Listing(shown.kind, slug, shown.heading, profile)
+        oldest_first = list(reversed(newest_first))
+        numbered = max(0, len(newest_first) // size - 1)
+        front = newest_first[: len(newest_first) - numbered * size]
         pages = {
-            f"{base}/index.html": render.category_page(
-                category, entries[:size], self.site, page=None, older_page=older or None
-            ),
-            f"{base}/feed.xml": render.category_feed(category, entries[:size], self.site),
+            _key(shown.path): render.listing_page(front_page, front, self.site, None, numbered),
+            _key(shown.feed_path): render.listing_feed(shown, front[:size], self.site),
         }
-        for number in range(1, full + 1):
+        for number in range(1, numbered + 1):
             page = list(reversed(oldest_first[(number - 1) * size : number * size]))
-            body = render.category_page(category, page, self.site, page=number, older_page=number - 1 or None)
-            pages[f"{base}/page/{number}/index.html"] = body
+            body = render.listing_page(shown, page, self.site, number, numbered)
+            pages[_key(shown.page_path(number))] = body
         return pages
 
-    def site_pages(self, newest_first: list[Accepted], sections: list[ListingSummary]) -> dict[str, bytes]:
-        entries = [_entry("site", shown) for shown in newest_first]
+    def site_pages(
+        self, newest_first: list[Accepted], sections: list[ListingSummary], listings: list[str]
+    ) -> dict[str, bytes]:
+        entries = [_entry("site", shown, "") for shown in newest_first]
         oldest_first = list(reversed(entries))
         latest = entries[: self.site.listing_size]
+        header = render.header_sections(sections, self.site)
         pages = {
             "index.html": render.home_page(
-                latest, sorted(sections, key=lambda s: s.name.casefold()), self.site
+                latest, sorted(sections, key=lambda s: s.name.casefold()), self.site, header
             ),
             "feed.xml": render.atom_feed(latest, self.site),
-            "404.html": render.not_found_page(self.site),
+            "404.html": render.not_found_page(self.site, header),
             "style.css": render.stylesheet(self.site),
             "logo.png": render.logo(self.site),
         }
@@ -334,10 +434,20 @@ class Oracle:
                     oldest_first[(number - 1) * size : number * size], self.site
                 )
             pages["sitemap.xml"] = render.sitemap_index(chunks, entries[:1], self.site)
+        # The home page and every listing's front page, in the listings' name order.
+        fronts = ["/", *(f"/{listing}/" for listing in listings)]
+        if len(fronts) > size:
+            chunks = -(-len(fronts) // size)
+            for number in range(1, chunks + 1):
+                part = fronts[(number - 1) * size : number * size]
+                pages[f"sitemap-listings-{number}.xml"] = render.pages_sitemap(part, self.site)
+            pages["sitemap-listings.xml"] = render.listings_sitemap_index(chunks, self.site)
+        elif listings:
+            pages["sitemap-listings.xml"] = render.pages_sitemap(fronts, self.site)
         recent = [entry for entry in entries if entry.published_at >= self.now - NEWS_WINDOW]
         if recent:
             pages["news-sitemap.xml"] = render.news_sitemap(recent, self.site)
-        pages["robots.txt"] = render.robots(self.site, news=bool(recent))
+        pages["robots.txt"] = render.robots(self.site, news=bool(recent), listings=bool(entries))
         return pages
 
     # --- the whole check --------------------------------------------------------------------------
@@ -350,7 +460,7 @@ class Oracle:
         actual = world.site.objects
         if not live:
             # A site that never had a live article has no home page yet; one that had has the empty one.
-            empty = self.site_pages([], [])
+            empty = self.site_pages([], [], [])
             if not set(empty) & set(actual):
                 expected = {key: body for key, body in expected.items() if key not in empty}
         for key in sorted(set(expected) | set(actual)):
@@ -414,7 +524,8 @@ def _covers(item: str, path: str) -> bool:
 
 
 def _key(path: str) -> str:
-    return f"{path.lstrip('/')}index.html"
+    """The site object a path is served from: a folder's index.html, or the file itself."""
+    return f"{path.lstrip('/')}index.html" if path.endswith("/") else path.lstrip("/")
 
 
 def _rank(shown: Accepted) -> tuple[datetime, str]:
@@ -422,7 +533,7 @@ def _rank(shown: Accepted) -> tuple[datetime, str]:
     return (shown.article.published_at.astimezone(UTC).replace(microsecond=0), shown.key)
 
 
-def _entry(listing: str, shown: Accepted) -> ListingEntry:
+def _entry(listing: str, shown: Accepted, name: str) -> ListingEntry:
     article = shown.article
     moment, key = _rank(shown)
     return ListingEntry(
@@ -434,9 +545,60 @@ def _entry(listing: str, shown: Accepted) -> ListingEntry:
         summary=article.summary,
         published_at=article.published_at,
         categories=article.categories,
-        author=article.author,
+        authors=article.authors,
         updated_at=shown.record.updated_at,
+        listed_as=name,
     )
+
+
+def _listed_in(article: Article) -> dict[str, str]:
+    """README, "Writing articles": a story is listed under each section, tag and author, each with the
+    story's spelling of it (the first of those sharing a slug)."""
+    listed: dict[str, str] = {}
+    for kind, names in (
+        (ListingKind.CATEGORY, [category.name for category in article.categories]),
+        (ListingKind.TAG, list(article.tags)),
+        (ListingKind.AUTHOR, list(article.authors)),
+    ):
+        for name in names:
+            if slug := slugify(name):
+                listed.setdefault(f"{kind}/{slug}", name)
+    return listed
+
+
+# docs/architecture.md, "Related stories": at most five, at least three where that many were published
+# before; candidates from the first five tags and the first section, the site's if those give fewer.
+RELATED_MOST = 5
+RELATED_MINIMUM = 3
+RELATED_TAGS = 5
+
+
+def _related(shown: Accepted, newest_first: list[Accepted]) -> list[ListingEntry]:
+    """The stories offered after this one: only those published before it, ranked by how many of its
+    first five tags they share, then by sharing one of its sections, then newest first. (The site has
+    fewer stories than the ten the rules read from each listing, so no listing is cut short.)"""
+    earlier = [other for other in newest_first if _rank(other) < _rank(shown)]
+    tags = list(dict.fromkeys(slug for tag in shown.article.tags if (slug := slugify(tag))))
+    tags = tags[:RELATED_TAGS]
+    sections = {category.slug for category in shown.article.categories}
+    first_section = shown.article.categories[0].slug
+
+    def tag_slugs(other: Accepted) -> set[str]:
+        return {slugify(tag) for tag in other.article.tags}
+
+    def section_slugs(other: Accepted) -> set[str]:
+        return {category.slug for category in other.article.categories}
+
+    candidates = [
+        other for other in earlier if set(tags) & tag_slugs(other) or first_section in section_slugs(other)
+    ]
+    if len(candidates) < RELATED_MINIMUM:
+        candidates = earlier
+    ranked = sorted(
+        candidates,
+        key=lambda other: (-len(set(tags) & tag_slugs(other)), not sections & section_slugs(other)),
+    )
+    return [_entry("site", other, "") for other in ranked[:RELATED_MOST]]
 
 
 def check(world: World) -> None:

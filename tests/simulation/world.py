@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from pressrun.aws.events import article_change, changed_membership, site_change_from_sqs, uploads_from_sqs
-from pressrun.follow import follow_article_change
+from pressrun.follow import ProfileNotShown, follow_article_change
 from pressrun.index import IndexConflict
 from pressrun.ingest import ConcurrentChange, accept_upload
 from pressrun.invalidation import InvalidatingSite, SiteChange, invalidate_changes
@@ -134,12 +134,16 @@ class Trouble:
 
     def note(self, error: BaseException | str) -> None:
         """Keep a failure unless it is one of the expected ones. A listing's failure comes as the
-        error's repr, and a rebuild job's as a RuntimeError quoting that repr."""
+        error's repr, and a rebuild job's as a RuntimeError quoting that repr, an author's pages' as a
+        ProfileNotShown quoting it."""
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         self.recent = [*self.recent[-4:], text]
         if isinstance(error, EXPECTED_FAILURES):
             return
         reason = text.rpartition(" failed: ")[2] if text.startswith("RuntimeError: rebuilding ") else text
+        if isinstance(error, ProfileNotShown):
+            # Retried like the listing failure it quotes, and as expected as that one is.
+            reason = str(error).partition(": ")[2]
         if reason.startswith(tuple(f"{kind.__name__}(" for kind in EXPECTED_FAILURES)):
             return
         if any(race in reason for race in RETRIED_RACES):

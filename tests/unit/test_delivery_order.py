@@ -12,9 +12,10 @@ import pytest
 
 from pressrun.index import update_index
 from pressrun.ingest import Change, Upload, accept_upload
-from pressrun.listings import refresh_listings
+from pressrun.listings import refresh_listings, refresh_listings_sitemap
 from pressrun.model import ArticleRecord, SaveResult, SiteWrite
 from pressrun.pages import apply_article_change
+from pressrun.rebuild import RebuildJob, run_job
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingAlerts
 from tests.unit.test_index import record as index_record
@@ -71,6 +72,28 @@ def test_cleaning_up_the_version_that_stays_up_behind_a_refused_upload_leaves_a_
     changed = articles.records[KEY]
     apply_article_change(published, changed, uploads, articles, site, SITE)
     assert changed.status != "published" or f"{changed.path.lstrip('/')}index.html" in site.objects
+
+
+def test_a_rebuild_passes_over_a_story_that_shows_a_version_gone_for_good(alerts: RecordingAlerts) -> None:
+    # GIVEN a published story whose newer upload was refused, so the first version stays up, and
+    # another story
+    uploads, articles, site, index = MemoryUploads(), MemoryArticles(), MemorySite(), MemoryIndex()
+    uploads.add(KEY, GOOD, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    uploads.add(KEY, INVALID, "v2")
+    accept_upload(event("0B", "v2"), uploads, articles, SITE, alerts, NOW)
+    other = "incoming/other.md"
+    uploads.add(other, GOOD.replace(b"Budget day", b"Council vote"), "w1")
+    accept_upload(
+        Upload(**{**event("0D", "w1").model_dump(), "key": other}), uploads, articles, SITE, alerts, NOW
+    )
+    # WHEN the first version is deleted for good, and a rebuild job reaches both stories before
+    # that deletion's event is handled
+    uploads.delete_version(KEY, "v1", now_current="v2")
+    job = RebuildJob(kind="articles", source_keys=(KEY, other))
+    run_job(job, articles, uploads, index, site, SITE, NOW)
+    # THEN the job completes (retrying could never render the gone version) with the other page
+    assert "2025/06/20/council-vote/index.html" in site.objects
 
 
 def test_undeleting_brings_back_the_version_that_stayed_up_behind_a_refused_upload(
@@ -291,6 +314,22 @@ def test_a_render_overtaken_by_removals_leaves_no_sitemap_past_the_end() -> None
     refresh_listings({"site": added}, index, site, site_settings, NOW)
     # THEN the site has one sitemap, as three stories need, and no numbered ones
     assert [key for key in site.objects if key.startswith("sitemap")] == ["sitemap.xml"]
+
+
+def test_emptied_listings_leave_no_numbered_listings_sitemap_even_past_a_missing_one() -> None:
+    site_settings = SiteSettings(sitemap_size=4, listing_size=2)
+    index, site = MemoryIndex(), MemorySite()
+    story = index_story("incoming/s1.md", 1, "World")
+    # GIVEN a story, and the second of two numbered listings sitemaps that a render cut short left
+    # behind without the first (when the story had more tags, say)
+    update_index(None, story, index)
+    site.objects["sitemap-listings-2.xml"] = b"<urlset/>"
+    # WHEN the sitemap of listings is written again, and then its only story is taken down
+    refresh_listings_sitemap(index, site, site_settings)
+    update_index(story, None, index)
+    refresh_listings_sitemap(index, site, site_settings)
+    # THEN no listings sitemap is left, numbered or not
+    assert [key for key in site.objects if key.startswith("sitemap-listings")] == []
 
 
 @dataclass

@@ -3,9 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from pressrun.index import SITE_LISTING, plan_index_update, update_index
+from pressrun.index import MAX_ACTIONS, MAX_CATEGORIES, SITE_LISTING, plan_index_update, update_index
 from pressrun.model import ArticleRecord, Category
 from tests.fakes import MemoryIndex
 
@@ -98,20 +96,13 @@ def test_a_categorys_heading_does_not_depend_on_which_story_arrived_first():
     assert headings == ["Économie", "Économie"]
 
 
-def test_a_heading_that_changes_marks_the_category_renamed_so_every_page_is_rendered_again():
+def test_a_story_recorded_under_looser_limits_is_listed_in_its_first_sections_in_one_transaction():
+    # GIVEN a record from before the limits (every section a listing since): sixty sections
     index = MemoryIndex()
-    update_index(None, story("incoming/a.md", 9, "Economie"), index)
+    sprawling = record(*(f"Section {number:02}" for number in range(60)))
 
-    update_index(None, story("incoming/b.md", 10, "Économie"), index)
+    update = update_index(None, sprawling, index)
 
-    assert index.renamed == ["category/economie"]
-
-
-def test_an_index_update_too_big_for_one_transaction_is_refused_whole():
-    index = MemoryIndex()
-    sprawling = record(*(f"Section {number}" for number in range(60)))
-
-    with pytest.raises(ValueError, match="one transaction"):
-        update_index(None, sprawling, index)
-
-    assert index.items == {}
+    # THEN it joins the site listing and its first five sections, within one transaction
+    assert listings(index) == {SITE_LISTING, *(f"category/section-{n:02}" for n in range(MAX_CATEGORIES))}
+    assert update.actions <= MAX_ACTIONS

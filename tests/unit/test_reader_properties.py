@@ -16,6 +16,7 @@ from pressrun.readers import MAX_NESTING
 from pressrun.settings import SiteSettings
 from pressrun.validation import (
     MAX_AUTHOR_LENGTH,
+    MAX_AUTHORS,
     MAX_CATEGORIES,
     MAX_CATEGORY_LENGTH,
     MAX_SUMMARY_LENGTH,
@@ -80,7 +81,8 @@ def within_the_limits(article: Article) -> None:
     """What validation lets through, the tables can hold."""
     assert len(article.title) <= MAX_TITLE_LENGTH
     assert len(article.summary) <= MAX_SUMMARY_LENGTH
-    assert article.author is None or len(article.author) <= MAX_AUTHOR_LENGTH
+    assert len(article.authors) <= MAX_AUTHORS
+    assert all(len(author) <= MAX_AUTHOR_LENGTH for author in article.authors)
     assert len(article.categories) <= MAX_CATEGORIES
     assert all(len(category.name) <= MAX_CATEGORY_LENGTH for category in article.categories)
     assert len(article.tags) <= MAX_TAGS

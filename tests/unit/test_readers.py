@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pressrun import readers
+from pressrun.index import MAX_AUTHORS, MAX_CATEGORIES, MAX_TAGS
 from pressrun.markup import _parser, body_html, body_images
 from pressrun.model import InvalidArticle
 from pressrun.settings import SiteSettings
@@ -87,7 +88,7 @@ def test_markdown_front_matter_gives_every_field():
     assert article.slug == "budget-day-2025"
     assert article.published_at.utcoffset() is not None
     assert article.published_at.astimezone(LONDON).hour == 10
-    assert article.author == "Jane Doe"
+    assert article.authors == ("Jane Doe",)
     assert article.summary == "What changed."
     assert article.tags == ("budget",)
     assert article.draft is False
@@ -204,7 +205,7 @@ def test_pelican_header_lines_at_the_top_of_a_markdown_file():
 
     article = parse_article("incoming/h.md", data, SITE)
 
-    assert (article.title, article.slug, article.author) == ("Header lines", "header-lines", "Jo Bloggs")
+    assert (article.title, article.slug, article.authors) == ("Header lines", "header-lines", ("Jo Bloggs",))
     assert [c.name for c in article.categories] == ["Politics"]
     assert article.tags == ("one", "two")
     assert article.published_at == datetime(2025, 6, 25, 10, 20, tzinfo=LONDON)
@@ -359,37 +360,62 @@ def front_matter_listing(name: str, items: list[str]) -> str:
     return f"{name}: [{', '.join(items)}]\n"
 
 
-def test_a_story_names_at_most_ten_categories_and_the_report_says_how_many_it_named():
+def test_a_story_names_at_most_five_categories_and_the_report_says_how_many_it_named():
     names = [f"Section {n}" for n in range(150)]
 
     problems = problems_of(
         "incoming/a.md", markdown("title: T\ndate: 2025-06-25\n" + front_matter_listing("categories", names))
     )
 
-    assert problems == [("categories", "names 150 categories; the limit is 10", 4)]
+    assert problems == [("categories", f"names 150 categories; the limit is {MAX_CATEGORIES}", 4)]
 
 
-def test_ten_categories_are_accepted():
-    names = [f"Section {n}" for n in range(10)]
+def test_five_categories_fifteen_tags_and_four_authors_are_accepted():
+    def listing(name: str, prefix: str, count: int) -> str:
+        return front_matter_listing(name, [f"{prefix} {n}" for n in range(count)])
 
     article = parse_article(
         "incoming/a.md",
-        markdown("title: T\ndate: 2025-06-25\n" + front_matter_listing("categories", names)),
+        markdown(
+            "title: T\ndate: 2025-06-25\n"
+            + listing("categories", "Section", MAX_CATEGORIES)
+            + listing("tags", "Tag", MAX_TAGS)
+            + listing("authors", "Writer", MAX_AUTHORS)
+        ),
         SITE,
     )
 
-    assert len(article.categories) == 10
+    assert (len(article.categories), len(article.tags), len(article.authors)) == (5, 15, 4)
 
 
-def test_a_story_has_at_most_thirty_tags():
-    tags = [f"tag{n}" for n in range(31)]
+def test_a_story_has_at_most_fifteen_tags_and_four_authors_counted_by_their_addresses():
+    tags = [f"tag{n}" for n in range(16)] + ["TAG0", "Tag1"]
+    authors = ["Ann Lee", "Bo Ray", "Cy Dunn", "ann lee", "Di Eze", "Ed Fox"]
 
     problems = problems_of(
         "incoming/a.md",
-        markdown("title: T\ndate: 2025-06-25\ncategories: [N]\n" + front_matter_listing("tags", tags)),
+        markdown(
+            "title: T\ndate: 2025-06-25\ncategories: [N]\n"
+            + front_matter_listing("tags", tags)
+            + front_matter_listing("authors", authors)
+        ),
     )
 
-    assert problems == [("tags", "lists 31 tags; the limit is 30", 5)]
+    assert problems == [
+        ("tags", "lists 16 tags; the limit is 15", 5),
+        ("author", "lists 5 authors; the limit is 4", 6),
+    ]
+
+
+def test_one_byline_line_names_several_authors_in_order():
+    article = parse_article(
+        "incoming/a.txt",
+        b"Title: T\nDate: 2025-06-25\nCategory: N\n"
+        b"Authors: Priya Natarajan, Tom Okafor and Ann Lee\n\nBody.\n",
+        SITE,
+    )
+
+    assert article.authors == ("Priya Natarajan", "Tom Okafor", "Ann Lee")
 
 
 def test_a_category_or_tag_name_has_a_length_limit():
@@ -417,7 +443,7 @@ def test_summary_author_and_title_have_limits_the_tables_can_hold():
 
     assert problems == [
         ("title", "is 201 characters long; the limit is 200", 2),
-        ("author", "is 201 characters long; the limit is 200", 6),
+        ("author", f"'{'a' * 79}…' is 201 characters long; the limit is 200", 6),
         ("summary", "is 500,000 characters long; the limit is 1,000", 5),
     ]
 

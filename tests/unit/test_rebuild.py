@@ -154,9 +154,10 @@ def test_a_long_listing_rebuilds_in_bounded_runs_of_pages_that_give_the_same_sit
     for job in queue.jobs:
         counting.read = 0
         run_job(job, articles, uploads, counting, rebuilt, small, NOW)
-        # THEN no job of numbered pages reads more than its run (and one entry to start after)
+        # THEN no job of numbered pages reads more than its run (and one entry to start after, and the
+        # newest, whose spelling of the listing heads every page)
         if job.kind == "pages":
-            assert counting.read <= 41
+            assert counting.read <= 42
     # AND the rebuilt site is the published one, byte for byte
     assert rebuilt.objects == published.objects
     assert sum(job.kind == "pages" for job in queue.jobs) >= 137 // 40 + 1

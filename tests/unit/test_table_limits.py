@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pressrun.footprint import (
+    ENTRY_BYTES_BUDGET,
     MAX_SOURCE_KEY_BYTES,
-    STORED_BYTES_BUDGET,
+    RECORD_BYTES_BUDGET,
     footprint_problems,
     item_size,
-    stored_size,
+    largest_entry_size,
+    record_size,
 )
-from pressrun.index import MAX_ACTIONS, position_of, update_index
+from pressrun.index import (
+    MAX_ACTIONS,
+    MAX_AUTHORS,
+    MAX_TAGS,
+    SECTION_SIZE,
+    memberships,
+    position_of,
+    update_index,
+)
 from pressrun.ingest import Change, Upload, record_of, report_key
 from pressrun.model import Article, ArticleRecord, Category
 from pressrun.validation import (
@@ -19,6 +29,7 @@ from pressrun.validation import (
     MAX_CATEGORIES,
     MAX_CATEGORY_LENGTH,
     MAX_SUMMARY_LENGTH,
+    MAX_TAG_LENGTH,
     MAX_TITLE_LENGTH,
 )
 from tests.fakes import MemoryIndex
@@ -49,7 +60,8 @@ def widest_article(key: str) -> ArticleRecord:
             Category.named(chr(ord("a") + n) + WIDEST * (MAX_CATEGORY_LENGTH - 1))
             for n in range(MAX_CATEGORIES)
         ),
-        author=WIDEST * MAX_AUTHOR_LENGTH,
+        tags=tuple(chr(ord("a") + n) + WIDEST * (MAX_TAG_LENGTH - 1) for n in range(MAX_TAGS)),
+        authors=tuple(chr(ord("a") + n) + WIDEST * (MAX_AUTHOR_LENGTH - 1) for n in range(MAX_AUTHORS)),
         summary=WIDEST * MAX_SUMMARY_LENGTH,
         body="Text.",
     )
@@ -69,8 +81,17 @@ def test_an_article_at_every_field_limit_fits_the_budget():
 
     record = widest_article(longest_key)
 
-    assert stored_size(record) <= STORED_BYTES_BUDGET
+    assert len(memberships(record.model_copy(update={"status": "published"}))) == 25
+    assert record_size(record) <= RECORD_BYTES_BUDGET
+    assert largest_entry_size(record) <= ENTRY_BYTES_BUDGET
     assert footprint_problems(record) == []
+
+
+def test_what_the_budgets_allow_fits_dynamodbs_item_and_transaction_limits():
+    # A section summary holds SECTION_SIZE entries; an update puts at most 25 entries and writes at
+    # most 10 section summaries (the old version's five sections and the new one's).
+    assert SECTION_SIZE * ENTRY_BYTES_BUDGET + 4096 < 400 * 1024
+    assert 25 * ENTRY_BYTES_BUDGET + 2 * MAX_CATEGORIES * SECTION_SIZE * ENTRY_BYTES_BUDGET < 4 * 1024 * 1024
 
 
 def test_a_record_over_the_budget_is_refused_with_a_line_that_says_so():
@@ -79,8 +100,8 @@ def test_a_record_over_the_budget_is_refused_with_a_line_that_says_so():
     [problem] = footprint_problems(record)
 
     assert problem.field == "article"
-    assert problem.message.startswith(f"needs {stored_size(record):,} bytes in the site's tables;")
-    assert f"the limit is {STORED_BYTES_BUDGET:,} bytes" in problem.message
+    assert problem.message.startswith(f"needs {record_size(record):,} bytes in the site's tables;")
+    assert f"the limit is {RECORD_BYTES_BUDGET:,} bytes" in problem.message
 
 
 def test_a_source_key_at_the_limit_makes_a_sort_key_the_index_can_hold():
@@ -108,32 +129,24 @@ def test_the_report_of_an_upload_with_the_longest_name_s3_allows_has_a_key_s3_al
 
 
 def test_the_largest_index_update_validation_allows_fits_one_transaction():
-    # GIVEN a story in as many categories as validation allows, and others in as many other ones,
-    # spelled otherwise, so that the story's move renames every one of them
+    # GIVEN a story in as many sections, tags and authors as validation allows
     index = MemoryIndex()
-    before = widest_article("incoming/story.md").model_copy(
-        update={"categories": tuple(Category.named(f"Old {n}") for n in range(MAX_CATEGORIES))}
-    )
+    before = widest_article("incoming/story.md")
     update_index(None, before, index)
-    for n in range(MAX_CATEGORIES):
-        other = before.model_copy(
-            update={
-                "source_key": f"incoming/other-{n}.md",
-                "published_at": datetime(2025, 6, 1, tzinfo=UTC),
-                "categories": (Category.named(f"new {n}"),),
-            }
-        )
-        update_index(None, other, index)
+    # WHEN it moves to as many others and to another day, sharing no listing with what it was
     after = before.model_copy(
         update={
             "sequencer": "02",
+            "published_at": datetime(2025, 6, 26, tzinfo=UTC),
             "categories": tuple(Category.named(f"New {n}") for n in range(MAX_CATEGORIES)),
+            "tags": tuple(f"new tag {n}" for n in range(MAX_TAGS)),
+            "authors": tuple(f"New Writer {n}" for n in range(MAX_AUTHORS)),
         }
     )
-
-    # WHEN it moves to the others' categories
     planned = update_index(before, after, index)
 
-    # THEN the update, summaries and renames included, is one transaction
-    assert len(planned.renamed) == MAX_CATEGORIES
+    # THEN the update is 4L + 3 actions (L = 24: each listing's membership and summary, old and new;
+    # the site's entry, moved, and its count), which one transaction holds
+    listings = MAX_CATEGORIES + MAX_TAGS + MAX_AUTHORS
+    assert planned.actions == 4 * listings + 3 == 99
     assert planned.actions <= MAX_ACTIONS

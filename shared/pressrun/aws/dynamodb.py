@@ -1,4 +1,4 @@
-"""DynamoDB adapters: the articles table (newest version per source wins) and the category index."""
+"""DynamoDB adapters: the articles table (newest version per source wins) and the index."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ from botocore.exceptions import ClientError
 
 from pressrun.images import ImageRecord
 from pressrun.index import (
-    RENAMED_PARTITION,
     SITE_LISTING,
     IndexConflict,
     IndexUpdate,
     Key,
     ListingEntry,
     ListingSummary,
+    category_listing,
+    category_of,
 )
-from pressrun.model import ArticleRecord, Saved, SaveResult, Waiter
+from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
 from pressrun.sweep_state import SweepState
 
@@ -28,7 +29,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # The partition that holds one summary per listing; '#' sorts apart from every real listing name.
+# Its sort keys are the listings' names, so the site's shards ("site#00"…) and the sections
+# ("category/…") lie together between the authors ("author/…") and the tags ("tag/…"): the home
+# page reads them with one query of that range, and a walk of every listing reads the partition.
 SUMMARY_PARTITION = "#summary"
+_SECTIONS_AND_SITE = (category_listing(""), f"{SITE_LISTING}#~")
 # Items the site listing's count is spread over. Any number well above the publishing concurrency
 # of a newsroom keeps two concurrent publishes from meeting on one item most of the time.
 SITE_COUNT_SHARDS = 16
@@ -330,7 +335,12 @@ class DynamoIndex:
         self._table = table
 
     def entries(
-        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+        self,
+        listing: str,
+        limit: int | None = None,
+        since: str | None = None,
+        oldest_first: bool = False,
+        before: str | None = None,
     ) -> list[ListingEntry]:
         condition = "listing = :listing"
         values: dict[str, Any] = {":listing": {"S": listing}}
@@ -341,10 +351,16 @@ class DynamoIndex:
             "ScanIndexForward": oldest_first,
             "ConsistentRead": True,
         }
+        # POSITION is one of DynamoDB's reserved words: an expression must name it by an alias.
+        if since is not None and before is not None:
+            raise ValueError("one bound at a time: a key condition holds one comparison of the sort key")
         if since is not None:
-            # POSITION is one of DynamoDB's reserved words: an expression must name it by an alias.
             condition += " AND #position >= :since"
             values[":since"] = {"S": since}
+            query["ExpressionAttributeNames"] = {"#position": "position"}
+        if before is not None:
+            condition += " AND #position < :before"
+            values[":before"] = {"S": before}
             query["ExpressionAttributeNames"] = {"#position": "position"}
         query |= {"KeyConditionExpression": condition, "ExpressionAttributeValues": values}
         entries: list[ListingEntry] = []
@@ -374,8 +390,13 @@ class DynamoIndex:
         if listings is None:
             pages = self._client.get_paginator("query").paginate(
                 TableName=self._table,
-                KeyConditionExpression="listing = :summary",
-                ExpressionAttributeValues={":summary": {"S": SUMMARY_PARTITION}},
+                KeyConditionExpression="listing = :summary AND #position BETWEEN :first AND :last",
+                ExpressionAttributeNames={"#position": "position"},
+                ExpressionAttributeValues={
+                    ":summary": {"S": SUMMARY_PARTITION},
+                    ":first": {"S": _SECTIONS_AND_SITE[0]},
+                    ":last": {"S": _SECTIONS_AND_SITE[1]},
+                },
                 ConsistentRead=True,
             )
             items = [item for page in pages for item in page["Items"]]
@@ -386,6 +407,73 @@ class DynamoIndex:
                 [{"listing": {"S": SUMMARY_PARTITION}, "position": {"S": p}} for p in positions]
             )
         return _summaries_of(items)
+
+    def listings_after(self, after: str, limit: int) -> list[str]:
+        # The site's shards are one listing: a walk that stopped at it goes on after the last shard.
+        start = f"{SITE_LISTING}#~" if after == SITE_LISTING else after
+        names: list[str] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "listing = :summary",
+            # Listings with stories: an emptied one keeps its summary, at zero.
+            "FilterExpression": "members > :none",
+            "ProjectionExpression": "#position",
+            "ExpressionAttributeNames": {"#position": "position"},
+            "ExpressionAttributeValues": {":summary": {"S": SUMMARY_PARTITION}, ":none": {"N": "0"}},
+            "ConsistentRead": True,
+        }
+        if start:  # a key condition cannot compare with an empty string
+            query["KeyConditionExpression"] += " AND #position > :after"
+            query["ExpressionAttributeValues"][":after"] = {"S": start}
+        while len(names) < limit:
+            query["Limit"] = limit - len(names) + SITE_COUNT_SHARDS
+            response = self._client.query(**query)
+            for item in response["Items"]:
+                name = item["position"]["S"].partition("#")[0]
+                if name not in names:
+                    names.append(name)
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return names[:limit]
+
+    def name_pages(self, listing: str, heading: str, revision: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"listing": {"S": SUMMARY_PARTITION}, "position": {"S": listing}},
+                UpdateExpression="SET pages_heading = :heading",
+                ConditionExpression="revision = :revision",
+                ExpressionAttributeValues={":heading": {"S": heading}, ":revision": {"N": str(revision)}},
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        values: dict[str, Any] = {":sequencer": {"S": sequencer}}
+        if profile is None:
+            update = "SET profile_sequencer = :sequencer REMOVE profile"
+        else:
+            update = "SET profile_sequencer = :sequencer, profile = :profile"
+            values[":profile"] = {"M": to_item(profile.model_dump(mode="json", exclude_defaults=True))}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"listing": {"S": SUMMARY_PARTITION}, "position": {"S": listing}},
+                UpdateExpression=update,
+                ConditionExpression=(
+                    "attribute_not_exists(profile_sequencer) OR profile_sequencer <= :sequencer"
+                ),
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         wanted = [{"listing": {"S": listing}, "position": {"S": position}} for listing, position in set(keys)]
@@ -427,22 +515,11 @@ class DynamoIndex:
             self._section_update(summary, update.member_change(summary.listing))
             for summary in update.summaries
         ]
+        actions += [self._count_update(listing, update.member_change(listing)) for listing in update.counted]
         if SITE_LISTING in update.listings:
-            actions.append(self._site_count_update(update))
-        actions += [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": {
-                        "listing": {"S": RENAMED_PARTITION},
-                        "position": {"S": summary.listing},
-                        "name": {"S": summary.name},
-                    },
-                }
-            }
-            for summary in update.summaries
-            if summary.listing in update.renamed
-        ]
+            actions.append(
+                self._count_update(_site_shard(update.source_key), update.member_change(SITE_LISTING))
+            )
         # One transaction: no reader sees an article in two categories, and counts move with members.
         if len(actions) > _TRANSACTION_LIMIT:
             raise ValueError(
@@ -480,21 +557,16 @@ class DynamoIndex:
             }
         }
 
-    def _site_count_update(self, update: IndexUpdate) -> dict[str, Any]:
-        """The site listing's count, in the shard the article picks: every publish moves it, and
-        concurrent publishes of different articles mostly land on different items."""
+    def _count_update(self, position: str, members: int) -> dict[str, Any]:
+        """A count without a condition: a tag's or an author's, or the site's in the shard the article
+        picks (every publish moves it, and concurrent publishes of different articles mostly land on
+        different items). The heading of a tag or an author is its newest entry's, read at render."""
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {
-                    "listing": {"S": SUMMARY_PARTITION},
-                    "position": {"S": _site_shard(update.source_key)},
-                },
+                "Key": {"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}},
                 "UpdateExpression": "ADD members :members, revision :one",
-                "ExpressionAttributeValues": {
-                    ":members": {"N": str(update.member_change(SITE_LISTING))},
-                    ":one": {"N": "1"},
-                },
+                "ExpressionAttributeValues": {":members": {"N": str(members)}, ":one": {"N": "1"}},
             }
         }
 
@@ -508,13 +580,19 @@ def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSumm
             "members": {"N": str(summary.members)},
             "revision": {"N": str(summary.revision)},
         }
-        if summary.listing == SITE_LISTING:
-            position = _summary_positions(SITE_LISTING)[0]
-        else:
-            position = summary.listing
+        site = summary.listing == SITE_LISTING
+        position = _summary_positions(SITE_LISTING)[0] if site else summary.listing
+        if category_of(summary.listing) is not None:
+            # A tag's or an author's summary is a bare count, like the site's.
             counts["name"] = {"S": summary.name}
             newest = [{"M": to_item(entry.model_dump(mode="json"))} for entry in summary.newest]
             counts["newest"] = {"L": newest}
+        if summary.pages_heading:
+            counts["pages_heading"] = {"S": summary.pages_heading}
+        if summary.profile_sequencer:
+            counts["profile_sequencer"] = {"S": summary.profile_sequencer}
+        if summary.profile is not None:
+            counts["profile"] = {"M": to_item(summary.profile.model_dump(mode="json", exclude_defaults=True))}
         items.append({"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}, **counts})
     return items
 

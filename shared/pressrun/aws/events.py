@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from pressrun.index import FROM_THE_START, RENAMED_PARTITION
 from pressrun.ingest import Change, Upload
 from pressrun.invalidation import SiteChange
 from pressrun.media import ImageRequest
@@ -125,7 +124,7 @@ class UnusableRecord(Exception):
 
 
 # What a record's status may be; anything else comes from code newer than this.
-KNOWN_STATUSES = frozenset({"published", "draft", "scheduled", "removed", "rejected"})
+KNOWN_STATUSES = frozenset({"published", "draft", "scheduled", "removed", "rejected", "profile"})
 # Which images a NEW_AND_OLD_IMAGES stream record carries for each kind of change.
 _IMAGES = {"INSERT": (False, True), "MODIFY": (True, True), "REMOVE": (True, False)}
 
@@ -154,14 +153,12 @@ def article_change(record: DynamoDBRecord) -> tuple[ArticleRecord | None, Articl
 
 def changed_membership(record: DynamoDBRecord) -> tuple[str, str] | None:
     """The (listing, position) an index-table stream record changed; None for a listing's summary,
-    which changes only together with memberships of the same listing. A renamed category changed
-    its heading, which every one of its pages shows: it changed from the start."""
+    which changes only together with memberships of the same listing (or is written by whoever
+    renders it), and for the sweep's journal."""
     keys = record.dynamodb.keys if record.dynamodb else None
     if not keys:
         return None
     listing, position = str(keys.get("listing", "")), str(keys.get("position", ""))
-    if listing == RENAMED_PARTITION:
-        return position, FROM_THE_START
     if listing.startswith("#") or not position:
         return None
     return listing, position

@@ -1,10 +1,9 @@
-"""The category index in SQLite: memberships keyed (listing, position), one summary per listing.
+"""The index in SQLite: memberships keyed (listing, position), one summary per listing.
 
 `apply` is one transaction with the DynamoDB adapter's conditions: added keys must not exist,
-deleted keys must, and each category summary must still be at the revision it was read at; every
+deleted keys must, and each section summary must still be at the revision it was read at; every
 listing touched counts its members from the keys added and deleted, and its revision grows. Every
-membership written or removed queues its key, as the index table's KEYS_ONLY stream would, and a
-renamed category queues its start, as the adapter's marker item's record would.
+membership written or removed queues its key, as the index table's KEYS_ONLY stream would.
 """
 
 from __future__ import annotations
@@ -12,9 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from pressrun.index import FROM_THE_START, IndexConflict, IndexUpdate, Key, ListingEntry, ListingSummary
+from pressrun.index import (
+    SITE_LISTING,
+    IndexConflict,
+    IndexUpdate,
+    Key,
+    ListingEntry,
+    ListingSummary,
+    category_listing,
+)
 from pressrun.local.state import State
 from pressrun.local.work import Kind, WorkQueue
+from pressrun.model import AuthorProfile
 
 
 def membership_payload(key: Key) -> str:
@@ -33,13 +41,21 @@ class SqliteIndex:
         self.work = work
 
     def entries(
-        self, listing: str, limit: int | None = None, since: str | None = None, oldest_first: bool = False
+        self,
+        listing: str,
+        limit: int | None = None,
+        since: str | None = None,
+        oldest_first: bool = False,
+        before: str | None = None,
     ) -> list[ListingEntry]:
         sql = "SELECT entry FROM membership WHERE listing = ?"
         parameters: list[object] = [listing]
         if since is not None:
             sql += " AND position >= ?"
             parameters.append(since)
+        if before is not None:
+            sql += " AND position < ?"
+            parameters.append(before)
         sql += " ORDER BY position" + ("" if oldest_first else " DESC")
         if limit is not None:
             sql += " LIMIT ?"
@@ -55,7 +71,11 @@ class SqliteIndex:
 
     def summaries(self, listings: Iterable[str] | None = None) -> dict[str, ListingSummary]:
         if listings is None:
-            rows = self.state.execute("SELECT summary FROM listing_summary").fetchall()
+            # The site's and the sections': "category/…" sorts below "site", tags and authors apart.
+            rows = self.state.execute(
+                "SELECT summary FROM listing_summary WHERE listing = ? OR (listing >= ? AND listing < ?)",
+                (SITE_LISTING, category_listing(""), "category0"),
+            ).fetchall()
         else:
             rows = self.state.execute(
                 "SELECT summary FROM listing_summary WHERE listing IN (SELECT value FROM json_each(?))",
@@ -63,6 +83,38 @@ class SqliteIndex:
             ).fetchall()
         summaries = [ListingSummary.model_validate_json(row[0]) for row in rows]
         return {summary.listing: summary for summary in summaries}
+
+    def listings_after(self, after: str, limit: int) -> list[str]:
+        rows = self.state.execute(
+            "SELECT listing FROM listing_summary"
+            " WHERE listing > ? AND json_extract(summary, '$.members') > 0 ORDER BY listing LIMIT ?",
+            (after, limit),
+        )
+        return [row[0] for row in rows]
+
+    def name_pages(self, listing: str, heading: str, revision: int) -> bool:
+        with self.state.atomic():
+            stored = self.summaries([listing]).get(listing)
+            if stored is None or stored.revision != revision:
+                return False
+            named = stored.model_copy(update={"pages_heading": heading})
+            self.state.write_many(
+                "UPDATE listing_summary SET summary = ? WHERE listing = ?",
+                [(named.model_dump_json(), listing)],
+            )
+        return True
+
+    def set_profile(self, listing: str, profile: AuthorProfile | None, sequencer: str) -> bool:
+        with self.state.atomic():
+            stored = self.summaries([listing]).get(listing) or ListingSummary(listing=listing)
+            if stored.profile_sequencer > sequencer:
+                return False
+            kept = stored.model_copy(update={"profile": profile, "profile_sequencer": sequencer})
+            self.state.write_many(
+                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+                [(listing, kept.revision, kept.model_dump_json())],
+            )
+        return True
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         held: dict[Key, ListingEntry] = {}
@@ -103,7 +155,7 @@ class SqliteIndex:
                     for entry in update.put
                 ],
             )
-            # Every listing touched counts its members and moves its revision; a category also takes
+            # Every listing touched counts its members and moves its revision; a section also takes
             # the heading and newest entries planned from the revision read.
             planned = {summary.listing: summary for summary in update.summaries}
             rows = []
@@ -122,8 +174,6 @@ class SqliteIndex:
                 "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)", rows
             )
             changed = [entry.key for entry in update.put] + list(update.delete)
-            # A category whose heading changed changed on every one of its pages: from the start.
-            changed += [(listing, FROM_THE_START) for listing in sorted(update.renamed)]
             self.work.add_many(
                 Kind.MEMBERSHIP, [(key[0], membership_payload(key)) for key in dict.fromkeys(changed)]
             )

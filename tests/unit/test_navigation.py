@@ -1,0 +1,234 @@
+"""Finding one's way: the sections in every header, a skip link, breadcrumbs for people and search
+engines, "More in" on the home page, Open Graph on listings, sitemaps of every listing page, and a
+404 that asks not to be indexed."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+
+from pressrun import render
+from pressrun.index import update_index
+from pressrun.listings import refresh_listings
+from pressrun.model import ArticleRecord
+from pressrun.settings import SiteSettings
+from pressrun.validation import parse_article
+from tests.fakes import MemoryIndex, MemorySite
+from tests.unit.test_index import record
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SITE = SiteSettings(site_url="https://news.example.org")
+SECTIONS = SiteSettings(site_url="https://news.example.org", site_categories=("World", "Politics", "Sport"))
+
+
+def story(number: int, category: str, **fields: object) -> ArticleRecord:
+    return record(category, title=f"Story {number}").model_copy(
+        update={
+            "source_key": f"incoming/story-{number}.md",
+            "slug": f"story-{number}",
+            "path": f"/2025/06/01/story-{number}/",
+            "published_at": datetime(2025, 6, 1, tzinfo=UTC) + timedelta(hours=number),
+            **fields,
+        }
+    )
+
+
+def published(site: SiteSettings, *stories: ArticleRecord) -> MemorySite:
+    index, pages = MemoryIndex(), MemorySite()
+    for each in stories:
+        update_index(None, each, index)
+    refresh_listings({listing: ["0"] for listing, _ in index.items}, index, pages, site, NOW)
+    return pages
+
+
+def a_site(site: SiteSettings = SITE) -> MemorySite:
+    return published(
+        site,
+        story(1, "Politics", authors=("Ann Lee",), tags=("Budget",)),
+        story(2, "World", authors=("Ann Lee", "Bo Ray")),
+    )
+
+
+def page(pages: MemorySite, key: str) -> str:
+    return pages.objects[key].decode()
+
+
+def header_links(html: str) -> list[tuple[str, str | None]]:
+    """The header's sections, each with its aria-current if it has one."""
+    nav = re.search(r'<nav class="sections".*?</nav>', html, re.DOTALL)
+    assert nav is not None, "no sections in the header"
+    found = re.findall(r'<a href="/category/[^"]+/"(?: aria-current="(\w+)")?>([^<]+)</a>', nav.group(0))
+    return [(name, current or None) for current, name in found]
+
+
+def article_html(text: str, site: SiteSettings = SITE) -> str:
+    return render.article_page(parse_article("incoming/a.md", text.encode(), site), site).decode()
+
+
+STORY = (
+    "---\ntitle: Council Votes\ndate: 2025-06-26T21:40:00+01:00\ncategories: [Politics, World]\n"
+    "author: Ann Lee\n---\nBody.\n"
+)
+
+
+def test_every_page_names_the_sites_sections_in_order_and_marks_the_one_it_is_in():
+    pages = a_site(SECTIONS)
+
+    on_home = header_links(page(pages, "index.html"))
+    on_section = header_links(page(pages, "category/politics/index.html"))
+    on_tag = header_links(page(pages, "tag/budget/index.html"))
+    on_story = header_links(article_html(STORY, SECTIONS))
+
+    assert on_home == [("World", None), ("Politics", None), ("Sport", None)]
+    assert on_section == [("World", None), ("Politics", "page"), ("Sport", None)]
+    assert on_tag == on_home
+    assert on_story == [("World", None), ("Politics", "true"), ("Sport", None)]
+    assert header_links(page(pages, "404.html")) == on_home
+
+
+def test_without_site_categories_home_names_the_sections_in_use_and_other_pages_their_own_and_a_link():
+    pages = a_site()
+    all_sections = '<li><a class="all-sections" href="/#sections">All sections</a></li>'
+
+    # The home and 404 pages are rendered on every publish: they name every section in use.
+    for key in ("index.html", "404.html"):
+        assert header_links(page(pages, key)) == [("Politics", None), ("World", None)]
+        assert all_sections not in page(pages, key)
+    # Every other page names the sections it is about, and links to the home page's list: the set in
+    # use changes with any story, and a page naming it would depend on the whole site.
+    assert header_links(page(pages, "category/world/index.html")) == [("World", "page")]
+    assert header_links(page(pages, "tag/budget/index.html")) == []
+    assert header_links(article_html(STORY)) == [("Politics", "true"), ("World", None)]
+    for html in (
+        page(pages, "category/world/index.html"),
+        page(pages, "tag/budget/index.html"),
+        article_html(STORY),
+    ):
+        assert all_sections in html
+    assert '<div id="sections">' in page(pages, "index.html")
+
+
+def test_the_first_thing_on_every_page_is_a_link_that_skips_to_its_content():
+    pages = a_site()
+    for html in (page(pages, "index.html"), page(pages, "author/ann-lee/index.html"), article_html(STORY)):
+        body = html.split("<body>", 1)[1]
+        assert body.lstrip().startswith('<a class="skip-link" href="#content">Skip to content</a>')
+        assert '<main id="content">' in body
+
+
+def breadcrumb_list(html: str) -> list[dict[str, object]]:
+    for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL):
+        data = json.loads(block)
+        if data.get("@type") == "BreadcrumbList":
+            return data["itemListElement"]  # type: ignore[no-any-return]
+    raise AssertionError("no BreadcrumbList")
+
+
+def test_a_story_and_a_listing_page_show_breadcrumbs_and_tell_search_engines_of_them():
+    story_page = article_html(STORY)
+    numbered = published(SiteSettings(listing_size=1), *(story(n, "Politics") for n in range(3)))
+
+    trail = story_page.split('class="breadcrumbs"')[1].split("</nav>")[0]
+    assert re.findall(r'<li><a(?: aria-current="page")? href="([^"]+)">([^<]+)</a></li>', trail) == [
+        ("/", "Home"),
+        ("/category/politics/", "Politics"),
+        ("/2025/06/26/council-votes/", "Council Votes"),
+    ]
+    assert breadcrumb_list(story_page) == [
+        {"@type": "ListItem", "position": 1, "name": "Home", "item": "https://news.example.org/"},
+        {
+            "@type": "ListItem",
+            "position": 2,
+            "name": "Politics",
+            "item": "https://news.example.org/category/politics/",
+        },
+        {
+            "@type": "ListItem",
+            "position": 3,
+            "name": "Council Votes",
+            "item": "https://news.example.org/2025/06/26/council-votes/",
+        },
+    ]
+    assert [
+        item["name"] for item in breadcrumb_list(page(numbered, "category/politics/page/1/index.html"))
+    ] == [
+        "Home",
+        "Politics",
+        "Page 1",
+    ]
+    assert "BreadcrumbList" not in page(numbered, "index.html")
+
+
+def test_each_section_on_the_home_page_ends_with_more_in_it_and_cards_carry_bylines():
+    home = page(a_site(), "index.html")
+
+    assert (
+        '<p class="more"><a href="/category/politics/">More in Politics'
+        '<span aria-hidden="true"> →</span></a></p>' in home
+    )
+    assert 'By <a href="/author/ann-lee/">Ann Lee</a> and <a href="/author/bo-ray/">Bo Ray</a>' in home
+    section = page(a_site(), "category/world/index.html")
+    assert 'By <a href="/author/ann-lee/">Ann Lee</a> and <a href="/author/bo-ray/">Bo Ray</a>' in section
+
+
+def test_the_404_page_asks_not_to_be_indexed_and_names_no_canonical_address():
+    not_found = page(a_site(), "404.html")
+
+    assert '<meta name="robots" content="noindex">' in not_found
+    assert 'rel="canonical"' not in not_found
+
+
+def test_home_section_tag_and_author_pages_carry_open_graph_tags():
+    pages = a_site()
+    for key, title in (
+        ("index.html", "OpenVoiceNews U.K."),
+        ("category/politics/index.html", "Politics"),
+        ("tag/budget/index.html", "Stories tagged Budget"),
+        ("author/ann-lee/index.html", "Stories by Ann Lee"),
+    ):
+        html = page(pages, key)
+        assert f'<meta property="og:title" content="{title}">' in html, key
+        assert '<meta property="og:type" content="website">' in html
+        assert re.search(r'<meta property="og:url" content="https://news\.example\.org/[^"]*">', html)
+        assert '<meta property="og:image" content="https://news.example.org/logo.png">' in html
+
+
+def test_the_sitemaps_date_the_home_page_and_name_every_section_tag_and_author_page():
+    pages = a_site()
+    sitemap = page(pages, "sitemap.xml")
+    listed = page(pages, "sitemap-listings.xml")
+
+    assert "<url><loc>https://news.example.org/</loc><lastmod>2025-06-01T02:00:00Z</lastmod></url>" in sitemap
+    assert re.findall(r"<loc>https://news\.example\.org(/[^<]*)</loc>", listed) == [
+        "/",
+        "/author/ann-lee/",
+        "/author/bo-ray/",
+        "/category/politics/",
+        "/category/world/",
+        "/tag/budget/",
+    ]
+    assert "Sitemap: https://news.example.org/sitemap-listings.xml" in page(pages, "robots.txt")
+
+
+def test_past_the_sitemap_size_the_listing_pages_are_an_index_of_numbered_sitemaps():
+    small = SiteSettings(sitemap_size=4)
+    pages = published(small, *(story(n, "World", tags=(f"Tag {n}",)) for n in range(5)))
+
+    index = page(pages, "sitemap-listings.xml")
+    assert "<sitemapindex" in index
+    assert re.findall(r"<loc>[^<]*/(sitemap-listings-\d+\.xml)</loc>", index) == [
+        "sitemap-listings-1.xml",
+        "sitemap-listings-2.xml",
+    ]
+    names = [re.findall(r"<loc>([^<]*)</loc>", page(pages, f"sitemap-listings-{n}.xml")) for n in (1, 2)]
+    assert [len(each) for each in names] == [4, 3]
+
+
+def test_no_colour_comes_from_the_system_palette_whose_grey_fails_contrast():
+    css = files("pressrun").joinpath("templates", "style.css").read_text()
+
+    rules = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    assert "GrayText" not in rules
+    assert "prefers-color-scheme: dark" in css
