@@ -105,26 +105,6 @@ def test_a_rebuild_job_skips_an_article_taken_down_since_it_was_queued():
     assert set(site.objects) == {"2025/06/01/story-0/index.html"}
 
 
-def test_a_rebuild_job_renders_the_rest_when_one_articles_version_is_gone_for_good():
-    """Its file's own event (or the sweep) settles that page; failing the job would carry the other
-    pages to the dead-letter queue with it."""
-    articles, uploads, index = a_site(2)
-    uploads.delete_version("incoming/story-1.md", "v1", now_current=None)
-    site = MemorySite()
-
-    changed = run_job(
-        RebuildJob(kind="articles", source_keys=("incoming/story-0.md", "incoming/story-1.md")),
-        articles,
-        uploads,
-        index,
-        site,
-        SITE,
-        NOW,
-    )
-
-    assert [write.key for write in changed] == ["2025/06/01/story-0/index.html"]
-
-
 def run_every_job(jobs: list[RebuildJob], articles, uploads, index, site, settings) -> None:  # type: ignore[no-untyped-def]
     for job in jobs:
         run_job(job, articles, uploads, index, site, settings, NOW)
