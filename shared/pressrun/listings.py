@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pressrun import render
 from pressrun.index import (
@@ -20,9 +20,9 @@ from pressrun.index import (
     PageRange,
     category_listing,
     category_of,
-    position_of,
 )
 from pressrun.model import SiteWrite
+from pressrun.news_sitemap import news_pages, window_start
 from pressrun.pages import HTML
 from pressrun.ports import CategoryIndex, SiteStore
 from pressrun.settings import SiteSettings
@@ -30,9 +30,7 @@ from pressrun.urls import (
     FEED,
     HOME,
     LOGO,
-    NEWS_SITEMAP,
     NOT_FOUND,
-    ROBOTS,
     SITEMAP,
     STYLESHEET,
     category_feed_path,
@@ -45,10 +43,7 @@ from pressrun.urls import (
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 CSS = "text/css; charset=utf-8"
-TEXT = "text/plain; charset=utf-8"
 PNG = "image/png"
-# Google News takes articles from the last two days.
-NEWS_WINDOW = timedelta(hours=48)
 
 Changes = Mapping[str, Iterable[str]]
 
@@ -225,7 +220,7 @@ def _refresh_site(
     latest = newest_first[: site.listing_size]
     if len(latest) < min(site.listing_size, members):
         latest = index.entries(SITE_LISTING, limit=site.listing_size)
-    since = position_of(now - NEWS_WINDOW)
+    since = window_start(now)
     recent = [entry for entry in newest_first if entry.position >= since]
     # Only when everything read is from the last two days can there be more of them to read.
     if len(newest_first) < members and (not newest_first or newest_first[-1].position >= since):
@@ -236,12 +231,7 @@ def _refresh_site(
     )
     writes.put(HOME, render.home_page(latest, sections, site), HTML)
     writes.put(FEED, render.atom_feed(latest, site), ATOM)
-    # A sitemap must list at least one URL: with nothing from the last two days there is none.
-    if recent:
-        writes.put(NEWS_SITEMAP, render.news_sitemap(recent, site), XML)
-    else:
-        writes.delete(NEWS_SITEMAP)
-    writes.put(ROBOTS, render.robots(site, news=bool(recent)), TEXT)
+    writes.pages.update(news_pages(recent, site))
     writes.put(NOT_FOUND, render.not_found_page(site), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
     writes.put(LOGO, render.logo(site), PNG)

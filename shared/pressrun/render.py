@@ -280,7 +280,9 @@ def news_sitemap(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
     return _render("news_sitemap.xml", site, entries=entries, language=site.site_language.split("-")[0])
 
 
-def robots(site: SiteSettings, news: bool) -> bytes:
+def robots(site: SiteSettings, news: bool = True) -> bytes:
+    # The news sitemap always exists now (empty when nothing is recent); `news` stays for callers
+    # that render a site without one.
     return _render("robots.txt", site, sitemaps=[SITEMAP, NEWS_SITEMAP] if news else [SITEMAP])
 
 

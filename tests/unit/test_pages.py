@@ -166,6 +166,7 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
         "index.html",
         "feed.xml",
         "sitemap.xml",
+        "news-sitemap.xml",
         "robots.txt",
         "404.html",
         "style.css",
@@ -389,7 +390,7 @@ def test_past_the_sitemap_limit_the_site_listings_take_one_query_when_nothing_is
     refresh_listings({"site": [position]}, index, site, settings, NOW)
 
     assert index.queried == ["site"]
-    assert "news-sitemap.xml" not in site.objects
+    assert b"<url>" not in site.objects["news-sitemap.xml"]
 
 
 class OvertakingListings(MemorySite):

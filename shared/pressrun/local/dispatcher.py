@@ -42,6 +42,7 @@ from pressrun.local.sweeping import NoLostBatches, SqliteSweepJournal
 from pressrun.local.uploads import LocalUploads
 from pressrun.local.work import DeadLetter, Kind, WorkItem, WorkQueue
 from pressrun.media import ImageLimits, ImageRequest, ImageWork
+from pressrun.news_sitemap import refresh_news_sitemap
 from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
 from pressrun.reconcile import sweep
 from pressrun.scheduling import Release, release_article
@@ -161,6 +162,7 @@ class Dispatcher:
             if self.ports.scheduler.fire_due(self.now):
                 self._commit()
                 continue
+            self._age_news_sitemap()
             return
 
     def _run(self, kind: Kind) -> bool:
@@ -431,6 +433,16 @@ class Dispatcher:
             failed=sorted(refreshed.failed),
         )
         return refreshed.failed
+
+    def _age_news_sitemap(self) -> None:
+        """On AWS the sweep takes stories out of the news sitemap once their 48 hours have passed;
+        here no sweep runs by itself, so every run does it, at its own clock (`--now`). A failure is
+        only logged: the next run, or `pressrun reconcile`, renders it again."""
+        try:
+            refresh_news_sitemap(self._index, self._site_store, self.settings, self.now)
+        except Exception as error:
+            self.log.error("listings", "news-sitemap.xml", "news sitemap not refreshed", error)
+        self._commit()
 
     # --- what an operator asks for ----------------------------------------------------------------
 
