@@ -198,6 +198,9 @@ class MemorySite:
     def keys(self, after: str, limit: int) -> list[str]:
         return sorted(key for key in self.objects if key > after)[:limit]
 
+    def read(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
     def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
         if key not in self.objects:
             return None

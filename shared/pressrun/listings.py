@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pressrun import render
+from pressrun.feeds import JSON_FEED, ItemReader, item_reader
 from pressrun.index import (
     SITE_LISTING,
     ListingEntry,
@@ -28,6 +29,7 @@ from pressrun.ports import CategoryIndex, SiteStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
+    FEED_JSON,
     HOME,
     LOGO,
     NOT_FOUND,
@@ -36,6 +38,7 @@ from pressrun.urls import (
     category_feed_path,
     category_page_path,
     category_path,
+    json_feed_path,
     object_key,
     sitemap_chunk_path,
 )
@@ -125,6 +128,8 @@ class _Writes:
     """The pages one refresh renders, written together at the end, changed bytes only."""
 
     site_store: SiteStore
+    # Reads each story's feed item once for every feed of the refresh.
+    items: ItemReader
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
 
@@ -161,6 +166,7 @@ def _refresh_category(
     if summary is None or summary.members == 0 or category is None:
         writes.delete(category_path(slug))
         writes.delete(category_feed_path(slug))
+        writes.delete(json_feed_path(category_feed_path(slug)))
         writes.drop_pages_after(0, lambda n: category_page_path(slug, n))
         return
     window = read_window(index, listing, positions, summary.members, site.listing_size)
@@ -172,7 +178,11 @@ def _refresh_category(
         render.category_page(category, front, site, page=None, older_page=older or None),
         HTML,
     )
-    writes.put(category_feed_path(slug), render.category_feed(category, front, site), ATOM)
+    feed = category_feed_path(slug)
+    writes.put(feed, render.category_feed(category, front, site, writes.items), ATOM)
+    writes.put(
+        json_feed_path(feed), render.category_json_feed(category, front, site, writes.items), JSON_FEED
+    )
     for number in range(window.first_changed_page, full + 1):
         entries = list(reversed(window.page(number)))
         page = render.category_page(category, entries, site, page=number, older_page=number - 1 or None)
@@ -230,7 +240,8 @@ def _refresh_site(
         key=lambda summary: summary.name.casefold(),
     )
     writes.put(HOME, render.home_page(latest, sections, site), HTML)
-    writes.put(FEED, render.atom_feed(latest, site), ATOM)
+    writes.put(FEED, render.atom_feed(latest, site, writes.items), ATOM)
+    writes.put(FEED_JSON, render.site_json_feed(latest, site, writes.items), JSON_FEED)
     writes.pages.update(news_pages(recent, site))
     writes.put(NOT_FOUND, render.not_found_page(site), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
@@ -262,7 +273,8 @@ def refresh_listings(
     for listing in sorted(changes):
         try:
             for _ in range(_SETTLE_ATTEMPTS):
-                writes = _Writes(site_store)
+                # Read afresh each time: a render overtaken by a change may have read a story's old item.
+                writes = _Writes(site_store, item_reader(site_store, site))
                 slug = category_of(listing)
                 if slug is not None:
                     _refresh_category(slug, changes[listing], index, summaries, writes, site)
@@ -321,7 +333,7 @@ def render_range(
     first = span.rank // size + 1
     # Full pages only, and none past the listing's last full one: that one is the front's business.
     last = min(first - 1 + len(entries) // size, members // size)
-    writes = _Writes(site_store)
+    writes = _Writes(site_store, item_reader(site_store, site))
     category = summary.category
     for number in range(first, last + 1):
         page = entries[(number - first) * size : (number - first + 1) * size]

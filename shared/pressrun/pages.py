@@ -6,10 +6,11 @@ from pressrun import render
 from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.ports import ArticleRepository, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
-from pressrun.urls import object_key, slug_of
+from pressrun.urls import feed_item_key, object_key, slug_of
 from pressrun.validation import parse_article
 
 HTML = "text/html; charset=utf-8"
+JSON = "application/json"
 
 
 class SourceMissing(Exception):
@@ -18,13 +19,26 @@ class SourceMissing(Exception):
 
 def article_page(record: ArticleRecord, uploads: UploadStore, site: SiteSettings) -> bytes:
     """The page of the version the record names, rendered from its upload."""
+    return article_objects(record, uploads, site)[object_key(record.path)][0]
+
+
+def article_objects(
+    record: ArticleRecord, uploads: UploadStore, site: SiteSettings
+) -> dict[str, tuple[bytes, str]]:
+    """What the version the record names puts on the site, from one parse of its upload: its page,
+    and its item for the feeds that list it (`pressrun.feeds`)."""
     data = uploads.read(record.source_key, record.source_version, site.max_upload_bytes)
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
     article = parse_article(record.source_key, data, site)
-    return render.article_page(
-        article, site, modified=record.updated_at or article.published_at, record=record
-    )
+    modified = record.updated_at or article.published_at
+    return {
+        object_key(record.path): (
+            render.article_page(article, site, modified=modified, record=record),
+            HTML,
+        ),
+        feed_item_key(record.path): (render.feed_item(article, site, modified=modified, record=record), JSON),
+    }
 
 
 def apply_article_change(
@@ -61,8 +75,13 @@ def settle_page(
     for _ in range(_SETTLE_ATTEMPTS):
         if owner is None:
             written = site_store.delete(key)
+            site_store.delete(feed_item_key(path))
         else:
-            written = site_store.put(key, article_page(owner, uploads, site), HTML)
+            objects = article_objects(owner, uploads, site)
+            written = site_store.put(key, *objects.pop(key))
+            # The item after the page: a feed never names a story whose page is not there yet.
+            for item_key, (body, content_type) in objects.items():
+                site_store.put(item_key, body, content_type)
         now_owner = _live_owner(path, articles)
         if _same_page(now_owner, owner):
             return written

@@ -236,6 +236,11 @@ class SiteStore(Protocol):
         a time for pages nobody owns."""
         ...
 
+    def read(self, key: str) -> bytes | None:
+        """The object's bytes as the store holds them now (what this store's writes left, even
+        before they reach readers), or None when there is none."""
+        ...
+
 
 class InvalidationRequests(Protocol):
     """The invalidation queue: site objects that readers may hold stale copies of."""

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.index import FROM_THE_START, PageRange
 from pressrun.listings import numbered_page_size, refresh_listings, render_range
 from pressrun.model import SiteWrite
-from pressrun.pages import HTML, article_page
+from pressrun.pages import article_objects
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
-from pressrun.urls import day_folder, object_key
+from pressrun.urls import day_folder
 
 T = TypeVar("T")
 # Articles per message: small enough that one worker invocation renders a batch well within its timeout.
@@ -117,8 +117,9 @@ def run_job(
     # Nothing moves in a rebuild: each live article's page is rendered again and written if its
     # bytes differ.
     pages = {
-        object_key(record.path): (article_page(record, uploads, site), HTML)
+        key: page
         for record in articles.by_keys(job.source_keys)
         if record.is_live
+        for key, page in article_objects(record, uploads, site).items()
     }
     return site_store.put_many(pages, folders={day_folder(key) for key in pages})

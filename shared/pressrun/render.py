@@ -12,13 +12,15 @@ from typing import Any
 
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from pressrun.feeds import FeedItem, ItemReader, absolute_html, feed_items, json_feed
 from pressrun.images import CROP_SHAPES, crop_spec, image_key, media_key
 from pressrun.index import ListingEntry, ListingSummary
-from pressrun.markup import body_html
+from pressrun.markup import Figure, body_html
 from pressrun.model import Article, ArticleRecord, Category, Focus, ImageRef, ImageUse
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
+    FEED_JSON,
     HOME,
     NEWS_SITEMAP,
     NOT_FOUND,
@@ -27,6 +29,7 @@ from pressrun.urls import (
     category_feed_path,
     category_page_path,
     category_path,
+    json_feed_path,
     sitemap_chunk_path,
 )
 
@@ -190,14 +193,10 @@ def _figure(site: SiteSettings, picture: Picture, block: bool) -> str:
     )
 
 
-def article_page(
-    article: Article,
-    site: SiteSettings,
-    modified: datetime | None = None,
-    record: ArticleRecord | None = None,
-) -> bytes:
-    """The article's page. `record` gives the renditions of its images (as the table holds them)."""
-    modified = modified or article.published_at
+def _pictures(
+    article: Article, site: SiteSettings, record: ArticleRecord | None
+) -> tuple[Picture | None, Figure]:
+    """The lead picture, and how the body shows its images: from the renditions `record` holds."""
     uses = {use.key: use for use in record.image_uses} if record else {}
     inline: dict[str, ImageRef] = {ref.key: ref for ref in article.inline_images}
     lead = None
@@ -214,6 +213,18 @@ def article_page(
             return None
         return _figure(site, Picture(uses[key], alt, title if block else None), block)
 
+    return lead, figure
+
+
+def article_page(
+    article: Article,
+    site: SiteSettings,
+    modified: datetime | None = None,
+    record: ArticleRecord | None = None,
+) -> bytes:
+    """The article's page. `record` gives the renditions of its images (as the table holds them)."""
+    modified = modified or article.published_at
+    lead, figure = _pictures(article, site, record)
     return _render(
         "article.html",
         site,
@@ -226,6 +237,32 @@ def article_page(
         path=article.path,
         logo=logo_url(site),
     )
+
+
+def feed_item(
+    article: Article,
+    site: SiteSettings,
+    modified: datetime | None = None,
+    record: ArticleRecord | None = None,
+) -> bytes:
+    """The story as its feeds carry it (`pressrun.feeds`), rendered with its page from the same body."""
+    lead, figure = _pictures(article, site, record)
+    body = body_html(article.body, figure)
+    if lead is not None:
+        body = f"{_figure(site, lead, True)}\n{body}"
+    item = FeedItem(
+        url=absolute(site.site_url, article.path),
+        title=article.title,
+        summary=article.summary,
+        content_html=absolute_html(body, site.site_url),
+        published_at=article.published_at,
+        updated_at=modified or article.published_at,
+        authors=(article.author,) if article.author else (),
+        categories=article.categories,
+        tags=article.tags,
+        image=absolute(site.site_url, lead.crop("og")[0]) if lead else None,
+    )
+    return (item.model_dump_json(indent=2) + "\n").encode("utf-8")
 
 
 def category_page(
@@ -249,22 +286,64 @@ def home_page(
 
 
 def _feed(
-    entries: Sequence[ListingEntry], site: SiteSettings, title: str, self_path: str, home: str
+    entries: Sequence[ListingEntry],
+    site: SiteSettings,
+    title: str,
+    self_path: str,
+    home: str,
+    items: ItemReader | None,
 ) -> bytes:
     # The feed's own time is its newest entry's, not the clock's, so an unchanged feed stays byte-identical.
     updated = max((entry.updated_at or entry.published_at for entry in entries), default=_EPOCH)
     return _render(
-        "feed.xml", site, entries=entries, updated=updated, title=title, self_path=self_path, home_path=home
+        "feed.xml",
+        site,
+        items=feed_items(entries, items, site),
+        updated=updated,
+        title=title,
+        self_path=self_path,
+        home_path=home,
+        json_path=json_feed_path(self_path),
     )
 
 
-def atom_feed(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
-    return _feed(entries, site, site.site_name, FEED, HOME)
+def atom_feed(entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None) -> bytes:
+    """The site's Atom feed. `items` reads each story's full content; without it, summaries only."""
+    return _feed(entries, site, site.site_name, FEED, HOME, items)
 
 
-def category_feed(category: Category, entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
+def category_feed(
+    category: Category, entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None
+) -> bytes:
     title = f"{category.name} · {site.site_name}"
-    return _feed(entries, site, title, category_feed_path(category.slug), category_path(category.slug))
+    return _feed(entries, site, title, category_feed_path(category.slug), category_path(category.slug), items)
+
+
+def site_json_feed(
+    entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None
+) -> bytes:
+    """The JSON Feed beside the site's Atom feed, with the same items."""
+    return json_feed(
+        feed_items(entries, items, site),
+        site,
+        title=site.site_name,
+        home_path=HOME,
+        feed_path=FEED_JSON,
+        icon=logo_url(site),
+    )
+
+
+def category_json_feed(
+    category: Category, entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None
+) -> bytes:
+    return json_feed(
+        feed_items(entries, items, site),
+        site,
+        title=f"{category.name} · {site.site_name}",
+        home_path=category_path(category.slug),
+        feed_path=json_feed_path(category_feed_path(category.slug)),
+        icon=logo_url(site),
+    )
 
 
 def sitemap(entries: Sequence[ListingEntry], site: SiteSettings, home: bool = False) -> bytes:

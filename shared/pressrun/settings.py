@@ -41,6 +41,9 @@ class SiteSettings(BaseSettings):
     # The publisher's logo (JSON-LD publisher.logo, the home page's og:image): a path on the site or
     # a URL. The default is the built-in logo (or the theme's logo.png), written with the stylesheet.
     site_logo: str = "/logo.png"
+    # A WebSub hub (https://www.w3.org/TR/websub/) the feeds name, so that subscribers hear of a new
+    # story when it is published instead of polling. Empty: the feeds name none.
+    websub_hub: str = ""
 
     @field_validator("site_categories", mode="before")
     @classmethod

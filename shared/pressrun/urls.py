@@ -7,6 +7,7 @@ from datetime import datetime
 
 HOME = "/"
 FEED = "/feed.xml"
+FEED_JSON = "/feed.json"
 SITEMAP = "/sitemap.xml"
 NEWS_SITEMAP = "/news-sitemap.xml"
 ROBOTS = "/robots.txt"
@@ -16,6 +17,7 @@ LOGO = "/logo.png"
 # Renditions of images, under content-addressed names that never change (pressrun.images).
 MEDIA_PREFIX = "media/"
 _INDEX = "index.html"
+_FEED_ITEM = "feed-item.json"
 _SITEMAP_KEY = re.compile(r"(news-)?sitemap(-\d+)?\.xml")
 
 
@@ -43,6 +45,17 @@ def category_page_path(category_slug: str, number: int) -> str:
 
 def category_feed_path(category_slug: str) -> str:
     return f"/category/{category_slug}/feed.xml"
+
+
+def json_feed_path(atom_path: str) -> str:
+    """The JSON Feed beside an Atom feed: `/feed.json` beside `/feed.xml`."""
+    return f"{atom_path.removesuffix('.xml')}.json"
+
+
+def feed_item_key(article_path: str) -> str:
+    """Where a story's feed item (`pressrun.feeds`) is kept: beside its page, so that the page's
+    settling writes and removes both."""
+    return f"{article_path.lstrip('/')}{_FEED_ITEM}"
 
 
 def sitemap_chunk_path(number: int) -> str:
@@ -74,7 +87,7 @@ def cache_tags(key: str) -> tuple[str, ...]:
     parts = key.split("/")
     if key == _INDEX:
         return ("home",)
-    if key == FEED.lstrip("/"):
+    if key in (FEED.lstrip("/"), FEED_JSON.lstrip("/")):
         return ("feed",)
     if parts[0] == "category" and len(parts) > 2:
         return (f"category:{parts[1]}",)

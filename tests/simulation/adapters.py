@@ -239,6 +239,10 @@ class SimSite:
         self._calls.after("s3.PutObject")
         return SiteWrite(key=key, kind="created" if stored is None else "overwritten", digest=digest)
 
+    def read(self, key: str) -> bytes | None:
+        self._calls.before("s3.GetObject")
+        return self.objects.get(key)
+
     def delete(self, key: str) -> SiteWrite | None:
         stored = self._stored_hash(key)
         if stored is None:

@@ -66,6 +66,7 @@ def template_parameters(settings: SiteSettings) -> dict[str, str]:
         "ListingSize": str(settings.listing_size),
         "SitemapSize": str(settings.sitemap_size),
         "ThemeDir": settings.theme_dir,
+        "WebSubHub": settings.websub_hub,
     }
 
 

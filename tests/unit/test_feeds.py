@@ -1,0 +1,57 @@
+"""Feed items: the body made safe to read away from the site, and a story without an item still listed."""
+
+from __future__ import annotations
+
+import json
+
+from pressrun import render
+from pressrun.feeds import absolute_html, item_reader
+from pressrun.index import ListingEntry
+from pressrun.model import Category
+from pressrun.settings import SiteSettings
+from tests.fakes import MemorySite
+from tests.unit.test_pages import NOW
+
+SITE = SiteSettings(site_url="https://news.example.org")
+ENTRY = ListingEntry(
+    listing="site",
+    position="2025-06-25T09:00:00Z#incoming/a.md",
+    source_key="incoming/a.md",
+    title="A story",
+    path="/2025/06/25/a-story/",
+    summary="What happened.",
+    published_at=NOW,
+    categories=(Category(name="Economics", slug="economics"),),
+)
+
+
+def test_links_and_pictures_become_absolute_and_the_picture_sources_give_way_to_the_img():
+    body = (
+        '<p><a href="/category/economics/">More</a> <a href="https://elsewhere.example/x">there</a></p>'
+        '<figure class="picture"><picture><source type="image/avif" srcset="/media/h/640.avif 640w">'
+        '<img src="/media/h/960.jpg" srcset="/media/h/640.jpg 640w" alt="Boats"></picture></figure>'
+        "<script>alert(1)</script>"
+    )
+
+    html = absolute_html(body, SITE.site_url)
+
+    assert '<a href="https://news.example.org/category/economics/">More</a>' in html
+    assert 'href="https://elsewhere.example/x"' in html
+    assert '<img src="https://news.example.org/media/h/960.jpg" alt="Boats">' in html
+    assert "<source" not in html
+    assert "srcset" not in html
+    assert "script" not in html
+
+
+def test_a_story_without_its_item_is_carried_with_its_summary():
+    # GIVEN a story whose feed item was never written (published by an earlier release)
+    reader = item_reader(MemorySite(), SITE)
+    # WHEN its feeds are rendered
+    atom = render.atom_feed([ENTRY], SITE, reader).decode()
+    feed = json.loads(render.site_json_feed([ENTRY], SITE, reader))
+    # THEN both list it, the summary standing in for the content
+    assert "<summary>What happened.</summary>" in atom
+    assert "<content" not in atom
+    (item,) = feed["items"]
+    assert item["content_html"] == "<p>What happened.</p>"
+    assert item["tags"] == ["Economics"]
