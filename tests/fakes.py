@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -388,3 +389,20 @@ class RecordingImageRequests:
 
     def request(self, source_key: str) -> None:
         self.requested.append(source_key)
+
+
+@dataclass
+class MemorySearchIndexer:
+    """SearchIndexer as Pagefind behaves for pressrun: content-addressed fragments, one per page, an
+    entry file naming them, and the UI's fixed files."""
+
+    builds: list[list[str]] = field(default_factory=list)
+
+    def build(self, pages: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        self.builds.append([path for path, _ in pages])
+        fragments = {
+            f"fragment/{hashlib.sha256(html.encode()).hexdigest()[:12]}.pf_fragment": html.encode()
+            for _, html in pages
+        }
+        entry = json.dumps({"pages": [path for path, _ in pages], "fragments": sorted(fragments)})
+        return {"pagefind-ui.js": b"// ui", **fragments, "pagefind-entry.json": entry.encode()}

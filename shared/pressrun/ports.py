@@ -11,7 +11,7 @@ not promise it from a recent window of writes, as DynamoDB may.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -239,6 +239,15 @@ class SiteStore(Protocol):
     def read(self, key: str) -> bytes | None:
         """The object's bytes as the store holds them now (what this store's writes left, even
         before they reach readers), or None when there is none."""
+        ...
+
+
+class SearchIndexer(Protocol):
+    """What builds the static search bundle (Pagefind, `pressrun.search_bundle`)."""
+
+    def build(self, pages: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        """The whole bundle for these pages, each given as (URL path, HTML): every file's path within
+        the bundle's folder, and its bytes. The entry file is `pagefind-entry.json`."""
         ...
 
 

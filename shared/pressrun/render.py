@@ -24,6 +24,7 @@ from pressrun.urls import (
     HOME,
     NEWS_SITEMAP,
     NOT_FOUND,
+    SEARCH,
     SITEMAP,
     absolute,
     category_feed_path,
@@ -363,6 +364,10 @@ def robots(site: SiteSettings, news: bool = True) -> bytes:
     # The news sitemap always exists now (empty when nothing is recent); `news` stays for callers
     # that render a site without one.
     return _render("robots.txt", site, sitemaps=[SITEMAP, NEWS_SITEMAP] if news else [SITEMAP])
+
+
+def search_page(site: SiteSettings) -> bytes:
+    return _render("search.html", site, path=SEARCH)
 
 
 def not_found_page(site: SiteSettings) -> bytes:

@@ -14,6 +14,10 @@ ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/style.css"
 LOGO = "/logo.png"
+SEARCH = "/search/"
+SEARCH_SCRIPT = "/search.js"
+# Pagefind's bundle (pressrun.search): its UI, its WebAssembly and the index itself.
+SEARCH_BUNDLE = "pagefind/"
 # Renditions of images, under content-addressed names that never change (pressrun.images).
 MEDIA_PREFIX = "media/"
 _INDEX = "index.html"
