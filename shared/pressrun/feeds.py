@@ -28,6 +28,8 @@ from pressrun.urls import absolute, feed_item_key
 
 JSON_FEED = "application/feed+json; charset=utf-8"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# JSON Feed's form for a publisher's own fields: a key starting with an underscore.
+_EXTENSION = "_pressrun"
 # Attributes whose value is a URL a feed reader resolves against nothing: made absolute. A feed is
 # read away from the site, where a path like /media/... leads nowhere.
 _URL_ATTRIBUTES = frozenset({"href", "src"})
@@ -90,25 +92,87 @@ def item_from_entry(entry: ListingEntry, site: SiteSettings) -> FeedItem:
 ItemReader = Callable[[ListingEntry], FeedItem]
 
 
-def item_reader(site_store: SiteStore, site: SiteSettings) -> ItemReader:
-    """Reads each story's feed item once, however many feeds of one render list it."""
-    read: dict[str, FeedItem] = {}
+class FeedItems:
+    """Each story's feed item for the feeds of one refresh, read at most once. Items a feed already
+    carries (its JSON twin as last written, handed to `remember`) are taken from there when the
+    story's listing line is unchanged, so a publish reads the new story's item and not the feed's
+    other stories' again."""
 
-    def item(entry: ListingEntry) -> FeedItem:
+    def __init__(self, site_store: SiteStore, site: SiteSettings, *, reuse: bool = True) -> None:
+        self._site_store = site_store
+        self._site = site
+        self._reuse = reuse
+        self._read: dict[str, FeedItem] = {}
+        self._known: dict[str, FeedItem] = {}
+
+    def remember(self, json_feed_key: str) -> None:
+        """Take note of the items the JSON feed at this key carries now."""
+        if not self._reuse:
+            return
+        stored = self._site_store.read(json_feed_key)
+        if stored is None:
+            return
+        for item in _items_of(stored):
+            self._known.setdefault(item.url, item)
+
+    def __call__(self, entry: ListingEntry) -> FeedItem:
         key = feed_item_key(entry.path)
-        if key not in read:
-            stored = site_store.read(key)
-            try:
-                found = FeedItem.model_validate_json(stored) if stored is not None else None
-            except ValidationError:
-                found = None  # written by another release of pressrun: rendered again with its page
-            # An item rendered for another site address (SITE_URL changed, no rebuild yet) is stale.
-            if found is None or found.url != absolute(site.site_url, entry.path):
-                found = item_from_entry(entry, site)
-            read[key] = found
-        return read[key]
+        if key in self._read:
+            return self._read[key]
+        url = absolute(self._site.site_url, entry.path)
+        known = self._known.get(url)
+        if known is not None and _same_line(known, entry):
+            self._read[key] = known
+            return known
+        stored = self._site_store.read(key)
+        try:
+            found = FeedItem.model_validate_json(stored) if stored is not None else None
+        except ValidationError:
+            found = None  # written by another release of pressrun: rendered again with its page
+        # An item rendered for another site address (SITE_URL changed, no rebuild yet) is stale.
+        if found is None or found.url != url:
+            found = item_from_entry(entry, self._site)
+        self._read[key] = found
+        return found
 
-    return item
+
+def _same_line(item: FeedItem, entry: ListingEntry) -> bool:
+    """Whether an item a feed carries still goes with the story's listing line: same dates, title,
+    summary and lead picture. A change of the story moves its line; a story carried with its summary
+    for want of an item is read again each time, until its item is there."""
+    picture = entry.image.hash if entry.image is not None else None
+    return (
+        bool(item.content_html)
+        and item.updated_at == (entry.updated_at or entry.published_at)
+        and item.published_at == entry.published_at
+        and item.title == entry.title
+        and item.summary == entry.summary
+        and (picture is None) == (item.image is None)
+        and (picture is None or picture in (item.image or ""))
+    )
+
+
+def _items_of(stored: bytes) -> list[FeedItem]:
+    try:
+        feed = json.loads(stored)
+        return [
+            FeedItem(
+                url=item["url"],
+                title=item["title"],
+                summary=item["summary"],
+                content_html=item["content_html"],
+                published_at=datetime.fromisoformat(item["date_published"]),
+                updated_at=datetime.fromisoformat(item["date_modified"]),
+                authors=tuple(author["name"] for author in item.get("authors", [])),
+                categories=tuple(Category(**section) for section in item[_EXTENSION]["sections"]),
+                tags=tuple(item[_EXTENSION]["tags"]),
+                image=item.get("image"),
+            )
+            for item in feed["items"]
+            if item.get(_EXTENSION, {}).get("full")
+        ]
+    except (ValueError, KeyError, TypeError, ValidationError):
+        return []  # another release's feed: every item is read again
 
 
 def feed_items(
@@ -148,6 +212,13 @@ def json_feed(
 
 def _json_item(item: FeedItem, site: SiteSettings) -> Mapping[str, object]:
     tags = list(dict.fromkeys([*(category.name for category in item.categories), *item.tags]))
+    # What JSON Feed has no field for, kept so that the next render can take the item from here.
+    extension = {
+        "about": "pressrun: the story's sections and tags apart, so the feed can be rendered from itself",
+        "full": bool(item.content_html),
+        "sections": [category.model_dump() for category in item.categories],
+        "tags": list(item.tags),
+    }
     return {
         "id": item.url,
         "url": item.url,
@@ -160,6 +231,7 @@ def _json_item(item: FeedItem, site: SiteSettings) -> Mapping[str, object]:
         "date_modified": item.updated_at.astimezone(site.zone).isoformat(),
         **({"authors": [{"name": name} for name in item.authors]} if item.authors else {}),
         **({"tags": tags} if tags else {}),
+        _EXTENSION: extension,
     }
 
 

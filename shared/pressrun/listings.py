@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pressrun import render
-from pressrun.feeds import JSON_FEED, ItemReader, item_reader
+from pressrun.feeds import JSON_FEED, FeedItems
 from pressrun.index import (
     SITE_LISTING,
     ListingEntry,
@@ -129,7 +129,7 @@ class _Writes:
 
     site_store: SiteStore
     # Reads each story's feed item once for every feed of the refresh.
-    items: ItemReader
+    items: FeedItems
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
 
@@ -179,6 +179,7 @@ def _refresh_category(
         HTML,
     )
     feed = category_feed_path(slug)
+    writes.items.remember(object_key(json_feed_path(feed)))
     writes.put(feed, render.category_feed(category, front, site, writes.items), ATOM)
     writes.put(
         json_feed_path(feed), render.category_json_feed(category, front, site, writes.items), JSON_FEED
@@ -240,6 +241,7 @@ def _refresh_site(
         key=lambda summary: summary.name.casefold(),
     )
     writes.put(HOME, render.home_page(latest, sections, site), HTML)
+    writes.items.remember(object_key(FEED_JSON))
     writes.put(FEED, render.atom_feed(latest, site, writes.items), ATOM)
     writes.put(FEED_JSON, render.site_json_feed(latest, site, writes.items), JSON_FEED)
     writes.pages.update(news_pages(recent, site))
@@ -257,7 +259,13 @@ class Refreshed:
 
 
 def refresh_listings(
-    changes: Changes, index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
+    changes: Changes,
+    index: CategoryIndex,
+    site_store: SiteStore,
+    site: SiteSettings,
+    now: datetime,
+    *,
+    reuse_feed_items: bool = True,
 ) -> Refreshed:
     """Re-render what the changed positions of each listing can reach; what was written.
 
@@ -270,11 +278,12 @@ def refresh_listings(
     failed: dict[str, str] = {}
     # Every summary, read once: the home page needs them all, and each listing its own.
     summaries = index.summaries() if changes else {}
+    # A story's item is written before its index entries, so one read serves every listing and retry.
+    items = FeedItems(site_store, site, reuse=reuse_feed_items)
     for listing in sorted(changes):
         try:
             for _ in range(_SETTLE_ATTEMPTS):
-                # Read afresh each time: a render overtaken by a change may have read a story's old item.
-                writes = _Writes(site_store, item_reader(site_store, site))
+                writes = _Writes(site_store, items)
                 slug = category_of(listing)
                 if slug is not None:
                     _refresh_category(slug, changes[listing], index, summaries, writes, site)
@@ -333,7 +342,7 @@ def render_range(
     first = span.rank // size + 1
     # Full pages only, and none past the listing's last full one: that one is the front's business.
     last = min(first - 1 + len(entries) // size, members // size)
-    writes = _Writes(site_store, item_reader(site_store, site))
+    writes = _Writes(site_store, FeedItems(site_store, site))
     category = summary.category
     for number in range(first, last + 1):
         page = entries[(number - first) * size : (number - first + 1) * size]

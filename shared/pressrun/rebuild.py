@@ -108,8 +108,14 @@ def run_job(
         written, _, _ = render_range(job.pages, index, site_store, site)
         return written
     if job.kind == "listing":
+        # Every item read again: a rebuild is how a feed catches up with what its stories' pages say.
         refreshed = refresh_listings(
-            {job.listing: _newest_position(job.listing, index)}, index, site_store, site, now
+            {job.listing: _newest_position(job.listing, index)},
+            index,
+            site_store,
+            site,
+            now,
+            reuse_feed_items=False,
         )
         if refreshed.failed:
             raise RuntimeError(f"rebuilding {job.listing} failed: {refreshed.failed[job.listing]}")

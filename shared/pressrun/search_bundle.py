@@ -4,6 +4,9 @@ driven through its Python API in a temporary folder."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +24,7 @@ class PagefindIndexer:
         self._language = language.split("-")[0].lower()
 
     def build(self, pages: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        _make_binary_runnable()
         with tempfile.TemporaryDirectory(prefix="pressrun-pagefind-") as folder:
             site, output = Path(folder, "site"), Path(folder, "bundle")
             # The pages are laid out as the site serves them and handed over as one folder: the
@@ -47,3 +51,31 @@ class PagefindIndexer:
         # Leaving the context without an error writes the bundle to `output_path`.
         async with PagefindIndex(config=config) as index:
             await index.add_directory(str(site))
+
+
+def runnable(binary: Path, scratch: Path) -> Path:
+    """The binary itself if it may be run, else a runnable copy of it in `scratch`. `sam build` unpacks
+    pagefind-bin's wheel without the binary's execute bit, and Lambda's /var/task is read-only, so the
+    function runs a copy in /tmp."""
+    if os.access(binary, os.X_OK):
+        return binary
+    scratch.mkdir(parents=True, exist_ok=True)
+    copy = scratch / binary.name
+    if not os.access(copy, os.X_OK):
+        shutil.copyfile(binary, copy)
+        copy.chmod(copy.stat().st_mode | stat.S_IXUSR | stat.S_IRUSR)
+    return copy
+
+
+def _make_binary_runnable() -> None:
+    if "PAGEFIND_BINARY_PATH" in os.environ:
+        return
+    from pagefind.service import get_executable
+
+    found = get_executable()
+    if found is None:
+        return  # pagefind's own error says what to install when the build starts
+    usable = runnable(found, Path(tempfile.gettempdir(), "pressrun-pagefind-bin"))
+    if usable != found:
+        # The one setting pagefind's Python API reads for where its binary is.
+        os.environ["PAGEFIND_BINARY_PATH"] = str(usable)

@@ -4,6 +4,7 @@ never leaves readers an entry naming files that are not there."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 
 from pressrun.search import STATE_KEY, refresh_search
@@ -90,3 +91,22 @@ def test_files_the_last_build_stopped_using_are_removed_one_build_later():
     refresh_search(newsroom.index, newsroom.site, indexer, SITE, EARLIER + timedelta(minutes=20))
     assert not retired & set(newsroom.site.objects)
     assert json.loads(newsroom.site.objects[STATE_KEY])["stories"] == 2
+
+
+def test_a_binary_unpacked_without_its_execute_bit_is_run_from_a_copy(tmp_path):
+    from pressrun.search_bundle import runnable
+
+    # GIVEN the binary as `sam build` leaves it in a function's package: readable, not executable
+    binary = tmp_path / "package" / "pagefind"
+    binary.parent.mkdir()
+    binary.write_bytes(b"\x7fELF binary")
+    binary.chmod(0o644)
+    # WHEN the indexer looks for something to run
+    usable = runnable(binary, tmp_path / "scratch")
+    # THEN it runs a copy it made executable, and the package is left as it was
+    assert usable == tmp_path / "scratch" / "pagefind"
+    assert usable.read_bytes() == binary.read_bytes()
+    assert os.access(usable, os.X_OK)
+    assert not os.access(binary, os.X_OK)
+    # AND a binary that may run is run where it is
+    assert runnable(usable, tmp_path / "elsewhere") == usable
