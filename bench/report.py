@@ -192,6 +192,9 @@ def main() -> None:
         "load weighs on both. The machine is shared (2 cores, other engineers' tests running): absolute times are",
         "illustrations; the load average before and after each command is recorded beside it.",
         "",
+        "Search indexing (Pagefind's build for 1,000 and 10,000 stories) is measured by bench/search_bench.py:",
+        "[performance-search.md](performance-search.md).",
+        "",
     ]
     analysis = BENCH / "analysis.md"
     if analysis.exists():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -215,6 +216,9 @@ class MemorySite:
 
     def keys(self, after: str, limit: int) -> list[str]:
         return sorted(key for key in self.objects if key > after)[:limit]
+
+    def read(self, key: str) -> bytes | None:
+        return self.objects.get(key)
 
     def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
         if key not in self.objects:
@@ -431,3 +435,20 @@ class RecordingImageRequests:
 
     def request(self, source_key: str) -> None:
         self.requested.append(source_key)
+
+
+@dataclass
+class MemorySearchIndexer:
+    """SearchIndexer as Pagefind behaves for pressrun: content-addressed fragments, one per page, an
+    entry file naming them, and the UI's fixed files."""
+
+    builds: list[list[str]] = field(default_factory=list)
+
+    def build(self, pages: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        self.builds.append([path for path, _ in pages])
+        fragments = {
+            f"fragment/{hashlib.sha256(html.encode()).hexdigest()[:12]}.pf_fragment": html.encode()
+            for _, html in pages
+        }
+        entry = json.dumps({"pages": [path for path, _ in pages], "fragments": sorted(fragments)})
+        return {"pagefind-ui.js": b"// ui", **fragments, "pagefind-entry.json": entry.encode()}

@@ -167,6 +167,7 @@ def publish(arguments: argparse.Namespace) -> int:
         for name, file in files:
             local.upload(name, file, source=str(file))
         local.drain()
+        local.search()
         summary = local.summary()
     if arguments.json:
         print(summary.model_dump_json(exclude={"removed"}))
@@ -182,6 +183,7 @@ def unpublish(arguments: argparse.Namespace) -> int:
             if local.remove(name) is None:
                 missing[name] = local.suggestions(name)
         local.drain()
+        local.search()
         summary = local.summary()
     if arguments.json:
         print(summary.model_dump_json(include={"removed", "invalidated", "failed"}))
@@ -196,6 +198,7 @@ def unpublish(arguments: argparse.Namespace) -> int:
 def redrive(arguments: argparse.Namespace) -> int:
     with _site(arguments) as local:
         moved = local.redrive()
+        local.search()
         summary = local.summary()
     if arguments.json:
         print(
@@ -215,6 +218,7 @@ def redrive(arguments: argparse.Namespace) -> int:
 def reconcile(arguments: argparse.Namespace) -> int:
     with _site(arguments) as local:
         report = local.reconcile()
+        local.search()
         summary = local.summary()
     if arguments.json:
         drift = [item.model_dump(mode="json") for item in report.drift]
@@ -244,6 +248,7 @@ def rebuild(arguments: argparse.Namespace) -> int:
         for change in local.settings_changed:
             print(f"setting    {change}", file=sys.stderr)
         stories, listings = local.rebuild()
+        local.search()
         summary = local.summary()
     if arguments.json:
         print(summary.model_dump_json(include={"invalidated", "failed"}))

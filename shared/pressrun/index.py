@@ -98,6 +98,9 @@ class ListingEntry(BaseModel):
     # How the article names the listing it is in: its spelling of the section, tag or author. A
     # listing's heading is its newest entry's, whatever order the stories arrived in.
     listed_as: str = ""
+    # What the story's feed item was rendered from (ArticleRecord.rendered_from): a feed keeps the item
+    # it holds while this is unchanged, and reads the story's item again when it moves.
+    rendered_from: str = ""
 
     _legacy = model_validator(mode="before")(legacy_author)
 
@@ -187,6 +190,7 @@ def memberships(record: ArticleRecord | None) -> dict[Key, ListingEntry]:
             updated_at=record.updated_at,
             image=record.image,
             listed_as=name,
+            rendered_from=record.rendered_from,
         )
         for listing, name in listings.items()
     )

@@ -123,6 +123,9 @@ class InvalidatingSite:
     def keys(self, after: str, limit: int) -> list[str]:
         return self.site_store.keys(after, limit)
 
+    def read(self, key: str) -> bytes | None:
+        return self.site_store.read(key)
+
     def put_many(
         self,
         pages: dict[str, tuple[bytes, str]],

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pressrun import render
+from pressrun.feeds import JSON_FEED, FeedItems
 from pressrun.index import (
     FROM_THE_START,
     SITE_LISTING,
@@ -26,22 +27,22 @@ from pressrun.index import (
     category_of,
     display_name,
     parse_listing,
-    position_of,
 )
 from pressrun.model import SiteWrite
+from pressrun.news_sitemap import news_pages, window_start
 from pressrun.pages import HTML
 from pressrun.ports import CategoryIndex, SiteStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
+    FEED_JSON,
     HOME,
     LISTINGS_SITEMAP,
     LOGO,
-    NEWS_SITEMAP,
     NOT_FOUND,
-    ROBOTS,
     SITEMAP,
     STYLESHEET,
+    json_feed_path,
     listing_feed_path,
     listing_page_path,
     listing_path,
@@ -53,10 +54,7 @@ from pressrun.urls import (
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 CSS = "text/css; charset=utf-8"
-TEXT = "text/plain; charset=utf-8"
 PNG = "image/png"
-# Google News takes articles from the last two days.
-NEWS_WINDOW = timedelta(hours=48)
 
 Changes = Mapping[str, Iterable[str]]
 
@@ -137,6 +135,8 @@ class _Writes:
     """The pages one refresh renders, written together at the end, changed bytes only."""
 
     site_store: SiteStore
+    # Reads each story's feed item once for every feed of the refresh.
+    items: FeedItems
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
     following: list[Callable[[], object]] = field(default_factory=list)
@@ -212,6 +212,7 @@ def _refresh_listing(
     if summary is None or summary.members == 0:
         writes.delete(listing_path(listing))
         writes.delete(listing_feed_path(listing))
+        writes.delete(json_feed_path(listing_feed_path(listing)))
         writes.drop_pages_after(0, lambda n: listing_page_path(listing, n), through=reach)
         return 0
     size = site.listing_size
@@ -231,7 +232,13 @@ def _refresh_listing(
         first_changed = 1
         window = read_window(index, listing, [FROM_THE_START], summary.members, size, newest=always)
     writes.put(shown.path, render.listing_page(shown, front, site, None, pages), HTML)
-    writes.put(shown.feed_path, render.listing_feed(shown, front[:size], site), ATOM)
+    writes.items.remember(object_key(json_feed_path(shown.feed_path)))
+    writes.put(shown.feed_path, render.listing_feed(shown, front[:size], site, writes.items), ATOM)
+    writes.put(
+        json_feed_path(shown.feed_path),
+        render.listing_json_feed(shown, front[:size], site, writes.items),
+        JSON_FEED,
+    )
     for number in range(first_changed, pages + 1):
         entries = list(reversed(window.page(number)))
         writes.put(shown.page_path(number), render.listing_page(shown, entries, site, number, pages), HTML)
@@ -292,7 +299,7 @@ def _refresh_site(
     latest = newest_first[: site.listing_size]
     if len(latest) < min(site.listing_size, members):
         latest = index.entries(SITE_LISTING, limit=site.listing_size)
-    since = position_of(now - NEWS_WINDOW)
+    since = window_start(now)
     recent = [entry for entry in newest_first if entry.position >= since]
     # Only when everything read is from the last two days can there be more of them to read.
     if len(newest_first) < members and (not newest_first or newest_first[-1].position >= since):
@@ -303,13 +310,10 @@ def _refresh_site(
     )
     header = render.header_sections(summaries.values(), site)
     writes.put(HOME, render.home_page(latest, sections, site, header), HTML)
-    writes.put(FEED, render.atom_feed(latest, site), ATOM)
-    # A sitemap must list at least one URL: with nothing from the last two days there is none.
-    if recent:
-        writes.put(NEWS_SITEMAP, render.news_sitemap(recent, site), XML)
-    else:
-        writes.delete(NEWS_SITEMAP)
-    writes.put(ROBOTS, render.robots(site, news=bool(recent), listings=members > 0), TEXT)
+    writes.items.remember(object_key(FEED_JSON))
+    writes.put(FEED, render.atom_feed(latest, site, writes.items), ATOM)
+    writes.put(FEED_JSON, render.site_json_feed(latest, site, writes.items), JSON_FEED)
+    writes.pages.update(news_pages(recent, site, listings=members > 0))
     writes.put(NOT_FOUND, render.not_found_page(site, header), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
     writes.put(LOGO, render.logo(site), PNG)
@@ -356,7 +360,7 @@ def refresh_listings_sitemap(
     for _ in range(_SETTLE_ATTEMPTS):
         names = _every_listing(index)
         paths = [HOME, *(listing_path(name) for name in names if parse_listing(name) is not None)]
-        writes = _Writes(site_store)
+        writes = _Writes(site_store, FeedItems(site_store, site))
         chunks = 0
         if len(paths) == 1:
             # No story anywhere: no listing to name (robots.txt names this sitemap only when there is).
@@ -390,7 +394,13 @@ class Refreshed:
 
 
 def refresh_listings(
-    changes: Changes, index: CategoryIndex, site_store: SiteStore, site: SiteSettings, now: datetime
+    changes: Changes,
+    index: CategoryIndex,
+    site_store: SiteStore,
+    site: SiteSettings,
+    now: datetime,
+    *,
+    reuse_feed_items: bool = True,
 ) -> Refreshed:
     """Re-render what the changed positions of each listing can reach; what was written.
 
@@ -407,13 +417,15 @@ def refresh_listings(
     others = sorted(listing for listing in changes if listing not in summaries and listing != SITE_LISTING)
     if others:
         summaries = {**summaries, **index.summaries(others)}
+    # A story's item is written before its index entries, so one read serves every listing and retry.
+    items = FeedItems(site_store, site, reuse=reuse_feed_items)
     for listing in sorted(changes):
         try:
             # The last numbered page written so far: a render overtaken by removals may have
             # written pages past the end the next render finds.
             reach = 0
             for _ in range(_SETTLE_ATTEMPTS):
-                writes = _Writes(site_store)
+                writes = _Writes(site_store, items)
                 if parse_listing(listing) is not None:
                     last = _refresh_listing(listing, changes[listing], index, summaries, writes, site, reach)
                     reach = max(reach, last)
@@ -487,7 +499,7 @@ def render_range(
     first = span.rank // size + 1
     # Numbered pages only, none past the listing's last: the newer ones are the front page's business.
     last = min(first - 1 + len(entries) // size, layout.count)
-    writes = _Writes(site_store)
+    writes = _Writes(site_store, FeedItems(site_store, site))
     parsed = parse_listing(span.listing)
     # The heading, as the front page shows it: the newest entry's spelling.
     shown = render.Listing(*parsed, display_name(index.entries(span.listing, limit=1))) if parsed else None

@@ -267,6 +267,16 @@ class ArticleRecord(BaseModel):
     def is_live(self) -> bool:
         return self.status == "published"
 
+    @property
+    def rendered_from(self) -> str:
+        """What the story's page and feed item are rendered from, as a short digest: what it says and
+        the renditions of its images. Its listing entries carry it, so a feed can tell whether the
+        item it holds is still the story's (pressrun.feeds)."""
+        if not self.content_hash:
+            return ""
+        images = "".join(use.model_dump_json() for use in self.image_uses)
+        return hashlib.sha256(f"{self.content_hash}\n{images}".encode()).hexdigest()[:20]
+
 
 class Saved(StrEnum):
     SAVED = "saved"

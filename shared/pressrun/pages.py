@@ -10,10 +10,11 @@ from pressrun.model import ArticleRecord, AuthorProfile, SiteWrite, slugify
 from pressrun.ports import ArticleRepository, CategoryIndex, SiteStore, UploadStore
 from pressrun.related import later_neighbours, related_stories
 from pressrun.settings import SiteSettings
-from pressrun.urls import object_key, slug_of
+from pressrun.urls import feed_item_key, object_key, slug_of
 from pressrun.validation import parse_article
 
 HTML = "text/html; charset=utf-8"
+JSON = "application/json"
 
 
 class SourceMissing(Exception):
@@ -23,21 +24,34 @@ class SourceMissing(Exception):
 def article_page(
     record: ArticleRecord, uploads: UploadStore, site: SiteSettings, index: CategoryIndex | None = None
 ) -> bytes:
-    """The page of the version the record names, rendered from its upload, with the stories related
-    to it that the index holds (none without an index: a page rendered on its own, in tests)."""
+    """The page of the version the record names, rendered from its upload."""
+    return article_objects(record, uploads, site, index)[object_key(record.path)][0]
+
+
+def article_objects(
+    record: ArticleRecord, uploads: UploadStore, site: SiteSettings, index: CategoryIndex | None = None
+) -> dict[str, tuple[bytes, str]]:
+    """What the version the record names puts on the site, from one parse of its upload: its page, with
+    the stories related to it that the index holds (none without an index: a page rendered on its own,
+    in tests), and its item for the feeds that list it (`pressrun.feeds`)."""
     data = uploads.read(record.source_key, record.source_version, site.max_upload_bytes)
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
     article = parse_article(record.source_key, data, site)
+    modified = record.updated_at or article.published_at
     related = related_stories(record, index) if index is not None else []
-    return render.article_page(
+    page = render.article_page(
         article,
         site,
-        modified=record.updated_at or article.published_at,
+        modified=modified,
         record=record,
         related=related,
         profiles=author_profiles(article.authors, index) if index is not None else {},
     )
+    return {
+        object_key(record.path): (page, HTML),
+        feed_item_key(record.path): (render.feed_item(article, site, modified=modified, record=record), JSON),
+    }
 
 
 def author_profiles(authors: Iterable[str], index: CategoryIndex) -> dict[str, AuthorProfile]:
@@ -115,8 +129,13 @@ def settle_page(
     for _ in range(_SETTLE_ATTEMPTS):
         if owner is None:
             written = site_store.delete(key)
+            site_store.delete(feed_item_key(path))
         else:
-            written = site_store.put(key, article_page(owner, uploads, site, index), HTML)
+            objects = article_objects(owner, uploads, site, index)
+            written = site_store.put(key, *objects.pop(key))
+            # The item after the page: a feed never names a story whose page is not there yet.
+            for item_key, (body, content_type) in objects.items():
+                site_store.put(item_key, body, content_type)
         now_owner = _live_owner(path, articles)
         if _same_page(now_owner, owner):
             return written

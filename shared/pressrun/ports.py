@@ -11,7 +11,7 @@ not promise it from a recent window of writes, as DynamoDB may.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -257,6 +257,20 @@ class SiteStore(Protocol):
     def keys(self, after: str, limit: int) -> list[str]:
         """Up to `limit` object keys after `after`, in key order: a sweep walks the site a slice at
         a time for pages nobody owns."""
+        ...
+
+    def read(self, key: str) -> bytes | None:
+        """The object's bytes as the store holds them now (what this store's writes left, even
+        before they reach readers), or None when there is none."""
+        ...
+
+
+class SearchIndexer(Protocol):
+    """What builds the static search bundle (Pagefind, `pressrun.search_bundle`)."""
+
+    def build(self, pages: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        """The whole bundle for these pages, each given as (URL path, HTML): every file's path within
+        the bundle's folder, and its bytes. The entry file is `pagefind-entry.json`."""
         ...
 
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.index import FROM_THE_START, ListingSummary, PageRange
 from pressrun.listings import numbering, refresh_listings, render_range
 from pressrun.model import SiteWrite
-from pressrun.pages import HTML, SourceMissing, article_page
+from pressrun.pages import SourceMissing, article_objects
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
-from pressrun.urls import day_folder, object_key
+from pressrun.urls import day_folder
 
 T = TypeVar("T")
 # Articles per message: small enough that one worker invocation renders a batch well within its timeout.
@@ -123,8 +123,14 @@ def run_job(
         written, _, _ = render_range(job.pages, index, site_store, site)
         return written
     if job.kind == "listing":
+        # Every item read again: a rebuild is how a feed catches up with what its stories' pages say.
         refreshed = refresh_listings(
-            {job.listing: _newest_position(job.listing, index)}, index, site_store, site, now
+            {job.listing: _newest_position(job.listing, index)},
+            index,
+            site_store,
+            site,
+            now,
+            reuse_feed_items=False,
         )
         if refreshed.failed:
             raise RuntimeError(f"rebuilding {job.listing} failed: {refreshed.failed[job.listing]}")
@@ -136,7 +142,7 @@ def run_job(
         if not record.is_live:
             continue
         try:
-            pages[object_key(record.path)] = (article_page(record, uploads, site, index), HTML)
+            pages.update(article_objects(record, uploads, site, index))
         except SourceMissing:
             # It shows a version gone for good (kept up behind a refusal, then cleaned up): retrying
             # cannot render it, and would dead-letter the job. The sweep re-announces its file, and

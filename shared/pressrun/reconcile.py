@@ -36,6 +36,7 @@ from pressrun.ingest import (
 )
 from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
 from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
+from pressrun.news_sitemap import NEWS_SITEMAP_KEY, refresh_news_sitemap
 from pressrun.pages import SourceMissing, settle_page
 from pressrun.ports import (
     ArticleRepository,
@@ -102,6 +103,7 @@ class Sweep:
         state.site_after = self._walk_site(state.site_after)
         if self.images is not None:
             state.images_after = self._collect_media(self.images, state.images_after)
+        self._age_news_sitemap()
         state.last_started = self.now
         state.drifting_sweeps = state.drifting_sweeps + 1 if self.drift else 0
         self.journal.save(state)
@@ -121,7 +123,10 @@ class Sweep:
 
     def _found_writes(self, kind: DriftKind, writes: Iterable[SiteWrite]) -> None:
         for write in writes:
-            self._found(kind, write.key)
+            # The news sitemap changes as time passes: rendered at the sweep's clock it differs
+            # without anything having drifted.
+            if write.key != NEWS_SITEMAP_KEY:
+                self._found(kind, write.key)
 
     def _check_uploads(
         self, latest: dict[str, UploadState], since: datetime, until: datetime, after: str
@@ -295,6 +300,12 @@ class Sweep:
         refreshed = refresh_listings(emptied, self.index, self.site_store, self.site, self.now)
         self._found_writes("orphan", refreshed.changed)
         return keys[-1] if keys and len(keys) == self.budget.site_keys else ""
+
+    def _age_news_sitemap(self) -> None:
+        """Stories leave the news sitemap 48 hours after publication, whether or not another story
+        arrives to re-render it. Time passing, not drift: counted, never reported as drift."""
+        if refresh_news_sitemap(self.index, self.site_store, self.site, self.now):
+            self._count("news sitemaps refreshed", 1)
 
     def _collect_media(self, images: ImageRepository, after: str) -> str:
         """Renditions no article shows any more (an article unpublished, an image replaced or removed)

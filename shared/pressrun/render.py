@@ -22,9 +22,10 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
+from pressrun.feeds import FeedItem, ItemReader, absolute_html, feed_items, json_feed
 from pressrun.images import CROP_SHAPES, crop_spec, image_key, media_key
 from pressrun.index import ListingEntry, ListingKind, ListingSummary, listing_of
-from pressrun.markup import body_html, shorten
+from pressrun.markup import Figure, body_html, shorten
 from pressrun.model import (
     Article,
     ArticleRecord,
@@ -39,16 +40,19 @@ from pressrun.model import (
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
+    FEED_JSON,
     HOME,
     LISTINGS_SITEMAP,
     NEWS_SITEMAP,
     NOT_FOUND,
+    SEARCH,
     SITEMAP,
     absolute,
     author_path,
     category_feed_path,
     category_page_path,
     category_path,
+    json_feed_path,
     listing_feed_path,
     listing_page_path,
     listing_path,
@@ -357,17 +361,10 @@ def _figure(site: SiteSettings, picture: Picture, block: bool) -> str:
     )
 
 
-def article_page(
-    article: Article,
-    site: SiteSettings,
-    modified: datetime | None = None,
-    record: ArticleRecord | None = None,
-    related: Sequence[ListingEntry] = (),
-    profiles: Mapping[str, AuthorProfile] | None = None,
-) -> bytes:
-    """The article's page. `record` gives the renditions of its images (as the table holds them);
-    `related`, the stories offered after it (pressrun.related)."""
-    modified = modified or article.published_at
+def _pictures(
+    article: Article, site: SiteSettings, record: ArticleRecord | None
+) -> tuple[Picture | None, Figure]:
+    """The lead picture, and how the body shows its images: from the renditions `record` holds."""
     uses = {use.key: use for use in record.image_uses} if record else {}
     inline: dict[str, ImageRef] = {ref.key: ref for ref in article.inline_images}
     lead = None
@@ -384,6 +381,21 @@ def article_page(
             return None
         return _figure(site, Picture(uses[key], alt, title if block else None), block)
 
+    return lead, figure
+
+
+def article_page(
+    article: Article,
+    site: SiteSettings,
+    modified: datetime | None = None,
+    record: ArticleRecord | None = None,
+    related: Sequence[ListingEntry] = (),
+    profiles: Mapping[str, AuthorProfile] | None = None,
+) -> bytes:
+    """The article's page. `record` gives the renditions of its images (as the table holds them);
+    `related`, the stories offered after it (pressrun.related)."""
+    modified = modified or article.published_at
+    lead, figure = _pictures(article, site, record)
     return _render(
         "article.html",
         site,
@@ -477,6 +489,33 @@ class Listing:
         return Category(name=self.heading, slug=self.slug) if self.kind is ListingKind.CATEGORY else None
 
 
+def feed_item(
+    article: Article,
+    site: SiteSettings,
+    modified: datetime | None = None,
+    record: ArticleRecord | None = None,
+) -> bytes:
+    """The story as its feeds carry it (`pressrun.feeds`), rendered with its page from the same body."""
+    lead, figure = _pictures(article, site, record)
+    body = body_html(article.body, figure)
+    if lead is not None:
+        body = f"{_figure(site, lead, True)}\n{body}"
+    item = FeedItem(
+        url=absolute(site.site_url, article.path),
+        title=article.title,
+        summary=article.summary,
+        content_html=absolute_html(body, site.site_url),
+        published_at=article.published_at,
+        updated_at=modified or article.published_at,
+        authors=tuple(article.authors),
+        categories=article.categories,
+        tags=article.tags,
+        image=absolute(site.site_url, lead.crop("og")[0]) if lead else None,
+        rendered_from=record.rendered_from if record else "",
+    )
+    return (item.model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
 def listing_page(
     listing: Listing,
     entries: Sequence[ListingEntry],
@@ -546,22 +585,65 @@ def home_page(
 
 
 def _feed(
-    entries: Sequence[ListingEntry], site: SiteSettings, title: str, self_path: str, home: str
+    entries: Sequence[ListingEntry],
+    site: SiteSettings,
+    title: str,
+    self_path: str,
+    home: str,
+    items: ItemReader | None,
 ) -> bytes:
     # The feed's own time is its newest entry's, not the clock's, so an unchanged feed stays byte-identical.
     updated = max((entry.updated_at or entry.published_at for entry in entries), default=_EPOCH)
     return _render(
-        "feed.xml", site, entries=entries, updated=updated, title=title, self_path=self_path, home_path=home
+        "feed.xml",
+        site,
+        items=feed_items(entries, items, site),
+        updated=updated,
+        title=title,
+        self_path=self_path,
+        home_path=home,
+        json_path=json_feed_path(self_path),
     )
 
 
-def atom_feed(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
-    return _feed(entries, site, site.site_name, FEED, HOME)
+def atom_feed(entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None) -> bytes:
+    """The site's Atom feed. `items` reads each story's full content; without it, summaries only."""
+    return _feed(entries, site, site.site_name, FEED, HOME, items)
 
 
-def listing_feed(listing: Listing, entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
+def listing_feed(
+    listing: Listing, entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None
+) -> bytes:
     title = f"{listing.heading} · {site.site_name}"
-    return _feed(entries, site, title, listing.feed_path, listing.path)
+    return _feed(entries, site, title, listing.feed_path, listing.path, items)
+
+
+def site_json_feed(
+    entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None
+) -> bytes:
+    """The JSON Feed beside the site's Atom feed, with the same items."""
+    return json_feed(
+        feed_items(entries, items, site),
+        site,
+        title=site.site_name,
+        home_path=HOME,
+        feed_path=FEED_JSON,
+        icon=logo_url(site),
+    )
+
+
+def listing_json_feed(
+    listing: Listing, entries: Sequence[ListingEntry], site: SiteSettings, items: ItemReader | None = None
+) -> bytes:
+    """The JSON Feed beside a section's, tag's or author's Atom feed, with the same items."""
+    return json_feed(
+        feed_items(entries, items, site),
+        site,
+        title=f"{listing.heading} · {site.site_name}",
+        home_path=listing.path,
+        feed_path=json_feed_path(listing.feed_path),
+        icon=logo_url(site),
+    )
 
 
 def _changed(entries: Iterable[ListingEntry]) -> datetime | None:
@@ -600,9 +682,15 @@ def news_sitemap(entries: Sequence[ListingEntry], site: SiteSettings) -> bytes:
     return _render("news_sitemap.xml", site, entries=entries, language=site.site_language.split("-")[0])
 
 
-def robots(site: SiteSettings, news: bool, listings: bool = True) -> bytes:
-    sitemaps = [SITEMAP, *([LISTINGS_SITEMAP] if listings else []), *([NEWS_SITEMAP] if news else [])]
+def robots(site: SiteSettings, listings: bool = True) -> bytes:
+    # The news sitemap always exists (empty when nothing is recent); the listings sitemap from the
+    # first story on.
+    sitemaps = [SITEMAP, *([LISTINGS_SITEMAP] if listings else []), NEWS_SITEMAP]
     return _render("robots.txt", site, sitemaps=sitemaps)
+
+
+def search_page(site: SiteSettings) -> bytes:
+    return _render("search.html", site, path=SEARCH, navigation=_page_navigation((), site, current=None))
 
 
 def not_found_page(site: SiteSettings, header: Sequence[Category] = ()) -> bytes:

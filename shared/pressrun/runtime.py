@@ -24,6 +24,7 @@ from pressrun.aws.sqs import SqsFailedBatches, SqsImageRequests, SqsInvalidation
 from pressrun.ingest import Outcome
 from pressrun.invalidation import InvalidatingSite
 from pressrun.model import ArticleRecord
+from pressrun.search_bundle import PagefindIndexer
 from pressrun.settings import StackSettings, stack_settings
 
 if TYPE_CHECKING:
@@ -120,6 +121,10 @@ def sweep_journal() -> DynamoSweepJournal:
 
 def failed_batches() -> SqsFailedBatches:
     return SqsFailedBatches(_client("sqs"), settings().stream_failure_queue_url)
+
+
+def search_indexer() -> PagefindIndexer:
+    return PagefindIndexer(settings().site_language)
 
 
 def now() -> datetime:

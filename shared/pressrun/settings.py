@@ -41,6 +41,12 @@ class SiteSettings(BaseSettings):
     # The publisher's logo (JSON-LD publisher.logo, the home page's og:image): a path on the site or
     # a URL. The default is the built-in logo (or the theme's logo.png), written with the stylesheet.
     site_logo: str = "/logo.png"
+    # A WebSub hub (https://www.w3.org/TR/websub/) the feeds name, so that subscribers hear of a new
+    # story when it is published instead of polling. Empty: the feeds name none.
+    websub_hub: str = ""
+    # Search (pressrun.search): the bundle is built again at most this often, and only when the site
+    # changed; a burst of stories costs one build.
+    search_index_interval_minutes: int = Field(default=5, ge=1, le=1440)
 
     @field_validator("site_categories", mode="before")
     @classmethod

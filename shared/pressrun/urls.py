@@ -7,6 +7,7 @@ from datetime import datetime
 
 HOME = "/"
 FEED = "/feed.xml"
+FEED_JSON = "/feed.json"
 SITEMAP = "/sitemap.xml"
 NEWS_SITEMAP = "/news-sitemap.xml"
 # The home page and every section's, tag's and author's front page (an index of numbered files past
@@ -16,9 +17,14 @@ ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/style.css"
 LOGO = "/logo.png"
+SEARCH = "/search/"
+SEARCH_SCRIPT = "/search.js"
+# Pagefind's bundle (pressrun.search): its UI, its WebAssembly and the index itself.
+SEARCH_BUNDLE = "pagefind/"
 # Renditions of images, under content-addressed names that never change (pressrun.images).
 MEDIA_PREFIX = "media/"
 _INDEX = "index.html"
+_FEED_ITEM = "feed-item.json"
 _SITEMAP_KEY = re.compile(r"(news-)?sitemap(-listings)?(-\d+)?\.xml")
 
 
@@ -73,6 +79,17 @@ def author_path(slug: str) -> str:
     return listing_path(f"author/{slug}")
 
 
+def json_feed_path(atom_path: str) -> str:
+    """The JSON Feed beside an Atom feed: `/feed.json` beside `/feed.xml`."""
+    return f"{atom_path.removesuffix('.xml')}.json"
+
+
+def feed_item_key(article_path: str) -> str:
+    """Where a story's feed item (`pressrun.feeds`) is kept: beside its page, so that the page's
+    settling writes and removes both."""
+    return f"{article_path.lstrip('/')}{_FEED_ITEM}"
+
+
 def sitemap_chunk_path(number: int) -> str:
     # Beside /sitemap.xml rather than in a folder: one listing of the root compares them all.
     return f"/sitemap-{number}.xml"
@@ -107,7 +124,7 @@ def cache_tags(key: str) -> tuple[str, ...]:
     parts = key.split("/")
     if key == _INDEX:
         return ("home",)
-    if key == FEED.lstrip("/"):
+    if key in (FEED.lstrip("/"), FEED_JSON.lstrip("/")):
         return ("feed",)
     if parts[0] in LISTING_FOLDERS and len(parts) > 2:
         return (f"{parts[0]}:{parts[1]}",)

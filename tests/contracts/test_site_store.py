@@ -96,3 +96,16 @@ def test_put_many_with_folders_named_writes_the_same(site: SiteHarness):
         ("2025/06/25/a/index.html", "overwritten"),
         ("2025/06/26/b/index.html", "created"),
     }
+
+
+def test_reading_gives_what_was_written_and_none_once_deleted(site: SiteHarness):
+    assert site.store.read(KEY) is None
+
+    site.store.put(KEY, b"<p>one</p>", HTML)
+    assert site.store.read(KEY) == b"<p>one</p>"
+
+    site.store.put(KEY, b"<p>two</p>", HTML)
+    assert site.store.read(KEY) == b"<p>two</p>"
+
+    site.store.delete(KEY)
+    assert site.store.read(KEY) is None

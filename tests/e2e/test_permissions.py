@@ -253,6 +253,8 @@ def run_the_chain(site_dir: Path, calls: Calls) -> None:
             site.drain()
         site.upload("quay.md", image_story("harbour.jpg", focus="0.2,0.5", title="Quay"))
         site.drain()
+        # The search bundle, built on its schedule (the first build of the site).
+        site.runner.invoke("SearchIndexFunction", load_event("search_index"))
         # Renamed: copied, refused while the old name holds its slug (a cancelled transaction), then
         # the old name deleted, which hands the slug over.
         site.upload("budget-final.md", story("Budget", "Economics", "2025-06-26", slug="budget"))
@@ -270,6 +272,8 @@ def run_the_chain(site_dir: Path, calls: Calls) -> None:
     later = datetime(2025, 6, 28, 8, 0, tzinfo=UTC)
     with LocalSite(site_dir, SITE_URL, now=later) as site, recording(calls, site):
         site.drain()
+        # Built again with the released story: files the first build used and this one does not retire.
+        site.runner.invoke("SearchIndexFunction", load_event("search_index"))
     # The reconciliation sweep, on its schedule, with an upload and a deletion made behind the
     # pipeline's back (their events not yet delivered), so that it has both kinds to re-announce. The
     # sweep's clock runs past moto's: S3 dates its objects by the real time.
@@ -284,6 +288,8 @@ def run_the_chain(site_dir: Path, calls: Calls) -> None:
             s3.delete_object(Bucket=uploads, Key=version["Key"], VersionId=version["VersionId"])
         site.runner.invoke("ReconcileFunction", load_event("reconcile"))
         site.drain()
+        # And again after the sweep's repairs: the files retired last time are removed.
+        site.runner.invoke("SearchIndexFunction", load_event("search_index"))
 
 
 # Granted, but not called in the run above, each for a reason the local chain cannot show.

@@ -385,3 +385,18 @@ def test_every_log_line_of_an_article_carries_its_key_and_latency_is_measured(
     assert {line["correlation_id"] for line in per_article} == {f"incoming/{SAMPLE.name}"}
     assert any("publish_latency_ms" in line for line in per_article)
     assert any(line.get("outcome") == "published" for line in per_article)
+
+
+def test_publish_with_now_four_days_after_the_last_story_leaves_it_out_of_the_news_sitemap(
+    tmp_path: Path, clean_environment
+):
+    site = tmp_path / "site"
+    news = site / "news-sitemap.xml"
+    # GIVEN the sample published the morning it is dated: the news sitemap lists it
+    assert main(["publish", "--site", str(site), "--now", "2025-06-25T12:00:00+00:00", str(SAMPLE)]) == 0
+    assert URL in news.read_text(encoding="utf-8")
+    # WHEN time passes four days, with no new story
+    assert main(["publish", "--site", str(site), "--now", "2025-06-29T12:00:00+00:00"]) == 0
+    # THEN the news sitemap is still there, robots.txt still names it, and it lists nothing
+    assert "<url>" not in news.read_text(encoding="utf-8")
+    assert "Sitemap: http://localhost:8000/news-sitemap.xml" in (site / "robots.txt").read_text()

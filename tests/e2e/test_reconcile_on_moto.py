@@ -47,3 +47,23 @@ def test_an_upload_whose_event_was_lost_is_published_after_one_sweep(tmp_path: P
         second = site.runner.invoke("ReconcileFunction", load_event("reconcile"))
     assert (tmp_path / "site" / PAGE).is_file()
     assert second == {"checked": second["checked"], "found": 0, "persistent": False}
+
+
+def test_the_sweep_takes_a_story_out_of_the_news_sitemap_once_its_48_hours_have_passed(
+    tmp_path: Path, clean_environment
+):
+    from pressrun.emulator.site import LocalSite
+
+    news = tmp_path / "site" / "news-sitemap.xml"
+    dated = datetime(2025, 6, 25, 12, tzinfo=UTC)
+    # GIVEN the sample published on the stack the day it is dated: the news sitemap lists it
+    with LocalSite(tmp_path / "site", "http://localhost:8000", now=dated) as site:
+        site.upload(SAMPLE.name, SAMPLE.read_bytes())
+        site.drain()
+    assert PAGE.removesuffix("index.html") in news.read_text(encoding="utf-8")
+    # WHEN the sweep runs on its schedule four days later, no other story published meanwhile
+    with LocalSite(tmp_path / "site", now=dated + timedelta(days=4)) as site:
+        report = site.runner.invoke("ReconcileFunction", load_event("reconcile"))
+    # THEN the news sitemap is still there, empty, and the sweep found nothing drifted
+    assert "<url>" not in news.read_text(encoding="utf-8")
+    assert report["found"] == 0

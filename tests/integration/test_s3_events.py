@@ -73,7 +73,8 @@ def test_uploads_removed_in_one_batch_are_unpublished_on_the_emulated_stack(
         site.drain()
         left = s3.list_objects_v2(Bucket=site.site_bucket, Prefix="2025/06/26/")["KeyCount"]
 
-    assert (pages, left) == (2, 0)
+    # Each story's page and its feed item; none of either afterwards.
+    assert (pages, left) == (4, 0)
     assert not (tmp_path / "site" / "2025/06/26/one").exists()
     assert not (tmp_path / "site" / "2025/06/26/two").exists()
     assert "One" not in (tmp_path / "site" / "index.html").read_text()

@@ -437,7 +437,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         return StackSettings()  # as the function reads it
 
     functions = [n for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 9
+    assert len(functions) == 10
     for name in functions:
         settings = told(name)
         assert settings.uploads_bucket == stack.physical["UploadsBucket"], name

@@ -275,6 +275,10 @@ class SimSite:
         self._calls.after("s3.PutObject")
         return write
 
+    def read(self, key: str) -> bytes | None:
+        self._calls.before("s3.GetObject")
+        return self.objects.get(key)
+
     def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
         stored = self._stored_hash(key)
         if stored is None:

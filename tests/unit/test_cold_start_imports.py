@@ -14,7 +14,14 @@ import pytest
 from tests.conftest import ROOT
 
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
-RENDERERS = {"follow_article_change", "render_listings", "rebuild", "rebuild_worker", "reconcile"}
+RENDERERS = {
+    "follow_article_change",
+    "render_listings",
+    "rebuild",
+    "rebuild_worker",
+    "reconcile",
+    "search_index",
+}
 WATCHED = [
     "jinja2",
     "markdown_it",

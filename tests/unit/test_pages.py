@@ -56,7 +56,8 @@ def test_same_version_twice_writes_the_page_once():
     apply_article_change(None, live, uploads, articles, site, SITE)
 
     assert apply_article_change(live, live, uploads, articles, site, SITE) == []
-    assert site.writes == 1
+    # The page and its feed item, once each.
+    assert site.writes == 2
 
 
 def test_removal_deletes_the_page():
@@ -77,7 +78,7 @@ def test_moved_article_leaves_no_page_at_its_old_path():
 
     apply_article_change(old, moved, uploads, tables_holding(old, moved), site, SITE)
 
-    assert set(site.objects) == {"2025/06/26/t/index.html"}
+    assert set(site.objects) == {"2025/06/26/t/index.html", "2025/06/26/t/feed-item.json"}
 
 
 def renamed_pair() -> tuple[ArticleRecord, ArticleRecord, ArticleRecord, MemoryArticles, MemoryUploads]:
@@ -165,9 +166,12 @@ def test_listings_render_category_home_feed_and_sitemap_then_nothing_when_unchan
         "category/economics/feed.xml",
         # A section made: the sitemap of listings names it.
         "sitemap-listings.xml",
+        "category/economics/feed.json",
         "index.html",
         "feed.xml",
+        "feed.json",
         "sitemap.xml",
+        "news-sitemap.xml",
         "robots.txt",
         "404.html",
         "style.css",
@@ -188,8 +192,10 @@ def test_emptied_category_loses_its_page():
     assert set(changed) == {
         "category/economics/index.html",
         "category/economics/feed.xml",
+        "category/economics/feed.json",
         "category/politics/index.html",
         "category/politics/feed.xml",
+        "category/politics/feed.json",
         "sitemap-listings.xml",
     }
     assert "category/economics/index.html" not in site.objects
@@ -395,7 +401,7 @@ def test_past_the_sitemap_limit_the_site_listings_take_one_query_when_nothing_is
     refresh_listings({"site": [position]}, index, site, settings, NOW)
 
     assert index.queried == ["site"]
-    assert "news-sitemap.xml" not in site.objects
+    assert b"<url>" not in site.objects["news-sitemap.xml"]
 
 
 class OvertakingListings(MemorySite):

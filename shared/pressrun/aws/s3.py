@@ -183,6 +183,15 @@ class S3Site:
         listing = self._client.list_objects_v2(Bucket=self._bucket, StartAfter=after, MaxKeys=limit)
         return [item["Key"] for item in listing.get("Contents", [])]
 
+    def read(self, key: str) -> bytes | None:
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+        return response["Body"].read()
+
     def put_many(
         self,
         pages: dict[str, tuple[bytes, str]],

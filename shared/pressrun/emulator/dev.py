@@ -22,6 +22,7 @@ import http.server
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,9 @@ from pressrun.urls import NOT_FOUND, object_key
 
 # How often the pump looks for work: a page is live within about this, plus the pipeline's own time.
 POLL_SECONDS = 0.2
+# How often the pump looks in on SearchIndexFunction, which keeps its own interval
+# (SEARCH_INDEX_INTERVAL_MINUTES): a look when nothing changed is one query.
+SEARCH_POLL_SECONDS = 30
 
 
 class PortTaken(Exception):
@@ -86,8 +90,12 @@ class DevStack:
                 # The web server's own client: boto3 clients are not to be shared across threads.
                 web.reader = _BucketReader(boto3.session.Session().client("s3"), local.site_bucket)
                 ready(endpoint, local.uploads_bucket, site_url)
+                search_due = 0.0
                 while not self._stopping.is_set():
                     local.drain()
+                    if time.monotonic() >= search_due:
+                        local.search()
+                        search_due = time.monotonic() + SEARCH_POLL_SECONDS
                     self._stopping.wait(POLL_SECONDS)
                 # Whatever arrived since the last round is followed before the site is kept.
                 local.drain()

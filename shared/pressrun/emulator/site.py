@@ -66,6 +66,7 @@ def template_parameters(settings: SiteSettings) -> dict[str, str]:
         "ListingSize": str(settings.listing_size),
         "SitemapSize": str(settings.sitemap_size),
         "ThemeDir": settings.theme_dir,
+        "WebSubHub": settings.websub_hub,
     }
 
 
@@ -196,6 +197,11 @@ class LocalSite:
 
     def drain(self) -> None:
         self.runner.drain()
+
+    def search(self) -> dict[str, Any]:
+        """SearchIndexFunction, as its schedule invokes it: it builds only if the site changed and its
+        last build is old enough, so calling it often costs a query when there is nothing to do."""
+        return dict(self.runner.invoke("SearchIndexFunction", {}))
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-render every page through the rebuild function and its workers; how many jobs it took.

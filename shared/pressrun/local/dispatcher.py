@@ -42,9 +42,11 @@ from pressrun.local.sweeping import NoLostBatches, SqliteSweepJournal
 from pressrun.local.uploads import LocalUploads
 from pressrun.local.work import DeadLetter, Kind, WorkItem, WorkQueue
 from pressrun.media import ImageLimits, ImageRequest, ImageWork
+from pressrun.news_sitemap import refresh_news_sitemap
 from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
 from pressrun.reconcile import sweep
 from pressrun.scheduling import Release, release_article
+from pressrun.search import SearchRun, refresh_search
 from pressrun.settings import SiteSettings
 from pressrun.sweep_state import Budget, SweepReport
 
@@ -161,6 +163,7 @@ class Dispatcher:
             if self.ports.scheduler.fire_due(self.now):
                 self._commit()
                 continue
+            self._age_news_sitemap()
             return
 
     def _run(self, kind: Kind) -> bool:
@@ -431,6 +434,40 @@ class Dispatcher:
             failed=sorted(refreshed.failed),
         )
         return refreshed.failed
+
+    def _age_news_sitemap(self) -> None:
+        """On AWS the sweep takes stories out of the news sitemap once their 48 hours have passed;
+        here no sweep runs by itself, so every run does it, at its own clock (`--now`). A failure is
+        only logged: the next run, or `pressrun reconcile`, renders it again."""
+        try:
+            refresh_news_sitemap(self._index, self._site_store, self.settings, self.now)
+        except Exception as error:
+            self.log.error("listings", "news-sitemap.xml", "news sitemap not refreshed", error)
+        self._commit()
+
+    def refresh_search(self) -> SearchRun | None:
+        """The search bundle, built again if the site changed and the last build is old enough
+        (`search.refresh_search`), as the scheduled function does on AWS. A build that fails is
+        logged and left to the next run: search lagging never stops publishing."""
+        from pressrun.search_bundle import PagefindIndexer
+
+        try:
+            run = refresh_search(
+                self._index,
+                self._site_store,
+                PagefindIndexer(self.settings.site_language),
+                self.settings,
+                self.now,
+            )
+        except Exception as error:
+            self.log.error("search", "pagefind", "search index not built", error)
+            self._commit()
+            return None
+        self.log.info(
+            "search", "pagefind", f"search index {run.outcome}", stories=run.stories, written=run.written
+        )
+        self._commit()
+        return run
 
     # --- what an operator asks for ----------------------------------------------------------------
 

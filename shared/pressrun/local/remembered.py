@@ -31,6 +31,7 @@ REMEMBERED = {
     "listing_size": "LISTING_SIZE",
     "sitemap_size": "SITEMAP_SIZE",
     "theme_dir": "THEME_DIR",
+    "websub_hub": "WEBSUB_HUB",
 }
 _FIXED = {"site_timezone"}
 

@@ -35,6 +35,7 @@ from pressrun.local.state import DATABASE, State
 from pressrun.local.summary import Failed, Published, Rejected, Scheduled, Summary
 from pressrun.local.uploads import upload_key
 from pressrun.model import Problem
+from pressrun.search import SearchRun
 from pressrun.sweep_state import Budget, SweepReport
 from pressrun.urls import absolute
 
@@ -189,6 +190,12 @@ class LocalSite:
 
     def drain(self) -> None:
         self.dispatcher.drain()
+
+    def search(self) -> SearchRun | None:
+        """Build the search bundle again if the site changed since its last build, at most once
+        every SEARCH_INDEX_INTERVAL_MINUTES on this run's clock (each command calls it once, after
+        its work: a command is one batch, however many stories it publishes)."""
+        return self.dispatcher.refresh_search()
 
     def rebuild(self) -> tuple[int, int]:
         """Re-render every page; (stories, listings) rendered."""

@@ -135,6 +135,16 @@ class FolderSite:
         ).fetchall()
         return [str(row[0]) for row in rows]
 
+    def read(self, key: str) -> bytes | None:
+        path = site_path(self.root, key)
+        # A write of the open transaction waits beside its target until the commit.
+        if key in self._pending:
+            return _temp_path(path).read_bytes() if self._pending[key] else None
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
     def put_many(
         self,
         pages: dict[str, tuple[bytes, str]],
