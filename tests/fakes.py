@@ -431,3 +431,22 @@ class RecordingImageRequests:
 
     def request(self, source_key: str) -> None:
         self.requested.append(source_key)
+
+
+@dataclass
+class MemoryRedirects:
+    """The site's redirects: old path → the path it moved to."""
+
+    targets: dict[str, str] = field(default_factory=dict)
+
+    def target(self, path: str) -> str | None:
+        return self.targets.get(path)
+
+    def put(self, path: str, target: str) -> None:
+        self.targets[path] = target
+
+    def delete(self, path: str) -> None:
+        self.targets.pop(path, None)
+
+    def sources_of(self, target: str) -> list[str]:
+        return sorted(path for path, to in self.targets.items() if to == target)

@@ -21,6 +21,7 @@ from pressrun.settings import SiteSettings
 from tests.fakes import (
     MemoryArticles,
     MemoryIndex,
+    MemoryRedirects,
     MemorySite,
     MemoryUploads,
     RecordingAlerts,
@@ -118,6 +119,7 @@ def publish_into_a_site_of(size: int) -> tuple[Counter[str], int]:
         scheduler=RecordingScheduler(),
         site=SITE,
         now=NOW,
+        redirects=MemoryRedirects(),
         **ports,
     )
     # The listing renderer, as the index stream hands it the update's memberships.
