@@ -124,11 +124,10 @@ def follow_story_redirects(
         return []
     if new is not None and new.is_live and list(named) == [new.path]:
         # Published or edited in place: the common case costs one read of the store.
-        return (
-            [new.path]
-            if _owned_by(new.path, changed.source_key, articles) and clear(new.path, redirects)
-            else []
-        )
+        if redirects.target(new.path) is None or not _owned_by(new.path, changed.source_key, articles):
+            return []
+        redirects.delete(new.path)
+        return [new.path]
     current = articles.current(changed.source_key)
     if current is None or not current.is_live or not current.path:
         # Taken down: redirects to its last address stay, and answer what it answers now.

@@ -39,7 +39,7 @@ STORY = (
     "authors: [Writer 1, Writer 2, Writer 3]\n---\nA paragraph.\n"
 )
 # Port calls for one publish, listing pages included (docs/architecture.md, "What a publish costs").
-PORT_CALL_BUDGET = 62
+PORT_CALL_BUDGET = 63
 # Listing entries read: the newest sitemap file (up to SITEMAP_SIZE entries, however large the archive)
 # and a few pages' worth for each listing and the related stories (queries are paged by what they read).
 ENTRY_READ_BUDGET = SITE.sitemap_size + 400
@@ -119,7 +119,7 @@ def publish_into_a_site_of(size: int) -> tuple[Counter[str], int]:
         scheduler=RecordingScheduler(),
         site=SITE,
         now=NOW,
-        redirects=MemoryRedirects(),
+        redirects=Counted(MemoryRedirects(), "redirects", calls),
         **ports,
     )
     # The listing renderer, as the index stream hands it the update's memberships.

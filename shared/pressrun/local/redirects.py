@@ -37,8 +37,8 @@ def redirect_of(site_dir: Path, path: str) -> str | None:
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         row = connection.execute("SELECT target FROM redirect WHERE path = ?", (path,)).fetchone()
-    except sqlite3.OperationalError:
-        return None  # a state from before redirects: nothing redirects
+    except sqlite3.DatabaseError:
+        return None  # a state from before redirects, or no database at all: nothing redirects
     finally:
         connection.close()
     return str(row[0]) if row else None
