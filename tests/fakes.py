@@ -452,3 +452,22 @@ class MemorySearchIndexer:
         }
         entry = json.dumps({"pages": [path for path, _ in pages], "fragments": sorted(fragments)})
         return {"pagefind-ui.js": b"// ui", **fragments, "pagefind-entry.json": entry.encode()}
+
+
+@dataclass
+class MemoryRedirects:
+    """The site's redirects: old path → the path it moved to."""
+
+    targets: dict[str, str] = field(default_factory=dict)
+
+    def target(self, path: str) -> str | None:
+        return self.targets.get(path)
+
+    def put(self, path: str, target: str) -> None:
+        self.targets[path] = target
+
+    def delete(self, path: str) -> None:
+        self.targets.pop(path, None)
+
+    def sources_of(self, target: str) -> list[str]:
+        return sorted(path for path, to in self.targets.items() if to == target)

@@ -38,6 +38,7 @@ def handle_record(record: DynamoDBRecord) -> None:
         index=runtime.index(),
         scheduler=runtime.scheduler(),
         articles=runtime.articles(),
+        redirects=runtime.redirects(),
         site=runtime.settings(),
         now=runtime.now(),
     )
@@ -46,7 +47,12 @@ def handle_record(record: DynamoDBRecord) -> None:
     index_changes = len(followed.index.put) + len(followed.index.delete)
     logger.info(
         "article change followed",
-        extra={"pages": followed.pages, "index_changes": index_changes, "schedule": followed.schedule},
+        extra={
+            "pages": followed.pages,
+            "index_changes": index_changes,
+            "schedule": followed.schedule,
+            "redirects": followed.redirects,
+        },
     )
     metrics.add_metric(name="ArticlePagesWritten", unit=MetricUnit.Count, value=len(followed.pages))
     metrics.add_metric(name="IndexEntriesChanged", unit=MetricUnit.Count, value=index_changes)

@@ -24,6 +24,7 @@ def handle_record(record: SQSRecord) -> None:
             runtime.now(),
             runtime.images(),
             runtime.image_requests(),
+            runtime.redirects(),
         )
         runtime.record_outcome(outcome)
 

@@ -6,26 +6,29 @@ shard without throttling); each part is idempotent, so a retried record redoes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pressrun.index import IndexUpdate, update_index
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.pages import apply_article_change, settle_page, settle_related_pages
-from pressrun.ports import ArticleRepository, CategoryIndex, Scheduler, SiteStore, UploadStore
+from pressrun.ports import ArticleRepository, CategoryIndex, RedirectStore, Scheduler, SiteStore, UploadStore
 from pressrun.profiles import PROFILE_STATUS, is_profile_upload, profile_listing
+from pressrun.redirects import follow_listed_redirects, follow_story_redirects, is_redirects_upload
 from pressrun.scheduling import follow_schedule
 from pressrun.settings import SiteSettings
 
 
 @dataclass(frozen=True)
 class Followed:
-    """What one article change did: page keys written or removed, index changes, schedule action."""
+    """What one article change did: page keys written or removed, index changes, schedule action,
+    paths whose redirect changed."""
 
     pages: list[SiteWrite]
     index: IndexUpdate
     schedule: str | None
+    redirects: list[str] = field(default_factory=list)
 
 
 def follow_article_change(
@@ -37,11 +40,17 @@ def follow_article_change(
     index: CategoryIndex,
     scheduler: Scheduler,
     articles: ArticleRepository,
+    redirects: RedirectStore,
     site: SiteSettings,
     now: datetime,
 ) -> Followed:
-    """Bring the page, the index and the schedule in line with the article's change from old to new."""
+    """Bring the page, the index, the schedule and the redirects in line with the article's change from
+    old to new. The redirects follow the page: a story that moved has left its old address (whose
+    page removal asks for its invalidation) before the old address is pointed at the new one."""
     changed = new or old
+    if changed is not None and is_redirects_upload(changed.source_key):
+        moved = follow_listed_redirects(old, new, articles, redirects)
+        return Followed(pages=[], index=IndexUpdate(), schedule=None, redirects=moved)
     if changed is not None and is_profile_upload(changed.source_key):
         pages = follow_profile(new or changed, uploads, articles, index, site_store, site, now)
         return Followed(pages=pages, index=IndexUpdate(), schedule=None)
@@ -49,7 +58,8 @@ def follow_article_change(
     update = update_index(old, new, index)
     pages += settle_related_pages(update, uploads, articles, site_store, site, index)
     schedule = follow_schedule(old, new, scheduler, articles, now)
-    return Followed(pages=pages, index=update, schedule=schedule)
+    moved = follow_story_redirects(old, new, articles, redirects)
+    return Followed(pages=pages, index=update, schedule=schedule, redirects=moved)
 
 
 def follow_profile(

@@ -25,9 +25,17 @@ from pressrun.model import (
     Waiter,
     problem_line,
 )
-from pressrun.ports import ArticleRepository, EditorAlerts, ImageRepository, ImageRequests, UploadStore
+from pressrun.ports import (
+    ArticleRepository,
+    EditorAlerts,
+    ImageRepository,
+    ImageRequests,
+    RedirectStore,
+    UploadStore,
+)
 from pressrun.profiles import is_profile_upload, judge_profile
 from pressrun.readers import too_large
+from pressrun.redirects import is_redirects_upload, judge_redirects
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 
@@ -70,6 +78,8 @@ class Outcome(StrEnum):
     REMOVED = "removed"
     # An author's profile, kept for their page (pressrun.profiles).
     PROFILE = "profile"
+    # An editor's list of redirects, kept in the site's redirects (pressrun.redirects).
+    REDIRECTS = "redirects"
     STALE = "stale"
     IGNORED = "ignored"
 
@@ -190,11 +200,27 @@ def judge(
     now: datetime,
     previous: ArticleRecord | None = None,
     images: ImageRepository | None = None,
+    articles: ArticleRepository | None = None,
+    redirects: RedirectStore | None = None,
 ) -> ArticleRecord | None:
     """The record a created upload makes, or `InvalidArticle` with every reason it makes none: the
     validator's and the tables' (see `footprint`). `read` gives the upload's bytes, or None when that
     version is gone; it is not called when the event's size already refuses the upload. Given the
-    images table, the article's images are looked up there: `ImagesNotReady` names those it waits for."""
+    images table, the article's images are looked up there: `ImagesNotReady` names those it waits for.
+    An editor's list of redirects is checked against the live stories (`articles`) and the redirects
+    the site holds (`redirects`), when given."""
+    if is_redirects_upload(upload.key):
+        return judge_redirects(
+            upload.key,
+            upload.version_id,
+            padded_sequencer(upload.sequencer),
+            upload.size,
+            read,
+            site,
+            now,
+            articles,
+            redirects,
+        )
     if is_profile_upload(upload.key):
         record, waits = judge_profile(
             upload.key,
@@ -290,6 +316,8 @@ class Intake:
     # own tests, `pressrun check`) an article's images are not looked up.
     images: ImageRepository | None = None
     image_requests: ImageRequests | None = None
+    # The site's redirects: an editor's list that loops through them is refused.
+    redirects: RedirectStore | None = None
     # Sources whose freed waiters are being tried further up this call: two files waiting for each
     # other's slugs would otherwise try each other without end.
     trying: set[str] = field(default_factory=set)
@@ -343,6 +371,8 @@ class Intake:
                 self.now,
                 previous,
                 self.images,
+                self.articles,
+                self.redirects,
             )
         except InvalidArticle as invalid:
             return self._refuse(upload, sequencer, previous, invalid.problems)
@@ -402,12 +432,7 @@ class Intake:
             read = partial(self.uploads.read, source_key, current.source_version, self.site.max_upload_bytes)
             try:
                 record = judge(
-                    upload,
-                    read,
-                    self.site,
-                    self.now,
-                    current,
-                    self.images,
+                    upload, read, self.site, self.now, current, self.images, self.articles, self.redirects
                 )
             except (InvalidArticle, ImagesNotReady):
                 return None
@@ -519,7 +544,9 @@ class Intake:
             )
             read = partial(self.uploads.read, upload.key, version_id, self.site.max_upload_bytes)
             try:
-                record = judge(older, read, self.site, self.now, previous, self.images)
+                record = judge(
+                    older, read, self.site, self.now, previous, self.images, self.articles, self.redirects
+                )
             except (InvalidArticle, ImagesNotReady):
                 continue
             if record is not None:
@@ -594,8 +621,9 @@ def accept_upload(
     now: datetime,
     images: ImageRepository | None = None,
     image_requests: ImageRequests | None = None,
+    redirects: RedirectStore | None = None,
 ) -> Outcome:
     """Read, validate and record one upload; a bad one leaves a report, never an exception.
     An article dated after `now` is recorded as scheduled and goes live at its time; one whose images
     are not ready waits for them."""
-    return Intake(uploads, articles, site, alerts, now, images, image_requests).accept(upload)
+    return Intake(uploads, articles, site, alerts, now, images, image_requests, redirects).accept(upload)

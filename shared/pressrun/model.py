@@ -190,6 +190,15 @@ class Article(BaseModel):
         return article_path(self.slug, self.published_at)
 
 
+class Redirect(BaseModel):
+    """A permanent redirect an editor listed: readers asking for `path` are sent to `target`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    target: str
+
+
 class Waiter(BaseModel):
     """An upload refused because another source held its slug; it is tried again when that source
     lets go of it (a renamed file, copied then deleted, waits for its own old slug)."""
@@ -253,6 +262,8 @@ class ArticleRecord(BaseModel):
     inline_images: tuple[ImageUse, ...] = ()
     # An author's profile, for a record of one (status "profile"): it is never a page of its own.
     profile: AuthorProfile | None = None
+    # An editor's list of redirects, for a record of one (status "redirects"): no page of its own.
+    redirects: tuple[Redirect, ...] = ()
     # What the release that made the record kept of a story (RECORD_FORMAT): the sweep judges an older
     # record's upload again, so that it joins the listings that release did not know.
     format: int = 1

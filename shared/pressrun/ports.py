@@ -274,6 +274,21 @@ class SearchIndexer(Protocol):
         ...
 
 
+class RedirectStore(Protocol):
+    """Permanent redirects the CDN and the local servers answer: an old site path to the path it moved to."""
+
+    def target(self, path: str) -> str | None: ...
+
+    def put(self, path: str, target: str) -> None: ...
+
+    def delete(self, path: str) -> None: ...
+
+    def sources_of(self, target: str) -> list[str]:
+        """Every path that redirects to `target`, in path order (a consistent read): when the target
+        moves on, they follow it, so that no reader ever takes two hops."""
+        ...
+
+
 class InvalidationRequests(Protocol):
     """The invalidation queue: site objects that readers may hold stale copies of."""
 

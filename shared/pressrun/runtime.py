@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pressrun.aws.cloudfront import CloudFrontCdn
 from pressrun.aws.dynamodb import DynamoArticles, DynamoImages, DynamoIndex, DynamoSweepJournal
+from pressrun.aws.redirects import CloudFrontKeyValueStore, DynamoRedirects
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.aws.sns import SnsEditorAlerts
@@ -40,6 +41,7 @@ _OUTCOME_METRICS = {
     Outcome.REJECTED: "ArticlesRejected",
     Outcome.REMOVED: "ArticlesRemoved",
     Outcome.PROFILE: "ProfilesRecorded",
+    Outcome.REDIRECTS: "RedirectListsRecorded",
     Outcome.STALE: "StaleEventsIgnored",
     Outcome.IGNORED: "NonArticleEventsIgnored",
 }
@@ -94,6 +96,14 @@ def image_requests() -> SqsImageRequests:
 
 def index() -> DynamoIndex:
     return DynamoIndex(_client("dynamodb"), settings().index_table)
+
+
+def redirects() -> DynamoRedirects:
+    current = settings()
+    store = None
+    if current.redirect_store_arn:
+        store = CloudFrontKeyValueStore(_client("cloudfront-keyvaluestore"), current.redirect_store_arn)
+    return DynamoRedirects(_client("dynamodb"), current.redirects_table, store)
 
 
 def alerts() -> SnsEditorAlerts:

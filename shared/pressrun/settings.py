@@ -98,6 +98,11 @@ class StackSettings(SiteSettings):
     # that the invalidation is made after every write of the invocation that asked (SQS's DelaySeconds,
     # at most 15 minutes).
     invalidation_delay_seconds: int = Field(default=0, ge=0, le=900)
+    # Only the functions that keep the site's redirects are given these: the table that knows who points
+    # where, and the CloudFront KeyValueStore the viewer-request function reads (empty where there is
+    # no CloudFront: `pressrun dev`).
+    redirects_table: str = ""
+    redirect_store_arn: str = ""
     # Only the validator is given it: where it asks the image function for crops at an article's focus.
     image_queue_url: str = ""
     # Only the reconciliation sweep is given it: the stream consumers' on-failure destination.

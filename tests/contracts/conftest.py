@@ -23,12 +23,14 @@ import pytest
 from moto import mock_aws
 
 from pressrun.aws.dynamodb import DynamoArticles, DynamoImages, DynamoIndex
+from pressrun.aws.redirects import DynamoRedirects
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.emulator.template import load_template
 from pressrun.local.articles import SqliteArticles
 from pressrun.local.images import SqliteImages
 from pressrun.local.index import SqliteIndex
+from pressrun.local.redirects import SqliteRedirects
 from pressrun.local.scheduler import SqliteScheduler
 from pressrun.local.site_folder import FolderSite
 from pressrun.local.state import State
@@ -39,6 +41,7 @@ from pressrun.ports import (
     CategoryIndex,
     ImageRepository,
     LiveArticles,
+    RedirectStore,
     ReleasableArticles,
     Scheduler,
     SiteStore,
@@ -46,7 +49,14 @@ from pressrun.ports import (
 )
 from pressrun.scheduling import Release
 from tests.conftest import ROOT
-from tests.fakes import MemoryArticles, MemoryImages, MemoryIndex, MemorySite, MemoryUploads
+from tests.fakes import (
+    MemoryArticles,
+    MemoryImages,
+    MemoryIndex,
+    MemoryRedirects,
+    MemorySite,
+    MemoryUploads,
+)
 from tests.unit.test_scheduling import RecordingScheduler
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -197,6 +207,11 @@ def _local_index(tmp_path: Path) -> CategoryIndex:
     return SqliteIndex(*_state(tmp_path))
 
 
+def _local_redirects(tmp_path: Path) -> RedirectStore:
+    state, _ = _state(tmp_path)
+    return SqliteRedirects(state)
+
+
 def _local_site(tmp_path: Path) -> LocalSiteHarness:
     state, _ = _state(tmp_path)
     return LocalSiteHarness(FolderSite(tmp_path, state))
@@ -316,6 +331,13 @@ def _dynamodb_index(_: Path) -> CategoryIndex:
     return DynamoIndex(client, _table(client, "IndexTable"))
 
 
+def _dynamodb_redirects(_: Path) -> RedirectStore:
+    # The table alone: moto serves no KeyValueStore API (tests/integration/test_redirect_store.py pins
+    # the store's calls against its API with botocore's Stubber).
+    client = boto3.client("dynamodb", region_name=REGION)
+    return DynamoRedirects(client, _table(client, "RedirectsTable"), store=None)
+
+
 def _s3_site(_: Path) -> AwsSiteHarness:
     client = boto3.client("s3", region_name=REGION)
     client.create_bucket(Bucket="site")
@@ -356,6 +378,11 @@ CATEGORY_INDEXES: dict[str, Callable[[Path], CategoryIndex]] = {
     "memory": lambda _: MemoryIndex(),
     "local": _local_index,
     "dynamodb_on_moto": _dynamodb_index,
+}
+REDIRECT_STORES: dict[str, Callable[[Path], RedirectStore]] = {
+    "memory": lambda _: MemoryRedirects(),
+    "local": _local_redirects,
+    "dynamodb_on_moto": _dynamodb_redirects,
 }
 SITE_STORES: dict[str, Callable[[Path], SiteHarness]] = {
     "memory": lambda _: MemorySiteHarness(),
@@ -408,3 +435,9 @@ def site(request: pytest.FixtureRequest, tmp_path: Path) -> SiteHarness:
 def schedules(request: pytest.FixtureRequest, tmp_path: Path) -> SchedulerHarness:
     _on_moto(request)
     return SCHEDULERS[request.param](tmp_path)
+
+
+@pytest.fixture(params=sorted(REDIRECT_STORES))
+def redirects(request: pytest.FixtureRequest, tmp_path: Path) -> RedirectStore:
+    _on_moto(request)
+    return REDIRECT_STORES[request.param](tmp_path)

@@ -238,6 +238,13 @@ def run_the_chain(site_dir: Path, calls: Calls) -> None:
         site.drain()
         site.remove("late.md")
         site.drain()
+        # Moved to another day, then back: its old address redirects, then is its page again.
+        for date in ("2025-06-25", "2025-06-24", "2025-06-25"):
+            site.upload("moving.md", story("Moving", "World", date))
+            site.drain()
+        # An editor's list of redirects, checked against the site's.
+        site.upload("redirects/old-desk.json", b'[{"from": "/old-desk/", "to": "/category/world/"}]')
+        site.drain()
         # An article that waits for its image; the image (rendered, the article tried again); a new
         # version of it (the article judged again); a refused one, then a good one (its report goes);
         # and an article with its own focus point, whose crops the validator asks for.
@@ -326,6 +333,11 @@ CALLED_ONLY_WHERE_THE_LOCAL_CHAIN_CANNOT_GO = {
     " (the run's vanished upload had none: the sweep looks, HeadObject, and finds nothing to delete)",
     ("ReconcileFunction", "scheduler:DeleteSchedule"): "a schedule left behind by a change away from"
     " 'scheduled' whose stream record was lost; the run loses none",
+    ("FollowArticleChangeFunction", "cloudfront-keyvaluestore:DescribeKeyValueStore"): "moto serves no"
+    " KeyValueStore API, so the local stack keeps the redirects in RedirectsTable alone (pressrun.aws."
+    "redirects; tests/integration/test_redirect_store.py pins the store's calls against its API)",
+    ("FollowArticleChangeFunction", "cloudfront-keyvaluestore:PutKey"): "as DescribeKeyValueStore",
+    ("FollowArticleChangeFunction", "cloudfront-keyvaluestore:DeleteKey"): "as DescribeKeyValueStore",
     ("ReconcileFunction", "sqs:DeleteMessage"): "a stream batch that exhausted its retries is taken from"
     " the failure queue once re-checked; no batch fails for good in the run",
 }

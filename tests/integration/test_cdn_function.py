@@ -1,6 +1,12 @@
 """The distribution's viewer-request function, run as CloudFront runs it: its code from template.yaml, under
 Node, called with CloudFront's event shape (cloudfront-js-2.0) in a context with none of Node's globals
-(CloudFront Functions has no `require`, `process` or `Buffer`)."""
+(CloudFront Functions has no `require`, `process` or `Buffer`).
+
+The function is an ES module that imports CloudFront's runtime module (`import cf from 'cloudfront'`)
+for its KeyValueStore. Node has no such module, so the runner stands in for CloudFront's runtime: it
+takes the import line out and gives the code a `cf` whose `kvs().get` answers from a map of the
+redirects the test sets, and rejects for a missing key, as CloudFront documents. So these tests pin
+the function's own logic against that stub, not CloudFront's store."""
 
 from __future__ import annotations
 
@@ -20,12 +26,26 @@ FUNCTION = load_template(ROOT / "template.yaml")["Resources"]["DirectoryIndexFun
 RUNNER = """
 const vm = require('vm');
 const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-const handler = vm.runInNewContext(input.code + '\\nhandler;', {});
-process.stdout.write(JSON.stringify(input.events.map((event) => handler(event))));
+const redirects = input.redirects;
+const cf = {
+  kvs: () => ({
+    get: async (key) => {
+      if (!Object.prototype.hasOwnProperty.call(redirects, key)) {
+        throw new Error('Key ' + key + ' not found');
+      }
+      return redirects[key];
+    },
+  }),
+};
+const code = input.code.replace(/^import cf from 'cloudfront';$/m, '');
+const handler = vm.runInNewContext(code + '\\nhandler;', { cf: cf });
+Promise.all(input.events.map((event) => handler(event))).then((results) => {
+  process.stdout.write(JSON.stringify(results));
+});
 """
 
 
-def run(*requests: dict[str, Any]) -> list[dict[str, Any]]:
+def run(*requests: dict[str, Any], redirects: dict[str, str] | None = None) -> list[dict[str, Any]]:
     node = shutil.which("node")
     if node is None:
         if os.environ.get("CI"):
@@ -43,7 +63,7 @@ def run(*requests: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     done = subprocess.run(
         [node, "-e", RUNNER],
-        input=json.dumps({"code": FUNCTION["FunctionCode"], "events": events}),
+        input=json.dumps({"code": FUNCTION["FunctionCode"], "events": events, "redirects": redirects or {}}),
         capture_output=True,
         text=True,
         timeout=60,
@@ -115,3 +135,69 @@ def test_files_pass_through_unchanged():
     ]
     assert sitemap["querystring"] == {"v": {"value": "1"}}
     assert all("statusCode" not in r for r in (feed, style, sitemap, nested))
+
+
+def test_the_function_imports_cloudfronts_module_and_reads_the_redirect_store():
+    assert FUNCTION["FunctionCode"].startswith("import cf from 'cloudfront';\n")
+    assert FUNCTION["FunctionConfig"]["KeyValueStoreAssociations"] == [
+        {"KeyValueStoreARN": {"Fn::GetAtt": ["RedirectStore", "Arn"]}}
+    ]
+
+
+def test_the_function_stays_within_cloudfronts_size_limit():
+    # CloudFront Functions' code is limited to 10 KB.
+    assert len(FUNCTION["FunctionCode"].encode()) < 10 * 1024
+
+
+def test_an_old_address_answers_301_with_where_the_story_is_now():
+    # GIVEN a story moved twice: the store holds the chain collapsed, as the pipeline writes it
+    store = {
+        "/2026/11/30/council-vote/": "/2026/12/01/council-vote-delayed/",
+        "/2026/11/30/council-vote-postponed/": "/2026/12/01/council-vote-delayed/",
+    }
+
+    # WHEN readers ask for either old address
+    first, second = run(
+        request("/2026/11/30/council-vote/"), request("/2026/11/30/council-vote-postponed/"), redirects=store
+    )
+
+    # THEN both are sent to the newest address in one hop, permanently
+    for response in (first, second):
+        assert response["statusCode"] == 301
+        assert response["statusDescription"] == "Moved Permanently"
+        assert response["headers"]["location"] == {"value": "/2026/12/01/council-vote-delayed/"}
+
+
+def test_a_redirect_from_a_moved_story_keeps_the_query_string():
+    (response,) = run(
+        request("/2026/11/30/council-vote/", {"utm_source": {"value": "newsletter"}}),
+        redirects={"/2026/11/30/council-vote/": "/2026/12/01/council-vote-delayed/"},
+    )
+
+    assert (
+        response["headers"]["location"]["value"] == "/2026/12/01/council-vote-delayed/?utm_source=newsletter"
+    )
+
+
+def test_an_old_address_without_its_slash_goes_to_the_new_one_in_one_hop():
+    (response,) = run(
+        request("/2026/11/30/council-vote"),
+        redirects={"/2026/11/30/council-vote/": "/2026/12/01/council-vote-delayed/"},
+    )
+
+    assert response["statusCode"] == 301
+    assert response["headers"]["location"]["value"] == "/2026/12/01/council-vote-delayed/"
+
+
+def test_an_address_the_store_does_not_hold_falls_through_to_the_directory_index():
+    # The store answers a missing key with an error, which the function takes for "no redirect".
+    page, bare = run(
+        request("/2026/12/01/council-vote-delayed/"),
+        request("/category/economics"),
+        redirects={"/2026/11/30/council-vote/": "/2026/12/01/council-vote-delayed/"},
+    )
+
+    assert page["uri"] == "/2026/12/01/council-vote-delayed/index.html"
+    assert "statusCode" not in page
+    assert bare["statusCode"] == 301
+    assert bare["headers"]["location"]["value"] == "/category/economics/"

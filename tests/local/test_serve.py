@@ -95,3 +95,45 @@ def test_a_link_out_of_the_folder_is_not_followed(get):
 
     assert status == 404
     assert b"secret" not in body
+
+
+def test_a_moved_storys_old_address_answers_301_with_its_new_one(tmp_path: Path):
+    """The whole local chain: `pressrun publish` of a story, then of its edit with another slug; then
+    `pressrun serve` answers the old address as the CDN's function answers it from its store."""
+    from pressrun.cli import main
+
+    # GIVEN a story published, then published again under a new slug
+    story = tmp_path / "vote.md"
+    site = tmp_path / "site"
+    for slug in ("council-vote", "council-vote-delayed"):
+        story.write_text(
+            f"---\ntitle: Council vote\ndate: 2025-06-20\ncategories: [Politics]\nslug: {slug}\n---\nText.\n"
+        )
+        assert main(["publish", "--site", str(site), str(story)]) == 0
+    listening = server(site, 0)
+    thread = threading.Thread(target=listening.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+
+        def get(path: str) -> tuple[int, str | None]:
+            connection = http.client.HTTPConnection("127.0.0.1", listening.server_address[1], timeout=5)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            return response.status, response.getheader("Location")
+
+        # WHEN a reader asks for the old address, with or without its slash, with a query
+        old = get("/2025/06/20/council-vote/")
+        without_slash = get("/2025/06/20/council-vote")
+        with_query = get("/2025/06/20/council-vote/?utm_source=newsletter")
+        new = get("/2025/06/20/council-vote-delayed/")
+    finally:
+        listening.shutdown()
+        listening.server_close()
+
+    # THEN each is sent to the new address in one hop, and the new address is the page
+    assert old == (301, "/2025/06/20/council-vote-delayed/")
+    assert without_slash == (301, "/2025/06/20/council-vote-delayed/")
+    assert with_query == (301, "/2025/06/20/council-vote-delayed/?utm_source=newsletter")
+    assert new == (200, None)

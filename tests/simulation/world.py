@@ -40,7 +40,7 @@ from pressrun.rebuild import RebuildJob, plan_rebuild, run_job
 from pressrun.runtime import retry_from
 from pressrun.scheduling import Release, release_article
 from pressrun.settings import SiteSettings
-from tests.fakes import MemoryJournal
+from tests.fakes import MemoryJournal, MemoryRedirects
 from tests.simulation.adapters import (
     SimAlerts,
     SimArticles,
@@ -182,6 +182,8 @@ class World:
         self.scheduler = SimScheduler(self)
         self.cdn = SimCdn(self, self.tick)
         self.alerts = SimAlerts(self)
+        # The redirects table and its KeyValueStore copy, as one consistent store.
+        self.redirects = MemoryRedirects()
 
         # EventBridge: events on their way to a queue.
         self.in_transit: list[tuple[Queue, str]] = []
@@ -342,7 +344,13 @@ class World:
                 try:
                     for upload in uploads:
                         accept_upload(
-                            upload, self.uploads, self.articles, self.settings, self.alerts, self.now
+                            upload,
+                            self.uploads,
+                            self.articles,
+                            self.settings,
+                            self.alerts,
+                            self.now,
+                            redirects=self.redirects,
                         )
                 except Exception as error:
                     self.trouble.note(error)
@@ -366,6 +374,7 @@ class World:
                         index=self.index,
                         scheduler=self.scheduler,
                         articles=self.articles,
+                        redirects=self.redirects,
                         site=self.settings,
                         now=self.now,
                     )

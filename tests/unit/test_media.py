@@ -16,6 +16,7 @@ from tests.fakes import (
     MemoryArticles,
     MemoryImages,
     MemoryIndex,
+    MemoryRedirects,
     MemorySite,
     MemoryUploads,
     RecordingAlerts,
@@ -111,6 +112,7 @@ class Newsroom:
                 index=self.index,
                 scheduler=RecordingScheduler(),
                 articles=self.articles,
+                redirects=MemoryRedirects(),
                 site=SITE,
                 now=NOW,
             )

@@ -124,7 +124,7 @@ class UnusableRecord(Exception):
 
 
 # What a record's status may be; anything else comes from code newer than this.
-KNOWN_STATUSES = frozenset({"published", "draft", "scheduled", "removed", "rejected", "profile"})
+KNOWN_STATUSES = frozenset({"published", "draft", "scheduled", "removed", "rejected", "profile", "redirects"})
 # Which images a NEW_AND_OLD_IMAGES stream record carries for each kind of change.
 _IMAGES = {"INSERT": (False, True), "MODIFY": (True, True), "REMOVE": (True, False)}
 

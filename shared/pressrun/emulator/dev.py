@@ -2,8 +2,9 @@
 
 The moto server answers on localhost like AWS would, so `aws --endpoint-url ... s3 cp` uploads into
 the uploads bucket; the event pump delivers every few hundred milliseconds; the site is served
-straight from the site bucket, the way CloudFront serves it (`/x/` is `/x/index.html`, a missing page
-is the 404 page), so a page is live as soon as the pipeline has written it.
+straight from the site bucket, the way CloudFront serves it (the site's redirects first, read from
+RedirectsTable; `/x/` is `/x/index.html`, a missing page is the 404 page), so a page is live as soon
+as the pipeline has written it.
 
 Other processes reach moto's server through a small proxy, the advertised endpoint, which tells the
 stack what S3 answered them (`s3_events`) and which items they wrote (`item_writes`); this process's
@@ -33,9 +34,11 @@ import boto3
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
+from pressrun.aws.redirects import DynamoRedirects
 from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.s3_events import Answer, ChangeLog, changes_on_the_wire
 from pressrun.emulator.site import LocalSite
+from pressrun.local.serve import redirect_key
 from pressrun.urls import NOT_FOUND, object_key
 
 # How often the pump looks for work: a page is live within about this, plus the pipeline's own time.
@@ -88,7 +91,12 @@ class DevStack:
             ) as local:
                 proxy.is_open = True
                 # The web server's own client: boto3 clients are not to be shared across threads.
-                web.reader = _BucketReader(boto3.session.Session().client("s3"), local.site_bucket)
+                session = boto3.session.Session()
+                web.reader = _BucketReader(
+                    session.client("s3"),
+                    local.site_bucket,
+                    DynamoRedirects(session.client("dynamodb"), local.stack.physical("RedirectsTable"), None),
+                )
                 ready(endpoint, local.uploads_bucket, site_url)
                 search_due = 0.0
                 while not self._stopping.is_set():
@@ -114,6 +122,8 @@ class DevStack:
 class _BucketReader:
     client: Any
     bucket: str
+    # The site's redirects, from the table: moto serves no KeyValueStore for the CDN's copy.
+    redirects: DynamoRedirects
 
     def get(self, key: str) -> tuple[bytes, str] | None:
         try:
@@ -222,7 +232,15 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
         if reader is None:
             self.send_error(503, "the stack is starting")
             return
-        path = unquote(self.path.split("?", 1)[0])
+        raw_path, _, query = self.path.partition("?")
+        moved = reader.redirects.target(redirect_key(raw_path))
+        if moved is not None:
+            self.send_response(301)
+            self.send_header("Location", moved + (f"?{query}" if query else ""))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        path = unquote(raw_path)
         found = reader.get(object_key(path))
         status = 200
         if found is None:

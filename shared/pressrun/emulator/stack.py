@@ -272,6 +272,10 @@ class LocalStack:
             arn = self.client("sns").create_topic(Name=logical)["TopicArn"]
             self.resolver.refs[logical] = arn
             self.resolver.attributes[(logical, "TopicName")] = logical
+        for logical, _ in self.resources("AWS::CloudFront::KeyValueStore"):
+            # moto serves no KeyValueStore API (cloudfront-keyvaluestore): given no store, the functions
+            # keep the redirects in their table alone, which `pressrun dev`'s site server answers from.
+            self.resolver.attributes[(logical, "Arn")] = ""
         for logical, properties in self.resources("AWS::CloudFront::Distribution"):
             self._create_distribution(logical, properties)
         events = self.client("events")

@@ -35,6 +35,7 @@ from pressrun.local.images import LocalImageRequests, SqliteImages
 from pressrun.local.index import SqliteIndex, membership_key
 from pressrun.local.log import StepLog
 from pressrun.local.records import RecordedAlerts, RecordedInvalidations, RecordedJobs
+from pressrun.local.redirects import SqliteRedirects
 from pressrun.local.scheduler import SqliteScheduler
 from pressrun.local.site_folder import FolderSite
 from pressrun.local.state import STATE_DIR, State
@@ -94,6 +95,7 @@ class LocalPorts:
     scheduler: SqliteScheduler
     images: SqliteImages
     image_requests: LocalImageRequests
+    redirects: SqliteRedirects
     alerts: RecordedAlerts = field(default_factory=RecordedAlerts)
     invalidations: RecordedInvalidations = field(default_factory=RecordedInvalidations)
 
@@ -110,6 +112,7 @@ class LocalPorts:
             scheduler=SqliteScheduler(state, work),
             images=SqliteImages(state, clock),
             image_requests=LocalImageRequests(work),
+            redirects=SqliteRedirects(state),
         )
 
 
@@ -143,6 +146,7 @@ class Dispatcher:
         self._alerts = wrap(self.ports.alerts)
         self._images = wrap(self.ports.images)
         self._image_requests = wrap(self.ports.image_requests)
+        self._redirects = wrap(self.ports.redirects)
 
     # --- the loop -------------------------------------------------------------------------------
 
@@ -297,6 +301,7 @@ class Dispatcher:
             self.now,
             self._images,
             self._image_requests,
+            self._redirects,
         )
         for source_key, text in self.ports.alerts.take():
             self.log.info("alerts", source_key, "editor alerted", text=text)
@@ -348,6 +353,7 @@ class Dispatcher:
             index=self._index,
             scheduler=self._scheduler,
             articles=self._articles,
+            redirects=self._redirects,
             site=self.settings,
             now=self.now,
         )

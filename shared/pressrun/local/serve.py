@@ -1,9 +1,10 @@
 """`pressrun serve`: the site folder on localhost, answered the way the CDN answers.
 
-`/x/` is `/x/index.html`, `/x` redirects to `/x/` when it is a folder, a missing page is the site's
-own `404.html` with status 404, and nothing hidden is served: not `.pressrun/` (the state, the log,
-the uploads), not a temp file, not a link that leads outside the folder. Folders are never listed.
-"""
+The site's redirects first (a moved story's old address answers 301 with its new one, query kept, as
+the CDN's viewer-request function answers from its KeyValueStore); then `/x/` is `/x/index.html`,
+`/x` redirects to `/x/` when it is a folder, a missing page is the site's own `404.html` with status
+404, and nothing hidden is served: not `.pressrun/` (the state, the log, the uploads), not a temp
+file, not a link that leads outside the folder. Folders are never listed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pressrun.local.redirects import redirect_of
+
 NOT_FOUND_PAGE = "404.html"
 # The one hidden folder the web expects sites to serve (RFC 8615).
 _WELL_KNOWN = ".well-known"
@@ -27,7 +30,15 @@ class SiteHandler(SimpleHTTPRequestHandler):
         super().__init__(*arguments, directory=directory, **keywords)
 
     def send_head(self) -> BytesIO | Any:
-        path = unquote(urlsplit(self.path).path)
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        moved = redirect_of(Path(self.root), redirect_key(parts.path))
+        if moved is not None:
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", moved + (f"?{parts.query}" if parts.query else ""))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         segments = [segment for segment in path.split("/") if segment]
         if any(segment.startswith(".") and segment != _WELL_KNOWN for segment in segments):
             self.send_error(HTTPStatus.NOT_FOUND)
@@ -55,6 +66,13 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def redirect_key(path: str) -> str:
+    """The key a request's path is looked up by, as the CDN's function does: a page's folder path,
+    `/x/` for `/x`, so that an old address typed without its slash reaches its new one in one hop."""
+    last = path.rsplit("/", 1)[-1]
+    return path if path.endswith("/") or "." in last else f"{path}/"
 
 
 def server(site_dir: Path, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:

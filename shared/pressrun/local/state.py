@@ -29,6 +29,7 @@ read it. Records are stored as the JSON of their pydantic models; times as ISO 8
     garbage(blob)                                 upload blobs to delete once nothing refers to them
     counter(name, value)                          the uploads' sequencer, which only ever grows
     sweep(id, state)                              the reconciliation sweep's cursors (a SweepState)
+    redirect(path, target)                        permanent redirects: old site path → new
     image(source_key, revision, source_version, record)
         The images table: one record per image upload (an ImageRecord), written only at the revision
         read; `source_version` keeps that upload version from expiring while crops may be made of it.
@@ -45,7 +46,7 @@ from pathlib import Path
 
 STATE_DIR = ".pressrun"
 DATABASE = "state.db"
-FORMAT = 2
+FORMAT = 3
 # What each format adds to the one before: a database of an older format is brought up to date.
 _MIGRATIONS = {
     2: """
@@ -55,6 +56,10 @@ CREATE TABLE image (
     source_version TEXT,
     record TEXT NOT NULL
 );
+""",
+    3: """
+CREATE TABLE redirect (path TEXT PRIMARY KEY, target TEXT NOT NULL);
+CREATE INDEX redirect_by_target ON redirect (target);
 """,
 }
 
