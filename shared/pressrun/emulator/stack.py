@@ -349,6 +349,11 @@ class LocalStack:
             **globals_.get("Environment", {}).get("Variables", {}),
             **properties.get("Environment", {}).get("Variables", {}),
         }
+        if "PING_DELAY_SECONDS" in variables:
+            # On Lambda a ping waits until the CDN serves what it announces. The emulated stack has no
+            # CDN in front of its site, and its runner serves the ping queue (a batching window) only
+            # when all else is idle, after the writes.
+            variables["PING_DELAY_SECONDS"] = 0
         sources = [self._source(event) for event in properties.get("Events", {}).values()]
         return LocalFunction(
             name=logical,
