@@ -293,7 +293,10 @@ def test_a_target_that_is_down_fails_only_its_own_jobs():
 
 def test_jobs_for_a_target_turned_off_since_are_dropped_not_retried():
     target = ScriptedTarget()
-    jobs = {"m1": Ping(kind="indexnow", url=STORY_URL), "m2": Ping(kind="websub", url="https://news.example.org/feed.xml")}
+    jobs = {
+        "m1": Ping(kind="indexnow", url=STORY_URL),
+        "m2": Ping(kind="websub", url="https://news.example.org/feed.xml"),
+    }
 
     run = send_pings(jobs, target, SiteSettings(site_url="https://news.example.org"))
 

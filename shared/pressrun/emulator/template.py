@@ -44,7 +44,8 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 @dataclass
 class Resolver:
-    """Resolves Ref, GetAtt, Sub, If, Not, Equals, Join, Select and Split against what the local stack made."""
+    """Resolves Ref, GetAtt, Sub, If, Not, Equals, Join, Select and Split against what the local stack
+    made."""
 
     parameters: Mapping[str, str]
     conditions: Mapping[str, Any]
