@@ -20,6 +20,7 @@ from pressrun.index import (
 )
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
+from pressrun.pings import Ping
 from pressrun.ports import Announce
 from pressrun.scheduling import Release
 from pressrun.sweep_state import SweepState, UploadState, UploadVersion
@@ -356,6 +357,36 @@ class RecordingInvalidations:
 
     def request(self, changes: list[SiteChange]) -> None:
         self.requested += changes
+
+
+@dataclass
+class RecordingPings:
+    """PingQueue: each ping queued, with the delay it was queued with."""
+
+    queued: list[tuple[Ping, int]] = field(default_factory=list)
+
+    def send(self, pings: Sequence[Ping], delay_seconds: int) -> None:
+        self.queued += [(ping, delay_seconds) for ping in pings]
+
+    @property
+    def pings(self) -> list[Ping]:
+        return [ping for ping, _ in self.queued]
+
+
+@dataclass
+class ScriptedTarget:
+    """PingSender without a network: every POST is recorded and answered with `status`, or, while
+    the target is `down`, with no answer at all (OSError), as a dead server gives."""
+
+    status: int = 200
+    down: bool = False
+    requests: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+    def post(self, url: str, body: bytes, content_type: str) -> int:
+        if self.down:
+            raise ConnectionRefusedError(f"{url}: connection refused")
+        self.requests.append((url, body, content_type))
+        return self.status
 
 
 @dataclass

@@ -14,7 +14,7 @@ logger, metrics = runtime.logger, runtime.metrics
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     run = refresh_search(
-        runtime.index(), runtime.site(), runtime.search_indexer(), runtime.settings(), runtime.now()
+        runtime.index(), runtime.search_site(), runtime.search_indexer(), runtime.settings(), runtime.now()
     )
     logger.info("search index", extra=run.model_dump())
     metrics.add_metric(name="SearchIndexBuilt", unit=MetricUnit.Count, value=int(run.outcome == "built"))

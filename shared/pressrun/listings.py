@@ -31,6 +31,7 @@ from pressrun.index import (
 from pressrun.model import SiteWrite
 from pressrun.news_sitemap import news_pages, window_start
 from pressrun.pages import HTML
+from pressrun.pings import indexnow_key_path
 from pressrun.ports import CategoryIndex, SiteStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
@@ -55,6 +56,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 PNG = "image/png"
+TEXT = "text/plain; charset=utf-8"
 
 Changes = Mapping[str, Iterable[str]]
 
@@ -317,6 +319,9 @@ def _refresh_site(
     writes.put(NOT_FOUND, render.not_found_page(site, header), HTML)
     writes.put(STYLESHEET, render.stylesheet(site), CSS)
     writes.put(LOGO, render.logo(site), PNG)
+    if site.indexnow_endpoint:
+        # IndexNow reads the key from the site's root before it trusts a ping (pressrun.pings).
+        writes.put(indexnow_key_path(site.indexnow_key), site.indexnow_key.encode("ascii"), TEXT)
     return chunks
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pressrun.index import IndexUpdate, Key, ListingEntry, ListingSummary
     from pressrun.invalidation import SiteChange
     from pressrun.model import ArticleRecord, AuthorProfile, SaveResult, SiteWrite, Waiter
+    from pressrun.pings import Ping
     from pressrun.rebuild import RebuildJob
     from pressrun.scheduling import Release
     from pressrun.sweep_state import SweepState, UploadState, UploadVersion
@@ -293,6 +294,23 @@ class InvalidationRequests(Protocol):
     """The invalidation queue: site objects that readers may hold stale copies of."""
 
     def request(self, changes: list[SiteChange]) -> None: ...
+
+
+class PingQueue(Protocol):
+    """The ping queue: jobs telling IndexNow or a WebSub hub of a change readers can see."""
+
+    def send(self, pings: Sequence[Ping], delay_seconds: int) -> None:
+        """Queue the pings, each to be handled no sooner than `delay_seconds` from now."""
+        ...
+
+
+class PingSender(Protocol):
+    """HTTP out to a ping's target."""
+
+    def post(self, url: str, body: bytes, content_type: str) -> int:
+        """POST the body and return the answer's status (any status, 4xx and 5xx included); raise
+        `OSError` when there is no answer (refused, reset, timed out, a name that does not resolve)."""
+        ...
 
 
 class Cdn(Protocol):

@@ -21,15 +21,25 @@ from pressrun.aws.redirects import CloudFrontKeyValueStore, DynamoRedirects
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.aws.sns import SnsEditorAlerts
-from pressrun.aws.sqs import SqsFailedBatches, SqsImageRequests, SqsInvalidationRequests, SqsJobQueue
+from pressrun.aws.sqs import (
+    SqsFailedBatches,
+    SqsImageRequests,
+    SqsInvalidationRequests,
+    SqsJobQueue,
+    SqsPingQueue,
+)
 from pressrun.ingest import Outcome
 from pressrun.invalidation import InvalidatingSite
 from pressrun.model import ArticleRecord
+from pressrun.outbound import UrllibPingSender
+from pressrun.pings import PingingSite
 from pressrun.search_bundle import PagefindIndexer
 from pressrun.settings import StackSettings, stack_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from pressrun.ports import SiteStore
 
 logger = Logger()
 metrics = Metrics()
@@ -72,13 +82,32 @@ def uploads() -> S3Uploads:
 
 
 def site() -> InvalidatingSite:
-    """The site bucket, asking the invalidation queue for whatever its writes leave stale."""
+    """The site bucket, asking the invalidation queue for whatever its writes leave stale, and, in a
+    function given PING_QUEUE_URL, the ping queue for the pings they call for."""
     current = settings()
-    bucket = S3Site(_client("s3"), current.site_bucket, current.listing_freshness_seconds)
+    bucket: SiteStore = S3Site(_client("s3"), current.site_bucket, current.listing_freshness_seconds)
+    if current.ping_queue_url:
+        bucket = PingingSite(bucket, ping_queue(), current)
     requests = SqsInvalidationRequests(
         _client("sqs"), current.invalidation_queue_url, current.invalidation_delay_seconds
     )
     return InvalidatingSite(bucket, requests)
+
+
+def search_site() -> S3Site:
+    """The site bucket as the search indexer writes it: the bundle, the search page and its script,
+    all short-lived in the CDN (`urls.is_long_cached`), so nothing it writes calls for an
+    invalidation, and it asks for none."""
+    current = settings()
+    return S3Site(_client("s3"), current.site_bucket, current.listing_freshness_seconds)
+
+
+def ping_queue() -> SqsPingQueue:
+    return SqsPingQueue(_client("sqs"), settings().ping_queue_url)
+
+
+def ping_sender() -> UrllibPingSender:
+    return UrllibPingSender()
 
 
 def articles() -> DynamoArticles:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pressrun.invalidation import InvalidationMode
@@ -44,6 +45,18 @@ class SiteSettings(BaseSettings):
     # A WebSub hub (https://www.w3.org/TR/websub/) the feeds name, so that subscribers hear of a new
     # story when it is published instead of polling. Empty: the feeds name none.
     websub_hub: str = ""
+    # IndexNow (pressrun.pings): the endpoint told of every story that goes live, changes or goes,
+    # e.g. https://api.indexnow.org/indexnow. Empty: nobody is told. The key proves the site is ours:
+    # it is served at /<key>.txt, 8 to 128 letters, digits and dashes.
+    indexnow_endpoint: str = ""
+    indexnow_key: str = ""
+    # How long after a writer asks for a ping its writes are surely made: its timeout and a margin.
+    # The ping waits that, and then as long as the CDN takes to serve the change (pings.delay_seconds).
+    # 0: no CDN in front of the site (the local engine, the emulated stack), nothing to wait for.
+    ping_delay_seconds: int = Field(default=0, ge=0, le=900)
+    # The invalidation queue's batching window (template parameter InvalidationWindowSeconds): part of
+    # how long a corrected story takes to reach readers, so of how long its ping waits.
+    invalidation_window_seconds: int = Field(default=10, ge=0, le=300)
     # Search (pressrun.search): the bundle is built again at most this often, and only when the site
     # changed; a burst of stories costs one build.
     search_index_interval_minutes: int = Field(default=5, ge=1, le=1440)
@@ -54,6 +67,19 @@ class SiteSettings(BaseSettings):
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    @field_validator("indexnow_key")
+    @classmethod
+    def _indexnow_key(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[a-zA-Z0-9-]{8,128}", value):
+            raise ValueError("an IndexNow key is 8 to 128 letters (a-z, A-Z), digits and dashes")
+        return value
+
+    @model_validator(mode="after")
+    def _indexnow_needs_a_key(self) -> Self:
+        if self.indexnow_endpoint and not self.indexnow_key:
+            raise ValueError("INDEXNOW_ENDPOINT needs INDEXNOW_KEY: the key file proves the site is ours")
+        return self
 
     @field_validator("site_url")
     @classmethod
@@ -105,6 +131,9 @@ class StackSettings(SiteSettings):
     redirect_store_arn: str = ""
     # Only the validator is given it: where it asks the image function for crops at an article's focus.
     image_queue_url: str = ""
+    # Only the functions whose writes readers are told of (pressrun.pings) are given it: where they
+    # queue the pings, and the function that sends them.
+    ping_queue_url: str = ""
     # Only the reconciliation sweep is given it: the stream consumers' on-failure destination.
     stream_failure_queue_url: str = ""
     # Only the release function is given it: Powertools idempotency records, keyed by article version.

@@ -90,6 +90,12 @@ def feed_item_key(article_path: str) -> str:
     return f"{article_path.lstrip('/')}{_FEED_ITEM}"
 
 
+def is_feed_key(key: str) -> bool:
+    """Whether the object is a feed (Atom or JSON Feed, the site's or a listing's): what a WebSub hub
+    is told of."""
+    return key.rsplit("/", 1)[-1] in (FEED.lstrip("/"), FEED_JSON.lstrip("/"))
+
+
 def sitemap_chunk_path(number: int) -> str:
     # Beside /sitemap.xml rather than in a folder: one listing of the root compares them all.
     return f"/sitemap-{number}.xml"

@@ -25,6 +25,7 @@ from pressrun.emulator.site import LocalSite
 from pressrun.emulator.stack import ACCOUNT, REGION, LocalStack
 from tests.conftest import SAMPLE, load_event
 from tests.pictures import image_story, jpeg
+from tests.ping_target import ping_target
 
 pytestmark = pytest.mark.e2e
 
@@ -211,6 +212,15 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Calls]:
 
 
 def run_the_chain(site_dir: Path, calls: Calls) -> None:
+    with ping_target() as told:
+        # Pings on, so that the writers queue them (IndexNow and the hub played on localhost).
+        os.environ.update(
+            {"INDEXNOW_ENDPOINT": told.url, "INDEXNOW_KEY": "pressrun-permissions", "WEBSUB_HUB": told.url}
+        )
+        _run_the_chain(site_dir, calls)
+
+
+def _run_the_chain(site_dir: Path, calls: Calls) -> None:
     # Listing pages of one article each, so that the rebuild below (at the default size) removes some.
     os.environ["LISTING_SIZE"] = "1"
     with LocalSite(site_dir, SITE_URL, now=T0) as site, recording(calls, site):

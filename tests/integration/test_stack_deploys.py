@@ -353,6 +353,8 @@ def test_every_queue_that_feeds_a_function_has_its_dead_letter_queue_after_deplo
         # A burst waits for a busy CloudFront for hours, not half an hour (test_invalidation_bursts.py).
         "InvalidationQueue": ("InvalidationDeadLetterQueue", 15),
         "RebuildQueue": ("RebuildDeadLetterQueue", 5),
+        # A target down for an hour and a half is still pinged when it is back.
+        "PingQueue": ("PingDeadLetterQueue", 8),
     }
     # Dead letters wait the longest SQS allows for someone to look at them: 14 days.
     for dead_letters, _ in redrives.values():
@@ -366,7 +368,7 @@ def test_every_queue_hides_a_batch_for_at_least_six_times_its_functions_timeout(
     sqs, lambda_ = stack.client("sqs"), stack.client("lambda")
     sqs_mappings = [m for m in stack.mappings() if ":sqs:" in m["EventSourceArn"]]
 
-    assert len(sqs_mappings) == 4
+    assert len(sqs_mappings) == 5
     for mapping in sqs_mappings:
         queue = stack.logical_queue(mapping["EventSourceArn"])
         visibility = int(
@@ -391,6 +393,7 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
         ("ProcessImageFunction", "sqs"),
         ("InvalidateCdnFunction", "sqs"),
         ("RebuildWorkerFunction", "sqs"),
+        ("PingFunction", "sqs"),
         ("FollowArticleChangeFunction", "dynamodb"),
         ("RenderListingsFunction", "dynamodb"),
     }
@@ -421,6 +424,11 @@ def test_event_source_mappings_report_partial_failures_and_set_aside_what_keeps_
     assert invalidate["ScalingConfig"] == {"MaximumConcurrency": 2}
     # A rebuild cannot take the concurrency publishing needs (RebuildConcurrency's default).
     assert mappings[("RebuildWorkerFunction", "sqs")]["ScalingConfig"] == {"MaximumConcurrency": 5}
+    # Pings: a burst's URLs in one batch, at most two batches at a time, so targets are asked a few
+    # times a minute however busy the newsroom.
+    pings = mappings[("PingFunction", "sqs")]
+    assert pings["MaximumBatchingWindowInSeconds"] == 30
+    assert pings["ScalingConfig"] == {"MaximumConcurrency": 2}
 
 
 def test_every_function_is_told_the_names_the_stack_gave_its_resources(
@@ -437,7 +445,7 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
         return StackSettings()  # as the function reads it
 
     functions = [n for n, r in stack.template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 10
+    assert len(functions) == 11
     for name in functions:
         settings = told(name)
         assert settings.uploads_bucket == stack.physical["UploadsBucket"], name
@@ -464,6 +472,14 @@ def test_every_function_is_told_the_names_the_stack_gave_its_resources(
     assert told("ReleaseArticleFunction").idempotency_table == stack.physical["IdempotencyTable"]
     assert told("ReconcileFunction").stream_failure_queue_url == stack.physical["StreamFailureQueue"]
     assert told("ValidateArticleFunction").image_queue_url == stack.physical["ImageQueue"]
+    # The writers whose changes are told of queue their pings; the rebuild's re-renders are not news.
+    for writer in ("FollowArticleChangeFunction", "RenderListingsFunction", "ReconcileFunction"):
+        assert told(writer).ping_queue_url == stack.physical["PingQueue"], writer
+    assert told("RebuildWorkerFunction").ping_queue_url == ""
+    # Without a key of its own the stack's id gives one: what IndexNow accepts, the same every time.
+    key = told("PingFunction").indexnow_key
+    assert re.fullmatch(r"[a-zA-Z0-9-]{8,128}", key)
+    assert key == told("RenderListingsFunction").indexnow_key
 
 
 def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: Deployed):
@@ -505,6 +521,7 @@ def test_alert_topics_exist_and_the_outputs_name_what_the_stack_created(stack: D
             "ImageDeadLetterQueue",
             "InvalidationDeadLetterQueue",
             "RebuildDeadLetterQueue",
+            "PingDeadLetterQueue",
             "ScheduleDeadLetterQueue",
             "StreamFailureQueue",
         )

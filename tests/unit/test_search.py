@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from pressrun.search import STATE_KEY, refresh_search
 from pressrun.settings import SiteSettings
+from pressrun.urls import is_long_cached
 from tests.fakes import MemorySearchIndexer
 from tests.unit.test_reconcile import EARLIER, Newsroom, story
 
@@ -110,3 +111,17 @@ def test_a_binary_unpacked_without_its_execute_bit_is_run_from_a_copy(tmp_path):
     assert not os.access(binary, os.X_OK)
     # AND a binary that may run is run where it is
     assert runnable(usable, tmp_path / "elsewhere") == usable
+
+
+def test_nothing_the_search_build_writes_is_kept_by_the_cdn_so_it_asks_for_no_invalidation():
+    """SearchIndexFunction writes through a plain site store (runtime.search_site): that holds only
+    while every key it writes expires from the CDN by itself."""
+    newsroom, indexer = Newsroom(), MemorySearchIndexer()
+    newsroom.publish(1)
+    before = set(newsroom.site.objects)
+
+    refresh_search(newsroom.index, newsroom.site, indexer, SITE, EARLIER)
+
+    written = set(newsroom.site.objects) - before
+    assert {"pagefind/pagefind-entry.json", "search/index.html", "search.js"} <= written
+    assert [key for key in sorted(written) if is_long_cached(key)] == []

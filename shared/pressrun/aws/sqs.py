@@ -1,9 +1,11 @@
-"""SQS adapters: the rebuild queue that fans a full re-render out over many workers, and the
-invalidation queue that gathers stale site objects into one CloudFront invalidation per window."""
+"""SQS adapters: the rebuild queue that fans a full re-render out over many workers, the
+invalidation queue that gathers stale site objects into one CloudFront invalidation per window, and
+the ping queue that holds each ping until what it announces is served."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     # A type only: pressrun.rebuild imports the renderers (jinja2 and the templates), which every
     # function would load at its cold start through runtime.py, which imports this adapter.
     from pressrun.invalidation import SiteChange
+    from pressrun.pings import Ping
     from pressrun.rebuild import RebuildJob
 
 # SendMessageBatch takes at most ten messages.
@@ -63,6 +66,26 @@ class SqsInvalidationRequests:
     def request(self, changes: list[SiteChange]) -> None:
         bodies = [change.model_dump_json() for change in changes]
         _send(self._client, self._queue_url, bodies, "invalidations", self._delay_seconds)
+
+
+class SqsPingQueue:
+    """One message per ping, delayed by SQS (`DelaySeconds`, per message) until the CDN serves what
+    it announces; the ping function's batching window gathers a burst into one IndexNow request."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        if not queue_url:
+            raise ValueError("pinging needs PING_QUEUE_URL")
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, pings: Sequence[Ping], delay_seconds: int) -> None:
+        _send(
+            self._client,
+            self._queue_url,
+            [ping.model_dump_json() for ping in pings],
+            "pings",
+            delay_seconds=delay_seconds,
+        )
 
 
 class SqsFailedBatches:

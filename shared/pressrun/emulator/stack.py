@@ -358,6 +358,11 @@ class LocalStack:
             # one invocation at a time and serves the invalidation queue only when all else is idle,
             # which orders them already, and its clock does not wait.
             variables["INVALIDATION_DELAY_SECONDS"] = 0
+        if "PING_DELAY_SECONDS" in variables:
+            # On Lambda a ping waits until the CDN serves what it announces. The emulated stack has no
+            # CDN in front of its site, and its runner serves the ping queue (a batching window) only
+            # when all else is idle, after the writes.
+            variables["PING_DELAY_SECONDS"] = 0
         sources = [self._source(event) for event in properties.get("Events", {}).values()]
         return LocalFunction(
             name=logical,

@@ -44,7 +44,8 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 @dataclass
 class Resolver:
-    """Resolves Ref, GetAtt, Sub, If, Not, Equals, Join and Select against what the local stack made."""
+    """Resolves Ref, GetAtt, Sub, If, Not, Equals, Join, Select and Split against what the local stack
+    made."""
 
     parameters: Mapping[str, str]
     conditions: Mapping[str, Any]
@@ -60,6 +61,11 @@ class Resolver:
             "AWS::AccountId": self.account,
             "AWS::Partition": "aws",
             "AWS::StackName": self.stack_name,
+            # A stack id ends with a UUID CloudFormation gives the stack; one that never changes here.
+            "AWS::StackId": (
+                f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{self.stack_name}/"
+                "6f1d2c4e-8b3a-4f7e-9d5c-1a2b3c4d5e6f"
+            ),
             "AWS::URLSuffix": "amazonaws.com",
         }
         for source in (pseudo, self.parameters, self.refs):
@@ -112,5 +118,6 @@ class Resolver:
                 str(self.resolve(item)) for item in argument[1]
             ),
             "Fn::Select": lambda argument: self.resolve(argument[1])[int(argument[0])],
+            "Fn::Split": lambda argument: str(self.resolve(argument[1])).split(str(argument[0])),
             "Condition": lambda name: self.condition(name),
         }

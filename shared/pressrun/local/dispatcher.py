@@ -34,7 +34,7 @@ from pressrun.local.chaos import Chaos
 from pressrun.local.images import LocalImageRequests, SqliteImages
 from pressrun.local.index import SqliteIndex, membership_key
 from pressrun.local.log import StepLog
-from pressrun.local.records import RecordedAlerts, RecordedInvalidations, RecordedJobs
+from pressrun.local.records import RecordedAlerts, RecordedInvalidations, RecordedJobs, RecordedPings
 from pressrun.local.redirects import SqliteRedirects
 from pressrun.local.scheduler import SqliteScheduler
 from pressrun.local.site_folder import FolderSite
@@ -44,6 +44,8 @@ from pressrun.local.uploads import LocalUploads
 from pressrun.local.work import DeadLetter, Kind, WorkItem, WorkQueue
 from pressrun.media import ImageLimits, ImageRequest, ImageWork
 from pressrun.news_sitemap import refresh_news_sitemap
+from pressrun.outbound import UrllibPingSender
+from pressrun.pings import PingingSite, PingRun, send_pings
 from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
 from pressrun.reconcile import sweep
 from pressrun.scheduling import Release, release_article
@@ -98,6 +100,7 @@ class LocalPorts:
     redirects: SqliteRedirects
     alerts: RecordedAlerts = field(default_factory=RecordedAlerts)
     invalidations: RecordedInvalidations = field(default_factory=RecordedInvalidations)
+    pings: RecordedPings = field(default_factory=RecordedPings)
 
     @classmethod
     def open(cls, site_dir: Path, state: State, clock: Callable[[], datetime]) -> LocalPorts:
@@ -141,7 +144,11 @@ class Dispatcher:
         self._index = wrap(self.ports.index)
         # As the renderers do on AWS: what readers may hold stale is asked to be invalidated as
         # soon as it is written (the recorder itself is not made to fail: nothing would ask again).
-        self._site_store = InvalidatingSite(wrap(self.ports.site_store), self.ports.invalidations)
+        pinging = PingingSite(wrap(self.ports.site_store), self.ports.pings, self.settings)
+        self._site_store = InvalidatingSite(pinging, self.ports.invalidations)
+        # A rebuild re-renders for a new look, not for news: its writes are told to nobody, as on AWS,
+        # where the rebuild's workers are given no ping queue.
+        self._rebuild_site_store = InvalidatingSite(wrap(self.ports.site_store), self.ports.invalidations)
         self._scheduler = wrap(self.ports.scheduler)
         self._alerts = wrap(self.ports.alerts)
         self._images = wrap(self.ports.images)
@@ -246,6 +253,7 @@ class Dispatcher:
         for result in results:
             self.log.add(result.log)
             self.ports.invalidations.request(result.invalidated)
+            self.ports.pings.send(result.pings, 0)
             if self.chaos is not None:
                 self.chaos.injected += result.injected
         if kind is Kind.REBUILD:
@@ -380,7 +388,7 @@ class Dispatcher:
     def _rebuild_job(self, item: WorkItem) -> None:
         job = RebuildJob.model_validate_json(item.payload)
         changed = run_job(
-            job, self._articles, self._uploads, self._index, self._site_store, self.settings, self.now
+            job, self._articles, self._uploads, self._index, self._rebuild_site_store, self.settings, self.now
         )
         self.log.info("rebuild", item.source, "rebuild job done", kind=job.kind, changed=len(changed))
         if job.kind == "articles":
@@ -473,6 +481,21 @@ class Dispatcher:
             "search", "pagefind", f"search index {run.outcome}", stories=run.stories, written=run.written
         )
         self._commit()
+        return run
+
+    def send_pings(self) -> PingRun | None:
+        """Tell IndexNow and the WebSub hub what this run changed, once its work is done and every
+        page is written (no CDN stands in front of the folder: nothing more to wait for). A target
+        that refuses or is down is logged, never fails the run: it is told again with the next
+        change of that story or feed."""
+        pings = self.ports.pings.take()
+        if not pings:
+            return None
+        jobs = {str(number): ping for number, ping in enumerate(pings)}
+        run = send_pings(jobs, UrllibPingSender(), self.settings)
+        for job, reason in sorted(run.failed.items()):
+            self.log.error("pings", jobs[job].url, "not told", RuntimeError(reason), kind=jobs[job].kind)
+        self.log.info("pings", "pings", "pings sent", delivered=len(run.delivered), failed=len(run.failed))
         return run
 
     # --- what an operator asks for ----------------------------------------------------------------

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from pressrun.invalidation import SiteChange
 from pressrun.local.work import Kind, WorkItem
+from pressrun.pings import Ping
 
 # Below this many items a batch is followed in the run's own process: starting workers costs more.
 PARALLEL_FROM = 200
@@ -50,6 +51,7 @@ class ShardTask:
 @dataclass
 class ShardResult:
     invalidated: list[SiteChange] = field(default_factory=list)
+    pings: list[Ping] = field(default_factory=list)
     log: str = ""
     injected: int = 0
 
@@ -166,6 +168,7 @@ def follow_shard(task: ShardTask) -> ShardResult:
         dispatcher.process(ports.work.by_ids(task.item_ids))
         return ShardResult(
             invalidated=ports.invalidations.changes,
+            pings=ports.pings.take(),
             log=lines.getvalue(),
             injected=chaos.injected if chaos else 0,
         )

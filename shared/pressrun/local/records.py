@@ -1,4 +1,5 @@
-"""What a run tells instead of calling a service: editor alerts, CDN invalidations, rebuild jobs."""
+"""What a run tells instead of calling a service: editor alerts, CDN invalidations, rebuild jobs,
+pings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import TYPE_CHECKING
 from pressrun.invalidation import SiteChange
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pressrun.pings import Ping
     from pressrun.rebuild import RebuildJob
 
 
@@ -45,3 +49,18 @@ class RecordedJobs:
 
     def send(self, jobs: list[RebuildJob]) -> None:
         self.jobs += jobs
+
+
+@dataclass
+class RecordedPings:
+    """PingQueue: the pings a run's writes call for, each once, sent when the run is over (its pages
+    are all written by then, and no CDN stands between them and readers: no delay to wait)."""
+
+    pings: dict[Ping, None] = field(default_factory=dict)
+
+    def send(self, pings: Sequence[Ping], delay_seconds: int) -> None:
+        self.pings.update(dict.fromkeys(pings))
+
+    def take(self) -> list[Ping]:
+        taken, self.pings = list(self.pings), {}
+        return taken

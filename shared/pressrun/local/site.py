@@ -109,6 +109,8 @@ class LocalSite:
                 self.uploads.expire_noncurrent()
                 self.state.commit()
                 self.uploads.collect_garbage()
+                # Last: every page the pings announce is written and committed by now.
+                self.dispatcher.send_pings()
             else:
                 self.state.rollback()
         finally:
