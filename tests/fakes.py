@@ -431,3 +431,19 @@ class RecordingImageRequests:
 
     def request(self, source_key: str) -> None:
         self.requested.append(source_key)
+
+
+@dataclass
+class MemoryRedirects:
+    """RedirectStore in memory: an old site path to the path it moved to."""
+
+    redirects: dict[str, str] = field(default_factory=dict)
+
+    def target(self, path: str) -> str | None:
+        return self.redirects.get(path)
+
+    def put(self, path: str, target: str) -> None:
+        self.redirects[path] = target
+
+    def delete(self, path: str) -> None:
+        self.redirects.pop(path, None)

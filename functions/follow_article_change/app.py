@@ -38,6 +38,7 @@ def handle_record(record: DynamoDBRecord) -> None:
         index=runtime.index(),
         scheduler=runtime.scheduler(),
         articles=runtime.articles(),
+        redirects=runtime.redirects(),
         site=runtime.settings(),
         now=runtime.now(),
     )

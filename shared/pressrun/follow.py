@@ -1,4 +1,5 @@
-"""What follows a change in the articles table: the article's page, its index entries, its schedule.
+"""What follows a change in the articles table: the article's page, its index entries, its schedule,
+its preview.
 
 One consumer of the articles stream does all three (DynamoDB Streams serves at most two readers per
 shard without throttling); each part is idempotent, so a retried record redoes them all safely.
@@ -13,7 +14,15 @@ from pressrun.index import IndexUpdate, update_index
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.pages import apply_article_change, settle_page, settle_related_pages
-from pressrun.ports import ArticleRepository, CategoryIndex, Scheduler, SiteStore, UploadStore
+from pressrun.ports import (
+    ArticleRepository,
+    CategoryIndex,
+    RedirectStore,
+    Scheduler,
+    SiteStore,
+    UploadStore,
+)
+from pressrun.previews import follow_previews
 from pressrun.profiles import PROFILE_STATUS, is_profile_upload, profile_listing
 from pressrun.scheduling import follow_schedule
 from pressrun.settings import SiteSettings
@@ -37,10 +46,12 @@ def follow_article_change(
     index: CategoryIndex,
     scheduler: Scheduler,
     articles: ArticleRepository,
+    redirects: RedirectStore,
     site: SiteSettings,
     now: datetime,
 ) -> Followed:
-    """Bring the page, the index and the schedule in line with the article's change from old to new."""
+    """Bring the page, the index, the schedule and the preview in line with the article's change from
+    old to new."""
     changed = new or old
     if changed is not None and is_profile_upload(changed.source_key):
         pages = follow_profile(new or changed, uploads, articles, index, site_store, site, now)
@@ -49,6 +60,16 @@ def follow_article_change(
     update = update_index(old, new, index)
     pages += settle_related_pages(update, uploads, articles, site_store, site, index)
     schedule = follow_schedule(old, new, scheduler, articles, now)
+    pages += follow_previews(
+        old,
+        new,
+        uploads=uploads,
+        articles=articles,
+        site_store=site_store,
+        redirects=redirects,
+        site=site,
+        now=now,
+    )
     return Followed(pages=pages, index=update, schedule=schedule)
 
 

@@ -21,10 +21,16 @@ class SourceMissing(Exception):
 
 
 def article_page(
-    record: ArticleRecord, uploads: UploadStore, site: SiteSettings, index: CategoryIndex | None = None
+    record: ArticleRecord,
+    uploads: UploadStore,
+    site: SiteSettings,
+    index: CategoryIndex | None = None,
+    *,
+    preview: bool = False,
 ) -> bytes:
     """The page of the version the record names, rendered from its upload, with the stories related
-    to it that the index holds (none without an index: a page rendered on its own, in tests)."""
+    to it that the index holds (none without an index: a page rendered on its own, in tests). Its
+    `preview` is the story as it will read, marked as not published and kept from search engines."""
     data = uploads.read(record.source_key, record.source_version, site.max_upload_bytes)
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
@@ -37,6 +43,7 @@ def article_page(
         record=record,
         related=related,
         profiles=author_profiles(article.authors, index) if index is not None else {},
+        preview_expires=record.preview.expires if preview and record.preview else None,
     )
 
 

@@ -260,6 +260,14 @@ class SiteStore(Protocol):
         ...
 
 
+class RedirectStore(Protocol):
+    """Permanent redirects the CDN and the local servers answer: an old site path to the path it moved to."""
+
+    def target(self, path: str) -> str | None: ...
+    def put(self, path: str, target: str) -> None: ...
+    def delete(self, path: str) -> None: ...
+
+
 class InvalidationRequests(Protocol):
     """The invalidation queue: site objects that readers may hold stale copies of."""
 

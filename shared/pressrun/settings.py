@@ -41,6 +41,9 @@ class SiteSettings(BaseSettings):
     # The publisher's logo (JSON-LD publisher.logo, the home page's og:image): a path on the site or
     # a URL. The default is the built-in logo (or the theme's logo.png), written with the stylesheet.
     site_logo: str = "/logo.png"
+    # How long a draft's or scheduled story's private preview answers (pressrun.previews). Whole days:
+    # the site bucket's lifecycle rule on preview/ expires objects after as many days.
+    preview_lifetime_days: int = Field(default=7, ge=1, le=365)
 
     @field_validator("site_categories", mode="before")
     @classmethod

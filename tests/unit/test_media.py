@@ -16,6 +16,7 @@ from tests.fakes import (
     MemoryArticles,
     MemoryImages,
     MemoryIndex,
+    MemoryRedirects,
     MemorySite,
     MemoryUploads,
     RecordingAlerts,
@@ -111,6 +112,7 @@ class Newsroom:
                 index=self.index,
                 scheduler=RecordingScheduler(),
                 articles=self.articles,
+                redirects=MemoryRedirects(),
                 site=SITE,
                 now=NOW,
             )
@@ -248,6 +250,7 @@ def sweep_media(room: Newsroom, now: datetime) -> dict[str, int]:
         MemoryJournal(),
         MemoryFailedBatches(),
         room.alerts,
+        MemoryRedirects(),
         SITE,
         now,
         images=room.images,

@@ -21,6 +21,7 @@ from pressrun.settings import SiteSettings
 from tests.fakes import (
     MemoryArticles,
     MemoryIndex,
+    MemoryRedirects,
     MemorySite,
     MemoryUploads,
     RecordingAlerts,
@@ -116,6 +117,7 @@ def publish_into_a_site_of(size: int) -> tuple[Counter[str], int]:
         record,
         index=counted_index,
         scheduler=RecordingScheduler(),
+        redirects=MemoryRedirects(),
         site=SITE,
         now=NOW,
         **ports,

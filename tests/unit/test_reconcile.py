@@ -18,6 +18,7 @@ from tests.fakes import (
     MemoryFailedBatches,
     MemoryIndex,
     MemoryJournal,
+    MemoryRedirects,
     MemorySite,
     MemoryUploads,
     RecordingAlerts,
@@ -53,6 +54,7 @@ class Newsroom:
     journal: MemoryJournal = field(default_factory=MemoryJournal)
     failed: MemoryFailedBatches = field(default_factory=MemoryFailedBatches)
     alerts: RecordingAlerts = field(default_factory=RecordingAlerts)
+    redirects: MemoryRedirects = field(default_factory=MemoryRedirects)
     sequencer: int = 0
 
     def put(self, number: int, data: bytes | None = None) -> Upload:
@@ -100,6 +102,7 @@ class Newsroom:
             index=self.index,
             scheduler=self.scheduler,
             articles=self.articles,
+            redirects=self.redirects,
             site=SITE,
             now=EARLIER,
         )
@@ -124,6 +127,7 @@ class Newsroom:
             journal=self.journal,
             failed_batches=self.failed,
             alerts=self.alerts,
+            redirects=self.redirects,
             site=SITE,
             now=now,
             budget=budget,

@@ -12,7 +12,14 @@ from pressrun.model import ArticleRecord, Category
 from pressrun.pages import article_page
 from pressrun.related import MOST, PER_LISTING, TAGS_READ, related_stories
 from pressrun.settings import SiteSettings
-from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingScheduler
+from tests.fakes import (
+    MemoryArticles,
+    MemoryIndex,
+    MemoryRedirects,
+    MemorySite,
+    MemoryUploads,
+    RecordingScheduler,
+)
 
 START = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -140,6 +147,7 @@ def test_a_story_that_arrives_after_later_ones_is_named_on_their_pages_at_once()
             index=index,
             scheduler=RecordingScheduler(),
             articles=articles,
+            redirects=MemoryRedirects(),
             site=site,
             now=START + timedelta(days=30),
         )

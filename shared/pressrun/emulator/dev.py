@@ -24,6 +24,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -35,7 +36,7 @@ from moto.server import ThreadedMotoServer
 from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.s3_events import Answer, ChangeLog, changes_on_the_wire
 from pressrun.emulator.site import LocalSite
-from pressrun.urls import NOT_FOUND, object_key
+from pressrun.urls import NOT_FOUND, object_key, refused_preview
 
 # How often the pump looks for work: a page is live within about this, plus the pipeline's own time.
 POLL_SECONDS = 0.2
@@ -215,7 +216,8 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
             self.send_error(503, "the stack is starting")
             return
         path = unquote(self.path.split("?", 1)[0])
-        found = reader.get(object_key(path))
+        # A preview past its expiry answers 404 whatever the bucket holds, as the CDN's function does.
+        found = None if refused_preview(path, datetime.now(UTC)) else reader.get(object_key(path))
         status = 200
         if found is None:
             status = 404

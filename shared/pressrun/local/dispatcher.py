@@ -35,6 +35,7 @@ from pressrun.local.images import LocalImageRequests, SqliteImages
 from pressrun.local.index import SqliteIndex, membership_key
 from pressrun.local.log import StepLog
 from pressrun.local.records import RecordedAlerts, RecordedInvalidations, RecordedJobs
+from pressrun.local.redirects import FolderRedirects
 from pressrun.local.scheduler import SqliteScheduler
 from pressrun.local.site_folder import FolderSite
 from pressrun.local.state import STATE_DIR, State
@@ -92,6 +93,7 @@ class LocalPorts:
     scheduler: SqliteScheduler
     images: SqliteImages
     image_requests: LocalImageRequests
+    redirects: FolderRedirects
     alerts: RecordedAlerts = field(default_factory=RecordedAlerts)
     invalidations: RecordedInvalidations = field(default_factory=RecordedInvalidations)
 
@@ -108,6 +110,9 @@ class LocalPorts:
             scheduler=SqliteScheduler(state, work),
             images=SqliteImages(state, clock),
             image_requests=LocalImageRequests(work),
+            # MERGE (issue 16, part 5): the one place the local engine's RedirectStore is chosen; the
+            # redirects branch's local adapter replaces FolderRedirects here if the lead prefers it.
+            redirects=FolderRedirects(site_dir / STATE_DIR),
         )
 
 
@@ -141,6 +146,7 @@ class Dispatcher:
         self._alerts = wrap(self.ports.alerts)
         self._images = wrap(self.ports.images)
         self._image_requests = wrap(self.ports.image_requests)
+        self._redirects = wrap(self.ports.redirects)
 
     # --- the loop -------------------------------------------------------------------------------
 
@@ -345,6 +351,7 @@ class Dispatcher:
             index=self._index,
             scheduler=self._scheduler,
             articles=self._articles,
+            redirects=self._redirects,
             site=self.settings,
             now=self.now,
         )
@@ -446,6 +453,7 @@ class Dispatcher:
             journal=SqliteSweepJournal(self.ports.state),
             failed_batches=NoLostBatches(),
             alerts=self._alerts,
+            redirects=self._redirects,
             site=self.settings,
             now=self.now,
             budget=budget,

@@ -2,19 +2,24 @@
 
 `/x/` is `/x/index.html`, `/x` redirects to `/x/` when it is a folder, a missing page is the site's
 own `404.html` with status 404, and nothing hidden is served: not `.pressrun/` (the state, the log,
-the uploads), not a temp file, not a link that leads outside the folder. Folders are never listed.
+the uploads), not a temp file, not a link that leads outside the folder. Folders are never listed. A
+draft's preview (`/preview/<expiry>-<token>/`) answers 404 past its expiry, as the CDN's function
+does, and is sent with `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from pressrun.urls import PREVIEW_PREFIX, cache_control, refused_preview
 
 NOT_FOUND_PAGE = "404.html"
 # The one hidden folder the web expects sites to serve (RFC 8615).
@@ -32,11 +37,20 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if any(segment.startswith(".") and segment != _WELL_KNOWN for segment in segments):
             self.send_error(HTTPStatus.NOT_FOUND)
             return None
+        if refused_preview(path, datetime.now(UTC)):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
         target = os.path.realpath(self.translate_path(self.path))
         if target != self.root and not target.startswith(self.root + os.sep):
             self.send_error(HTTPStatus.NOT_FOUND)
             return None
         return super().send_head()
+
+    def end_headers(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        if path.startswith(f"/{PREVIEW_PREFIX}"):
+            self.send_header("Cache-Control", cache_control(PREVIEW_PREFIX, 0))
+        super().end_headers()
 
     def list_directory(self, path: str | os.PathLike[str]) -> BytesIO | None:
         self.send_error(HTTPStatus.NOT_FOUND)
