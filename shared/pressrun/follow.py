@@ -87,9 +87,10 @@ def follow_profile(
     the author's links; older stories take them when the sweep renders them again). An older change
     followed after a newer one keeps nothing, and renders what the newer one kept."""
     listing = profile_listing(record.source_key)
-    if record.status not in (PROFILE_STATUS, "removed"):
-        # Refused, or waiting for its photo: an earlier profile, if any, stays (the record keeps it).
+    if record.status not in (PROFILE_STATUS, "removed", "rejected"):
         return []
+    # A refusal that keeps an earlier profile up (or one waiting for its photo) is recorded with the
+    # profile's status; "rejected" keeps nothing, like a removal (whose own change may have been lost).
     profile = record.profile if record.status == PROFILE_STATUS else None
     index.set_profile(listing, profile, record.sequencer)
     refreshed = refresh_listings({listing: []}, index, site_store, site, now)

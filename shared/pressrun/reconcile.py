@@ -37,7 +37,8 @@ from pressrun.ingest import (
 )
 from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
 from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
-from pressrun.pages import SourceMissing, settle_page
+from pressrun.follow import ProfileNotShown, follow_profile
+from pressrun.pages import PageKeptChanging, SourceMissing, settle_page
 from pressrun.ports import (
     ArticleRepository,
     CategoryIndex,
@@ -51,6 +52,7 @@ from pressrun.ports import (
     UploadStore,
 )
 from pressrun.previews import PreviewKeptChanging, settle_previews
+from pressrun.profiles import is_profile_upload
 from pressrun.scheduling import follow_schedule, schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.sweep_state import Budget, Drift, DriftKind, SweepReport, UploadState
@@ -197,6 +199,8 @@ class Sweep:
                 if current is None:
                     continue
                 record = current
+            if is_profile_upload(key) and key in self.recently_changed:
+                self._settle_profile(record)
             if record.format < RECORD_FORMAT and record.status in _MIGRATED_STATUSES:
                 record = self._migrated(record)
             for path in dict.fromkeys(path for path in (record.path, record.previous_path) if path):
@@ -256,6 +260,18 @@ class Sweep:
             return
         for write in written:
             self._found("page", write.key)
+
+    def _settle_profile(self, record: ArticleRecord) -> None:
+        """An author's profile changed recently, or in a lost stream batch: its listing's summary and
+        pages as `follow` leaves them (conditional on the sequencer, so an older change never wins)."""
+        try:
+            written = follow_profile(
+                record, self.uploads, self.articles, self.index, self.site_store, self.site, self.now
+            )
+        except (SourceMissing, ProfileNotShown, PageKeptChanging):
+            return  # the events on their way settle it, or the next sweep
+        for write in written:
+            self._found("listing", write.key)
 
     def _migrated(self, record: ArticleRecord) -> ArticleRecord:
         """An earlier release's record, made again from its upload as this release makes records (its
