@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pressrun.follow import ProfileNotShown, follow_profile
 from pressrun.images import MEDIA_GRACE, forget_renditions, media_key, unshown
 from pressrun.index import FROM_THE_START, PageRange, memberships, settle_index
 from pressrun.ingest import (
@@ -37,7 +38,6 @@ from pressrun.ingest import (
 )
 from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
 from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
-from pressrun.follow import ProfileNotShown, follow_profile
 from pressrun.pages import PageKeptChanging, SourceMissing, settle_page
 from pressrun.ports import (
     ArticleRepository,
