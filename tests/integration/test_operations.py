@@ -306,6 +306,7 @@ def test_the_sites_limits_are_template_parameters_with_the_settings_defaults():
         ("ListingSize", "listing_size"),
         ("SitemapSize", "sitemap_size"),
         ("MaxUploadBytes", "max_upload_bytes"),
+        ("PreviewLifetimeDays", "preview_lifetime_days"),
     ]:
         spec = TEMPLATE["Parameters"][parameter]
         assert variables[field.upper()] == {"Ref": parameter}
