@@ -247,7 +247,16 @@ def test_readers_are_not_sent_the_metadata_the_pages_carry_or_what_s3_says_about
 
     assert written
     assert written | {"x-amz-version-id", "x-amz-server-side-encryption"} <= set(removed_headers())
-    assert all(b["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"} for b in behaviors)
+    # Previews have a policy of their own (noindex, never cached), which removes the same headers
+    # and sends the same security headers.
+    policies = {b["ResponseHeadersPolicyId"]["Ref"] for b in behaviors}
+    assert policies == {"SecurityHeadersPolicy", "PreviewHeadersPolicy"}
+    configs = [RESOURCES[name]["Properties"]["ResponseHeadersPolicyConfig"] for name in sorted(policies)]
+    for config in configs:
+        assert [item["Header"] for item in config["RemoveHeadersConfig"]["Items"]] == removed_headers()
+    preview, security = (config["SecurityHeadersConfig"] for config in configs)
+    assert preview["ContentSecurityPolicy"] == security["ContentSecurityPolicy"]
+    assert preview["StrictTransportSecurity"] == security["StrictTransportSecurity"]
 
 
 def test_every_removed_header_is_one_cloudfront_lets_a_policy_remove():
