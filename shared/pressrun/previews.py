@@ -134,22 +134,33 @@ def _settle(
     now: datetime,
 ) -> list[SiteWrite]:
     key = object_key(path)
-    mine = record is not None and record.preview is not None and record.preview.path == path
     written: SiteWrite | None
-    if mine and record is not None and answers(record, now):
+    if _owns(record, path) and record is not None and answers(record, now):
         written = site_store.put(key, article_page(record, uploads, site, preview=True), HTML)
         if redirects.target(path) is not None:
             redirects.delete(path)
         return [written] if written is not None else []
     written = site_store.delete(key)
-    live = mine and record is not None and record.is_live and record.preview is not None
-    if live and record is not None and record.preview is not None and not record.preview.expired(now):
-        if redirects.target(path) != record.path:
-            redirects.put(path, record.path)
+    target = _live_target(record, path, now)
+    if target is not None:
+        if redirects.target(path) != target:
+            redirects.put(path, target)
     elif redirects.target(path) is not None:
         # Expired, revoked, or no longer the source's: the address answers nothing at all.
         redirects.delete(path)
     return [written] if written is not None else []
+
+
+def _owns(record: ArticleRecord | None, path: str) -> bool:
+    return record is not None and record.preview is not None and record.preview.path == path
+
+
+def _live_target(record: ArticleRecord | None, path: str, now: datetime) -> str | None:
+    """Where the preview address redirects: the story, once it is live, until the preview would have
+    expired."""
+    if record is None or record.preview is None or record.preview.path != path:
+        return None
+    return record.path if record.is_live and not record.preview.expired(now) else None
 
 
 def _settle_report(
