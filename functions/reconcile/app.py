@@ -24,6 +24,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         journal=runtime.sweep_journal(),
         failed_batches=runtime.failed_batches(),
         alerts=runtime.alerts(),
+        redirects=runtime.redirects(),
         site=runtime.settings(),
         now=runtime.now(),
         images=runtime.images(),

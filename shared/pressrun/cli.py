@@ -298,6 +298,8 @@ def _print_summary(summary: Summary, site_dir: Path) -> None:
         print(f"scheduled  {scheduled.source} → {scheduled.url} at {scheduled.at.isoformat()}")
     for draft in summary.drafts:
         print(f"draft      {draft} (recorded, not public)")
+    for preview in summary.previews:
+        print(f"preview    {preview.source} → {preview.url} until {preview.expires.isoformat()}")
     for removed in summary.removed:
         print(f"removed    {removed}")
     for rejected in summary.rejected:

@@ -1,4 +1,5 @@
-"""What follows a change in the articles table: the article's page, its index entries, its schedule.
+"""What follows a change in the articles table: the article's page, its index entries, its schedule,
+its preview.
 
 One consumer of the articles stream does all three (DynamoDB Streams serves at most two readers per
 shard without throttling); each part is idempotent, so a retried record redoes them all safely.
@@ -13,7 +14,15 @@ from pressrun.index import IndexUpdate, update_index
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord, SiteWrite
 from pressrun.pages import apply_article_change, settle_page, settle_related_pages
-from pressrun.ports import ArticleRepository, CategoryIndex, RedirectStore, Scheduler, SiteStore, UploadStore
+from pressrun.ports import (
+    ArticleRepository,
+    CategoryIndex,
+    RedirectStore,
+    Scheduler,
+    SiteStore,
+    UploadStore,
+)
+from pressrun.previews import follow_previews
 from pressrun.profiles import PROFILE_STATUS, is_profile_upload, profile_listing
 from pressrun.redirects import follow_listed_redirects, follow_story_redirects, is_redirects_upload
 from pressrun.scheduling import follow_schedule
@@ -44,9 +53,10 @@ def follow_article_change(
     site: SiteSettings,
     now: datetime,
 ) -> Followed:
-    """Bring the page, the index, the schedule and the redirects in line with the article's change from
-    old to new. The redirects follow the page: a story that moved has left its old address (whose
-    page removal asks for its invalidation) before the old address is pointed at the new one."""
+    """Bring the page, the index, the schedule, the redirects and the preview in line with the
+    article's change from old to new. The redirects follow the page: a story that moved has left its
+    old address (whose page removal asks for its invalidation) before the old address is pointed at
+    the new one."""
     changed = new or old
     if changed is not None and is_redirects_upload(changed.source_key):
         moved = follow_listed_redirects(old, new, articles, redirects)
@@ -59,6 +69,16 @@ def follow_article_change(
     pages += settle_related_pages(update, uploads, articles, site_store, site, index)
     schedule = follow_schedule(old, new, scheduler, articles, now)
     moved = follow_story_redirects(old, new, articles, redirects)
+    pages += follow_previews(
+        old,
+        new,
+        uploads=uploads,
+        articles=articles,
+        site_store=site_store,
+        redirects=redirects,
+        site=site,
+        now=now,
+    )
     return Followed(pages=pages, index=update, schedule=schedule, redirects=moved)
 
 
@@ -76,9 +96,10 @@ def follow_profile(
     the author's links; older stories take them when the sweep renders them again). An older change
     followed after a newer one keeps nothing, and renders what the newer one kept."""
     listing = profile_listing(record.source_key)
-    if record.status not in (PROFILE_STATUS, "removed"):
-        # Refused, or waiting for its photo: an earlier profile, if any, stays (the record keeps it).
+    if record.status not in (PROFILE_STATUS, "removed", "rejected"):
         return []
+    # A refusal that keeps an earlier profile up (or one waiting for its photo) is recorded with the
+    # profile's status; "rejected" keeps nothing, like a removal (whose own change may have been lost).
     profile = record.profile if record.status == PROFILE_STATUS else None
     index.set_profile(listing, profile, record.sequencer)
     refreshed = refresh_listings({listing: []}, index, site_store, site, now)

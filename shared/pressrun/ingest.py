@@ -20,9 +20,13 @@ from pressrun.model import (
     ArticleRecord,
     ImageUse,
     InvalidArticle,
+    NewToken,
+    Preview,
     Problem,
     Saved,
     Waiter,
+    new_token,
+    preview_of,
     problem_line,
 )
 from pressrun.ports import (
@@ -41,6 +45,8 @@ from pressrun.validation import parse_article
 
 INCOMING = "incoming/"
 REJECTED = "rejected/"
+# Where the editor finds a draft's private preview address (pressrun.previews), beside rejected/.
+PREVIEWS = "previews/"
 _REPORT_SUFFIX = ".report.json"
 _MAX_S3_KEY_BYTES = 1024
 _SEQUENCER_WIDTH = 64
@@ -107,15 +113,21 @@ def padded_sequencer(sequencer: str) -> str:
 
 def report_key(source_key: str) -> str:
     """rejected/<name>.report.json beside incoming/<name>, where the editor looks for it."""
+    return editor_key(REJECTED, source_key, _REPORT_SUFFIX)
+
+
+def editor_key(folder: str, source_key: str, suffix: str) -> str:
+    """<folder><name><suffix> for incoming/<name>: where the editor finds what the pipeline tells of
+    an upload (a refusal's report, a draft's preview), within S3's limit on key length."""
     name = source_key.removeprefix(INCOMING)
-    key = f"{REJECTED}{name}{_REPORT_SUFFIX}"
+    key = f"{folder}{name}{suffix}"
     if len(key.encode()) <= _MAX_S3_KEY_BYTES:
         return key
     # A name near S3's limit leaves no room for the rest: its start, and a digest to keep it its own.
     digest = "-" + hashlib.sha256(source_key.encode()).hexdigest()[:16]
-    room = _MAX_S3_KEY_BYTES - len(f"{REJECTED}{digest}{_REPORT_SUFFIX}".encode())
+    room = _MAX_S3_KEY_BYTES - len(f"{folder}{digest}{suffix}".encode())
     start = name.encode()[:room].decode(errors="ignore")
-    return f"{REJECTED}{start}{digest}{_REPORT_SUFFIX}"
+    return f"{folder}{start}{digest}{suffix}"
 
 
 def is_article_upload(key: str) -> bool:
@@ -160,6 +172,9 @@ def record_of(
     now: datetime,
     previous: ArticleRecord | None = None,
     uses: list[ImageUse] | None = None,
+    *,
+    lifetime_days: int = 7,
+    token: NewToken = new_token,
 ) -> ArticleRecord:
     by_key = {use.key: use for use in uses or ()}
     image = by_key.get(article.image.key) if article.image else None
@@ -170,11 +185,12 @@ def record_of(
         shown = json.dumps([use.model_dump(mode="json") for use in (image, *inline) if use is not None])
         content_hash = hashlib.sha256(f"{content_hash}\n{shown}".encode()).hexdigest()
     updated_at = modified_at(article, content_hash, now, previous)
+    status = status_of(article, now)
     return ArticleRecord(
         source_key=upload.key,
         source_version=upload.version_id,
         sequencer=padded_sequencer(upload.sequencer),
-        status=status_of(article, now),
+        status=status,
         title=article.title,
         slug=article.slug,
         path=article.path,
@@ -190,6 +206,7 @@ def record_of(
         previous_path=previous.path if previous is not None and previous.path != article.path else "",
         image=image,
         inline_images=inline,
+        preview=preview_of(status, previous, now, lifetime_days, token),
     )
 
 
@@ -202,6 +219,7 @@ def judge(
     images: ImageRepository | None = None,
     articles: ArticleRepository | None = None,
     redirects: RedirectStore | None = None,
+    token: NewToken = new_token,
 ) -> ArticleRecord | None:
     """The record a created upload makes, or `InvalidArticle` with every reason it makes none: the
     validator's and the tables' (see `footprint`). `read` gives the upload's bytes, or None when that
@@ -247,7 +265,9 @@ def judge(
         uses, waits = resolve(article.image_refs, images)
         if waits:
             raise ImagesNotReady(waits)
-    record = record_of(article, upload, now, previous, uses)
+    record = record_of(
+        article, upload, now, previous, uses, lifetime_days=site.preview_lifetime_days, token=token
+    )
     problems = footprint_problems(record)
     if problems:
         raise InvalidArticle(problems)
@@ -318,6 +338,8 @@ class Intake:
     image_requests: ImageRequests | None = None
     # The site's redirects: an editor's list that loops through them is refused.
     redirects: RedirectStore | None = None
+    # Where a new preview's token comes from: secrets, except where a test needs them reproducible.
+    token: NewToken = new_token
     # Sources whose freed waiters are being tried further up this call: two files waiting for each
     # other's slugs would otherwise try each other without end.
     trying: set[str] = field(default_factory=set)
@@ -361,6 +383,7 @@ class Intake:
                 sequencer=sequencer,
                 status="removed",
                 previous_path=previous.path if previous is not None else "",
+                preview=_revoked(previous),
             )
             return self._save(upload, removal, previous)
         try:
@@ -373,6 +396,7 @@ class Intake:
                 self.images,
                 self.articles,
                 self.redirects,
+                self.token,
             )
         except InvalidArticle as invalid:
             return self._refuse(upload, sequencer, previous, invalid.problems)
@@ -432,7 +456,15 @@ class Intake:
             read = partial(self.uploads.read, source_key, current.source_version, self.site.max_upload_bytes)
             try:
                 record = judge(
-                    upload, read, self.site, self.now, current, self.images, self.articles, self.redirects
+                    upload,
+                    read,
+                    self.site,
+                    self.now,
+                    current,
+                    self.images,
+                    self.articles,
+                    self.redirects,
+                    self.token,
                 )
             except (InvalidArticle, ImagesNotReady):
                 return None
@@ -483,7 +515,9 @@ class Intake:
         marks: dict[str, object] = {"sequencer": sequencer, "rejected_sequencer": sequencer}
         marks |= {"rejected_version": upload.version_id, "rejection": report, "pending_waiters": ()}
         for kept in [*self._kept_up(upload, sequencer, previous), None]:
-            base = kept or ArticleRecord(source_key=upload.key, sequencer=sequencer, status="rejected")
+            base = kept or ArticleRecord(
+                source_key=upload.key, sequencer=sequencer, status="rejected", preview=_revoked(previous)
+            )
             moved = previous is not None and previous.path and previous.path != base.path
             update = marks | {"previous_path": previous.path if moved and previous else base.previous_path}
             result = self.articles.save(base.model_copy(update=update), previous)
@@ -545,7 +579,15 @@ class Intake:
             read = partial(self.uploads.read, upload.key, version_id, self.site.max_upload_bytes)
             try:
                 record = judge(
-                    older, read, self.site, self.now, previous, self.images, self.articles, self.redirects
+                    older,
+                    read,
+                    self.site,
+                    self.now,
+                    previous,
+                    self.images,
+                    self.articles,
+                    self.redirects,
+                    self.token,
                 )
             except (InvalidArticle, ImagesNotReady):
                 continue
@@ -604,6 +646,12 @@ class Intake:
         self.articles.finished(record.source_key, record.sequencer)
 
 
+def _revoked(previous: ArticleRecord | None) -> Preview | None:
+    """The preview a record that shows nothing keeps of the one before: whoever settles it takes that
+    address down (its stream record may be lost; the sweep then reads it from here)."""
+    return previous.preview if previous is not None else None
+
+
 # What a refusal may leave up: any of these, as the version's own status says.
 _SHOWN = ("published", "scheduled", "draft")
 # Older versions a refusal reads to find one to show again: an undelete rarely reaches further back.
@@ -622,8 +670,11 @@ def accept_upload(
     images: ImageRepository | None = None,
     image_requests: ImageRequests | None = None,
     redirects: RedirectStore | None = None,
+    token: NewToken = new_token,
 ) -> Outcome:
     """Read, validate and record one upload; a bad one leaves a report, never an exception.
     An article dated after `now` is recorded as scheduled and goes live at its time; one whose images
     are not ready waits for them."""
-    return Intake(uploads, articles, site, alerts, now, images, image_requests, redirects).accept(upload)
+    return Intake(uploads, articles, site, alerts, now, images, image_requests, redirects, token).accept(
+        upload
+    )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from pressrun.urls import article_path
+from pressrun.urls import article_path, preview_path
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Records made before format 2 kept no tags and one author: their stories were in no tag or author
@@ -199,6 +201,25 @@ class Redirect(BaseModel):
     target: str
 
 
+class Preview(BaseModel):
+    """A draft's or scheduled story's private preview: an unguessable token and the minute it stops
+    answering. Both are in its address (`urls.preview_path`), so the CDN refuses an expired one
+    without a lookup, and an address with another expiry or token is one no object has."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: str
+    # On a whole minute, in UTC: the address spells it to the minute.
+    expires: AwareDatetime
+
+    @property
+    def path(self) -> str:
+        return preview_path(self.expires, self.token)
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires
+
+
 class Waiter(BaseModel):
     """An upload refused because another source held its slug; it is tried again when that source
     lets go of it (a renamed file, copied then deleted, waits for its own old slug)."""
@@ -264,6 +285,10 @@ class ArticleRecord(BaseModel):
     profile: AuthorProfile | None = None
     # An editor's list of redirects, for a record of one (status "redirects"): no page of its own.
     redirects: tuple[Redirect, ...] = ()
+    # The private preview of a draft or scheduled version (pressrun.previews). Kept once the story is
+    # live, removed or refused, so that whoever settles the record knows which address to redirect to
+    # the story or take down; a later draft gets a new one.
+    preview: Preview | None = None
     # What the release that made the record kept of a story (RECORD_FORMAT): the sweep judges an older
     # record's upload again, so that it joins the listings that release did not know.
     format: int = 1
@@ -287,6 +312,44 @@ class ArticleRecord(BaseModel):
             return ""
         images = "".join(use.model_dump_json() for use in self.image_uses)
         return hashlib.sha256(f"{self.content_hash}\n{images}".encode()).hexdigest()[:20]
+
+
+# A draft's and a scheduled story's statuses: the versions that have a private preview.
+PREVIEWED = ("draft", "scheduled")
+NewToken = Callable[[], str]
+
+
+def new_token() -> str:
+    """A preview's secret: 24 random bytes (192 bits), URL-safe. Nobody can guess it, so the address
+    needs no other protection."""
+    return secrets.token_urlsafe(24)
+
+
+def preview_of(
+    status: str, previous: ArticleRecord | None, now: datetime, lifetime_days: int, token: NewToken
+) -> Preview | None:
+    """The preview a new version keeps. A draft or scheduled version keeps the one its source has
+    while that is a draft's or scheduled story's and still answers, so that the editor has one address
+    for the story however often it is edited; else it gets a new one, with a new token (an expired or
+    revoked address never answers again). A live version keeps the one it had, which now redirects to
+    the story (pressrun.previews); a story published at once has none."""
+    kept = previous.preview if previous is not None else None
+    if previous is None or kept is None or previous.status not in (*PREVIEWED, "published"):
+        # None before, or revoked with a removal or a refusal: that address stays dead.
+        kept = None
+    if status not in PREVIEWED:
+        return kept if status == "published" else None
+    if kept is not None and previous is not None and previous.status in PREVIEWED and not kept.expired(now):
+        return kept
+    return Preview(token=token(), expires=_next_minute(now + timedelta(days=lifetime_days)))
+
+
+def _next_minute(moment: datetime) -> datetime:
+    """Rounded up to a whole minute, in UTC: the address says the expiry to the minute, and a preview
+    must never answer for less than its lifetime."""
+    moment = moment.astimezone(UTC)
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 class Saved(StrEnum):

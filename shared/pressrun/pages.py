@@ -22,14 +22,25 @@ class SourceMissing(Exception):
 
 
 def article_page(
-    record: ArticleRecord, uploads: UploadStore, site: SiteSettings, index: CategoryIndex | None = None
+    record: ArticleRecord,
+    uploads: UploadStore,
+    site: SiteSettings,
+    index: CategoryIndex | None = None,
+    *,
+    preview: bool = False,
 ) -> bytes:
-    """The page of the version the record names, rendered from its upload."""
-    return article_objects(record, uploads, site, index)[object_key(record.path)][0]
+    """The page of the version the record names, rendered from its upload. Its `preview` is the
+    story as it will read, marked as not published and kept from search engines."""
+    return article_objects(record, uploads, site, index, preview=preview)[object_key(record.path)][0]
 
 
 def article_objects(
-    record: ArticleRecord, uploads: UploadStore, site: SiteSettings, index: CategoryIndex | None = None
+    record: ArticleRecord,
+    uploads: UploadStore,
+    site: SiteSettings,
+    index: CategoryIndex | None = None,
+    *,
+    preview: bool = False,
 ) -> dict[str, tuple[bytes, str]]:
     """What the version the record names puts on the site, from one parse of its upload: its page, with
     the stories related to it that the index holds (none without an index: a page rendered on its own,
@@ -47,6 +58,7 @@ def article_objects(
         record=record,
         related=related,
         profiles=author_profiles(article.authors, index) if index is not None else {},
+        preview_expires=record.preview.expires if preview and record.preview else None,
     )
     return {
         object_key(record.path): (page, HTML),

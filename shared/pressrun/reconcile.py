@@ -7,8 +7,9 @@ through the same code the pipeline runs:
 
 - an upload whose newest state the table does not reflect is re-announced, so S3 sends a fresh
   event with a fresh sequencer and it flows through validation like any upload;
-- a record whose page, index entries, schedule or listings are not what it says is settled by the
-  same functions the article-change consumer calls.
+- a record whose page, index entries, schedule, preview or listings are not what it says is settled
+  by the same functions the article-change consumer calls;
+- a preview object past its expiry is removed.
 
 What it reads stays proportional to what changed since the last sweep (records by their change
 time, uploads by their modification time, failed stream batches by their time span) plus a bounded
@@ -23,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pressrun.follow import ProfileNotShown, follow_profile
 from pressrun.images import MEDIA_GRACE, forget_renditions, media_key, unshown
 from pressrun.index import FROM_THE_START, PageRange, memberships, settle_index
 from pressrun.ingest import (
@@ -37,27 +39,34 @@ from pressrun.ingest import (
 from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
 from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
 from pressrun.news_sitemap import NEWS_SITEMAP_KEY, refresh_news_sitemap
-from pressrun.pages import SourceMissing, settle_page
+from pressrun.pages import PageKeptChanging, SourceMissing, settle_page
 from pressrun.ports import (
     ArticleRepository,
     CategoryIndex,
     EditorAlerts,
     FailedBatches,
     ImageRepository,
+    RedirectStore,
     Scheduler,
     SiteStore,
     SweepJournal,
     UploadStore,
 )
+from pressrun.previews import PreviewKeptChanging, settle_previews
+from pressrun.profiles import is_profile_upload
 from pressrun.scheduling import follow_schedule, schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.sweep_state import Budget, Drift, DriftKind, SweepReport, UploadState
-from pressrun.urls import article_key_path, listing_of_key
+from pressrun.urls import article_key_path, is_preview_key, listing_of_key, preview_expiry
 
 # Events normally arrive within seconds: a change younger than this may still be on its way, and
 # repairing it would race the pipeline (and count a drift that is not one).
 GRACE = timedelta(minutes=2)
 FIRST_WINDOW = timedelta(days=1)
+# How long after its expiry a preview's record is still settled by the walk over the archive, which
+# reaches every record within a day: long enough to take its report and redirect down once, without
+# every later sweep spending calls on every story that ever had a preview.
+PREVIEW_SETTLED_AFTER_EXPIRY = timedelta(days=2)
 # The records an earlier release made that a sweep makes again: those that stand for a story.
 _MIGRATED_STATUSES = ("published", "scheduled", "draft")
 
@@ -74,6 +83,7 @@ class Sweep:
     journal: SweepJournal
     failed_batches: FailedBatches
     alerts: EditorAlerts
+    redirects: RedirectStore
     site: SiteSettings
     now: datetime
     budget: Budget = field(default_factory=Budget)
@@ -194,6 +204,8 @@ class Sweep:
                 if current is None:
                     continue
                 record = current
+            if is_profile_upload(key) and key in self.recently_changed:
+                self._settle_profile(record)
             if record.format < RECORD_FORMAT and record.status in _MIGRATED_STATUSES:
                 record = self._migrated(record)
             for path in dict.fromkeys(path for path in (record.path, record.previous_path) if path):
@@ -207,6 +219,7 @@ class Sweep:
                     continue
                 if written is not None:
                     self._found("page", written.key)
+            self._settle_preview(record)
             update = settle_index(record, self.index)
             if update:
                 self._found("index", key)
@@ -224,6 +237,46 @@ class Sweep:
         self._found_writes("listing", refreshed.changed)
         if refreshed.failed:
             raise SweepIncomplete(f"listings failed to render: {refreshed.failed}")
+
+    def _settle_preview(self, record: ArticleRecord) -> None:
+        """The record's preview page, redirect and report, as `follow` leaves them: a lost stream record
+        left them behind, or the preview expired since (its report and redirect go; its page is
+        refused by the CDN from its address already, and removed by `_walk_site`)."""
+        preview = record.preview
+        if preview is None:
+            return
+        recent = record.source_key in self.recently_changed
+        if not recent and preview.expires < self.now - PREVIEW_SETTLED_AFTER_EXPIRY:
+            return
+        try:
+            written = settle_previews(
+                record.source_key,
+                [preview.path],
+                uploads=self.uploads,
+                articles=self.articles,
+                site_store=self.site_store,
+                redirects=self.redirects,
+                site=self.site,
+                now=self.now,
+            )
+        except (SourceMissing, PreviewKeptChanging):
+            # Its version is gone (the upload check re-announces it), or its record is moving: the
+            # events on their way settle it, or the next sweep.
+            return
+        for write in written:
+            self._found("page", write.key)
+
+    def _settle_profile(self, record: ArticleRecord) -> None:
+        """An author's profile changed recently, or in a lost stream batch: its listing's summary and
+        pages as `follow` leaves them (conditional on the sequencer, so an older change never wins)."""
+        try:
+            written = follow_profile(
+                record, self.uploads, self.articles, self.index, self.site_store, self.site, self.now
+            )
+        except (SourceMissing, ProfileNotShown, PageKeptChanging):
+            return  # the events on their way settle it, or the next sweep
+        for write in written:
+            self._found("listing", write.key)
 
     def _migrated(self, record: ArticleRecord) -> ArticleRecord:
         """An earlier release's record, made again from its upload as this release makes records (its
@@ -282,7 +335,9 @@ class Sweep:
         for key in keys:
             path = article_key_path(key)
             listing = listing_of_key(key)
-            if path is not None:
+            if is_preview_key(key):
+                self._collect_preview(key)
+            elif path is not None:
                 try:
                     written = settle_page(
                         path, self.uploads, self.articles, self.site_store, self.site, self.index
@@ -306,6 +361,15 @@ class Sweep:
         arrives to re-render it. Time passing, not drift: counted, never reported as drift."""
         if refresh_news_sitemap(self.index, self.site_store, self.site, self.now):
             self._count("news sitemaps refreshed", 1)
+
+    def _collect_preview(self, key: str) -> None:
+        """A preview object whose address has expired: the CDN refuses it already (its expiry is in
+        the address), and here it goes. Garbage, not drift: every preview expires. An unexpired one is
+        its record's to settle (a preview's address names no source)."""
+        expires = preview_expiry(key)
+        if expires is None or expires <= self.now:
+            self.site_store.delete(key)
+            self._count("expired previews removed", 1)
 
     def _collect_media(self, images: ImageRepository, after: str) -> str:
         """Renditions no article shows any more (an article unpublished, an image replaced or removed)
@@ -363,6 +427,7 @@ def sweep(
     journal: SweepJournal,
     failed_batches: FailedBatches,
     alerts: EditorAlerts,
+    redirects: RedirectStore,
     site: SiteSettings,
     now: datetime,
     budget: Budget | None = None,
@@ -382,6 +447,7 @@ def sweep(
         journal,
         failed_batches,
         alerts,
+        redirects,
         site,
         now,
         budget or Budget(),

@@ -391,9 +391,11 @@ def article_page(
     record: ArticleRecord | None = None,
     related: Sequence[ListingEntry] = (),
     profiles: Mapping[str, AuthorProfile] | None = None,
+    preview_expires: datetime | None = None,
 ) -> bytes:
     """The article's page. `record` gives the renditions of its images (as the table holds them);
-    `related`, the stories offered after it (pressrun.related)."""
+    `related`, the stories offered after it (pressrun.related). With `preview_expires`, its private
+    preview (pressrun.previews): marked as not published, `noindex` and without a canonical address."""
     modified = modified or article.published_at
     lead, figure = _pictures(article, site, record)
     return _render(
@@ -413,6 +415,7 @@ def article_page(
             (article.title, article.path),
         ),
         related=related,
+        preview_expires=preview_expires,
     )
 
 

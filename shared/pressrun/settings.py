@@ -60,6 +60,9 @@ class SiteSettings(BaseSettings):
     # Search (pressrun.search): the bundle is built again at most this often, and only when the site
     # changed; a burst of stories costs one build.
     search_index_interval_minutes: int = Field(default=5, ge=1, le=1440)
+    # How long a draft's or scheduled story's private preview answers (pressrun.previews). Whole days:
+    # the site bucket's lifecycle rule on preview/ expires objects after as many days.
+    preview_lifetime_days: int = Field(default=7, ge=1, le=365)
 
     @field_validator("site_categories", mode="before")
     @classmethod

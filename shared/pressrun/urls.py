@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 HOME = "/"
 FEED = "/feed.xml"
@@ -23,6 +23,8 @@ SEARCH_SCRIPT = "/search.js"
 SEARCH_BUNDLE = "pagefind/"
 # Renditions of images, under content-addressed names that never change (pressrun.images).
 MEDIA_PREFIX = "media/"
+# Private previews of drafts and scheduled stories: /preview/<expiry>-<token>/ (pressrun.previews).
+PREVIEW_PREFIX = "preview/"
 _INDEX = "index.html"
 _FEED_ITEM = "feed-item.json"
 _SITEMAP_KEY = re.compile(r"(news-)?sitemap(-listings)?(-\d+)?\.xml")
@@ -30,6 +32,42 @@ _SITEMAP_KEY = re.compile(r"(news-)?sitemap(-listings)?(-\d+)?\.xml")
 
 def article_path(slug: str, published_at: datetime) -> str:
     return f"/{published_at:%Y/%m/%d}/{slug}/"
+
+
+# The expiry in a preview's address: UTC, to the minute, so that it compares as text (the CDN's
+# function compares it with the clock that way).
+_PREVIEW_STAMP = "%Y%m%d%H%M"
+_PREVIEW_PATH = re.compile(r"/preview/(\d{12})-([A-Za-z0-9_-]+)/(?:index\.html)?")
+
+
+def preview_path(expires: datetime, token: str) -> str:
+    return f"/{PREVIEW_PREFIX}{expires.astimezone(UTC):{_PREVIEW_STAMP}}-{token}/"
+
+
+def is_preview_key(key: str) -> bool:
+    return key.startswith(PREVIEW_PREFIX)
+
+
+def preview_expiry(path: str) -> datetime | None:
+    """When the preview at this path (or object key) stops answering; None for a path that is no
+    preview's address."""
+    match = _PREVIEW_PATH.fullmatch(path if path.startswith("/") else f"/{path}")
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match.group(1), _PREVIEW_STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def refused_preview(path: str, now: datetime) -> bool:
+    """Whether a request for this path must answer 404 whatever the bucket holds: an address under
+    /preview/ that is no preview's, or one whose expiry has passed. The CDN's viewer-request function
+    (template.yaml) and the local servers apply this same rule."""
+    if not path.startswith(f"/{PREVIEW_PREFIX}"):
+        return False
+    expires = preview_expiry(path)
+    return expires is None or now >= expires
 
 
 def slug_of(article_path: str) -> str:
@@ -138,6 +176,9 @@ def cache_tags(key: str) -> tuple[str, ...]:
         return ("sitemap",)
     if is_immutable(key):
         return ("media",)
+    if is_preview_key(key):
+        # Never cached (`cache_control`), so never invalidated: the tag is for completeness.
+        return ("preview",)
     if len(parts) == 5 and parts[4] == _INDEX and all(part.isdigit() for part in parts[:3]):
         return (f"article:{parts[3]}",)
     return ("site",)
@@ -177,6 +218,9 @@ def is_long_cached(key: str) -> bool:
 
 def cache_control(key: str, listing_freshness_seconds: int) -> str:
     """The Cache-Control an object is stored with, which the CDN and browsers follow."""
+    if is_preview_key(key):
+        # A preview is private and revocable: no shared cache may keep it, nor any browser.
+        return "no-store, private"
     if is_immutable(key):
         return f"public, max-age={_CDN_KEEPS_PAGES}, immutable"
     if is_long_cached(key):

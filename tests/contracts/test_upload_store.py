@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.contracts.conftest import UploadsHarness
 
 KEY = "incoming/story.md"
@@ -65,8 +67,9 @@ def test_deleting_the_newest_version_makes_the_one_before_current(uploads: Uploa
     assert uploads.store.current_version(KEY) == first
 
 
-def test_a_report_is_kept_until_deleted_and_deleting_none_is_fine(uploads: UploadsHarness):
-    report = "rejected/story.md.report.json"
+@pytest.mark.parametrize("report", ["rejected/story.md.report.json", "previews/story.md.json"])
+def test_a_report_is_kept_until_deleted_and_deleting_none_is_fine(uploads: UploadsHarness, report: str):
+    # A refusal's report, or a draft's preview address (pressrun.previews): both the editor's to read.
     uploads.store.write_report(report, b'{"errors": []}')
 
     assert uploads.report(report) == b'{"errors": []}'

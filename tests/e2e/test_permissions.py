@@ -340,7 +340,12 @@ CALLED_ONLY_WHERE_THE_LOCAL_CHAIN_CANNOT_GO = {
     ("ReconcileFunction", "dynamodb:UpdateItem"): "a scheduled story whose release was lost goes live;"
     " the run's schedule fired",
     ("ReconcileFunction", "s3:DeleteObject"): "an upload gone for good had a report, which goes with it"
-    " (the run's vanished upload had none: the sweep looks, HeadObject, and finds nothing to delete)",
+    " (the run's vanished upload had none: the sweep looks, HeadObject, and finds nothing to delete);"
+    " a preview that expired, or whose story went live with its stream record lost, loses its report",
+    ("ReconcileFunction", "s3:PutObject"): "a draft's preview report, written again by the sweep when"
+    " the draft's stream record was lost; the run loses none",
+    ("ReconcileFunction", "s3:GetObject"): "as s3:PutObject: a preview's report is looked at (HeadObject)"
+    " before it is deleted; the reads of uploads and refusals' reports are made",
     ("ReconcileFunction", "scheduler:DeleteSchedule"): "a schedule left behind by a change away from"
     " 'scheduled' whose stream record was lost; the run loses none",
     ("FollowArticleChangeFunction", "cloudfront-keyvaluestore:DescribeKeyValueStore"): "moto serves no"

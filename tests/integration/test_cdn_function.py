@@ -201,3 +201,64 @@ def test_an_address_the_store_does_not_hold_falls_through_to_the_directory_index
     assert "statusCode" not in page
     assert bare["statusCode"] == 301
     assert bare["headers"]["location"]["value"] == "/category/economics/"
+
+
+def test_an_unexpired_preview_is_served_from_its_index_page():
+    # GIVEN a preview whose address expires long after this test runs
+    folder, page = run(
+        request("/preview/209912312359-Abc_DEF-123/"), request("/preview/209912312359-Abc_DEF-123/index.html")
+    )
+
+    assert folder["uri"] == page["uri"] == "/preview/209912312359-Abc_DEF-123/index.html"
+    assert "statusCode" not in folder
+
+
+def test_an_expired_or_malformed_preview_address_is_sent_to_a_key_no_object_has():
+    # GIVEN addresses under /preview/: one expired (its minute is long past), one with no expiry, one
+    # with nothing after the folder, one with something after the page
+    expired, shapeless, bare, deeper = run(
+        request("/preview/200001010000-Abc_DEF-123/"),
+        request("/preview/Abc_DEF-123/"),
+        request("/preview/"),
+        request("/preview/209912312359-Abc_DEF-123/x/"),
+    )
+
+    # THEN each asks the bucket for the same missing key, so that S3's 403 becomes the site's 404 page
+    # (CustomErrorResponses), the same answer as a token nobody minted gets
+    assert {r["uri"] for r in (expired, shapeless, bare, deeper)} == {"/preview/gone/index.html"}
+    assert all("statusCode" not in r for r in (expired, shapeless, bare, deeper))
+
+
+def test_the_function_and_the_local_servers_refuse_the_same_preview_addresses():
+    from datetime import UTC, datetime
+
+    from pressrun.urls import refused_preview
+
+    uris = [
+        "/preview/200001010000-Abc/",
+        "/preview/209912312359-Abc/",
+        "/preview/209912312359-Abc/index.html",
+        "/preview/Abc/",
+        "/preview/",
+        "/preview/209912312359-Abc/x/",
+    ]
+    answers = run(*(request(uri) for uri in uris))
+
+    refused_at_the_edge = [answer["uri"] == "/preview/gone/index.html" for answer in answers]
+    assert refused_at_the_edge == [refused_preview(uri, datetime.now(UTC)) for uri in uris]
+
+
+def test_a_preview_is_never_cached_and_never_indexed():
+    from pressrun.emulator.template import load_template
+
+    resources = load_template(ROOT / "template.yaml")["Resources"]
+    behaviours = resources["Distribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    preview = next(b for b in behaviours if b["PathPattern"] == "/preview/*")
+    # The managed CachingDisabled policy, and a headers policy that says noindex
+    assert preview["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    headers = resources["PreviewHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    custom = {item["Header"]: item["Value"] for item in headers["CustomHeadersConfig"]["Items"]}
+    assert custom["X-Robots-Tag"].startswith("noindex")
+    assert custom["Cache-Control"] == "no-store, private"
+    # AND the viewer function, which refuses expired previews, runs for them
+    assert [f["EventType"] for f in preview["FunctionAssociations"]] == ["viewer-request"]

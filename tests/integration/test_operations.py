@@ -247,7 +247,16 @@ def test_readers_are_not_sent_the_metadata_the_pages_carry_or_what_s3_says_about
 
     assert written
     assert written | {"x-amz-version-id", "x-amz-server-side-encryption"} <= set(removed_headers())
-    assert all(b["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"} for b in behaviors)
+    # Previews have a policy of their own (noindex, never cached), which removes the same headers
+    # and sends the same security headers.
+    policies = {b["ResponseHeadersPolicyId"]["Ref"] for b in behaviors}
+    assert policies == {"SecurityHeadersPolicy", "PreviewHeadersPolicy"}
+    configs = [RESOURCES[name]["Properties"]["ResponseHeadersPolicyConfig"] for name in sorted(policies)]
+    for config in configs:
+        assert [item["Header"] for item in config["RemoveHeadersConfig"]["Items"]] == removed_headers()
+    preview, security = (config["SecurityHeadersConfig"] for config in configs)
+    assert preview["ContentSecurityPolicy"] == security["ContentSecurityPolicy"]
+    assert preview["StrictTransportSecurity"] == security["StrictTransportSecurity"]
 
 
 def test_every_removed_header_is_one_cloudfront_lets_a_policy_remove():
@@ -306,6 +315,7 @@ def test_the_sites_limits_are_template_parameters_with_the_settings_defaults():
         ("ListingSize", "listing_size"),
         ("SitemapSize", "sitemap_size"),
         ("MaxUploadBytes", "max_upload_bytes"),
+        ("PreviewLifetimeDays", "preview_lifetime_days"),
     ]:
         spec = TEMPLATE["Parameters"][parameter]
         assert variables[field.upper()] == {"Ref": parameter}

@@ -232,3 +232,89 @@ def test_the_site_commands_load_neither_boto3_nor_moto(tmp_path: Path):
     )
 
     assert ran.stdout.splitlines()[-1] == "[]"
+
+
+# --- previews -----------------------------------------------------------------------------------------
+
+
+def test_publish_json_lists_each_drafts_and_scheduled_storys_preview(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site = tmp_path / "site"
+    draft, later = tmp_path / "draft.md", tmp_path / "later.md"
+    draft.write_text(
+        "---\ntitle: Budget talks\ndate: 2026-02-27\ncategories: [News]\ndraft: true\n---\nText.\n"
+    )
+    later.write_text(story("Tomorrow's story", date="2026-03-02T06:00:00Z"))
+    # WHEN an editor publishes a draft and a story dated later
+    address = ["--site-url", "https://news.example.com", "--now", "2026-03-01T09:30:15Z"]
+    code = main(["publish", "--json", "--site", str(site), *address, str(draft), str(later)])
+    summary = json.loads(capsys.readouterr().out)
+    # THEN each has a preview: its address and when it stops answering, a week on
+    assert code == 0
+    assert summary["drafts"] == [str(draft)]
+    previews = {preview["source"]: preview for preview in summary["previews"]}
+    assert sorted(previews) == [str(draft), str(later)]
+    for preview in previews.values():
+        assert preview["url"].startswith("https://news.example.com/preview/202603080931-")
+        assert preview["expires"] == "2026-03-08T09:31:00Z"
+    # AND each page is in the site folder, and the editor's report under .pressrun/previews/
+    for preview in previews.values():
+        key = preview["url"].removeprefix("https://news.example.com/")
+        assert "Preview — not published." in (site / key / "index.html").read_text()
+    report = json.loads((site / ".pressrun" / "previews" / "draft.md.json").read_text())
+    assert report == {
+        "source": "incoming/draft.md",
+        **{k: previews[str(draft)][k] for k in ("url", "expires")},
+    }
+
+
+def test_publish_names_the_preview_in_its_lines_and_going_live_takes_it_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site = tmp_path / "site"
+    draft = tmp_path / "draft.md"
+    draft.write_text(
+        "---\ntitle: Budget talks\ndate: 2026-02-27\ncategories: [News]\ndraft: true\n---\nText.\n"
+    )
+    main(["publish", "--site", str(site), "--now", "2026-03-01T09:30:15Z", str(draft)])
+    printed = capsys.readouterr().out
+    assert f"preview    {draft} → http://localhost:8000/preview/202603080931-" in printed
+    assert "until 2026-03-08T09:31:00+00:00" in printed
+    preview = next(site.glob("preview/*/index.html"))
+    # WHEN the editor publishes it
+    draft.write_text(draft.read_text().replace("draft: true", "draft: false"))
+    main(["publish", "--json", "--site", str(site), "--now", "2026-03-01T10:00:00Z", str(draft)])
+    summary = json.loads(capsys.readouterr().out)
+    # THEN the preview and its report are gone, and its address redirects to the story
+    assert summary["previews"] == []
+    assert not preview.exists()
+    assert not (site / ".pressrun" / "previews" / "draft.md.json").exists()
+    redirects = json.loads((site / ".pressrun" / "redirects.json").read_text())
+    assert redirects == {f"/{preview.parent.relative_to(site)}/": "/2026/02/27/budget-talks/"}
+
+
+def test_a_draft_is_in_no_listing_feed_or_sitemap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_environment
+):
+    site = tmp_path / "site"
+    draft = tmp_path / "draft.md"
+    draft.write_text(
+        "---\ntitle: Secret budget talks\ndate: 2025-06-25\ncategories: [Economics]\ntags: [budget]\n"
+        "author: Priya Natarajan\ndraft: true\n---\nText.\n"
+    )
+    # WHEN a draft is published beside a live story of the same section
+    main(["publish", "--site", str(site), str(SAMPLE), str(draft)])
+    capsys.readouterr()
+    # THEN only its preview names it: no home page, section, tag or author page, feed or sitemap
+    public = [path for path in site.rglob("*") if path.is_file() and ".pressrun" not in path.parts]
+    previews = [path for path in public if path.relative_to(site).parts[0] == "preview"]
+    assert len(previews) == 1
+    naming = [
+        path
+        for path in public
+        if b"Secret budget talks" in path.read_bytes() or b"/preview/" in path.read_bytes()
+    ]
+    assert naming == previews
+    assert (site / "sitemap.xml").is_file()
+    assert (site / "category" / "economics" / "index.html").is_file()

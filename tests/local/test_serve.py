@@ -137,3 +137,19 @@ def test_a_moved_storys_old_address_answers_301_with_its_new_one(tmp_path: Path)
     assert without_slash == (301, "/2025/06/20/council-vote-delayed/")
     assert with_query == (301, "/2025/06/20/council-vote-delayed/?utm_source=newsletter")
     assert new == (200, None)
+
+
+def test_a_preview_is_served_never_to_be_stored_until_its_address_expires(site_dir: Path, get):
+    # GIVEN a preview whose address expires long after this test, and one whose has passed
+    for stamp in ("209912312359", "200001010000"):
+        folder = site_dir / "preview" / f"{stamp}-Abc_DEF"
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_text("<p>preview</p>")
+
+    status, headers, body = get("/preview/209912312359-Abc_DEF/")
+    expired_status, _, expired_body = get("/preview/200001010000-Abc_DEF/")
+
+    # THEN the first answers, with no-store, and the expired one is a 404 like any missing page
+    assert (status, body) == (200, b"<p>preview</p>")
+    assert headers["Cache-Control"] == "no-store, private"
+    assert (expired_status, expired_body) == (404, b"<p>no such page</p>")

@@ -782,6 +782,34 @@ class SimAlerts:
         self.sent.append((source_key, text))
 
 
+@dataclass
+class SimRedirects:
+    """RedirectStore as a key-value store at the edge holds it: each call may fail, or lose its
+    response after it took effect, like any other AWS call."""
+
+    calls: PortCalls
+    redirects: dict[str, str] = field(default_factory=dict)
+
+    def target(self, path: str) -> str | None:
+        self.calls.before("kvs.GetKey")
+        return self.redirects.get(path)
+
+    def put(self, path: str, target: str) -> None:
+        self.calls.before("kvs.PutKey")
+        self.redirects[path] = target
+        self.calls.after("kvs.PutKey")
+
+    def delete(self, path: str) -> None:
+        self.calls.before("kvs.DeleteKey")
+        self.redirects.pop(path, None)
+        self.calls.after("kvs.DeleteKey")
+
+    def sources_of(self, target: str) -> list[str]:
+        # The redirects table's reverse index, read consistently (pressrun.aws.redirects).
+        self.calls.before("dynamodb.Query")
+        return sorted(path for path, to in self.redirects.items() if to == target)
+
+
 class SimJobQueue:
     """The rebuild queue, as the rebuild function sends to it."""
 

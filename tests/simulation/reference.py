@@ -21,6 +21,11 @@ sitemaps hold it works out from the documented rules:
   `/news-sitemap.xml` for the last 48 hours, absent when empty; `robots.txt` names them.
 - docs/architecture.md, "Which sections the header names": the home and 404 pages' header names the
   sections with stories.
+- README, "Previews": a draft or scheduled story has one private preview, its page at
+  `/preview/<expiry>-<token>/` and `previews/<name>.json` for the editor, until it expires; a story
+  live since redirects that address to its own; nothing else is at any preview address. The token is
+  random, so the reference checks its shape, and the expiry against the times the pipeline could
+  have minted it (one lifetime after any moment of the clock, to the minute).
 
 Where the rules leave a choice to the order of events, the reference accepts the pipeline's choice
 if it is one the rules allow, and checks everything that follows from it:
@@ -43,12 +48,20 @@ from datetime import UTC, datetime, timedelta
 from pressrun import render
 from pressrun.feeds import FeedItem
 from pressrun.index import ListingEntry, ListingKind, ListingSummary
-from pressrun.ingest import report_key
-from pressrun.model import Article, ArticleRecord, AuthorProfile, InvalidArticle, slugify
+from pressrun.ingest import REJECTED, report_key
+from pressrun.model import Article, ArticleRecord, AuthorProfile, InvalidArticle, Preview, slugify
+from pressrun.previews import preview_report, preview_report_key
 from pressrun.profiles import AUTHORS, PROFILE_STATUS, parse_profile
 from pressrun.scheduling import schedule_name
 from pressrun.settings import SiteSettings
-from pressrun.urls import feed_item_key, is_immutable, is_long_cached, json_feed_path, public_paths
+from pressrun.urls import (
+    feed_item_key,
+    is_immutable,
+    is_long_cached,
+    json_feed_path,
+    object_key,
+    public_paths,
+)
 from pressrun.validation import parse_article
 from tests.simulation.adapters import Version
 from tests.simulation.world import World
@@ -336,7 +349,7 @@ class Oracle:
                 self.out.add(f"slug {slug!r} is held by {holder}, which shows no version with that slug")
 
     def _reports(self, expected: dict[str, str]) -> None:
-        reports = self.world.uploads.reports
+        reports = {key: body for key, body in self.world.uploads.reports.items() if key.startswith(REJECTED)}
         for key in sorted(set(reports) | set(expected)):
             if key not in reports:
                 self.out.add(f"{key}: missing; the newest upload was refused")
@@ -464,13 +477,61 @@ class Oracle:
         """The feed item of a live story, as its page's render wrote it."""
         return self.items[entry.path]
 
+    # --- previews ---------------------------------------------------------------------------------
+
+    def previews(self, accepted: dict[str, Accepted]) -> dict[str, bytes]:
+        """The preview pages the site must hold; checks the editors' reports and the redirects."""
+        pages: dict[str, bytes] = {}
+        reports: dict[str, bytes] = {}
+        redirects: dict[str, str] = {}
+        for key, shown in sorted(accepted.items()):
+            preview = shown.record.preview
+            if shown.status in ("draft", "scheduled"):
+                if preview is None:
+                    self.out.add(f"{key}: a {shown.status} without a preview")
+                    continue
+                self._check_minted(key, preview)
+                if preview.expired(self.now):
+                    continue
+                pages[object_key(preview.path)] = render.article_page(
+                    shown.article,
+                    self.site,
+                    modified=shown.record.updated_at,
+                    record=shown.record,
+                    preview_expires=preview.expires,
+                )
+                reports[preview_report_key(key)] = preview_report(shown.record, self.site)
+            elif preview is not None and not preview.expired(self.now):
+                redirects[preview.path] = shown.article.path
+        actual = {
+            key: body for key, body in self.world.uploads.reports.items() if not key.startswith(REJECTED)
+        }
+        for key in sorted(set(actual) | set(reports)):
+            if actual.get(key) != reports.get(key):
+                self.out.add(f"{key}: {actual.get(key)!r} where the preview says {reports.get(key)!r}")
+        # Previews' redirects only: a moved story's are the redirects' own (pressrun.redirects).
+        held = {
+            path: to for path, to in self.world.redirects.redirects.items() if path.startswith("/preview/")
+        }
+        if held != redirects:
+            self.out.add(f"preview redirects {held} where {redirects} are due")
+        return pages
+
+    def _check_minted(self, key: str, preview: Preview) -> None:
+        lifetime = timedelta(days=self.site.preview_lifetime_days)
+        minted = {_whole_minute(moment + lifetime) for moment in self.world.clock_history}
+        if preview.expires not in minted:
+            self.out.add(f"{key}: preview expires {preview.expires}, one lifetime after no time of the clock")
+        if len(preview.token) < 32 or not set(preview.token) <= _TOKEN_CHARACTERS:
+            self.out.add(f"{key}: preview token {preview.token!r} is not 32 URL-safe characters or more")
+
     # --- the whole check --------------------------------------------------------------------------
 
     def check(self) -> None:
         world = self.world
         accepted = self.accepted()
         live = [shown for shown in accepted.values() if shown.status == "published"]
-        expected = self.expected_site(live)
+        expected = self.expected_site(live) | self.previews(accepted)
         actual = world.site.objects
         if not live:
             # A site that never had a live article has no home page yet, only what the sweep renders on
@@ -524,6 +585,15 @@ class Oracle:
             for path in public_paths(change.key):
                 if not any(_covers(item, path) for i in later for item in i.paths):
                     self.out.add(f"CDN: {path} was {change.kind} and never invalidated after")
+
+
+_TOKEN_CHARACTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _whole_minute(moment: datetime) -> datetime:
+    """Rounded up to the minute, in UTC: what a preview's address can say of its expiry."""
+    whole = moment.astimezone(UTC).replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 def _difference(expected: bytes, actual: bytes) -> str:

@@ -68,6 +68,7 @@ def sweep_once(world: World) -> None:
             journal=world.journal,
             failed_batches=SimFailedBatches(world.failed_batches),
             alerts=world.alerts,
+            redirects=world.redirects,
             site=world.settings,
             now=world.now,
             grace=timedelta(0),

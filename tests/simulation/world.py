@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import string
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ from pressrun.rebuild import RebuildJob, plan_rebuild, run_job
 from pressrun.runtime import retry_from
 from pressrun.scheduling import Release, release_article
 from pressrun.settings import SiteSettings
-from tests.fakes import MemoryJournal, MemoryRedirects
+from tests.fakes import MemoryJournal
 from tests.simulation.adapters import (
     SimAlerts,
     SimArticles,
@@ -48,6 +49,7 @@ from tests.simulation.adapters import (
     SimIndex,
     SimInvalidationRequests,
     SimJobQueue,
+    SimRedirects,
     SimScheduler,
     SimSite,
     SimUploads,
@@ -182,8 +184,10 @@ class World:
         self.scheduler = SimScheduler(self)
         self.cdn = SimCdn(self, self.tick)
         self.alerts = SimAlerts(self)
-        # The redirects table and its KeyValueStore copy, as one consistent store.
-        self.redirects = MemoryRedirects()
+        self.redirects = SimRedirects(self)
+        # Preview tokens from a generator of their own, so that a seed replays the same addresses and
+        # minting one leaves the world's other choices as they were.
+        self._tokens = random.Random(f"tokens {seed}")
 
         # EventBridge: events on their way to a queue.
         self.in_transit: list[tuple[Queue, str]] = []
@@ -214,6 +218,11 @@ class World:
     def tick(self) -> int:
         self._tick += 1
         return self._tick
+
+    def new_token(self) -> str:
+        """A preview's token, as `model.new_token` makes them (32 URL-safe characters), reproducibly."""
+        alphabet = string.ascii_letters + string.digits + "-_"
+        return "".join(self._tokens.choice(alphabet) for _ in range(32))
 
     def advance(self, hours: int) -> None:
         self.now += timedelta(hours=hours)
@@ -351,6 +360,7 @@ class World:
                             self.alerts,
                             self.now,
                             redirects=self.redirects,
+                            token=self.new_token,
                         )
                 except Exception as error:
                     self.trouble.note(error)

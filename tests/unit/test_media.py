@@ -250,6 +250,7 @@ def sweep_media(room: Newsroom, now: datetime) -> dict[str, int]:
         MemoryJournal(),
         MemoryFailedBatches(),
         room.alerts,
+        MemoryRedirects(),
         SITE,
         now,
         images=room.images,

@@ -127,6 +127,7 @@ class Newsroom:
             journal=self.journal,
             failed_batches=self.failed,
             alerts=self.alerts,
+            redirects=self.redirects,
             site=SITE,
             now=now,
             budget=budget,

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -39,7 +40,7 @@ from pressrun.emulator.item_writes import ItemWrites
 from pressrun.emulator.s3_events import Answer, ChangeLog, changes_on_the_wire
 from pressrun.emulator.site import LocalSite
 from pressrun.local.serve import redirect_key
-from pressrun.urls import NOT_FOUND, object_key
+from pressrun.urls import NOT_FOUND, object_key, refused_preview
 
 # How often the pump looks for work: a page is live within about this, plus the pipeline's own time.
 POLL_SECONDS = 0.2
@@ -233,15 +234,18 @@ class _SiteHandler(http.server.BaseHTTPRequestHandler):
             self.send_error(503, "the stack is starting")
             return
         raw_path, _, query = self.path.partition("?")
-        moved = reader.redirects.target(redirect_key(raw_path))
+        path = unquote(raw_path)
+        # A preview past its expiry answers 404 whatever the bucket or the redirects hold, as the
+        # CDN's function does.
+        refused = refused_preview(path, datetime.now(UTC))
+        moved = None if refused else reader.redirects.target(redirect_key(raw_path))
         if moved is not None:
             self.send_response(301)
             self.send_header("Location", moved + (f"?{query}" if query else ""))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        path = unquote(raw_path)
-        found = reader.get(object_key(path))
+        found = None if refused else reader.get(object_key(path))
         status = 200
         if found is None:
             status = 404

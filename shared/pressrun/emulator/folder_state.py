@@ -44,7 +44,7 @@ from pressrun.emulator.s3_events import Kind
 from pressrun.emulator.stack import LocalStack
 from pressrun.images import ImageRecord
 from pressrun.index import ListingEntry
-from pressrun.ingest import REJECTED
+from pressrun.ingest import PREVIEWS, REJECTED
 from pressrun.local.dispatcher import LocalPorts
 from pressrun.local.site_folder import UnsafeKey, site_path
 from pressrun.local.sweeping import SqliteSweepJournal
@@ -118,11 +118,10 @@ def _load_uploads(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
                 loaded.moto_ids[version.version_id] = answer["VersionId"]
                 loaded.local_ids[answer["VersionId"]] = version.version_id
     reports = S3Uploads(s3, bucket)
-    for path in sorted(ports.uploads.reports.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            reports.write_report(
-                REJECTED + path.relative_to(ports.uploads.reports).as_posix(), path.read_bytes()
-            )
+    for prefix, folder in ((REJECTED, ports.uploads.reports), (PREVIEWS, ports.uploads.previews)):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                reports.write_report(prefix + path.relative_to(folder).as_posix(), path.read_bytes())
 
 
 def _load_tables(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
@@ -192,7 +191,7 @@ def _save_uploads(stack: LocalStack, ports: LocalPorts, loaded: Loaded, log: Tex
     for change in stack.changes.history:
         if change.bucket != bucket:
             continue
-        if change.key.startswith(REJECTED):
+        if change.key.startswith((REJECTED, PREVIEWS)):
             reports[change.key] = None
         elif change.kind is Kind.DELETED:
             if change.version_id:

@@ -512,6 +512,7 @@ class Dispatcher:
             journal=SqliteSweepJournal(self.ports.state),
             failed_batches=NoLostBatches(),
             alerts=self._alerts,
+            redirects=self._redirects,
             site=self.settings,
             now=self.now,
             budget=budget,

@@ -1,15 +1,18 @@
 """`pressrun serve`: the site folder on localhost, answered the way the CDN answers.
 
-The site's redirects first (a moved story's old address answers 301 with its new one, query kept, as
-the CDN's viewer-request function answers from its KeyValueStore); then `/x/` is `/x/index.html`,
-`/x` redirects to `/x/` when it is a folder, a missing page is the site's own `404.html` with status
-404, and nothing hidden is served: not `.pressrun/` (the state, the log, the uploads), not a temp
-file, not a link that leads outside the folder. Folders are never listed."""
+A draft's preview (`/preview/<expiry>-<token>/`) answers 404 past its expiry, as the CDN's function
+does, whatever else the address holds, and is sent with `Cache-Control: no-store`. Then the site's
+redirects (a moved story's old address answers 301 with its new one, query kept, as the CDN's
+viewer-request function answers from its KeyValueStore); then `/x/` is `/x/index.html`, `/x`
+redirects to `/x/` when it is a folder, a missing page is the site's own `404.html` with status 404,
+and nothing hidden is served: not `.pressrun/` (the state, the log, the uploads), not a temp file,
+not a link that leads outside the folder. Folders are never listed."""
 
 from __future__ import annotations
 
 import functools
 import os
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
@@ -18,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pressrun.local.redirects import redirect_of
+from pressrun.urls import PREVIEW_PREFIX, cache_control, refused_preview
 
 NOT_FOUND_PAGE = "404.html"
 # The one hidden folder the web expects sites to serve (RFC 8615).
@@ -32,6 +36,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
     def send_head(self) -> BytesIO | Any:
         parts = urlsplit(self.path)
         path = unquote(parts.path)
+        # An expired preview answers 404 even where a redirect leads from it, as the CDN's function.
+        if refused_preview(path, datetime.now(UTC)):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
         moved = redirect_of(Path(self.root), redirect_key(parts.path))
         if moved is not None:
             self.send_response(HTTPStatus.MOVED_PERMANENTLY)
@@ -48,6 +56,12 @@ class SiteHandler(SimpleHTTPRequestHandler):
             self.send_error(HTTPStatus.NOT_FOUND)
             return None
         return super().send_head()
+
+    def end_headers(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        if path.startswith(f"/{PREVIEW_PREFIX}"):
+            self.send_header("Cache-Control", cache_control(PREVIEW_PREFIX, 0))
+        super().end_headers()
 
     def list_directory(self, path: str | os.PathLike[str]) -> BytesIO | None:
         self.send_error(HTTPStatus.NOT_FOUND)

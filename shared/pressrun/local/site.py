@@ -32,9 +32,10 @@ from pressrun.local.dispatcher import Dispatcher, LocalPorts, Progress
 from pressrun.local.log import StepLog
 from pressrun.local.site_folder import recover
 from pressrun.local.state import DATABASE, State
-from pressrun.local.summary import Failed, Published, Rejected, Scheduled, Summary
+from pressrun.local.summary import Failed, PreviewLink, Published, Rejected, Scheduled, Summary
 from pressrun.local.uploads import upload_key
 from pressrun.model import Problem
+from pressrun.previews import answers
 from pressrun.search import SearchRun
 from pressrun.sweep_state import Budget, SweepReport
 from pressrun.urls import absolute
@@ -255,6 +256,14 @@ class LocalSite:
                         source=source,
                         url=absolute(site_url, record.path),
                         categories=[category.name for category in record.categories],
+                    )
+                )
+            if record is not None and record.preview is not None and answers(record, self.now):
+                summary.previews.append(
+                    PreviewLink(
+                        source=source,
+                        url=absolute(site_url, record.preview.path),
+                        expires=record.preview.expires,
                     )
                 )
         return summary

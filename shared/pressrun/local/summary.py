@@ -21,6 +21,14 @@ class Scheduled(BaseModel):
     at: datetime
 
 
+class PreviewLink(BaseModel):
+    """A draft's or scheduled story's private preview: where it is, and until when."""
+
+    source: str
+    url: str
+    expires: datetime
+
+
 class Rejected(BaseModel):
     source: str
     errors: list[Problem]
@@ -38,6 +46,7 @@ class Summary(BaseModel):
     scheduled: list[Scheduled] = []
     rejected: list[Rejected] = []
     drafts: list[str] = []
+    previews: list[PreviewLink] = []
     removed: list[str] = []
     invalidated: list[str] = []
     failed: list[Failed] = []

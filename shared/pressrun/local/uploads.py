@@ -3,7 +3,8 @@
 Bytes are files named by their SHA-256 under `.pressrun/uploads/`, so the same story published
 twice is stored once. Every change (a new version, a delete marker, a version deleted) is a row
 with a sequencer that only grows, as S3's does, and queues the event S3 would send, in the same
-transaction. Reports for the editor are files under `.pressrun/reports/`, beside nothing else.
+transaction. Reports for the editor are files under `.pressrun/reports/` (refusals, `rejected/` in the
+bucket) and `.pressrun/previews/` (drafts' preview addresses, `previews/`), beside nothing else.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pressrun.images import is_image_key
-from pressrun.ingest import INCOMING, REJECTED, Change, Upload, report_key
+from pressrun.ingest import INCOMING, PREVIEWS, REJECTED, Change, Upload, report_key
 from pressrun.local.state import State
 from pressrun.local.work import Kind, WorkQueue
 from pressrun.sweep_state import UploadState, UploadVersion
@@ -27,6 +28,7 @@ from pressrun.sweep_state import UploadState, UploadVersion
 BUCKET = "uploads"
 BLOBS = "uploads"
 REPORTS = "reports"
+PREVIEW_REPORTS = "previews"
 # Fixed width: sequencers of one length compare the same whichever way the shorter would be padded.
 _SEQUENCER_DIGITS = 16
 _COUNTER = "upload sequencer"
@@ -69,6 +71,7 @@ class LocalUploads:
         self.work = work
         self.blobs = state_dir / BLOBS
         self.reports = state_dir / REPORTS
+        self.previews = state_dir / PREVIEW_REPORTS
         self._clock = clock
 
     # --- the port -----------------------------------------------------------------------------
@@ -187,7 +190,7 @@ class LocalUploads:
         return self.read_report(report_key(key))
 
     def read_report(self, key: str) -> bytes | None:
-        """The report stored under a report key (rejected/<name>.report.json)."""
+        """The report stored under a report key (rejected/<name>.report.json, previews/<name>.json)."""
         try:
             return self._report_path(key).read_bytes()
         except FileNotFoundError:
@@ -338,6 +341,8 @@ class LocalUploads:
         return None if row is None else Version(*row)
 
     def _report_path(self, key: str) -> Path:
+        if key.startswith(PREVIEWS):
+            return self.previews.joinpath(*_safe_relative(key.removeprefix(PREVIEWS)))
         if not key.startswith(REJECTED):
             raise ValueError(f"{key!r} is not a report key")
         return self.reports.joinpath(*_safe_relative(key.removeprefix(REJECTED)))
