@@ -184,7 +184,10 @@ class Article(BaseModel):
     def content_hash(self) -> str:
         # Fields left at their defaults are left out, so that a field added to the model later does
         # not change the hash of every story without it (which would date unchanged stories modified).
-        return hashlib.sha256(self.model_dump_json(exclude_defaults=True).encode("utf-8")).hexdigest()
+        # Whether it is a draft is not what it says: a story taken back to draft and put back as it was
+        # is not modified.
+        dumped = self.model_dump_json(exclude_defaults=True, exclude={"draft"})
+        return hashlib.sha256(dumped.encode("utf-8")).hexdigest()
 
     @property
     def path(self) -> str:

@@ -221,3 +221,20 @@ def test_a_long_headline_is_cut_at_a_word_for_search_engines_and_kept_whole_on_t
     assert title.startswith(headline[:-1])
     assert title[len(headline) - 1] == " "
     assert f'<h1 class="long">{title}</h1>' in page
+
+
+def test_a_story_taken_back_to_draft_and_put_back_as_it_was_is_not_modified():
+    """Found by the delivery simulation: the draft flag counted as content, so a story restored
+    word for word after a spell as a draft was dated modified by the pipeline's clock."""
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    # GIVEN a story readers saw, then taken back to draft (the same words) the next day
+    uploads.add(KEY, STORY, version_id="v1")
+    published = publish(uploads, articles, "0A", "v1", datetime(2025, 6, 26, 21, 0, tzinfo=UTC))
+    uploads.add(KEY, STORY.replace(b"categories:", b"draft: true\ncategories:"), version_id="v2")
+    publish(uploads, articles, "0B", "v2", datetime(2025, 6, 27, 9, 0, tzinfo=UTC))
+    # WHEN it is put back exactly as readers saw it
+    uploads.add(KEY, STORY, version_id="v3")
+    restored = publish(uploads, articles, "0C", "v3", datetime(2025, 6, 27, 10, 0, tzinfo=UTC))
+    # THEN it is live again, dated as it was first published
+    assert restored.status == "published"
+    assert restored.updated_at == published.updated_at == published.published_at
