@@ -4,7 +4,11 @@ measure what the deployed functions would."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,10 @@ import pytest
 from tests.e2e.test_site import write_stories
 
 pytestmark = pytest.mark.e2e
+
+SITE_URL = "http://localhost:8000"
+# The tests that start from the site of 100 new stories run in one xdist worker, which builds it once.
+ONE_WORKER = pytest.mark.xdist_group("emulated-site-of-100")
 
 
 def invalidation_batches(site: object) -> list[list[str]]:
@@ -26,26 +34,58 @@ def invalidation_batches(site: object) -> list[list[str]]:
     ]
 
 
-def corrected(stories: list[Path]) -> None:
-    for story in stories:
-        story.write_text(story.read_text().replace("Paragraph", "Corrected paragraph"))
+def corrected(story: Path) -> bytes:
+    return story.read_text().replace("Paragraph", "Corrected paragraph").encode()
 
 
+@dataclass(frozen=True)
+class PublishedSite:
+    """A site folder the emulated stack published 100 new stories into, and what that asked of CloudFront."""
+
+    folder: Path
+    stories: list[Path]
+    invalidations: list[list[str]]
+
+    def copy(self, to: Path) -> Path:
+        """A folder of the same site for one test to change; the emulated stack takes it over as it
+        takes over any folder `pressrun publish` keeps (tests/integration/test_folder_state.py)."""
+        shutil.copytree(self.folder, to, symlinks=True)
+        return to
+
+
+@pytest.fixture(scope="module")
+def site_of_100(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedSite]:
+    """Published once for the module, since publishing 100 stories on moto is most of these tests' time.
+    Module-scoped, so it cannot use clean_environment; it restores os.environ the same way."""
+    from pressrun.emulator.site import LocalSite
+
+    saved = dict(os.environ)
+    try:
+        root = tmp_path_factory.mktemp("site-of-100")
+        stories = write_stories(root / "stories", 100)
+        with LocalSite(root / "site", SITE_URL) as site:
+            for story in stories:
+                site.upload(story.name, story.read_bytes())
+            site.drain()
+            invalidations = invalidation_batches(site)
+        yield PublishedSite(root / "site", stories, invalidations)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@ONE_WORKER
 def test_new_articles_cost_no_invalidation_and_a_burst_of_corrections_costs_one(
-    tmp_path: Path, clean_environment
+    site_of_100: PublishedSite, tmp_path: Path, clean_environment
 ):
     from pressrun.emulator.site import LocalSite
 
-    stories = write_stories(tmp_path / "burst", 100)
-    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
-        for story in stories:
-            site.upload(story.name, story.read_bytes())
-        site.drain()
-        # No reader can hold a page that was never served; listings expire by themselves.
-        assert invalidation_batches(site) == []
-        corrected(stories)
-        for story in stories:
-            site.upload(story.name, story.read_bytes())
+    # No reader can hold a page that was never served; listings expire by themselves.
+    assert site_of_100.invalidations == []
+
+    with LocalSite(site_of_100.copy(tmp_path / "site"), SITE_URL) as site:
+        for story in site_of_100.stories:
+            site.upload(story.name, corrected(story))
         site.drain()
         (paths,) = invalidation_batches(site)
 
@@ -60,15 +100,12 @@ def test_in_tag_mode_a_new_article_invalidates_nothing_and_a_correction_its_own_
     from pressrun.emulator.site import LocalSite
 
     stories = write_stories(tmp_path / "stories", 46)
-    with LocalSite(
-        tmp_path / "site", "http://localhost:8000", parameters={"InvalidationMode": "tags"}
-    ) as site:
+    with LocalSite(tmp_path / "site", SITE_URL, parameters={"InvalidationMode": "tags"}) as site:
         for story in stories:
             site.upload(story.name, story.read_bytes())
         site.drain()
         assert invalidation_batches(site) == []
-        corrected(stories[45:])
-        site.upload(stories[45].name, stories[45].read_bytes())
+        site.upload(stories[45].name, corrected(stories[45]))
         site.drain()
         batches = invalidation_batches(site)
 
@@ -93,8 +130,9 @@ STORY = (
 )
 
 
+@ONE_WORKER
 def test_publishing_a_story_with_three_authors_five_tags_and_two_sections_stays_within_the_call_budget(
-    tmp_path: Path, clean_environment
+    site_of_100: PublishedSite, tmp_path: Path, clean_environment
 ):
     """The functions' own calls, listing pages included; the pollers' reads are Lambda's, not ours."""
     import boto3
@@ -102,12 +140,8 @@ def test_publishing_a_story_with_three_authors_five_tags_and_two_sections_stays_
     from pressrun import runtime
     from pressrun.emulator.site import LocalSite
 
-    stories = write_stories(tmp_path / "stories", 100)
     calls: Counter[str] = Counter()
-    with LocalSite(tmp_path / "site", "http://localhost:8000") as site:
-        for story in stories:
-            site.upload(story.name, story.read_bytes())
-        site.drain()
+    with LocalSite(site_of_100.copy(tmp_path / "site"), SITE_URL) as site:
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register(
