@@ -151,6 +151,15 @@ def _was_public(previous: ArticleRecord | None) -> bool:
     return previous.is_live or modified_after
 
 
+def last_seen(previous: ArticleRecord | None) -> tuple[str, datetime | None]:
+    """What readers last saw of the story before this change: its content hash and its date."""
+    if previous is None:
+        return "", None
+    if previous.is_live:
+        return previous.content_hash, previous.updated_at
+    return previous.seen_hash, previous.seen_updated_at
+
+
 def modified_at(
     article: Article, content_hash: str, now: datetime, previous: ArticleRecord | None
 ) -> datetime:
@@ -161,6 +170,9 @@ def modified_at(
     consistently). A correction is a change, dated at least by its own date."""
     if previous is not None and previous.content_hash == content_hash and previous.updated_at:
         return previous.updated_at
+    seen_hash, seen_at = last_seen(previous)
+    if seen_hash == content_hash and seen_at is not None:
+        return seen_at
     changed = max(now, article.published_at) if _was_public(previous) else article.published_at
     corrected = max((correction.date for correction in article.corrections), default=changed)
     return max(changed, corrected)
@@ -186,6 +198,7 @@ def record_of(
         content_hash = hashlib.sha256(f"{content_hash}\n{shown}".encode()).hexdigest()
     updated_at = modified_at(article, content_hash, now, previous)
     status = status_of(article, now)
+    seen_hash, seen_at = (content_hash, updated_at) if status == "published" else last_seen(previous)
     return ArticleRecord(
         source_key=upload.key,
         source_version=upload.version_id,
@@ -201,6 +214,8 @@ def record_of(
         authors=article.authors,
         content_hash=content_hash,
         updated_at=updated_at,
+        seen_hash=seen_hash,
+        seen_updated_at=seen_at,
         format=RECORD_FORMAT,
         uploaded_at=upload.event_time,
         previous_path=previous.path if previous is not None and previous.path != article.path else "",

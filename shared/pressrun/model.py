@@ -261,6 +261,10 @@ class ArticleRecord(BaseModel):
     # page, feeds and sitemap keep their bytes.
     content_hash: str = ""
     updated_at: datetime | None = None
+    # What readers last saw of the story (its content hash, and the time it was dated modified), kept
+    # through a spell as a draft or scheduled: a story put back as readers saw it is not modified.
+    seen_hash: str = ""
+    seen_updated_at: datetime | None = None
     # When S3 told of the upload this record came from: publish latency is measured from here.
     uploaded_at: datetime | None = None
     # Set when the newest event was refused: a retry of that same event may still be accepted.

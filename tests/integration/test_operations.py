@@ -163,7 +163,9 @@ def test_a_rebuild_runs_a_capped_number_of_workers():
 def test_tables_and_buckets_survive_a_stack_deletion_or_replacement():
     stateful = {**of_type("AWS::S3::Bucket"), **of_type("AWS::DynamoDB::Table")}
 
-    assert len(stateful) == 7
+    # Two buckets (uploads, site) and six tables, the redirects' among them.
+    assert len(stateful) == 8
+    assert "RedirectsTable" in stateful
     for name, resource in stateful.items():
         assert resource.get("DeletionPolicy") == "Retain", name
         assert resource.get("UpdateReplacePolicy") == "Retain", name

@@ -83,6 +83,7 @@ NOT_CREATED_BY_MOTO = {
     "AWS::CloudFront::ResponseHeadersPolicy": "the distribution's security headers",
     "AWS::CloudFront::Function": "the distribution's directory index",
     "AWS::CloudFront::OriginAccessControl": "the distribution's access to the site bucket",
+    "AWS::CloudFront::KeyValueStore": "the site's redirects, as the viewer-request function reads them",
     "AWS::CloudWatch::Alarm": "the operators' alarms",
     "AWS::S3::BucketPolicy": "TLS-only access and CloudFront's read access",
     "AWS::SQS::QueuePolicy": "EventBridge's permission to send to the queues",

@@ -238,3 +238,22 @@ def test_a_story_taken_back_to_draft_and_put_back_as_it_was_is_not_modified():
     # THEN it is live again, dated as it was first published
     assert restored.status == "published"
     assert restored.updated_at == published.updated_at == published.published_at
+
+
+def test_a_story_taken_back_to_a_different_draft_and_put_back_as_readers_saw_it_is_not_modified():
+    """Found by the delivery simulation: the draft's own edit dated the restored story modified."""
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    # GIVEN a story readers saw, then taken back to a draft that also says something else
+    uploads.add(KEY, STORY, version_id="v1")
+    published = publish(uploads, articles, "0A", "v1", datetime(2025, 6, 26, 21, 0, tzinfo=UTC))
+    draft = STORY.replace(b"categories:", b"draft: true\ncategories:").replace(b"Body.", b"Rewritten.")
+    uploads.add(KEY, draft, version_id="v2")
+    publish(uploads, articles, "0B", "v2", datetime(2025, 6, 27, 9, 0, tzinfo=UTC))
+    # WHEN the version readers saw is put back
+    uploads.add(KEY, STORY, version_id="v3")
+    restored = publish(uploads, articles, "0C", "v3", datetime(2025, 6, 27, 10, 0, tzinfo=UTC))
+    # THEN it is dated as readers first saw it; a new text after the draft would be dated by the clock
+    assert restored.updated_at == published.updated_at == published.published_at
+    uploads.add(KEY, STORY.replace(b"Body.", b"New body."), version_id="v4")
+    edited = publish(uploads, articles, "0D", "v4", datetime(2025, 6, 27, 11, 0, tzinfo=UTC))
+    assert edited.updated_at == datetime(2025, 6, 27, 11, 0, tzinfo=UTC)
