@@ -74,11 +74,12 @@ build: $(SAM_VENV)/bin/sam
 	PATH="$(PYTHON313_BIN):$$PATH" $(SAM) build --build-dir .aws-sam/build
 
 # The suite on every core, and on two at least (each test is isolated: its own tmp_path, free ports,
-# its own moto); tests that share a module's expensive fixture stay on one worker (xdist_group marks).
+# its own moto). xdist's default scheduling hands each worker runs of neighbouring tests, so a module's
+# expensive fixture is mostly built once (with --dist loadgroup, three were built twice in one run).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 2 ] && echo "$$n" || echo 2)
 
 test: lint build $(AWSCLI_VENV)/bin/aws $(AXE)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Benchmarks (bench/README.md): a few minutes, or about an hour for the full run; the figures and the
 # commands behind them land in docs/performance.md and docs/cost.md.

@@ -35,8 +35,7 @@ from pressrun.local.state import STATE_DIR
 from pressrun.urls import object_key
 from tests.conftest import ROOT, SAMPLE
 
-# The module's tests share one published site (a module fixture): one xdist worker builds it once.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("real-clients-site")]
+pytestmark = pytest.mark.e2e
 
 SITE_URL = "http://localhost:8000"
 # The site clock: the morning after the samples, so all are live and the Google News sitemap lists the newest.

@@ -27,8 +27,7 @@ from tests.conftest import SAMPLE, load_event
 from tests.pictures import image_story, jpeg
 from tests.ping_target import ping_target
 
-# The module's tests share one published site (a module fixture): one xdist worker builds it once.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("permissions-chain")]
+pytestmark = pytest.mark.e2e
 
 SITE_URL = "http://localhost:8000"
 T0 = datetime(2025, 6, 27, 9, 0, tzinfo=UTC)

@@ -18,8 +18,6 @@ from tests.e2e.test_site import write_stories
 pytestmark = pytest.mark.e2e
 
 SITE_URL = "http://localhost:8000"
-# The tests that start from the site of 100 new stories run in one xdist worker, which builds it once.
-ONE_WORKER = pytest.mark.xdist_group("emulated-site-of-100")
 
 
 def invalidation_batches(site: object) -> list[list[str]]:
@@ -74,7 +72,6 @@ def site_of_100(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedS
         os.environ.update(saved)
 
 
-@ONE_WORKER
 def test_new_articles_cost_no_invalidation_and_a_burst_of_corrections_costs_one(
     site_of_100: PublishedSite, tmp_path: Path, clean_environment
 ):
@@ -132,7 +129,6 @@ STORY = (
 )
 
 
-@ONE_WORKER
 def test_publishing_a_story_with_three_authors_five_tags_and_two_sections_stays_within_the_call_budget(
     site_of_100: PublishedSite, tmp_path: Path, clean_environment
 ):

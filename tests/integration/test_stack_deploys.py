@@ -45,9 +45,6 @@ from pressrun.emulator.template import load_template
 from pressrun.settings import StackSettings
 from tests.conftest import ROOT
 
-# The module's tests share one deployed stack (a module fixture): one xdist worker deploys it once.
-pytestmark = pytest.mark.xdist_group("deployed-stack")
-
 REGION = "us-east-1"
 STACK = "pressrun"
 ARTIFACTS = "pressrun-artifacts"
