@@ -45,7 +45,24 @@ def test_layer_requirements_are_the_package_dependencies_without_boto3():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     layer = Path(ROOT / "shared" / "requirements.txt").read_text(encoding="utf-8").split()
 
-    assert sorted(layer) == sorted(d for d in project["dependencies"] if not d.startswith("boto3"))
+    own_packages = {"awscrt>=0.23"}
+    assert sorted(layer) == sorted(
+        d for d in project["dependencies"] if not d.startswith("boto3") and d not in own_packages
+    )
+
+
+def test_every_function_that_writes_the_redirect_store_carries_awscrt_in_its_own_package():
+    """The KeyValueStore API is signed with SigV4A, which botocore signs only with awscrt: the
+    functions given the store carry it, so the layer every function loads stays small."""
+    writers = [
+        name
+        for name, properties in FUNCTIONS.items()
+        if "REDIRECT_STORE_ARN" in properties.get("Environment", {}).get("Variables", {})
+    ]
+    assert sorted(writers) == ["FollowArticleChangeFunction", "ReconcileFunction"]
+    for name in writers:
+        requirements = ROOT / FUNCTIONS[name]["CodeUri"] / "requirements.txt"
+        assert "awscrt>=0.23" in requirements.read_text(encoding="utf-8").split(), name
 
 
 def test_sqs_and_stream_sources_report_partial_batch_failures():
