@@ -20,8 +20,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from pressrun.announcing import AnnouncingSite
 from pressrun.model import SiteWrite
-from pressrun.ports import Announce, Cdn, InvalidationRequests, SiteStore
+from pressrun.ports import Cdn, InvalidationRequests
 from pressrun.urls import cache_tags, is_immutable, is_long_cached, public_paths
 
 ROOT = "/"
@@ -92,7 +93,7 @@ def stale_copies(writes: Iterable[SiteWrite], asked: str = "") -> list[SiteChang
 
 
 @dataclass
-class InvalidatingSite:
+class InvalidatingSite(AnnouncingSite):
     """A site store that asks for the invalidation of every stale copy its writes will leave, just
     before it makes them: the renderers know what they overwrite, where an S3 event would not say
     whether a key is new. Asked before, not after: a process that dies between the write and the
@@ -101,52 +102,15 @@ class InvalidatingSite:
     message is delayed past the function's timeout (`INVALIDATION_DELAY_SECONDS`); the local engine
     runs one step at a time."""
 
-    site_store: SiteStore
     invalidations: InvalidationRequests
 
-    def put(
-        self,
-        key: str,
-        body: bytes,
-        content_type: str,
-        *,
-        first_write: bool = False,
-        announce: Announce | None = None,
-    ) -> SiteWrite | None:
-        return self.site_store.put(
-            key, body, content_type, first_write=first_write, announce=self._announcer(announce)
-        )
-
-    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
-        return self.site_store.delete(key, announce=self._announcer(announce))
-
-    def keys(self, after: str, limit: int) -> list[str]:
-        return self.site_store.keys(after, limit)
-
-    def read(self, key: str) -> bytes | None:
-        return self.site_store.read(key)
-
-    def put_many(
-        self,
-        pages: dict[str, tuple[bytes, str]],
-        folders: Iterable[str] | None = None,
-        *,
-        announce: Announce | None = None,
-    ) -> list[SiteWrite]:
-        return self.site_store.put_many(pages, folders, announce=self._announcer(announce))
-
-    def _announcer(self, also: Announce | None) -> Announce:
-        def announce(writes: list[SiteWrite]) -> None:
-            # Each request its own: CloudFront answers a caller reference it has seen with the
-            # invalidation it made then, and a retry that writes again after an invalidation made
-            # before its write (which failed) needs a new one.
-            stale = stale_copies(writes, asked=secrets.token_hex(8))
-            if stale:
-                self.invalidations.request(stale)
-            if also is not None:
-                also(writes)
-
-        return announce
+    def announce(self, writes: list[SiteWrite]) -> None:
+        # Each request its own: CloudFront answers a caller reference it has seen with the
+        # invalidation it made then, and a retry that writes again after an invalidation made
+        # before its write (which failed) needs a new one.
+        stale = stale_copies(writes, asked=secrets.token_hex(8))
+        if stale:
+            self.invalidations.request(stale)
 
 
 def plan_paths(changes: Iterable[SiteChange]) -> list[str]:

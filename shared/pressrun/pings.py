@@ -20,8 +20,9 @@ from urllib.parse import urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from pressrun.announcing import AnnouncingSite
 from pressrun.model import SiteWrite
-from pressrun.ports import Announce, PingQueue, PingSender, SiteStore
+from pressrun.ports import PingQueue, PingSender
 from pressrun.settings import SiteSettings
 from pressrun.urls import absolute, article_key_path, is_feed_key, public_paths
 
@@ -98,55 +99,18 @@ def delay_seconds(write: SiteWrite, site: SiteSettings) -> int:
 
 
 @dataclass
-class PingingSite:
+class PingingSite(AnnouncingSite):
     """A site store that queues the pings its writes call for, just before it makes them (asked
     after, a process dying in between would leave identical bytes that no retry rewrites, and the
     ping lost). A write that then fails costs a ping of a page that did not change: harmless, and
     its retry asks again."""
 
-    site_store: SiteStore
     pings: PingQueue
     site: SiteSettings
 
-    def put(
-        self,
-        key: str,
-        body: bytes,
-        content_type: str,
-        *,
-        first_write: bool = False,
-        announce: Announce | None = None,
-    ) -> SiteWrite | None:
-        return self.site_store.put(
-            key, body, content_type, first_write=first_write, announce=self._announcer(announce)
-        )
-
-    def delete(self, key: str, *, announce: Announce | None = None) -> SiteWrite | None:
-        return self.site_store.delete(key, announce=self._announcer(announce))
-
-    def keys(self, after: str, limit: int) -> list[str]:
-        return self.site_store.keys(after, limit)
-
-    def read(self, key: str) -> bytes | None:
-        return self.site_store.read(key)
-
-    def put_many(
-        self,
-        pages: dict[str, tuple[bytes, str]],
-        folders: Iterable[str] | None = None,
-        *,
-        announce: Announce | None = None,
-    ) -> list[SiteWrite]:
-        return self.site_store.put_many(pages, folders, announce=self._announcer(announce))
-
-    def _announcer(self, also: Announce | None) -> Announce:
-        def announce(writes: list[SiteWrite]) -> None:
-            for delay, pings in sorted(pings_for(writes, self.site).items()):
-                self.pings.send(pings, delay)
-            if also is not None:
-                also(writes)
-
-        return announce
+    def announce(self, writes: list[SiteWrite]) -> None:
+        for delay, pings in sorted(pings_for(writes, self.site).items()):
+            self.pings.send(pings, delay)
 
 
 @dataclass(frozen=True)
