@@ -24,10 +24,12 @@ from pressrun.model import (
     Preview,
     Problem,
     Saved,
+    SaveResult,
     Waiter,
     new_token,
     preview_of,
     problem_line,
+    retired_previews,
 )
 from pressrun.ports import (
     ArticleRepository,
@@ -497,12 +499,17 @@ class Intake:
             ):
                 return None
             self._note_users(record)
-            if self.articles.save(record, current).outcome is Saved.SAVED:
+            if self._write(record, current).outcome is Saved.SAVED:
                 return Outcome(record.status)
         raise ConcurrentChange(f"{source_key} kept changing while it was judged again")
 
+    def _write(self, record: ArticleRecord, previous: ArticleRecord | None) -> SaveResult:
+        """Save the record in place of the one read, with the preview addresses it retires from it."""
+        retired = retired_previews(previous, record.preview, self.now)
+        return self.articles.save(record.model_copy(update={"retired_previews": retired}), previous)
+
     def _save(self, upload: Upload, record: ArticleRecord, previous: ArticleRecord | None) -> Outcome | None:
-        result = self.articles.save(record, previous)
+        result = self._write(record, previous)
         if result.outcome is Saved.CONFLICT:
             return None
         if result.outcome is Saved.SLUG_TAKEN:
@@ -535,7 +542,7 @@ class Intake:
             )
             moved = previous is not None and previous.path and previous.path != base.path
             update = marks | {"previous_path": previous.path if moved and previous else base.previous_path}
-            result = self.articles.save(base.model_copy(update=update), previous)
+            result = self._write(base.model_copy(update=update), previous)
             if result.outcome is Saved.CONFLICT:
                 return None
             if result.outcome is Saved.SAVED:

@@ -296,6 +296,10 @@ class ArticleRecord(BaseModel):
     # live, removed or refused, so that whoever settles the record knows which address to redirect to
     # the story or take down; a later draft gets a new one.
     preview: Preview | None = None
+    # The source's earlier preview addresses, until well past their expiry: the change that replaced
+    # one may have lost its stream record, and whoever settles the record takes them down from here,
+    # as `previous_path` does for pages (`retired_previews`).
+    retired_previews: tuple[Preview, ...] = ()
     # What the release that made the record kept of a story (RECORD_FORMAT): the sweep judges an older
     # record's upload again, so that it joins the listings that release did not know.
     format: int = 1
@@ -349,6 +353,25 @@ def preview_of(
     if kept is not None and previous is not None and previous.status in PREVIEWED and not kept.expired(now):
         return kept
     return Preview(token=token(), expires=_next_minute(now + timedelta(days=lifetime_days)))
+
+
+# How long after its expiry a preview address is still settled from its record: long enough for the
+# sweep's walk over the archive (a day) to take its report and redirect down once, without every later
+# sweep spending calls on every story that ever had a preview.
+PREVIEW_SETTLED_AFTER_EXPIRY = timedelta(days=2)
+
+
+def retired_previews(
+    previous: ArticleRecord | None, preview: Preview | None, now: datetime
+) -> tuple[Preview, ...]:
+    """The preview addresses a new version of the source no longer uses but whoever settles it must
+    still take down: those the previous record held, other than the new version's own, until well past
+    their expiry (an expired address is refused by the CDN from the address itself)."""
+    if previous is None:
+        return ()
+    held = (*previous.retired_previews, *((previous.preview,) if previous.preview else ()))
+    kept = (old for old in held if old != preview and now < old.expires + PREVIEW_SETTLED_AFTER_EXPIRY)
+    return tuple(dict.fromkeys(kept))
 
 
 def _next_minute(moment: datetime) -> datetime:

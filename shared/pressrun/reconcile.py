@@ -37,7 +37,7 @@ from pressrun.ingest import (
     padded_sequencer,
 )
 from pressrun.listings import refresh_listings, refresh_listings_sitemap, render_range
-from pressrun.model import RECORD_FORMAT, ArticleRecord, SiteWrite
+from pressrun.model import PREVIEW_SETTLED_AFTER_EXPIRY, RECORD_FORMAT, ArticleRecord, SiteWrite
 from pressrun.news_sitemap import NEWS_SITEMAP_KEY, refresh_news_sitemap
 from pressrun.pages import PageKeptChanging, SourceMissing, settle_page
 from pressrun.ports import (
@@ -63,10 +63,6 @@ from pressrun.urls import article_key_path, is_preview_key, listing_of_key, prev
 # repairing it would race the pipeline (and count a drift that is not one).
 GRACE = timedelta(minutes=2)
 FIRST_WINDOW = timedelta(days=1)
-# How long after its expiry a preview's record is still settled by the walk over the archive, which
-# reaches every record within a day: long enough to take its report and redirect down once, without
-# every later sweep spending calls on every story that ever had a preview.
-PREVIEW_SETTLED_AFTER_EXPIRY = timedelta(days=2)
 # The records an earlier release made that a sweep makes again: those that stand for a story.
 _MIGRATED_STATUSES = ("published", "scheduled", "draft")
 
@@ -239,19 +235,23 @@ class Sweep:
             raise SweepIncomplete(f"listings failed to render: {refreshed.failed}")
 
     def _settle_preview(self, record: ArticleRecord) -> None:
-        """The record's preview page, redirect and report, as `follow` leaves them: a lost stream record
-        left them behind, or the preview expired since (its report and redirect go; its page is
-        refused by the CDN from its address already, and removed by `_walk_site`)."""
-        preview = record.preview
-        if preview is None:
-            return
-        recent = record.source_key in self.recently_changed
-        if not recent and preview.expires < self.now - PREVIEW_SETTLED_AFTER_EXPIRY:
+        """The record's preview addresses, its own and those it retired, with their pages, redirects
+        and report, as `follow` leaves them: a lost stream record left them behind, or a preview
+        expired since (its report and redirect go; its page is refused by the CDN from its address
+        already, and removed by `_walk_site`)."""
+        handed_out = [preview for preview in (record.preview, *record.retired_previews) if preview]
+        if record.source_key not in self.recently_changed:
+            handed_out = [
+                preview
+                for preview in handed_out
+                if self.now <= preview.expires + PREVIEW_SETTLED_AFTER_EXPIRY
+            ]
+        if not handed_out:
             return
         try:
             written = settle_previews(
                 record.source_key,
-                [preview.path],
+                [preview.path for preview in handed_out],
                 uploads=self.uploads,
                 articles=self.articles,
                 site_store=self.site_store,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from pressrun.follow import follow_article_change
 from pressrun.ingest import Change, Upload, accept_upload
-from pressrun.model import ArticleRecord
+from pressrun.model import PREVIEW_SETTLED_AFTER_EXPIRY, ArticleRecord
 from pressrun.previews import preview_report_key
 from pressrun.reconcile import sweep
 from pressrun.scheduling import Release, release_article
@@ -343,6 +343,42 @@ def test_the_sweep_settles_a_preview_whose_change_was_lost():
     assert newsroom.previews() == {}
     assert newsroom.report() is None
     assert newsroom.redirects.targets == {preview.path: "/2026/02/27/budget-talks/"}
+
+
+def test_the_sweep_takes_down_a_preview_whose_replacement_was_never_followed():
+    """Found by the delivery simulation: a draft refused, then uploaded again, gets a new address; the
+    stream records of both changes were lost, so only the record can say the old address must go."""
+    newsroom = Newsroom()
+    newsroom.publish(story(draft=True))
+    first = newsroom.record.preview
+    assert first is not None
+    # GIVEN the draft deleted and uploaded again, neither change followed
+    newsroom.validate(newsroom.delete())
+    newsroom.validate(newsroom.upload(story(draft=True, title="Budget talks resume")))
+    second = newsroom.record.preview
+    assert second is not None
+    assert second.token != first.token
+    assert newsroom.record.retired_previews == (first,)
+    # WHEN the sweep runs
+    newsroom.sweep(NOW + timedelta(minutes=15))
+    # THEN only the new address answers, with the new draft
+    assert list(newsroom.previews()) == [object_key(second.path)]
+    assert "Budget talks resume" in newsroom.previews()[object_key(second.path)]
+    assert newsroom.report() is not None
+    assert newsroom.report()["url"].endswith(second.path)
+
+
+def test_a_retired_preview_is_forgotten_once_well_past_its_expiry():
+    newsroom = Newsroom()
+    newsroom.publish(story(draft=True))
+    first = newsroom.record.preview
+    assert first is not None
+    newsroom.follow(newsroom.validate(newsroom.delete()))
+    # WHEN a draft is uploaded again long after the first address expired
+    later = first.expires + PREVIEW_SETTLED_AFTER_EXPIRY + timedelta(minutes=1)
+    newsroom.publish(story(draft=True), now=later)
+    # THEN the record no longer carries the old address
+    assert newsroom.record.retired_previews == ()
 
 
 def test_the_invalidation_planner_never_asks_for_a_preview():
