@@ -54,10 +54,18 @@ from pressrun.ports import (
 )
 from pressrun.previews import PreviewKeptChanging, settle_previews
 from pressrun.profiles import is_profile_upload
+from pressrun.redirects import follow_story_redirects, is_redirects_upload
 from pressrun.scheduling import follow_schedule, schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.sweep_state import Budget, Drift, DriftKind, SweepReport, UploadState
-from pressrun.urls import article_key_path, is_preview_key, listing_of_key, preview_expiry
+from pressrun.urls import (
+    article_key_path,
+    feed_item_path,
+    is_preview_key,
+    listing_of_key,
+    object_key,
+    preview_expiry,
+)
 
 # Events normally arrive within seconds: a change younger than this may still be on its way, and
 # repairing it would race the pipeline (and count a drift that is not one).
@@ -216,6 +224,12 @@ class Sweep:
                 if written is not None:
                     self._found("page", written.key)
             self._settle_preview(record)
+            if self._story_changed_recently(key) and follow_story_redirects(
+                None, record, self.articles, self.redirects
+            ):
+                # A move whose stream record was lost left the story's last address without its
+                # redirect; the walk over the archive does not look, as for schedules.
+                self._found("redirect", key)
             update = settle_index(record, self.index)
             if update:
                 self._found("index", key)
@@ -233,6 +247,9 @@ class Sweep:
         self._found_writes("listing", refreshed.changed)
         if refreshed.failed:
             raise SweepIncomplete(f"listings failed to render: {refreshed.failed}")
+
+    def _story_changed_recently(self, key: str) -> bool:
+        return key in self.recently_changed and not is_profile_upload(key) and not is_redirects_upload(key)
 
     def _settle_preview(self, record: ArticleRecord) -> None:
         """The record's preview addresses, its own and those it retired, with their pages, redirects
@@ -332,8 +349,14 @@ class Sweep:
         emptied: dict[str, set[str]] = {}
         listed = {listing for key in keys if (listing := listing_of_key(key)) is not None}
         summaries = self.index.summaries(sorted(listed)) if listed else {}
+        present = set(keys)
         for key in keys:
             path = article_key_path(key)
+            item_of = feed_item_path(key)
+            if item_of is not None and object_key(item_of) not in present:
+                # A feed item whose page was removed by a settling cut short before the item went (or
+                # whose page is in the next slice: settled twice, which changes nothing).
+                path = item_of
             listing = listing_of_key(key)
             if is_preview_key(key):
                 self._collect_preview(key)

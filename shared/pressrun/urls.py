@@ -196,6 +196,13 @@ def article_key_path(key: str) -> str | None:
     return f"/{key.removesuffix(_INDEX)}" if _ARTICLE_KEY.fullmatch(key) else None
 
 
+def feed_item_path(key: str) -> str | None:
+    """The article path whose feed item an object key is, if it is one: `/2025/06/25/<slug>/`."""
+    if not key.endswith(f"/{_FEED_ITEM}"):
+        return None
+    return article_key_path(f"{key.removesuffix(_FEED_ITEM)}{_INDEX}")
+
+
 def listing_of_key(key: str) -> str | None:
     """The listing (section, tag or author) whose page or feed an object key is, if it is one."""
     parts = key.split("/")

@@ -261,6 +261,20 @@ def test_a_page_nobody_owns_is_removed_by_the_walk_over_the_site():
     assert kinds(report) == {"orphan"}
 
 
+def test_a_feed_item_whose_page_is_gone_is_removed_by_the_walk_over_the_site():
+    # GIVEN a feed item left by a story's settling cut short after its page went (no record names it)
+    newsroom = Newsroom()
+    newsroom.publish(1)
+    newsroom.site.objects["2025/12/31/an-old-story/feed-item.json"] = b"{}"
+
+    # WHEN the sweep walks the site
+    newsroom.sweep()
+
+    # THEN the item is gone, and the live story's item stays
+    assert "2025/12/31/an-old-story/feed-item.json" not in newsroom.site.objects
+    assert page_of(1).replace("index.html", "feed-item.json") in newsroom.site.objects
+
+
 def test_a_scheduled_story_whose_release_was_lost_goes_live():
     newsroom = Newsroom()
     future = story(4, date="2026-01-10T10:00:00Z")

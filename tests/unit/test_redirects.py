@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pressrun.follow import Followed, follow_article_change
 from pressrun.ingest import Change, Outcome, Upload, accept_upload, report_key
 from pressrun.model import ArticleRecord, InvalidArticle
+from pressrun.reconcile import sweep
 from pressrun.redirects import MAX_PATH_BYTES, follow_story_redirects, parse_redirects
 from pressrun.settings import SiteSettings
 from tests.fakes import (
     MemoryArticles,
+    MemoryFailedBatches,
     MemoryIndex,
+    MemoryJournal,
     MemoryRedirects,
     MemorySite,
     MemoryUploads,
@@ -217,6 +220,44 @@ def test_a_change_whose_earlier_records_were_lost_still_redirects_every_address_
 
     # THEN its old address redirects to where it is now
     assert room.redirects.targets == {"/2026/11/30/a/": "/2026/11/30/b/"}
+
+
+def test_the_sweep_redirects_the_old_address_of_a_move_whose_stream_record_was_lost():
+    # GIVEN a story that moved from a to b, its change never followed (its stream batch expired)
+    room = Newsroom(articles=MemoryArticles(clock=lambda: NOW))
+    room.upload("vote.md", story("Vote", "2026-11-30", slug="a"))
+    room.uploads.add("incoming/vote.md", story("Vote", "2026-11-30", slug="b"), version_id="vb")
+    room.sequencer += 1
+    moved = Upload(
+        bucket="uploads",
+        key="incoming/vote.md",
+        version_id="vb",
+        sequencer=f"{room.sequencer:04X}",
+        change=Change.CREATED,
+        event_time=NOW,
+    )
+    accept_upload(moved, room.uploads, room.articles, SITE, room.alerts, NOW, redirects=room.redirects)
+    assert room.redirects.targets == {}
+
+    # WHEN the reconciliation sweep runs
+    report = sweep(
+        uploads=room.uploads,
+        articles=room.articles,
+        index=room.index,
+        site_store=room.site,
+        scheduler=RecordingScheduler(),
+        journal=MemoryJournal(),
+        failed_batches=MemoryFailedBatches(),
+        alerts=room.alerts,
+        redirects=room.redirects,
+        site=SITE,
+        now=NOW + timedelta(minutes=15),
+        grace=timedelta(0),
+    )
+
+    # THEN the old address redirects to the new one, and the sweep says it found that drift
+    assert room.redirects.targets == {"/2026/11/30/a/": "/2026/11/30/b/"}
+    assert ("redirect", "incoming/vote.md") in {(drift.kind, drift.subject) for drift in report.drift}
 
 
 def test_a_story_taken_down_keeps_the_redirects_to_its_last_address():
