@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from pressrun.local.redirects import redirect_of
 from tests.conftest import ROOT, SAMPLE
 
 pytestmark = pytest.mark.e2e
@@ -66,6 +69,16 @@ class Dev:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
+
+    def answer_unfollowed(self, path: str) -> tuple[int, str | None]:
+        """The status and Location a path answers with, redirects not followed."""
+        connection = http.client.HTTPConnection(urllib.parse.urlsplit(self.site_url).netloc, timeout=10)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.getheader("Location")
+        finally:
+            connection.close()
 
     def wait_for(self, path: str, status: int, containing: str = "") -> tuple[float, str]:
         """Seconds until `path` answers `status` with a body containing `containing`, and the body."""
@@ -148,8 +161,11 @@ def test_removing_the_upload_takes_the_page_down_and_stopping_keeps_the_site(dev
 STORY = "/2025/06/26/letter-from-the-editor/"
 
 
-def editor_story(title: str = "Letter from the editor", day: int = 26, body: str = "Dear readers.") -> bytes:
-    return f"---\ntitle: {title}\ndate: 2025-06-{day}\ncategories: [Opinion]\n---\n{body}\n".encode()
+def editor_story(
+    title: str = "Letter from the editor", day: int = 26, body: str = "Dear readers.", slug: str = ""
+) -> bytes:
+    named = f"slug: {slug}\n" if slug else ""
+    return f"---\ntitle: {title}\ndate: 2025-06-{day}\ncategories: [Opinion]\n{named}---\n{body}\n".encode()
 
 
 def pressrun(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
@@ -215,6 +231,29 @@ def test_a_story_uploaded_in_dev_is_there_for_publish_and_both_are_live_in_the_n
     assert ARTICLE in home
     assert STORY in home
     assert "revised" in (site_dir / STORY.strip("/") / "index.html").read_text()
+
+
+def test_redirects_made_by_publish_are_answered_in_dev_and_those_made_in_dev_are_kept(tmp_path: Path):
+    site_dir, letter = tmp_path / "site", tmp_path / "letter.md"
+    # GIVEN a story publish moved once (its first address redirects)
+    letter.write_bytes(editor_story(slug="first-letter"))
+    publish(site_dir, letter)
+    letter.write_bytes(editor_story(slug="second-letter"))
+    publish(site_dir, letter)
+
+    # WHEN dev serves the folder, and the story moves again there
+    with running_dev(site_dir) as dev:
+        answered = dev.answer_unfollowed("/2025/06/26/first-letter/")
+        letter.write_bytes(editor_story(slug="third-letter"))
+        dev.aws("s3", "cp", str(letter), f"s3://{dev.uploads_bucket}/incoming/letter.md")
+        dev.wait_for("/2025/06/26/third-letter/", 200)
+        dev.stop()
+
+    # THEN dev answered publish's redirect, and the folder keeps dev's: every old address, one hop
+    assert answered[0] == 301
+    assert (answered[1] or "").endswith("/2025/06/26/second-letter/")
+    assert redirect_of(site_dir, "/2025/06/26/first-letter/") == "/2025/06/26/third-letter/"
+    assert redirect_of(site_dir, "/2025/06/26/second-letter/") == "/2025/06/26/third-letter/"
 
 
 def test_site_keys_outside_the_folder_put_by_any_client_are_refused_never_written(tmp_path: Path):

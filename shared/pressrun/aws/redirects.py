@@ -100,6 +100,24 @@ class DynamoRedirects:
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def redirect_items(path: str, target: str) -> list[dict[str, Any]]:
+    """The table's two items for one redirect (forward and reverse), as `DynamoRedirects.put` writes
+    them: what a local run copies into the emulated table."""
+    return [
+        {"pk": {"S": _FROM + path}, "sk": {"S": _FORWARD}, "target": {"S": target}},
+        {"pk": {"S": _TO + target}, "sk": {"S": path}},
+    ]
+
+
+def redirect_of_item(key: dict[str, Any], item: dict[str, Any] | None) -> tuple[str, str | None] | None:
+    """The redirect a table item (read back by its key, None if gone) says: (path, its target, or None
+    when it was removed); None for a reverse item, which only mirrors a forward one."""
+    pk = str(key["pk"]["S"])
+    if not pk.startswith(_FROM):
+        return None
+    return pk.removeprefix(_FROM), (str(item["target"]["S"]) if item is not None else None)
+
+
 class StoreKeptChanging(Exception):
     """Every write to the KeyValueStore met another writer's: the record is retried later."""
 

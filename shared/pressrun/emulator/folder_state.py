@@ -5,8 +5,9 @@ hands back to it, so that one folder is one site whichever way it is published.
 `load` puts into moto, through the same AWS APIs the pipeline uses, what the cloud's buckets and tables
 would hold: every upload version (moto gives each a new version id, so the records, waiters and
 schedules that name one are given the new one), the editors' reports, the articles, slug claims, index
-and sweep state, the pending schedules and the site's files. It runs before the stack's streams and
-bucket events are connected (`schedules` just after: they need the functions), so nothing replays.
+and sweep state, the redirects, the pending schedules and the site's files. It runs before the stack's
+streams and bucket events are connected (`schedules` just after: they need the functions), so nothing
+replays.
 
 `save` goes the other way: the upload versions made and removed since, as S3 answered them
 (`s3_events`), the table items written since (`item_writes`), the pending schedules, and the site
@@ -36,6 +37,7 @@ from pressrun.aws.dynamodb import (
     slug_claim,
     slug_item,
 )
+from pressrun.aws.redirects import redirect_items, redirect_of_item
 from pressrun.aws.s3 import S3Site, S3Uploads
 from pressrun.aws.scheduler import EventBridgeScheduler
 from pressrun.emulator.item_writes import ItemWrites
@@ -57,6 +59,7 @@ ARTICLES_TABLE = "ArticlesTable"
 SLUGS_TABLE = "SlugsTable"
 INDEX_TABLE = "IndexTable"
 IMAGES_TABLE = "ImagesTable"
+REDIRECTS_TABLE = "RedirectsTable"
 # BatchWriteItem and BatchGetItem take at most this many items per call.
 _WRITE_BATCH = 25
 _READ_BATCH = 100
@@ -139,6 +142,9 @@ def _load_tables(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
     DynamoSweepJournal(dynamodb, stack.physical(INDEX_TABLE)).save(SqliteSweepJournal(ports.state).load())
     images = [image_item(_image(record, loaded.to_moto)) for record in _images(ports)]
     _put_items(dynamodb, stack.physical(IMAGES_TABLE), images)
+    redirects = ports.redirects.everything()
+    items = [item for path, target in redirects for item in redirect_items(path, target)]
+    _put_items(dynamodb, stack.physical(REDIRECTS_TABLE), items)
 
 
 def _put_items(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
@@ -253,6 +259,15 @@ def _save_tables(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
     for _, item in _read_back(dynamodb, stack.physical(IMAGES_TABLE), stack.writes):
         if item is not None:
             ports.images.keep(_image(ImageRecord.model_validate(from_item(item)), loaded.to_local))
+    for key, item in _read_back(dynamodb, stack.physical(REDIRECTS_TABLE), stack.writes):
+        redirect = redirect_of_item(key, item)
+        if redirect is None:
+            continue
+        path, target = redirect
+        if target is None:
+            ports.redirects.delete(path)
+        else:
+            ports.redirects.put(path, target)
     swept, journal = DynamoSweepJournal(dynamodb, index_table).load(), SqliteSweepJournal(ports.state)
     if swept != journal.load():
         journal.save(swept)

@@ -22,6 +22,11 @@ class SqliteRedirects:
     def delete(self, path: str) -> None:
         self.state.write("DELETE FROM redirect WHERE path = ?", (path,))
 
+    def everything(self) -> list[tuple[str, str]]:
+        """Every redirect (path, target), in path order: what `pressrun dev` hands its emulated table."""
+        rows = self.state.execute("SELECT path, target FROM redirect ORDER BY path")
+        return [(str(path), str(target)) for path, target in rows]
+
     def sources_of(self, target: str) -> list[str]:
         rows = self.state.execute("SELECT path FROM redirect WHERE target = ? ORDER BY path", (target,))
         return [str(path) for (path,) in rows]
