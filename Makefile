@@ -79,7 +79,7 @@ build: $(SAM_VENV)/bin/sam
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 2 ] && echo "$$n" || echo 2)
 
 test: lint build $(AWSCLI_VENV)/bin/aws $(AXE)
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15
 
 # Benchmarks (bench/README.md): a few minutes, or about an hour for the full run; the figures and the
 # commands behind them land in docs/performance.md and docs/cost.md.
