@@ -401,6 +401,9 @@ class Intake:
                 status="removed",
                 previous_path=previous.path if previous is not None else "",
                 preview=_revoked(previous),
+                # An editor's list keeps what it listed, so that whoever settles the removal (the
+                # sweep, if its stream record is lost) knows which redirects to take down.
+                redirects=previous.redirects if previous is not None else (),
             )
             return self._save(upload, removal, previous)
         try:

@@ -54,7 +54,7 @@ from pressrun.ports import (
 )
 from pressrun.previews import PreviewKeptChanging, settle_previews
 from pressrun.profiles import is_profile_upload
-from pressrun.redirects import follow_story_redirects, is_redirects_upload
+from pressrun.redirects import follow_listed_redirects, follow_story_redirects, is_redirects_upload
 from pressrun.scheduling import follow_schedule, schedule_name
 from pressrun.settings import SiteSettings
 from pressrun.sweep_state import Budget, Drift, DriftKind, SweepReport, UploadState
@@ -229,6 +229,13 @@ class Sweep:
             ):
                 # A move whose stream record was lost left the story's last address without its
                 # redirect; the walk over the archive does not look, as for schedules.
+                self._found("redirect", key)
+            if (
+                is_redirects_upload(key)
+                and key in self.recently_changed
+                and follow_listed_redirects(None, record, self.articles, self.redirects)
+            ):
+                # An editor's list (or its removal) whose stream record was lost.
                 self._found("redirect", key)
             update = settle_index(record, self.index)
             if update:

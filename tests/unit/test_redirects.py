@@ -16,6 +16,7 @@ from pressrun.model import ArticleRecord, InvalidArticle
 from pressrun.reconcile import sweep
 from pressrun.redirects import MAX_PATH_BYTES, follow_story_redirects, parse_redirects
 from pressrun.settings import SiteSettings
+from pressrun.sweep_state import SweepReport
 from tests.fakes import (
     MemoryArticles,
     MemoryFailedBatches,
@@ -42,7 +43,8 @@ class Newsroom:
     """Uploads accepted and their changes followed in order, as the cloud's chain does."""
 
     uploads: MemoryUploads = field(default_factory=MemoryUploads)
-    articles: MemoryArticles = field(default_factory=MemoryArticles)
+    # Its clock stamps each record's change at NOW, so that the sweep finds what changed recently.
+    articles: MemoryArticles = field(default_factory=lambda: MemoryArticles(clock=lambda: NOW))
     site: MemorySite = field(default_factory=MemorySite)
     index: MemoryIndex = field(default_factory=MemoryIndex)
     redirects: MemoryRedirects = field(default_factory=MemoryRedirects)
@@ -58,11 +60,11 @@ class Newsroom:
         self.uploads.add(key, data, version_id=version)
         return self._accept(key, version, Change.CREATED, followed=followed)
 
-    def remove(self, name: str) -> Outcome:
+    def remove(self, name: str, *, followed: bool = True) -> Outcome:
         self.sequencer += 1
         key = f"incoming/{name}"
         self.uploads.mark_deleted(key)
-        return self._accept(key, None, Change.DELETE_MARKER)
+        return self._accept(key, None, Change.DELETE_MARKER, followed=followed)
 
     def _accept(self, key: str, version: str | None, change: Change, *, followed: bool = True) -> Outcome:
         before = self.articles.current(key)
@@ -82,6 +84,23 @@ class Newsroom:
             self.changes.append((before, after))
             self.follow(before, after)
         return outcome
+
+    def sweep(self) -> SweepReport:
+        """The reconciliation sweep, a quarter of an hour on, with nothing in flight."""
+        return sweep(
+            uploads=self.uploads,
+            articles=self.articles,
+            index=self.index,
+            site_store=self.site,
+            scheduler=RecordingScheduler(),
+            journal=MemoryJournal(),
+            failed_batches=MemoryFailedBatches(),
+            alerts=self.alerts,
+            redirects=self.redirects,
+            site=SITE,
+            now=NOW + timedelta(minutes=15),
+            grace=timedelta(0),
+        )
 
     def follow(self, old: ArticleRecord | None, new: ArticleRecord | None) -> Followed:
         return follow_article_change(
@@ -209,26 +228,13 @@ def test_a_change_whose_earlier_records_were_lost_still_redirects_every_address_
 
 def test_the_sweep_redirects_the_old_address_of_a_move_whose_stream_record_was_lost():
     # GIVEN a story that moved from a to b, its change never followed (its stream batch expired)
-    room = Newsroom(articles=MemoryArticles(clock=lambda: NOW))
+    room = Newsroom()
     room.upload("vote.md", story("Vote", "2026-11-30", slug="a"))
     room.upload("vote.md", story("Vote", "2026-11-30", slug="b"), followed=False)
     assert room.redirects.targets == {}
 
     # WHEN the reconciliation sweep runs
-    report = sweep(
-        uploads=room.uploads,
-        articles=room.articles,
-        index=room.index,
-        site_store=room.site,
-        scheduler=RecordingScheduler(),
-        journal=MemoryJournal(),
-        failed_batches=MemoryFailedBatches(),
-        alerts=room.alerts,
-        redirects=room.redirects,
-        site=SITE,
-        now=NOW + timedelta(minutes=15),
-        grace=timedelta(0),
-    )
+    report = room.sweep()
 
     # THEN the old address redirects to the new one, and the sweep says it found that drift
     assert room.redirects.targets == {"/2026/11/30/a/": "/2026/11/30/b/"}
@@ -283,6 +289,21 @@ def test_a_new_version_of_a_list_drops_what_it_no_longer_lists():
     room.upload("redirects/desk.json", redirect_list(("/b/", "/y/")))
 
     assert room.redirects.targets == {"/b/": "/y/"}
+
+
+def test_the_sweep_applies_an_editors_list_and_its_removal_when_their_stream_records_were_lost():
+    room = Newsroom()
+    # GIVEN a list whose change was never followed
+    room.upload("redirects/desk.json", redirect_list(("/old-desk/", "/category/world/")), followed=False)
+    assert room.redirects.targets == {}
+    # WHEN the sweep runs, THEN its redirect is there
+    assert "redirect" in {drift.kind for drift in room.sweep().drift}
+    assert room.redirects.targets == {"/old-desk/": "/category/world/"}
+    # GIVEN the list removed, the removal's change lost too
+    room.remove("redirects/desk.json", followed=False)
+    # WHEN the sweep runs again, THEN its redirect is gone
+    room.sweep()
+    assert room.redirects.targets == {}
 
 
 def test_a_listed_redirect_to_a_story_that_moved_goes_straight_to_where_it_is():
