@@ -587,6 +587,7 @@ def test_axe_finds_no_violation_and_nothing_scrolls_sideways_on_any_page_kind_li
     violations: list[str] = []
     overflowing: list[str] = []
     headers: dict[str, float] = {}
+    cut_short: list[str] = []
     with Chromium(chromium, CHROMIUM_FLAGS, tmp_path / "profile") as browser:
         for scheme in ("light", "dark"):
             for device, (width, height) in VIEWPORTS.items():
@@ -610,6 +611,10 @@ def test_axe_finds_no_violation_and_nothing_scrolls_sideways_on_any_page_kind_li
                         headers[where] = page.evaluate(
                             "document.querySelector('.masthead').getBoundingClientRect().height"
                         )
+                        if page.evaluate(
+                            "(n => n.scrollWidth > n.clientWidth)(document.querySelector('.site-name'))"
+                        ):
+                            cut_short.append(where)
                     if kind == "long-headline" and device == "phone":
                         # Readable: a text size a phone shows plainly, in a handful of lines.
                         size, lines = page.evaluate(
@@ -626,3 +631,4 @@ def test_axe_finds_no_violation_and_nothing_scrolls_sideways_on_any_page_kind_li
     assert not violations, "axe-core:\n" + "\n".join(violations)
     assert not overflowing, "wider than the window:\n" + "\n".join(overflowing)
     assert all(height <= PHONE_HEADER for height in headers.values()), headers
+    assert not cut_short, "the site's name is cut short on a phone:\n" + "\n".join(cut_short)

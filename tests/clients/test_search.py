@@ -213,6 +213,29 @@ def test_the_header_search_box_takes_the_reader_to_results(served: str, browser:
     assert browser.evaluate("location.pathname + location.search") == f"/search/?q={WORD}"
 
 
+def test_on_a_phone_the_header_search_button_opens_the_search_page_ready_to_type(
+    served: str, browser: Browser
+):
+    # GIVEN the home page at a phone's width, whose header has the search button but no box
+    browser.call(
+        "Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=1, mobile=True
+    )
+    browser.call("Page.navigate", url=f"{served}/")
+    browser.wait_for("document.querySelector('.search-box button') !== null", "the header's search button")
+    assert browser.evaluate("getComputedStyle(document.querySelector('#search-box-query')).display") == "none"
+    # WHEN the reader taps it
+    browser.evaluate("document.querySelector('.search-box button').click()")
+    # THEN the search page opens with its own box focused, and what the reader types finds the sample
+    browser.wait_for("location.pathname === '/search/'", "the search page")
+    browser.wait_for(
+        "document.activeElement && document.activeElement.classList.contains('pagefind-ui__search-input')",
+        "the search page's box to take the focus",
+    )
+    browser.type(WORD)
+    titles = browser.wait_for(f"{RESULT_TITLES}.length ? {RESULT_TITLES} : null", "results typed on a phone")
+    assert TITLE in titles
+
+
 def test_the_index_covers_story_bodies_and_leaves_the_site_chrome_out(published: Path):
     entry = json.loads((published / "pagefind" / "pagefind-entry.json").read_text())
     (language,) = entry["languages"].values()
