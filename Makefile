@@ -91,11 +91,13 @@ bench-full: install
 	bash bench/setup.sh
 	$(BIN)/python bench/run.py --full
 
-# The fault-injection run at full size: 1,000 uploads with a tenth of the AWS calls failing; and the
-# delivery simulation's property test with twenty times the examples of `make test`.
+# The fault-injection run at full size: 1,000 uploads with a tenth of the AWS calls failing; the
+# delivery simulation's property test with twenty times the examples of `make test`; and the emulated
+# stack's burst of corrections at 100 stories (`make test` corrects a month's 28).
 soak: install
 	PRESSRUN_SOAK_UPLOADS=1000 $(BIN)/pytest -q tests/e2e/test_delivery.py
 	PRESSRUN_SIMULATION_EXAMPLES=20000 $(BIN)/pytest -q tests/simulation/test_convergence.py
+	PRESSRUN_BURST_CORRECTIONS=100 $(BIN)/pytest -q tests/integration/test_emulated_costs.py -k burst
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam $(SITE) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -72,6 +72,11 @@ def site_of_100(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedS
         os.environ.update(saved)
 
 
+# How many of the 100 stories the burst corrects: a month's worth (January's 28, more pages in one
+# folder than the planner lists one by one) in `make test`; `make soak` corrects all 100.
+BURST = int(os.environ.get("PRESSRUN_BURST_CORRECTIONS", "28"))
+
+
 def test_new_articles_cost_no_invalidation_and_a_burst_of_corrections_costs_one(
     site_of_100: PublishedSite, tmp_path: Path, clean_environment
 ):
@@ -80,14 +85,16 @@ def test_new_articles_cost_no_invalidation_and_a_burst_of_corrections_costs_one(
     # No reader can hold a page that was never served; listings expire by themselves.
     assert site_of_100.invalidations == []
 
+    burst = site_of_100.stories[:BURST]
     with LocalSite(site_of_100.copy(tmp_path / "site"), SITE_URL) as site:
-        for story in site_of_100.stories:
+        for story in burst:
             site.upload(story.name, corrected(story))
         site.drain()
         (paths,) = invalidation_batches(site)
 
-    # 100 corrected story pages, in one window: their day folders, coalesced, in one request.
+    # The corrected story pages, in one window: coalesced by month folder, in one request.
     assert len(paths) <= 40
+    assert len(paths) < 2 * len(burst)
     assert all(path.startswith("/2025/") for path in paths)
 
 
