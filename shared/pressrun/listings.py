@@ -142,9 +142,8 @@ class _Writes:
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
     following: list[Callable[[], object]] = field(default_factory=list)
-    # Keys whose creation or removal calls for a step, by the step's name (each done once at most).
-    watched: dict[str, str] = field(default_factory=dict)
-    steps: dict[str, Callable[[], list[SiteWrite]]] = field(default_factory=dict)
+    # Steps whose writes are counted with the pages'.
+    steps: list[Callable[[], list[SiteWrite]]] = field(default_factory=list)
 
     def put(self, path: str, body: bytes, content_type: str) -> None:
         self.pages[object_key(path)] = (body, content_type)
@@ -168,23 +167,16 @@ class _Writes:
         returns, if site writes, is counted with them."""
         self.following.append(step)
 
-    def when_made_or_removed(self, path: str, name: str, step: Callable[[], list[SiteWrite]]) -> None:
-        """A step to take once the pages are written if the object at `path` was made or removed by
-        them (once, however many objects name it); its writes are counted with theirs."""
-        self.watched[object_key(path)] = name
-        self.steps[name] = step
+    def then(self, step: Callable[[], list[SiteWrite]]) -> None:
+        """A step to take once the pages are written; its writes are counted with theirs."""
+        self.steps.append(step)
 
     def flush(self) -> list[SiteWrite]:
         written = self.deleted + self.site_store.put_many(self.pages)
         for step in self.following:
             step()
-        names = {
-            self.watched[write.key]
-            for write in written
-            if write.key in self.watched and write.kind in ("created", "deleted")
-        }
-        for name in sorted(names):
-            written += self.steps[name]()
+        for step in self.steps:
+            written += step()
         return written
 
 
@@ -204,13 +196,10 @@ def _refresh_listing(
     assert parsed is not None, f"{listing} has no pages of its own"
     kind, slug = parsed
     summary = summaries.get(listing)
-    # Made or emptied: the sitemap of listings names it, or must stop naming it. (A render that made
-    # the page and failed before this leaves it to the sweep, which writes that sitemap every time.)
-    writes.when_made_or_removed(
-        listing_path(listing),
-        LISTINGS_SITEMAP,
-        lambda: refresh_listings_sitemap(index, writes.site_store, site),
-    )
+    # Made or emptied: its file of the listings sitemap names it, or must stop naming it. Decided by
+    # the summary, not by the page's creation, so that a retried render still does it.
+    if summary is not None and (summary.members > 0) != summary.in_sitemap:
+        writes.then(lambda: settle_listing_in_sitemap(listing, index, writes.site_store, site))
     if summary is None or summary.members == 0:
         writes.delete(listing_path(listing))
         writes.delete(listing_feed_path(listing))
@@ -354,40 +343,80 @@ def _listings_sitemap_files(site_store: SiteStore) -> list[int]:
     return numbers
 
 
+def _put_listings_sitemap_file(
+    writes: _Writes, number: int, names: list[str], files: int, site: SiteSettings
+) -> None:
+    """File `number` of the listings sitemap: the home page (in the first) and the front pages of the
+    listings it names. While there is one file it is `/sitemap-listings.xml` itself, absent when it
+    names no listing; past one, that is the index of the numbered files."""
+    paths = [*([HOME] if number == 1 else []), *(listing_path(name) for name in names)]
+    if files <= 1:
+        if names:
+            writes.put(LISTINGS_SITEMAP, render.pages_sitemap(paths, site), XML)
+        else:
+            writes.delete(LISTINGS_SITEMAP)
+        return
+    # A sitemap must list a URL: a file whose every listing was emptied lists the home page alone.
+    body = render.pages_sitemap(paths or [HOME], site)
+    writes.put(listings_sitemap_chunk_path(number), body, XML)
+    writes.put(LISTINGS_SITEMAP, render.listings_sitemap_index(files, site), XML)
+
+
+def write_listings_sitemap_file(
+    number: int, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> list[SiteWrite]:
+    """Write file `number` of the listings sitemap from the names it holds (one read), and the index
+    of the files. Checked after it is written, as listings are: a listing placed or dropped meanwhile
+    is written again."""
+    for _ in range(_SETTLE_ATTEMPTS):
+        names, files = index.listings_sitemap_file(number)
+        writes = _Writes(site_store, FeedItems(site_store, site))
+        _put_listings_sitemap_file(writes, number, names, files, site)
+        if files == 2 and number == 2:
+            # The second file is being filled: the first, `/sitemap-listings.xml` until then, is
+            # numbered now (written once more by each placement into the second; unchanged bytes
+            # are not rewritten).
+            first, _ = index.listings_sitemap_file(1)
+            _put_listings_sitemap_file(writes, 1, first, files, site)
+        written = writes.flush()
+        if index.listings_sitemap_file(number) == (names, files):
+            return written
+    raise ListingKeptChanging(f"listings sitemap file {number} kept changing while it was written")
+
+
+def settle_listing_in_sitemap(
+    listing: str, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> list[SiteWrite]:
+    """Name the listing in its file of the listings sitemap while it has stories, and not once it has
+    none, then write that file: one file, whatever the number of listings."""
+    number = index.place_in_listings_sitemap(listing, site.sitemap_size)
+    return write_listings_sitemap_file(number, index, site_store, site) if number else []
+
+
 def refresh_listings_sitemap(
     index: CategoryIndex, site_store: SiteStore, site: SiteSettings
 ) -> list[SiteWrite]:
-    """The sitemap of the home page and of every section's, tag's and author's front page: one file,
-    or past SITEMAP_SIZE an index of numbered files. Written whole, from the names of every listing
-    with stories, when a listing is made or emptied (not on every publish: it reads every name) and by
-    every sweep. Checked after it is written, as listings are: another listing made meanwhile is
-    written again."""
-    for _ in range(_SETTLE_ATTEMPTS):
-        names = _every_listing(index)
-        paths = [HOME, *(listing_path(name) for name in names if parse_listing(name) is not None)]
-        writes = _Writes(site_store, FeedItems(site_store, site))
-        chunks = 0
-        if len(paths) == 1:
-            # No story anywhere: no listing to name (robots.txt names this sitemap only when there is).
-            writes.delete(LISTINGS_SITEMAP)
-        elif len(paths) <= site.sitemap_size:
-            writes.put(LISTINGS_SITEMAP, render.pages_sitemap(paths, site), XML)
-        else:
-            chunks = -(-len(paths) // site.sitemap_size)
-            for number in range(1, chunks + 1):
-                part = paths[(number - 1) * site.sitemap_size : number * site.sitemap_size]
-                writes.put(listings_sitemap_chunk_path(number), render.pages_sitemap(part, site), XML)
-            writes.put(LISTINGS_SITEMAP, render.listings_sitemap_index(chunks, site), XML)
-        written = writes.flush()
-        # Numbered files past the last: the listings became fewer, or fit one file again. Found by
-        # listing them, not by deleting on from the first missing one: a render cut short (or two
-        # racing) can leave a later file without the one before it.
-        for number in _listings_sitemap_files(site_store):
-            if number > chunks and (removed := site_store.delete(listings_sitemap_file(number))):
-                written.append(removed)
-        if _every_listing(index) == names:
-            return written
-    raise ListingKeptChanging("the set of listings kept changing while its sitemap was written")
+    """The sweep's check of the whole listings sitemap: every listing with stories named by its file,
+    none without, and every file written (a render lost after a placement leaves its file stale).
+    It reads every listing's name, a query per thousand, and every file: not for a publish."""
+    with_stories = {name for name in _every_listing(index) if parse_listing(name) is not None}
+    _, files = index.listings_sitemap_file(1)
+    named = {name for number in range(1, files + 1) for name in index.listings_sitemap_file(number)[0]}
+    for listing in sorted(with_stories ^ named):
+        index.place_in_listings_sitemap(listing, site.sitemap_size)
+    _, files = index.listings_sitemap_file(1)
+    written: list[SiteWrite] = []
+    if files == 0:
+        written += [removed] if (removed := site_store.delete(object_key(LISTINGS_SITEMAP))) else []
+    for number in range(1, files + 1):
+        written += write_listings_sitemap_file(number, index, site_store, site)
+    # Numbered files past the last (an earlier release numbered them otherwise), or any while there
+    # is one file. Found by listing them, not by deleting on from the first missing one.
+    last = files if files > 1 else 0
+    for number in _listings_sitemap_files(site_store):
+        if number > last and (removed := site_store.delete(listings_sitemap_file(number))):
+            written.append(removed)
+    return written
 
 
 @dataclass(frozen=True)

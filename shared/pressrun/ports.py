@@ -207,6 +207,20 @@ class CategoryIndex(Protocol):
         again (its photo's new renditions) replaces it. The summary need not have members."""
         ...
 
+    def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
+        """Keep the listing named by its file of the listings sitemap while its summary counts stories,
+        and out of it once it counts none (the summary's `in_sitemap` says which, written with the
+        file's names); the number of its file, 0 when it never had one. The file is chosen the first
+        time the listing is named: the newest, or a new one once the newest has given out
+        `listings_sitemap_capacity` places. It never changes: an emptied listing leaves its place
+        unused, and takes it again if it comes back."""
+        ...
+
+    def listings_sitemap_file(self, number: int) -> tuple[list[str], int]:
+        """The listings file `number` of the listings sitemap names, in name order, and how many files
+        there are."""
+        ...
+
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         """Which of these memberships the index holds now, as it holds them."""
         ...

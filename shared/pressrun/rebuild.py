@@ -11,7 +11,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.index import FROM_THE_START, ListingSummary, PageRange
-from pressrun.listings import numbering, refresh_listings, render_range
+from pressrun.listings import numbering, refresh_listings, render_range, write_listings_sitemap_file
 from pressrun.model import SiteWrite
 from pressrun.pages import SourceMissing, article_objects
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
@@ -36,15 +36,18 @@ ENTRIES_PER_JOB = 1000
 
 
 class RebuildJob(BaseModel):
-    """One message of a rebuild: a batch of articles, a run of a listing's numbered pages, or a
-    listing's newest pages (its front page, feed and, for the site, home and sitemap index)."""
+    """One message of a rebuild: a batch of articles, a run of a listing's numbered pages, a
+    listing's newest pages (its front page, feed and, for the site, home and sitemap index), or a file
+    of the listings sitemap."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["articles", "listing", "pages"]
+    kind: Literal["articles", "listing", "pages", "listings_sitemap"]
     source_keys: tuple[str, ...] = ()
     listing: str = ""
     pages: PageRange | None = None
+    # The file of the listings sitemap a "listings_sitemap" job writes.
+    file: int = 0
 
 
 def plan_rebuild(
@@ -65,6 +68,9 @@ def plan_rebuild(
         runs = _page_runs(listing, summary.members, index, site, entries_per_job)
         jobs += [RebuildJob(kind="pages", pages=span) for span in runs]
         jobs.append(RebuildJob(kind="listing", listing=listing))
+    # The listings sitemap, a file a job: a render writes it only when a listing is placed or dropped.
+    _, files = index.listings_sitemap_file(1)
+    jobs += [RebuildJob(kind="listings_sitemap", file=number) for number in range(1, files + 1)]
     for batch in _batched(jobs, 10):
         queue.send(batch)
     return len(jobs)
@@ -122,6 +128,8 @@ def run_job(
     if job.kind == "pages" and job.pages is not None:
         written, _, _ = render_range(job.pages, index, site_store, site)
         return written
+    if job.kind == "listings_sitemap":
+        return write_listings_sitemap_file(job.file, index, site_store, site)
     if job.kind == "listing":
         # Every item read again: a rebuild is how a feed catches up with what its stories' pages say.
         refreshed = refresh_listings(

@@ -42,6 +42,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -457,16 +458,7 @@ class Oracle:
                     oldest_first[(number - 1) * size : number * size], self.site
                 )
             pages["sitemap.xml"] = render.sitemap_index(chunks, entries[:1], self.site)
-        # The home page and every listing's front page, in the listings' name order.
-        fronts = ["/", *(f"/{listing}/" for listing in listings)]
-        if len(fronts) > size:
-            chunks = -(-len(fronts) // size)
-            for number in range(1, chunks + 1):
-                part = fronts[(number - 1) * size : number * size]
-                pages[f"sitemap-listings-{number}.xml"] = render.pages_sitemap(part, self.site)
-            pages["sitemap-listings.xml"] = render.listings_sitemap_index(chunks, self.site)
-        elif listings:
-            pages["sitemap-listings.xml"] = render.pages_sitemap(fronts, self.site)
+        pages |= self._listings_sitemaps(listings)
         # Issue 16: the news sitemap always exists, empty when nothing is from the last 48 hours.
         recent = [entry for entry in entries if entry.published_at >= self.now - NEWS_WINDOW]
         pages["news-sitemap.xml"] = render.news_sitemap(recent, self.site)
@@ -524,6 +516,38 @@ class Oracle:
             self.out.add(f"{key}: preview expires {preview.expires}, one lifetime after no time of the clock")
         if len(preview.token) < 32 or not set(preview.token) <= _TOKEN_CHARACTERS:
             self.out.add(f"{key}: preview token {preview.token!r} is not 32 URL-safe characters or more")
+
+    def _listings_sitemaps(self, listings: list[str]) -> dict[str, bytes]:
+        """docs/architecture.md, "Sitemaps": the home page and every listing's front page, each listing
+        in the file chosen when it was first named (the order listings were made in chooses, so the
+        pipeline's choice is taken from its files and checked: every listing with stories in one file,
+        none without, each file within SITEMAP_SIZE URLs, home in the first), in name order within
+        its file; `/sitemap-listings.xml` that file while there is one, else the index of them all."""
+        size = self.site.sitemap_size
+        placed, files = _listings_sitemap_placement(self.world.site.objects, self.site.site_url)
+        if files == 0 and listings:
+            files = 1
+        for listing in listings:
+            if listing not in placed:
+                self.out.add(f"listings sitemap: no file names /{listing}/")
+                placed[listing] = 1
+        named: dict[int, list[str]] = {number: [] for number in range(1, files + 1)}
+        for listing in sorted(listings):
+            named[placed[listing]].append(f"/{listing}/")
+        pages: dict[str, bytes] = {}
+        for number, fronts in named.items():
+            urls = ["/", *fronts] if number == 1 else fronts
+            if len(urls) > size:
+                self.out.add(f"listings sitemap file {number}: {len(urls)} URLs, past SITEMAP_SIZE {size}")
+            if files == 1:
+                if fronts:
+                    pages["sitemap-listings.xml"] = render.pages_sitemap(urls, self.site)
+            else:
+                # A file whose every listing was emptied names the home page alone.
+                pages[f"sitemap-listings-{number}.xml"] = render.pages_sitemap(urls or ["/"], self.site)
+        if files > 1:
+            pages["sitemap-listings.xml"] = render.listings_sitemap_index(files, self.site)
+        return pages
 
     # --- the whole check --------------------------------------------------------------------------
 
@@ -594,6 +618,24 @@ def _whole_minute(moment: datetime) -> datetime:
     """Rounded up to the minute, in UTC: what a preview's address can say of its expiry."""
     whole = moment.astimezone(UTC).replace(second=0, microsecond=0)
     return whole if whole == moment else whole + timedelta(minutes=1)
+
+
+def _listings_sitemap_placement(objects: dict[str, bytes], site_url: str) -> tuple[dict[str, int], int]:
+    """Which file of the site's listings sitemap names each listing, and how many files there are:
+    what the pipeline chose."""
+    index = objects.get("sitemap-listings.xml", b"").decode()
+    if "<sitemapindex" in index:
+        files = len(re.findall(r"<sitemap>", index))
+        bodies = {n: objects.get(f"sitemap-listings-{n}.xml", b"").decode() for n in range(1, files + 1)}
+    else:
+        bodies = {1: index} if index else {}
+    placed: dict[str, int] = {}
+    for number, body in sorted(bodies.items(), reverse=True):
+        for loc in re.findall(r"<loc>([^<]*)</loc>", body):
+            path = loc.removeprefix(site_url.rstrip("/"))
+            if path != "/":
+                placed[path.strip("/")] = number
+    return placed, len(bodies)
 
 
 def _difference(expected: bytes, actual: bytes) -> str:
