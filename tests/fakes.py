@@ -310,6 +310,13 @@ class MemoryIndex:
         )
         return True
 
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        stored = self.summary_items.get(SITE_LISTING) or ListingSummary(listing=SITE_LISTING)
+        if stored.header != was:
+            return False
+        self.summary_items[SITE_LISTING] = stored.model_copy(update={"header": now})
+        return True
+
     def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
         stored = self.summary_items.get(listing) or ListingSummary(listing=listing)
         listed = stored.members > 0

@@ -151,6 +151,9 @@ class ListingSummary(BaseModel):
     # first time it has stories and never changed, and whether it names it now (while it has stories).
     sitemap_file: int = 0
     in_sitemap: bool = False
+    # The site listing's: the sections in use (their names) that every page's header was last
+    # rebuilt to name; a render that finds others queues the site's rebuild, then notes them here.
+    header: tuple[str, ...] = ()
 
     @property
     def category(self) -> Category | None:

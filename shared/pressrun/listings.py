@@ -30,9 +30,9 @@ from pressrun.index import (
 )
 from pressrun.model import SiteWrite
 from pressrun.news_sitemap import news_pages, window_start
-from pressrun.pages import HTML
+from pressrun.pages import HTML, sections_in_use
 from pressrun.pings import indexnow_key_path
-from pressrun.ports import CategoryIndex, SiteStore
+from pressrun.ports import CategoryIndex, SiteRebuilds, SiteStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
@@ -216,13 +216,15 @@ def _refresh_listing(
     profile = summary.profile if kind is ListingKind.AUTHOR else None
     heading = (profile.name if profile else "") or display_name(front) or summary.name
     shown = render.Listing(kind, slug, heading, profile)
+    # The sections in use, from the summaries the refresh read (the home page's).
+    header = render.header_sections(summaries.values(), site)
     first_changed = min(window.first_changed_page, max(1, pages - 1))
     # A new heading (the newest story spells the listing otherwise) is on every numbered page.
     renamed = pages > 0 and summary.pages_heading != shown.heading
     if renamed:
         first_changed = 1
         window = read_window(index, listing, [FROM_THE_START], summary.members, size, newest=always)
-    writes.put(shown.path, render.listing_page(shown, front, site, None, pages), HTML)
+    writes.put(shown.path, render.listing_page(shown, front, site, None, pages, header), HTML)
     writes.items.remember(object_key(json_feed_path(shown.feed_path)))
     writes.put(shown.feed_path, render.listing_feed(shown, front[:size], site, writes.items), ATOM)
     writes.put(
@@ -232,7 +234,8 @@ def _refresh_listing(
     )
     for number in range(first_changed, pages + 1):
         entries = list(reversed(window.page(number)))
-        writes.put(shown.page_path(number), render.listing_page(shown, entries, site, number, pages), HTML)
+        body = render.listing_page(shown, entries, site, number, pages, header)
+        writes.put(shown.page_path(number), body, HTML)
     if window.removed or reach > pages:
         writes.drop_pages_after(pages, lambda n: listing_page_path(listing, n), through=reach)
     if renamed:
@@ -282,8 +285,10 @@ def _refresh_site(
     site: SiteSettings,
     now: datetime,
     reach: int = 0,
+    rebuilds: SiteRebuilds | None = None,
 ) -> int:
-    """Render the home page, feed, sitemaps and site files; the number of numbered sitemaps."""
+    """Render the home page, feed, sitemaps and site files; the number of numbered sitemaps. Given
+    `rebuilds`, a change of the sections in use queues the site's rebuild."""
     site_summary = summaries.get(SITE_LISTING)
     members = site_summary.members if site_summary else 0
     newest_first, chunks = _sitemaps(positions, members, index, writes, site, reach)
@@ -300,6 +305,25 @@ def _refresh_site(
         key=lambda summary: summary.name.casefold(),
     )
     header = render.header_sections(summaries.values(), site)
+    built = site_summary.header if site_summary else ()
+    now_named = tuple(section.name for section in header)
+    if rebuilds is not None and not site.site_categories and now_named != built:
+        # Every page's header names the sections in use: a section made, emptied or spelled anew
+        # changes them all. The home page and 404 page take it now, and listing pages at their next
+        # render; the rest take it from a rebuild, queued (never rendered here) once the change is
+        # noted: a render of a listing that read the old ones before and writes after the rebuild's
+        # job for it sees the noted change when it checks, and renders again.
+        def rebuild_for_header(rebuilds: SiteRebuilds = rebuilds) -> None:
+            if not index.note_header(built, now_named):
+                return  # another render noted the change, and queued its rebuild
+            try:
+                rebuilds.request()
+            except Exception:
+                # Not queued: noted as before, so that the retried render queues it.
+                index.note_header(now_named, built)
+                raise
+
+        writes.after(rebuild_for_header)
     writes.put(HOME, render.home_page(latest, sections, site, header), HTML)
     writes.items.remember(object_key(FEED_JSON))
     writes.put(FEED, render.atom_feed(latest, site, writes.items), ATOM)
@@ -433,10 +457,13 @@ def refresh_listings(
     site_store: SiteStore,
     site: SiteSettings,
     now: datetime,
+    rebuilds: SiteRebuilds | None = None,
     *,
     reuse_feed_items: bool = True,
 ) -> Refreshed:
-    """Re-render what the changed positions of each listing can reach; what was written.
+    """Re-render what the changed positions of each listing can reach; what was written. Given
+    `rebuilds` (the listings function's), a render of the site listing that finds the sections in use
+    changed queues the site's rebuild.
 
     Each listing is written on its own: one that fails (a throttled call, say) leaves the others
     written, so a retry has less to do and is likelier to succeed. Renders of one listing may run
@@ -464,11 +491,18 @@ def refresh_listings(
                     last = _refresh_listing(listing, changes[listing], index, summaries, writes, site, reach)
                     reach = max(reach, last)
                 elif listing == SITE_LISTING:
-                    last = _refresh_site(changes[listing], index, summaries, writes, site, now, reach)
+                    last = _refresh_site(
+                        changes[listing], index, summaries, writes, site, now, reach, rebuilds
+                    )
                     reach = max(reach, last)
                 changed += writes.flush()
-                after = index.summaries(None if listing == SITE_LISTING else [listing])
+                # With a listing's own summary, the site's (in the same read), whose `header` moves
+                # when the sections in use change: a page rendered with the old ones is rendered again.
+                after = index.summaries(None if listing == SITE_LISTING else [listing, SITE_LISTING])
                 settled = _revision(listing, after) == _revision(listing, summaries)
+                if _header_noted(after) != _header_noted(summaries):
+                    # The sections in use changed: read them again for the next render.
+                    after = {**index.summaries(), **after}
                 summaries = {**summaries, **after}
                 if settled:
                     break
@@ -487,13 +521,18 @@ class ListingKeptChanging(Exception):
 _SETTLE_ATTEMPTS = 3
 
 
-def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, int], ...]:
+def _header_noted(summaries: Mapping[str, ListingSummary]) -> tuple[str, ...]:
+    site_summary = summaries.get(SITE_LISTING)
+    return site_summary.header if site_summary else ()
+
+
+def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, object], ...]:
     """What a listing's pages were rendered from: the home page shows every category's newest."""
     if listing == SITE_LISTING:
         shown = (name for name in summaries if name == SITE_LISTING or category_of(name) is not None)
         return tuple(sorted((name, summaries[name].revision) for name in shown))
     summary = summaries.get(listing)
-    return ((listing, summary.revision if summary else 0),)
+    return ((listing, summary.revision if summary else 0), (SITE_LISTING, _header_noted(summaries)))
 
 
 @dataclass(frozen=True)
@@ -537,10 +576,11 @@ def render_range(
     parsed = parse_listing(span.listing)
     # The heading, as the front page shows it: the newest entry's spelling.
     shown = render.Listing(*parsed, display_name(index.entries(span.listing, limit=1))) if parsed else None
+    header = sections_in_use(index, site) if shown is not None and last >= first else ()
     for number in range(first, last + 1):
         page = entries[(number - first) * size : (number - first + 1) * size]
         if shown is not None:
-            body = render.listing_page(shown, list(reversed(page)), site, number, layout.count)
+            body = render.listing_page(shown, list(reversed(page)), site, number, layout.count, header)
             writes.put(shown.page_path(number), body, HTML)
         else:
             writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pressrun import render
 from pressrun.index import IndexUpdate, ListingKind, listing_of
-from pressrun.model import ArticleRecord, AuthorProfile, SiteWrite, slugify
+from pressrun.model import ArticleRecord, AuthorProfile, Category, SiteWrite, slugify
 from pressrun.ports import ArticleRepository, CategoryIndex, SiteStore, UploadStore
 from pressrun.related import later_neighbours, related_stories
 from pressrun.settings import SiteSettings
@@ -21,6 +21,12 @@ class SourceMissing(Exception):
     """The recorded version of an upload cannot be read: retrying later is the only sane answer."""
 
 
+def sections_in_use(index: CategoryIndex, site: SiteSettings) -> tuple[Category, ...]:
+    """The sections every page's header names: SITE_CATEGORIES without a read, or else those with
+    stories, from one query of the sections' summaries (the home page's read)."""
+    return render.header_sections(() if site.site_categories else index.summaries().values(), site)
+
+
 def article_page(
     record: ArticleRecord,
     uploads: UploadStore,
@@ -28,10 +34,13 @@ def article_page(
     index: CategoryIndex | None = None,
     *,
     preview: bool = False,
+    header: Sequence[Category] | None = None,
 ) -> bytes:
     """The page of the version the record names, rendered from its upload. Its `preview` is the
     story as it will read, marked as not published and kept from search engines."""
-    return article_objects(record, uploads, site, index, preview=preview)[object_key(record.path)][0]
+    return article_objects(record, uploads, site, index, preview=preview, header=header)[
+        object_key(record.path)
+    ][0]
 
 
 def article_objects(
@@ -41,10 +50,13 @@ def article_objects(
     index: CategoryIndex | None = None,
     *,
     preview: bool = False,
+    header: Sequence[Category] | None = None,
 ) -> dict[str, tuple[bytes, str]]:
     """What the version the record names puts on the site, from one parse of its upload: its page, with
     the stories related to it that the index holds (none without an index: a page rendered on its own,
-    in tests), and its item for the feeds that list it (`pressrun.feeds`)."""
+    in tests) and the sections in use in its header (`header`, or read from the index; a preview names
+    its own sections only: no rebuild renders it again when the sections in use change), and its item
+    for the feeds that list it (`pressrun.feeds`)."""
     data = uploads.read(record.source_key, record.source_version, site.max_upload_bytes)
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
@@ -59,6 +71,7 @@ def article_objects(
         related=related,
         profiles=author_profiles(article.authors, index) if index is not None else {},
         preview_expires=record.preview.expires if preview and record.preview else None,
+        header=header if header is not None or index is None or preview else sections_in_use(index, site),
     )
     return {
         object_key(record.path): (page, HTML),

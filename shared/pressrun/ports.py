@@ -207,6 +207,11 @@ class CategoryIndex(Protocol):
         again (its photo's new renditions) replaces it. The summary need not have members."""
         ...
 
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        """Note in the site listing's summary (`header`) the sections every page's header names now,
+        if it still notes `was`; False when another render noted something else meanwhile."""
+        ...
+
     def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
         """Keep the listing named by its file of the listings sitemap while its summary counts stories,
         and out of it once it counts none (the summary's `in_sitemap` says which, written with the
@@ -349,6 +354,13 @@ class Scheduler(Protocol):
 
 class JobQueue(Protocol):
     def send(self, jobs: list[RebuildJob]) -> None: ...
+
+
+class SiteRebuilds(Protocol):
+    """Asks for every page to be rendered again (a rebuild's jobs queued, not rendered here):
+    something every page shows has changed."""
+
+    def request(self) -> None: ...
 
 
 class SweepJournal(Protocol):

@@ -4,6 +4,7 @@ rebuilds in parallel: one message per batch of articles, one per listing."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Literal, TypeVar
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.index import FROM_THE_START, ListingSummary, PageRange
 from pressrun.listings import numbering, refresh_listings, render_range, write_listings_sitemap_file
 from pressrun.model import SiteWrite
-from pressrun.pages import SourceMissing, article_objects
+from pressrun.pages import SourceMissing, article_objects, sections_in_use
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import day_folder
@@ -74,6 +75,20 @@ def plan_rebuild(
     for batch in _batched(jobs, 10):
         queue.send(batch)
     return len(jobs)
+
+
+@dataclass(frozen=True)
+class QueuedRebuild:
+    """`SiteRebuilds` as a rebuild's planner: the jobs of every page queued from where the change was
+    seen (the listings function), for the rebuild workers to render."""
+
+    articles: LiveArticles
+    index: CategoryIndex
+    queue: JobQueue
+    site: SiteSettings
+
+    def request(self) -> None:
+        plan_rebuild(self.articles, self.index, self.queue, self.site)
 
 
 def _every_summary(index: CategoryIndex) -> dict[str, ListingSummary]:
@@ -146,11 +161,12 @@ def run_job(
     # Nothing moves in a rebuild: each live article's page is rendered again and written if its
     # bytes differ.
     pages: dict[str, tuple[bytes, str]] = {}
+    header = sections_in_use(index, site)
     for record in articles.by_keys(job.source_keys):
         if not record.is_live:
             continue
         try:
-            pages.update(article_objects(record, uploads, site, index))
+            pages.update(article_objects(record, uploads, site, index, header=header))
         except SourceMissing:
             # It shows a version gone for good (kept up behind a refusal, then cleaned up): retrying
             # cannot render it, and would dead-letter the job. The sweep re-announces its file, and

@@ -287,3 +287,21 @@ def test_a_listing_keeps_its_file_of_the_listings_sitemap_while_its_stories_come
 def test_a_listing_without_stories_takes_no_place_in_the_listings_sitemap(index: CategoryIndex):
     assert index.place_in_listings_sitemap("tag/none", 3) == 0
     assert index.listings_sitemap_file(1) == ([], 0)
+
+
+def test_the_sections_every_header_names_are_noted_only_over_what_was_read(index: CategoryIndex):
+    # GIVEN a site listing with stories, its header never noted
+    story = entry(1, listing="site")
+    index.apply(IndexUpdate(put=[story], added={story.key}, source_key=story.source_key))
+    assert index.summaries()["site"].header == ()
+
+    # WHEN two renders note what they saw, both having read nothing noted
+    first = index.note_header((), ("Politics", "World"))
+    second = index.note_header((), ("World",))
+
+    # THEN only the first is kept, beside the site's count, and a note over it holds
+    assert (first, second) == (True, False)
+    assert index.summaries()["site"].header == ("Politics", "World")
+    assert index.summaries()["site"].members == 1
+    assert index.note_header(("Politics", "World"), ("World",)) is True
+    assert index.summaries(["site"])["site"].header == ("World",)

@@ -582,10 +582,12 @@ class SimIndex:
                     {**fields, "listing": item["position"]}
                 )
         if site:
+            header = next((item["header"] for item in site if item.get("header")), "")
             summaries[SITE_LISTING] = ListingSummary(
                 listing=SITE_LISTING,
                 members=sum(item.get("members", 0) for item in site),
                 revision=sum(item.get("revision", 0) for item in site),
+                header=tuple(header.split("\n")) if header else (),
             )
         return summaries
 
@@ -640,6 +642,24 @@ class SimIndex:
 
         try:
             self._db.write(self.table, (SUMMARY_PARTITION, listing), kept, older)
+        except ConditionalCheckFailed:
+            return False
+        self._calls.after("dynamodb.UpdateItem")
+        return True
+
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        """`DynamoIndex.note_header`: on the first site shard, one string compared whole."""
+        self._calls.before("dynamodb.UpdateItem")
+        shard = self._summary_positions(SITE_LISTING)[0]
+
+        def unchanged(item: Item | None) -> bool:
+            return (item or {}).get("header", "") == "\n".join(was)
+
+        def noted(item: Item | None) -> Item:
+            return {**(item or {"listing": SUMMARY_PARTITION, "position": shard}), "header": "\n".join(now)}
+
+        try:
+            self._db.write(self.table, (SUMMARY_PARTITION, shard), noted, unchanged)
         except ConditionalCheckFailed:
             return False
         self._calls.after("dynamodb.UpdateItem")

@@ -19,8 +19,8 @@ sitemaps hold it works out from the documented rules:
   of `/sitemap-<n>.xml`, numbered from the oldest; `/sitemap-listings.xml` for the home page and
   every listing's front page (an index of `/sitemap-listings-<n>.xml` past SITEMAP_SIZE);
   `/news-sitemap.xml` for the last 48 hours, absent when empty; `robots.txt` names them.
-- docs/architecture.md, "Which sections the header names": the home and 404 pages' header names the
-  sections with stories.
+- docs/architecture.md, "Which sections the header names": every page's header names the sections
+  with stories, by name (a preview page its own sections only).
 - README, "Previews": a draft or scheduled story has one private preview, its page at
   `/preview/<expiry>-<token>/` and `previews/<name>.json` for the editor, until it expires; a story
   live since redirects that address to its own; nothing else is at any preview address. The token is
@@ -50,7 +50,15 @@ from pressrun import render
 from pressrun.feeds import FeedItem
 from pressrun.index import ListingEntry, ListingKind, ListingSummary
 from pressrun.ingest import REJECTED, report_key
-from pressrun.model import Article, ArticleRecord, AuthorProfile, InvalidArticle, Preview, slugify
+from pressrun.model import (
+    Article,
+    ArticleRecord,
+    AuthorProfile,
+    Category,
+    InvalidArticle,
+    Preview,
+    slugify,
+)
 from pressrun.previews import preview_report, preview_report_key
 from pressrun.profiles import AUTHORS, PROFILE_STATUS, parse_profile
 from pressrun.scheduling import schedule_name
@@ -368,6 +376,19 @@ class Oracle:
         for shown in newest_first:
             for listing, name in _listed_in(shown.article).items():
                 listings.setdefault(listing, []).append(_entry(listing, shown, name))
+        summaries = [
+            ListingSummary(
+                listing=listing,
+                members=len(entries),
+                name=entries[0].listed_as,
+                newest=tuple(entries[:SECTION_SIZE]),
+            )
+            for listing, entries in listings.items()
+            if listing.startswith(f"{ListingKind.CATEGORY}/")
+        ]
+        # docs/architecture.md, "Which sections the header names": every page names the sections in
+        # use, by name.
+        header = render.header_sections(summaries, self.site)
         pages: dict[str, bytes] = {}
         for shown in live:
             page = render.article_page(
@@ -381,28 +402,21 @@ class Oracle:
                     for author in shown.article.authors
                     if (profile := self.profiles.get(slug := slugify(author))) is not None
                 },
+                header=header,
             )
             pages[_key(shown.article.path)] = page
             # Its feed item beside it, which every feed listing it carries whole.
             item = render.feed_item(shown.article, self.site, shown.record.updated_at, shown.record)
             pages[feed_item_key(shown.article.path)] = item
             self.items[shown.article.path] = FeedItem.model_validate_json(item)
-        summaries = []
         for listing, entries in listings.items():
-            pages |= self._listing_pages(listing, entries)
-            if listing.startswith(f"{ListingKind.CATEGORY}/"):
-                summaries.append(
-                    ListingSummary(
-                        listing=listing,
-                        members=len(entries),
-                        name=entries[0].listed_as,
-                        newest=tuple(entries[:SECTION_SIZE]),
-                    )
-                )
+            pages |= self._listing_pages(listing, entries, header)
         pages |= self.site_pages(newest_first, summaries, sorted(listings))
         return pages
 
-    def _listing_pages(self, listing: str, newest_first: list[ListingEntry]) -> dict[str, bytes]:
+    def _listing_pages(
+        self, listing: str, newest_first: list[ListingEntry], header: tuple[Category, ...]
+    ) -> dict[str, bytes]:
         """A section's, tag's or author's pages: numbered pages of S from the oldest, the front page
         the newest S to 2S-1 (all of them below 2S), its feed the newest S."""
         size = self.site.listing_size
@@ -418,7 +432,7 @@ class Oracle:
         numbered = max(0, len(newest_first) // size - 1)
         front = newest_first[: len(newest_first) - numbered * size]
         pages = {
-            _key(shown.path): render.listing_page(front_page, front, self.site, None, numbered),
+            _key(shown.path): render.listing_page(front_page, front, self.site, None, numbered, header),
             _key(shown.feed_path): render.listing_feed(shown, front[:size], self.site, self._item),
             _key(json_feed_path(shown.feed_path)): render.listing_json_feed(
                 shown, front[:size], self.site, self._item
@@ -426,7 +440,7 @@ class Oracle:
         }
         for number in range(1, numbered + 1):
             page = list(reversed(oldest_first[(number - 1) * size : number * size]))
-            body = render.listing_page(shown, page, self.site, number, numbered)
+            body = render.listing_page(shown, page, self.site, number, numbered, header)
             pages[_key(shown.page_path(number))] = body
         return pages
 

@@ -428,3 +428,54 @@ def test_an_older_version_kept_from_view_by_another_files_slug_comes_back_when_t
     # THEN the valid version comes back behind the refused one, as if the events had come in order
     assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
     assert json.loads(uploads.reports["rejected/story.md.report.json"])["version"] == "v2"
+
+
+@dataclass
+class RebuildAtOnce:
+    """The site's rebuild, its jobs for the listings run as soon as it is queued (as a rebuild worker
+    may, while a render that started earlier is still on its way)."""
+
+    index: MemoryIndex
+    site: MemorySite
+    settings: SiteSettings
+    listings: tuple[str, ...]
+
+    def request(self) -> None:
+        for listing in self.listings:
+            run_job(
+                RebuildJob(kind="listing", listing=listing),
+                MemoryArticles(),
+                MemoryUploads(),
+                self.index,
+                self.site,
+                self.settings,
+                NOW,
+            )
+
+
+def test_a_listing_render_that_read_the_sections_in_use_before_one_was_emptied_renders_again() -> None:
+    index, site = MemoryIndex(), RacingSite(trigger="category/world/index.html")
+    world, economy = index_story("incoming/w1.md", 9, "World"), index_story("incoming/e1.md", 10, "Économie")
+    rebuild = RebuildAtOnce(index, site, SITE, ("category/world",))
+    # GIVEN a site whose every page names Économie and World
+    for story in (world, economy):
+        update_index(None, story, index)
+    refresh_listings({"site": {"0"}, "category/world": {"0"}}, index, site, SITE, NOW, rebuild)
+    # WHEN a second World story is rendered, and just before its render writes World's front page,
+    # Économie's only story is taken down: the home page's render queues the site's rebuild, whose
+    # job renders World's pages naming World alone, before the first render writes
+    second = index_story("incoming/w2.md", 11, "World")
+    update = update_index(None, second, index)
+
+    def economy_emptied_and_the_site_rebuilt() -> None:
+        removed = update_index(economy, None, index)
+        refresh_listings(
+            {"site": {key[1] for key in removed.delete if key[0] == "site"}}, index, site, SITE, NOW, rebuild
+        )
+
+    site.meanwhile = economy_emptied_and_the_site_rebuilt
+    refresh_listings({"category/world": {e.position for e in update.put}}, index, site, SITE, NOW, rebuild)
+    # THEN World's front page names the sections in use, not those its render read first
+    front = site.objects["category/world/index.html"].decode()
+    assert "/category/economie/" not in front
+    assert 'href="/category/world/" aria-current="page"' in front

@@ -41,6 +41,8 @@ SITE_COUNT_SHARDS = 16
 # The partition of the listings sitemap's files, one item each (sorted by number, zero-padded): the
 # places it gave out, and the listings it names (`named`: NAMES is one of DynamoDB's reserved words).
 LISTINGS_SITEMAP_PARTITION = "#listings-sitemap"
+# Between the section names of the site's `header` (a name never holds a line break).
+_HEADER_SEPARATOR = "\n"
 # Placing a listing races only with other listings placed at once; a few tries settle it.
 _PLACING_ATTEMPTS = 5
 _CLAIM = "SET source_key = :source, waiting = if_not_exists(waiting, :none)"
@@ -481,6 +483,32 @@ class DynamoIndex:
             raise
         return True
 
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        # On the first of the site's count shards, as one string: a condition compares it whole.
+        values: dict[str, Any] = {":now": {"S": _HEADER_SEPARATOR.join(now)}}
+        if was:
+            condition = "header = :was"
+            values[":was"] = {"S": _HEADER_SEPARATOR.join(was)}
+        else:
+            condition = "attribute_not_exists(header) OR header = :was"
+            values[":was"] = {"S": ""}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={
+                    "listing": {"S": SUMMARY_PARTITION},
+                    "position": {"S": _summary_positions(SITE_LISTING)[0]},
+                },
+                UpdateExpression="SET header = :now",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
         summary_key = {"listing": {"S": SUMMARY_PARTITION}, "position": {"S": listing}}
         for _ in range(_PLACING_ATTEMPTS):
@@ -730,6 +758,8 @@ def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSumm
             counts["profile_sequencer"] = {"S": summary.profile_sequencer}
         if summary.profile is not None:
             counts["profile"] = {"M": to_item(summary.profile.model_dump(mode="json", exclude_defaults=True))}
+        if summary.header:
+            counts["header"] = {"S": _HEADER_SEPARATOR.join(summary.header)}
         if summary.sitemap_file:
             counts["sitemap_file"] = {"N": str(summary.sitemap_file)}
             counts["in_sitemap"] = {"BOOL": summary.in_sitemap}
@@ -764,6 +794,7 @@ def _summaries_of(items: Iterable[dict[str, Any]]) -> dict[str, ListingSummary]:
     summaries: dict[str, ListingSummary] = {}
     site_members = site_revision = 0
     site_seen = False
+    header: tuple[str, ...] = ()
     for item in items:
         document = from_item(item)
         position = str(document.pop("position"))
@@ -771,12 +802,14 @@ def _summaries_of(items: Iterable[dict[str, Any]]) -> dict[str, ListingSummary]:
             site_seen = True
             site_members += int(document.get("members", 0))
             site_revision += int(document.get("revision", 0))
+            if document.get("header"):
+                header = tuple(str(document["header"]).split(_HEADER_SEPARATOR))
             continue
         document["listing"] = position
         summaries[position] = ListingSummary.model_validate(document)
     if site_seen:
         summaries[SITE_LISTING] = ListingSummary(
-            listing=SITE_LISTING, members=site_members, revision=site_revision
+            listing=SITE_LISTING, members=site_members, revision=site_revision, header=header
         )
     return summaries
 

@@ -117,6 +117,18 @@ class SqliteIndex:
             )
         return True
 
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        with self.state.atomic():
+            stored = self.summaries([SITE_LISTING]).get(SITE_LISTING) or ListingSummary(listing=SITE_LISTING)
+            if stored.header != was:
+                return False
+            noted = stored.model_copy(update={"header": now})
+            self.state.write(
+                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+                (SITE_LISTING, noted.revision, noted.model_dump_json()),
+            )
+        return True
+
     def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
         with self.state.atomic():
             stored = self.summaries([listing]).get(listing) or ListingSummary(listing=listing)
