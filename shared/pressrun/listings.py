@@ -313,14 +313,23 @@ def _refresh_site(
         # render; the rest take it from a rebuild, queued (never rendered here) once the change is
         # noted: a render of a listing that read the old ones before and writes after the rebuild's
         # job for it sees the noted change when it checks, and renders again.
-        def rebuild_for_header(rebuilds: SiteRebuilds = rebuilds) -> None:
-            if not index.note_header(built, now_named):
-                return  # another render noted the change, and queued its rebuild
+        def rebuild_for_header(rebuilds: SiteRebuilds = rebuilds, was: tuple[str, ...] = built) -> None:
+            for _ in range(_SETTLE_ATTEMPTS):
+                if index.note_header(was, now_named):
+                    break
+                # Another render noted a set meanwhile: if it is this one, it queued the rebuild;
+                # if it is another (it read the sections before they changed again), note over it.
+                noted = index.summaries([SITE_LISTING]).get(SITE_LISTING)
+                was = noted.header if noted else ()
+                if was == now_named:
+                    return
+            else:
+                raise ListingKeptChanging("the sections in use kept changing while they were noted")
             try:
                 rebuilds.request()
             except Exception:
                 # Not queued: noted as before, so that the retried render queues it.
-                index.note_header(now_named, built)
+                index.note_header(now_named, was)
                 raise
 
         writes.after(rebuild_for_header)
