@@ -30,7 +30,7 @@ from pressrun.index import (
 )
 from pressrun.model import SiteWrite
 from pressrun.news_sitemap import news_pages, window_start
-from pressrun.pages import HTML, sections_in_use
+from pressrun.pages import HTML, header_overtaken, read_header
 from pressrun.pings import indexnow_key_path
 from pressrun.ports import CategoryIndex, SiteRebuilds, SiteStore
 from pressrun.settings import SiteSettings
@@ -581,19 +581,28 @@ def render_range(
     first = span.rank // size + 1
     # Numbered pages only, none past the listing's last: the newer ones are the front page's business.
     last = min(first - 1 + len(entries) // size, layout.count)
-    writes = _Writes(site_store, FeedItems(site_store, site))
     parsed = parse_listing(span.listing)
     # The heading, as the front page shows it: the newest entry's spelling.
     shown = render.Listing(*parsed, display_name(index.entries(span.listing, limit=1))) if parsed else None
-    header = sections_in_use(index, site) if shown is not None and last >= first else ()
-    for number in range(first, last + 1):
-        page = entries[(number - first) * size : (number - first + 1) * size]
-        if shown is not None:
-            body = render.listing_page(shown, list(reversed(page)), site, number, layout.count, header)
-            writes.put(shown.page_path(number), body, HTML)
-        else:
-            writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
-    written = writes.flush()
+    written: list[SiteWrite] = []
+    for _ in range(_SETTLE_ATTEMPTS):
+        header = read_header(index, site) if shown is not None and last >= first else None
+        writes = _Writes(site_store, FeedItems(site_store, site))
+        for number in range(first, last + 1):
+            page = entries[(number - first) * size : (number - first + 1) * size]
+            if shown is not None:
+                sections = header.sections if header else ()
+                body = render.listing_page(shown, list(reversed(page)), site, number, layout.count, sections)
+                writes.put(shown.page_path(number), body, HTML)
+            else:
+                writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
+        written += writes.flush()
+        # Pages written after a new set of sections in use was noted may have overtaken the rebuild
+        # that set queued: rendered again.
+        if header is None or not header_overtaken(header, index, site):
+            break
+    else:
+        raise ListingKeptChanging(f"the sections in use kept changing while {span.listing} was rendered")
     rendered = (last - first + 1) * size if last >= first else 0
     if rendered == 0 or len(entries) < span.count:
         return written, None, len(entries)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from pressrun.index import FROM_THE_START, ListingSummary, PageRange
 from pressrun.listings import numbering, refresh_listings, render_range, write_listings_sitemap_file
 from pressrun.model import SiteWrite
-from pressrun.pages import SourceMissing, article_objects, sections_in_use
+from pressrun.pages import SourceMissing, article_objects, header_overtaken, read_header
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import day_folder
@@ -141,8 +141,8 @@ def run_job(
 ) -> list[SiteWrite]:
     """Render what the job names; what changed (unchanged pages are not rewritten)."""
     if job.kind == "pages" and job.pages is not None:
-        written, _, _ = render_range(job.pages, index, site_store, site)
-        return written
+        rendered, _, _ = render_range(job.pages, index, site_store, site)
+        return rendered
     if job.kind == "listings_sitemap":
         return write_listings_sitemap_file(job.file, index, site_store, site)
     if job.kind == "listing":
@@ -160,16 +160,26 @@ def run_job(
         return refreshed.changed
     # Nothing moves in a rebuild: each live article's page is rendered again and written if its
     # bytes differ.
-    pages: dict[str, tuple[bytes, str]] = {}
-    header = sections_in_use(index, site)
-    for record in articles.by_keys(job.source_keys):
-        if not record.is_live:
-            continue
-        try:
-            pages.update(article_objects(record, uploads, site, index, header=header))
-        except SourceMissing:
-            # It shows a version gone for good (kept up behind a refusal, then cleaned up): retrying
-            # cannot render it, and would dead-letter the job. The sweep re-announces its file, and
-            # the refusal that event makes settles the page.
-            continue
-    return site_store.put_many(pages, folders={day_folder(key) for key in pages})
+    # The sections in use noted anew while the pages were written: another rebuild's job may have
+    # written them first, with the new set, so they are rendered again.
+    written: list[SiteWrite] = []
+    for _ in range(_HEADER_ATTEMPTS):
+        header = read_header(index, site)
+        pages: dict[str, tuple[bytes, str]] = {}
+        for record in articles.by_keys(job.source_keys):
+            if not record.is_live:
+                continue
+            try:
+                pages.update(article_objects(record, uploads, site, index, header=header.sections))
+            except SourceMissing:
+                # It shows a version gone for good (kept up behind a refusal, then cleaned up):
+                # retrying cannot render it, and would dead-letter the job. The sweep re-announces
+                # its file, and the refusal that event makes settles the page.
+                continue
+        written += site_store.put_many(pages, folders={day_folder(key) for key in pages})
+        if not header_overtaken(header, index, site):
+            return written
+    raise RuntimeError("the sections in use kept changing while the stories were rendered")
+
+
+_HEADER_ATTEMPTS = 3

@@ -14,7 +14,8 @@ from pressrun.index import update_index
 from pressrun.ingest import Change, Upload, accept_upload
 from pressrun.listings import refresh_listings, refresh_listings_sitemap
 from pressrun.model import ArticleRecord, SaveResult, SiteWrite
-from pressrun.pages import apply_article_change
+from pressrun.pages import apply_article_change, settle_page
+from pressrun.ports import Announce
 from pressrun.rebuild import RebuildJob, run_job
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingAlerts
@@ -287,6 +288,20 @@ class RacingSite(MemorySite):
             run()
         return super().put_many(pages, folders)
 
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
+        if self.meanwhile is not None and self.trigger == key:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return super().put(key, body, content_type, first_write=first_write, announce=announce)
+
 
 def numbered(hour: int) -> ArticleRecord:
     return index_story(f"incoming/s{hour}.md", hour, "World")
@@ -479,3 +494,52 @@ def test_a_listing_render_that_read_the_sections_in_use_before_one_was_emptied_r
     front = site.objects["category/world/index.html"].decode()
     assert "/category/economie/" not in front
     assert 'href="/category/world/" aria-current="page"' in front
+
+
+@dataclass
+class ArticlesRebuiltAtOnce:
+    """The site's rebuild, its job for the stories run as soon as it is queued (as a rebuild worker
+    may, while a render that started earlier is still on its way)."""
+
+    articles: MemoryArticles
+    uploads: MemoryUploads
+    index: MemoryIndex
+    site: MemorySite
+    source_keys: tuple[str, ...]
+
+    def request(self) -> None:
+        job = RebuildJob(kind="articles", source_keys=self.source_keys)
+        run_job(job, self.articles, self.uploads, self.index, self.site, SITE, NOW)
+
+
+def test_a_story_page_that_read_the_sections_in_use_before_one_was_added_renders_again(
+    alerts: RecordingAlerts,
+) -> None:
+    uploads, articles, index = MemoryUploads(), MemoryArticles(), MemoryIndex()
+    site = RacingSite(trigger="2025/06/20/budget-day/index.html")
+    rebuild = ArticlesRebuiltAtOnce(articles, uploads, index, site, (KEY,))
+    # GIVEN a World story, its page and the site's listing rendered, World noted as in use
+    uploads.add(KEY, GOOD, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    story = articles.records[KEY]
+    update_index(None, story, index)
+    refresh_listings({"site": {"0"}, "category/world": {"0"}}, index, site, SITE, NOW, rebuild)
+    # WHEN its page is rendered again, and just before that render writes it, a first Sport story is
+    # published: the home page's render notes Sport and queues the site's rebuild, whose job renders
+    # the World story naming Sport, before the first render writes the page it rendered without
+    sport_key = "incoming/sport.md"
+    sport = GOOD.replace(b"Budget day", b"Cup final").replace(b"[World]", b"[Sport]")
+
+    def sport_published_and_the_site_rebuilt() -> None:
+        uploads.add(sport_key, sport, "s1")
+        accept_upload(source(sport_key, "0B", "s1"), uploads, articles, SITE, alerts, NOW)
+        added = update_index(None, articles.records[sport_key], index)
+        refresh_listings(
+            {"site": {key[1] for key in added.added if key[0] == "site"}}, index, site, SITE, NOW, rebuild
+        )
+
+    site.meanwhile = sport_published_and_the_site_rebuilt
+    settle_page(story.path or "", uploads, articles, site, SITE, index)
+    # THEN the World story's page names Sport, in use since
+    page = site.objects["2025/06/20/budget-day/index.html"].decode()
+    assert 'href="/category/sport/"' in page

@@ -45,8 +45,9 @@ STORY = (
 # each of the 11 feeds it joins takes its other items from its JSON twin as last written (a read each),
 # with the new story's item read once for all of them. Redirects add one read: whether the story's
 # address was a redirect's source, which its publication removes.
-# The story's page names the sections in use in its header: one query of their summaries.
-PORT_CALL_BUDGET = 77
+# The story's page names the sections in use in its header: one query of their summaries, and one
+# read of the site's summary after the page is written (whether another set was noted meanwhile).
+PORT_CALL_BUDGET = 78
 # Listing entries read: the newest sitemap file (up to SITEMAP_SIZE entries, however large the archive)
 # and a few pages' worth for each listing and the related stories (queries are paged by what they read).
 ENTRY_READ_BUDGET = SITE.sitemap_size + 400
