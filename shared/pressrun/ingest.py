@@ -647,8 +647,11 @@ class Intake:
         return Outcome(record.status)
 
     def _try_waiters(self, upload: Upload, record: ArticleRecord) -> None:
-        """Accept the uploads that waited for a slug this record gave up, then forget them."""
-        if not record.pending_waiters:
+        """Accept the uploads that waited for a slug this record gave up, then forget them. Not while
+        they are being tried further up this call (its caller forgets them): a waiter already recorded
+        finishes by trying its own waiters, and two files that each wait for a slug the other gave up
+        would otherwise try each other without end."""
+        if not record.pending_waiters or record.source_key in self.trying:
             return
         self.trying.add(record.source_key)
         try:

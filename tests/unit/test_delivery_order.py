@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from pressrun.index import update_index
-from pressrun.ingest import Change, Upload, accept_upload
+from pressrun.ingest import Change, Upload, accept_upload, padded_sequencer
 from pressrun.listings import refresh_listings, refresh_listings_sitemap
-from pressrun.model import ArticleRecord, SaveResult, SiteWrite
+from pressrun.model import ArticleRecord, SaveResult, SiteWrite, Waiter
 from pressrun.pages import apply_article_change, settle_page
 from pressrun.ports import Announce
 from pressrun.rebuild import RebuildJob, run_job
@@ -543,3 +543,27 @@ def test_a_story_page_that_read_the_sections_in_use_before_one_was_added_renders
     # THEN the World story's page names Sport, in use since
     page = site.objects["2025/06/20/budget-day/index.html"].decode()
     assert 'href="/category/sport/"' in page
+
+
+def test_two_files_each_waiting_for_a_slug_the_other_gave_up_are_tried_once_each(
+    alerts: RecordingAlerts,
+) -> None:
+    """Found by the delivery simulation: each file's record still named the other as a waiter (a
+    write that freed them failed before trying them), so a redelivered event tried the other, whose
+    record, already written, finished by trying the first, and so on until Python's recursion limit."""
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    first, second = "incoming/first.md", "incoming/second.md"
+    uploads.add(first, story("first"), "f1")
+    uploads.add(second, story("second"), "s1")
+    accept_upload(source(first, "0A", "f1"), uploads, articles, SITE, alerts, NOW)
+    accept_upload(source(second, "0B", "s1"), uploads, articles, SITE, alerts, NOW)
+    # GIVEN both files recorded, each record still naming the other's event as a waiter to try
+    for key, other, sequencer, version in ((first, second, "0B", "s1"), (second, first, "0A", "f1")):
+        waiting = Waiter(source_key=other, source_version=version, sequencer=padded_sequencer(sequencer))
+        articles.records[key] = articles.records[key].model_copy(update={"pending_waiters": (waiting,)})
+    # WHEN the first file's event is delivered again
+    accept_upload(source(first, "0A", "f1"), uploads, articles, SITE, alerts, NOW)
+    # THEN both are tried and forgotten, each once, and both stories stay published
+    assert articles.records[first].pending_waiters == ()
+    assert articles.records[second].pending_waiters == ()
+    assert (articles.records[first].status, articles.records[second].status) == ("published", "published")
