@@ -117,7 +117,8 @@ class ReleasableArticles(Protocol):
 
 class LiveArticles(Protocol):
     def live(self) -> Iterator[ArticleRecord]:
-        """Every published article, in no particular order."""
+        """Every published article, in no particular order; one recorded before the call is never
+        missed (a consistent scan)."""
         ...
 
     def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]:

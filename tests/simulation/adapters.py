@@ -377,9 +377,10 @@ class SimArticles:
         return self._clock().isoformat()
 
     def live(self) -> Iterator[ArticleRecord]:
-        # A scan without ConsistentRead, as the AWS adapter's: it may miss the newest writes.
+        # A consistent scan, as the AWS adapter's: a rebuild for a change of the sections in use
+        # must see every story recorded before it.
         self._calls.before("dynamodb.Scan")
-        for item in self.table.scan(consistent=False):
+        for item in self.table.scan(consistent=True):
             if item.get("status") == "published":
                 yield ArticleRecord.model_validate(item)
 

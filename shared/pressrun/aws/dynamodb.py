@@ -156,11 +156,14 @@ class DynamoArticles:
         return str(holder) if holder else None
 
     def live(self) -> Iterator[ArticleRecord]:
+        # Consistent: a rebuild queued because the sections in use changed must not miss a story
+        # recorded just before, whose page may have been rendered with the old ones.
         pages = self._client.get_paginator("scan").paginate(
             TableName=self._table,
             FilterExpression="#status = :published",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":published": {"S": "published"}},
+            ConsistentRead=True,
         )
         for page in pages:
             for item in page["Items"]:
