@@ -17,6 +17,7 @@ from pressrun.index import (
     ListingEntry,
     ListingSummary,
     category_of,
+    listings_sitemap_capacity,
 )
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
@@ -253,6 +254,9 @@ class MemoryIndex:
     items: dict[Key, ListingEntry] = field(default_factory=dict)
     summary_items: dict[str, ListingSummary] = field(default_factory=dict)
     writes: int = 0
+    # The listings sitemap: the names each file holds, and the places each has given out.
+    sitemap_files: dict[int, set[str]] = field(default_factory=dict)
+    sitemap_places: dict[int, int] = field(default_factory=dict)
 
     def entries(
         self,
@@ -305,6 +309,35 @@ class MemoryIndex:
             update={"profile": profile, "profile_sequencer": sequencer}
         )
         return True
+
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        stored = self.summary_items.get(SITE_LISTING) or ListingSummary(listing=SITE_LISTING)
+        if stored.header != was:
+            return False
+        self.summary_items[SITE_LISTING] = stored.model_copy(update={"header": now})
+        return True
+
+    def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
+        stored = self.summary_items.get(listing) or ListingSummary(listing=listing)
+        listed = stored.members > 0
+        number = stored.sitemap_file
+        if not number:
+            if not listed:
+                return 0
+            number = max(self.sitemap_files, default=1)
+            if self.sitemap_places.get(number, 0) >= listings_sitemap_capacity(number, file_size):
+                number += 1
+            self.sitemap_places[number] = self.sitemap_places.get(number, 0) + 1
+        names = self.sitemap_files.setdefault(number, set())
+        if listed:
+            names.add(listing)
+        else:
+            names.discard(listing)
+        self.summary_items[listing] = stored.model_copy(update={"sitemap_file": number, "in_sitemap": listed})
+        return number
+
+    def listings_sitemap_file(self, number: int) -> tuple[list[str], int]:
+        return sorted(self.sitemap_files.get(number, ())), max(self.sitemap_files, default=0)
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         return {key: self.items[key] for key in keys if key in self.items}

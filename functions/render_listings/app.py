@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pressrun import runtime
 from pressrun.aws.events import changed_membership
 from pressrun.listings import refresh_listings
+from pressrun.rebuild import QueuedRebuild
 
 logger, metrics = runtime.logger, runtime.metrics
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -34,8 +35,9 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     changed_positions.clear()
     first_records.clear()
     response = runtime.process_batch(event, handle_record, processor, context)
+    rebuilds = QueuedRebuild(runtime.articles(), runtime.index(), runtime.rebuild_queue(), runtime.settings())
     refreshed = refresh_listings(
-        changed_positions, runtime.index(), runtime.site(), runtime.settings(), runtime.now()
+        changed_positions, runtime.index(), runtime.site(), runtime.settings(), runtime.now(), rebuilds
     )
     logger.info(
         "listings refreshed", extra={"listings": sorted(changed_positions), "changed": refreshed.changed}

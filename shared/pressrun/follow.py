@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pressrun.index import IndexUpdate, update_index
 from pressrun.listings import refresh_listings
-from pressrun.model import ArticleRecord, SiteWrite
+from pressrun.model import ArticleRecord, AuthorProfile, SiteWrite
 from pressrun.pages import apply_article_change, settle_page, settle_related_pages
 from pressrun.ports import (
     ArticleRepository,
@@ -82,6 +82,17 @@ def follow_article_change(
     return Followed(pages=pages, index=update, schedule=schedule, redirects=moved)
 
 
+# The statuses of a profile's record that its author's summary follows.
+FOLLOWED_PROFILE_STATUSES = (PROFILE_STATUS, "removed", "rejected")
+
+
+def profile_shown(record: ArticleRecord) -> AuthorProfile | None:
+    """The profile an author's summary keeps from this record of their profile upload. A refusal that
+    keeps an earlier profile up (or one waiting for its photo) is recorded with the profile's status;
+    "rejected" keeps nothing, like a removal (whose own change may have been lost)."""
+    return record.profile if record.status == PROFILE_STATUS else None
+
+
 def follow_profile(
     record: ArticleRecord,
     uploads: UploadStore,
@@ -96,12 +107,9 @@ def follow_profile(
     the author's links; older stories take them when the sweep renders them again). An older change
     followed after a newer one keeps nothing, and renders what the newer one kept."""
     listing = profile_listing(record.source_key)
-    if record.status not in (PROFILE_STATUS, "removed", "rejected"):
+    if record.status not in FOLLOWED_PROFILE_STATUSES:
         return []
-    # A refusal that keeps an earlier profile up (or one waiting for its photo) is recorded with the
-    # profile's status; "rejected" keeps nothing, like a removal (whose own change may have been lost).
-    profile = record.profile if record.status == PROFILE_STATUS else None
-    index.set_profile(listing, profile, record.sequencer)
+    index.set_profile(listing, profile_shown(record), record.sequencer)
     refreshed = refresh_listings({listing: []}, index, site_store, site, now)
     if refreshed.failed:
         raise ProfileNotShown(f"{listing}: {refreshed.failed[listing]}")

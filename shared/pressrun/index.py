@@ -51,6 +51,12 @@ class ListingKind(StrEnum):
     AUTHOR = "author"
 
 
+def listings_sitemap_capacity(number: int, file_size: int) -> int:
+    """How many listings file `number` of the listings sitemap takes: the first keeps a place for the
+    home page."""
+    return max(1, file_size - 1) if number == 1 else file_size
+
+
 def listing_of(kind: ListingKind, slug: str) -> str:
     return f"{kind.value}/{slug}"
 
@@ -141,6 +147,13 @@ class ListingSummary(BaseModel):
     # replaces it, whatever order the changes are followed in.
     profile: AuthorProfile | None = None
     profile_sequencer: str = ""
+    # The file of the listings sitemap that names the listing's front page (0: none yet), chosen the
+    # first time it has stories and never changed, and whether it names it now (while it has stories).
+    sitemap_file: int = 0
+    in_sitemap: bool = False
+    # The site listing's: the sections in use (their names) that every page's header was last
+    # rebuilt to name; a render that finds others queues the site's rebuild, then notes them here.
+    header: tuple[str, ...] = ()
 
     @property
     def category(self) -> Category | None:

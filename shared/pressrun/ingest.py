@@ -145,12 +145,12 @@ def status_of(article: Article, now: datetime) -> str:
 
 
 def _was_public(previous: ArticleRecord | None) -> bool:
-    """Whether readers have seen a version of the story: it is live, or was modified after it went
-    live (a story taken back to draft keeps that history)."""
+    """Whether readers have seen a version of the story: it is live, or it keeps what readers last
+    saw (`seen_hash`: a story taken back to draft keeps that history). Not whether it was dated after
+    its own date: a draft whose correction is dated later is, and no reader saw it."""
     if previous is None or previous.published_at is None:
         return False
-    modified_after = previous.updated_at is not None and previous.updated_at > previous.published_at
-    return previous.is_live or modified_after
+    return previous.is_live or bool(previous.seen_hash)
 
 
 def last_seen(previous: ArticleRecord | None) -> tuple[str, datetime | None]:
@@ -650,8 +650,11 @@ class Intake:
         return Outcome(record.status)
 
     def _try_waiters(self, upload: Upload, record: ArticleRecord) -> None:
-        """Accept the uploads that waited for a slug this record gave up, then forget them."""
-        if not record.pending_waiters:
+        """Accept the uploads that waited for a slug this record gave up, then forget them. Not while
+        they are being tried further up this call (its caller forgets them): a waiter already recorded
+        finishes by trying its own waiters, and two files that each wait for a slug the other gave up
+        would otherwise try each other without end."""
+        if not record.pending_waiters or record.source_key in self.trying:
             return
         self.trying.add(record.source_key)
         try:

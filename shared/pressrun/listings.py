@@ -30,9 +30,9 @@ from pressrun.index import (
 )
 from pressrun.model import SiteWrite
 from pressrun.news_sitemap import news_pages, window_start
-from pressrun.pages import HTML
+from pressrun.pages import HTML, header_overtaken, read_header
 from pressrun.pings import indexnow_key_path
-from pressrun.ports import CategoryIndex, SiteStore
+from pressrun.ports import CategoryIndex, SiteRebuilds, SiteStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import (
     FEED,
@@ -142,9 +142,8 @@ class _Writes:
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     deleted: list[SiteWrite] = field(default_factory=list)
     following: list[Callable[[], object]] = field(default_factory=list)
-    # Keys whose creation or removal calls for a step, by the step's name (each done once at most).
-    watched: dict[str, str] = field(default_factory=dict)
-    steps: dict[str, Callable[[], list[SiteWrite]]] = field(default_factory=dict)
+    # Steps whose writes are counted with the pages'.
+    steps: list[Callable[[], list[SiteWrite]]] = field(default_factory=list)
 
     def put(self, path: str, body: bytes, content_type: str) -> None:
         self.pages[object_key(path)] = (body, content_type)
@@ -168,23 +167,16 @@ class _Writes:
         returns, if site writes, is counted with them."""
         self.following.append(step)
 
-    def when_made_or_removed(self, path: str, name: str, step: Callable[[], list[SiteWrite]]) -> None:
-        """A step to take once the pages are written if the object at `path` was made or removed by
-        them (once, however many objects name it); its writes are counted with theirs."""
-        self.watched[object_key(path)] = name
-        self.steps[name] = step
+    def then(self, step: Callable[[], list[SiteWrite]]) -> None:
+        """A step to take once the pages are written; its writes are counted with theirs."""
+        self.steps.append(step)
 
     def flush(self) -> list[SiteWrite]:
         written = self.deleted + self.site_store.put_many(self.pages)
         for step in self.following:
             step()
-        names = {
-            self.watched[write.key]
-            for write in written
-            if write.key in self.watched and write.kind in ("created", "deleted")
-        }
-        for name in sorted(names):
-            written += self.steps[name]()
+        for step in self.steps:
+            written += step()
         return written
 
 
@@ -204,13 +196,10 @@ def _refresh_listing(
     assert parsed is not None, f"{listing} has no pages of its own"
     kind, slug = parsed
     summary = summaries.get(listing)
-    # Made or emptied: the sitemap of listings names it, or must stop naming it. (A render that made
-    # the page and failed before this leaves it to the sweep, which writes that sitemap every time.)
-    writes.when_made_or_removed(
-        listing_path(listing),
-        LISTINGS_SITEMAP,
-        lambda: refresh_listings_sitemap(index, writes.site_store, site),
-    )
+    # Made or emptied: its file of the listings sitemap names it, or must stop naming it. Decided by
+    # the summary, not by the page's creation, so that a retried render still does it.
+    if summary is not None and (summary.members > 0) != summary.in_sitemap:
+        writes.then(lambda: settle_listing_in_sitemap(listing, index, writes.site_store, site))
     if summary is None or summary.members == 0:
         writes.delete(listing_path(listing))
         writes.delete(listing_feed_path(listing))
@@ -227,13 +216,15 @@ def _refresh_listing(
     profile = summary.profile if kind is ListingKind.AUTHOR else None
     heading = (profile.name if profile else "") or display_name(front) or summary.name
     shown = render.Listing(kind, slug, heading, profile)
+    # The sections in use, from the summaries the refresh read (the home page's).
+    header = render.header_sections(summaries.values(), site)
     first_changed = min(window.first_changed_page, max(1, pages - 1))
     # A new heading (the newest story spells the listing otherwise) is on every numbered page.
     renamed = pages > 0 and summary.pages_heading != shown.heading
     if renamed:
         first_changed = 1
         window = read_window(index, listing, [FROM_THE_START], summary.members, size, newest=always)
-    writes.put(shown.path, render.listing_page(shown, front, site, None, pages), HTML)
+    writes.put(shown.path, render.listing_page(shown, front, site, None, pages, header), HTML)
     writes.items.remember(object_key(json_feed_path(shown.feed_path)))
     writes.put(shown.feed_path, render.listing_feed(shown, front[:size], site, writes.items), ATOM)
     writes.put(
@@ -243,7 +234,8 @@ def _refresh_listing(
     )
     for number in range(first_changed, pages + 1):
         entries = list(reversed(window.page(number)))
-        writes.put(shown.page_path(number), render.listing_page(shown, entries, site, number, pages), HTML)
+        body = render.listing_page(shown, entries, site, number, pages, header)
+        writes.put(shown.page_path(number), body, HTML)
     if window.removed or reach > pages:
         writes.drop_pages_after(pages, lambda n: listing_page_path(listing, n), through=reach)
     if renamed:
@@ -293,8 +285,10 @@ def _refresh_site(
     site: SiteSettings,
     now: datetime,
     reach: int = 0,
+    rebuilds: SiteRebuilds | None = None,
 ) -> int:
-    """Render the home page, feed, sitemaps and site files; the number of numbered sitemaps."""
+    """Render the home page, feed, sitemaps and site files; the number of numbered sitemaps. Given
+    `rebuilds`, a change of the sections in use queues the site's rebuild."""
     site_summary = summaries.get(SITE_LISTING)
     members = site_summary.members if site_summary else 0
     newest_first, chunks = _sitemaps(positions, members, index, writes, site, reach)
@@ -311,6 +305,34 @@ def _refresh_site(
         key=lambda summary: summary.name.casefold(),
     )
     header = render.header_sections(summaries.values(), site)
+    built = site_summary.header if site_summary else ()
+    now_named = tuple(section.name for section in header)
+    if rebuilds is not None and not site.site_categories and now_named != built:
+        # Every page's header names the sections in use: a section made, emptied or spelled anew
+        # changes them all. The home page and 404 page take it now, and listing pages at their next
+        # render; the rest take it from a rebuild, queued (never rendered here) once the change is
+        # noted: a render of a listing that read the old ones before and writes after the rebuild's
+        # job for it sees the noted change when it checks, and renders again.
+        def rebuild_for_header(rebuilds: SiteRebuilds = rebuilds, was: tuple[str, ...] = built) -> None:
+            for _ in range(_SETTLE_ATTEMPTS):
+                if index.note_header(was, now_named):
+                    break
+                # Another render noted a set meanwhile: if it is this one, it queued the rebuild;
+                # if it is another (it read the sections before they changed again), note over it.
+                noted = index.summaries([SITE_LISTING]).get(SITE_LISTING)
+                was = noted.header if noted else ()
+                if was == now_named:
+                    return
+            else:
+                raise ListingKeptChanging("the sections in use kept changing while they were noted")
+            try:
+                rebuilds.request()
+            except Exception:
+                # Not queued: noted as before, so that the retried render queues it.
+                index.note_header(now_named, was)
+                raise
+
+        writes.after(rebuild_for_header)
     writes.put(HOME, render.home_page(latest, sections, site, header), HTML)
     writes.items.remember(object_key(FEED_JSON))
     writes.put(FEED, render.atom_feed(latest, site, writes.items), ATOM)
@@ -354,40 +376,80 @@ def _listings_sitemap_files(site_store: SiteStore) -> list[int]:
     return numbers
 
 
+def _put_listings_sitemap_file(
+    writes: _Writes, number: int, names: list[str], files: int, site: SiteSettings
+) -> None:
+    """File `number` of the listings sitemap: the home page (in the first) and the front pages of the
+    listings it names. While there is one file it is `/sitemap-listings.xml` itself, absent when it
+    names no listing; past one, that is the index of the numbered files."""
+    paths = [*([HOME] if number == 1 else []), *(listing_path(name) for name in names)]
+    if files <= 1:
+        if names:
+            writes.put(LISTINGS_SITEMAP, render.pages_sitemap(paths, site), XML)
+        else:
+            writes.delete(LISTINGS_SITEMAP)
+        return
+    # A sitemap must list a URL: a file whose every listing was emptied lists the home page alone.
+    body = render.pages_sitemap(paths or [HOME], site)
+    writes.put(listings_sitemap_chunk_path(number), body, XML)
+    writes.put(LISTINGS_SITEMAP, render.listings_sitemap_index(files, site), XML)
+
+
+def write_listings_sitemap_file(
+    number: int, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> list[SiteWrite]:
+    """Write file `number` of the listings sitemap from the names it holds (one read), and the index
+    of the files. Checked after it is written, as listings are: a listing placed or dropped meanwhile
+    is written again."""
+    for _ in range(_SETTLE_ATTEMPTS):
+        names, files = index.listings_sitemap_file(number)
+        writes = _Writes(site_store, FeedItems(site_store, site))
+        _put_listings_sitemap_file(writes, number, names, files, site)
+        if files == 2 and number == 2:
+            # The second file is being filled: the first, `/sitemap-listings.xml` until then, is
+            # numbered now (written once more by each placement into the second; unchanged bytes
+            # are not rewritten).
+            first, _ = index.listings_sitemap_file(1)
+            _put_listings_sitemap_file(writes, 1, first, files, site)
+        written = writes.flush()
+        if index.listings_sitemap_file(number) == (names, files):
+            return written
+    raise ListingKeptChanging(f"listings sitemap file {number} kept changing while it was written")
+
+
+def settle_listing_in_sitemap(
+    listing: str, index: CategoryIndex, site_store: SiteStore, site: SiteSettings
+) -> list[SiteWrite]:
+    """Name the listing in its file of the listings sitemap while it has stories, and not once it has
+    none, then write that file: one file, whatever the number of listings."""
+    number = index.place_in_listings_sitemap(listing, site.sitemap_size)
+    return write_listings_sitemap_file(number, index, site_store, site) if number else []
+
+
 def refresh_listings_sitemap(
     index: CategoryIndex, site_store: SiteStore, site: SiteSettings
 ) -> list[SiteWrite]:
-    """The sitemap of the home page and of every section's, tag's and author's front page: one file,
-    or past SITEMAP_SIZE an index of numbered files. Written whole, from the names of every listing
-    with stories, when a listing is made or emptied (not on every publish: it reads every name) and by
-    every sweep. Checked after it is written, as listings are: another listing made meanwhile is
-    written again."""
-    for _ in range(_SETTLE_ATTEMPTS):
-        names = _every_listing(index)
-        paths = [HOME, *(listing_path(name) for name in names if parse_listing(name) is not None)]
-        writes = _Writes(site_store, FeedItems(site_store, site))
-        chunks = 0
-        if len(paths) == 1:
-            # No story anywhere: no listing to name (robots.txt names this sitemap only when there is).
-            writes.delete(LISTINGS_SITEMAP)
-        elif len(paths) <= site.sitemap_size:
-            writes.put(LISTINGS_SITEMAP, render.pages_sitemap(paths, site), XML)
-        else:
-            chunks = -(-len(paths) // site.sitemap_size)
-            for number in range(1, chunks + 1):
-                part = paths[(number - 1) * site.sitemap_size : number * site.sitemap_size]
-                writes.put(listings_sitemap_chunk_path(number), render.pages_sitemap(part, site), XML)
-            writes.put(LISTINGS_SITEMAP, render.listings_sitemap_index(chunks, site), XML)
-        written = writes.flush()
-        # Numbered files past the last: the listings became fewer, or fit one file again. Found by
-        # listing them, not by deleting on from the first missing one: a render cut short (or two
-        # racing) can leave a later file without the one before it.
-        for number in _listings_sitemap_files(site_store):
-            if number > chunks and (removed := site_store.delete(listings_sitemap_file(number))):
-                written.append(removed)
-        if _every_listing(index) == names:
-            return written
-    raise ListingKeptChanging("the set of listings kept changing while its sitemap was written")
+    """The sweep's check of the whole listings sitemap: every listing with stories named by its file,
+    none without, and every file written (a render lost after a placement leaves its file stale).
+    It reads every listing's name, a query per thousand, and every file: not for a publish."""
+    with_stories = {name for name in _every_listing(index) if parse_listing(name) is not None}
+    _, files = index.listings_sitemap_file(1)
+    named = {name for number in range(1, files + 1) for name in index.listings_sitemap_file(number)[0]}
+    for listing in sorted(with_stories ^ named):
+        index.place_in_listings_sitemap(listing, site.sitemap_size)
+    _, files = index.listings_sitemap_file(1)
+    written: list[SiteWrite] = []
+    if files == 0:
+        written += [removed] if (removed := site_store.delete(object_key(LISTINGS_SITEMAP))) else []
+    for number in range(1, files + 1):
+        written += write_listings_sitemap_file(number, index, site_store, site)
+    # Numbered files past the last (an earlier release numbered them otherwise), or any while there
+    # is one file. Found by listing them, not by deleting on from the first missing one.
+    last = files if files > 1 else 0
+    for number in _listings_sitemap_files(site_store):
+        if number > last and (removed := site_store.delete(listings_sitemap_file(number))):
+            written.append(removed)
+    return written
 
 
 @dataclass(frozen=True)
@@ -404,10 +466,13 @@ def refresh_listings(
     site_store: SiteStore,
     site: SiteSettings,
     now: datetime,
+    rebuilds: SiteRebuilds | None = None,
     *,
     reuse_feed_items: bool = True,
 ) -> Refreshed:
-    """Re-render what the changed positions of each listing can reach; what was written.
+    """Re-render what the changed positions of each listing can reach; what was written. Given
+    `rebuilds` (the listings function's), a render of the site listing that finds the sections in use
+    changed queues the site's rebuild.
 
     Each listing is written on its own: one that fails (a throttled call, say) leaves the others
     written, so a retry has less to do and is likelier to succeed. Renders of one listing may run
@@ -435,11 +500,18 @@ def refresh_listings(
                     last = _refresh_listing(listing, changes[listing], index, summaries, writes, site, reach)
                     reach = max(reach, last)
                 elif listing == SITE_LISTING:
-                    last = _refresh_site(changes[listing], index, summaries, writes, site, now, reach)
+                    last = _refresh_site(
+                        changes[listing], index, summaries, writes, site, now, reach, rebuilds
+                    )
                     reach = max(reach, last)
                 changed += writes.flush()
-                after = index.summaries(None if listing == SITE_LISTING else [listing])
+                # With a listing's own summary, the site's (in the same read), whose `header` moves
+                # when the sections in use change: a page rendered with the old ones is rendered again.
+                after = index.summaries(None if listing == SITE_LISTING else [listing, SITE_LISTING])
                 settled = _revision(listing, after) == _revision(listing, summaries)
+                if _header_noted(after) != _header_noted(summaries):
+                    # The sections in use changed: read them again for the next render.
+                    after = {**index.summaries(), **after}
                 summaries = {**summaries, **after}
                 if settled:
                     break
@@ -458,13 +530,18 @@ class ListingKeptChanging(Exception):
 _SETTLE_ATTEMPTS = 3
 
 
-def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, int], ...]:
+def _header_noted(summaries: Mapping[str, ListingSummary]) -> tuple[str, ...]:
+    site_summary = summaries.get(SITE_LISTING)
+    return site_summary.header if site_summary else ()
+
+
+def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, object], ...]:
     """What a listing's pages were rendered from: the home page shows every category's newest."""
     if listing == SITE_LISTING:
         shown = (name for name in summaries if name == SITE_LISTING or category_of(name) is not None)
         return tuple(sorted((name, summaries[name].revision) for name in shown))
     summary = summaries.get(listing)
-    return ((listing, summary.revision if summary else 0),)
+    return ((listing, summary.revision if summary else 0), (SITE_LISTING, _header_noted(summaries)))
 
 
 @dataclass(frozen=True)
@@ -504,18 +581,28 @@ def render_range(
     first = span.rank // size + 1
     # Numbered pages only, none past the listing's last: the newer ones are the front page's business.
     last = min(first - 1 + len(entries) // size, layout.count)
-    writes = _Writes(site_store, FeedItems(site_store, site))
     parsed = parse_listing(span.listing)
     # The heading, as the front page shows it: the newest entry's spelling.
     shown = render.Listing(*parsed, display_name(index.entries(span.listing, limit=1))) if parsed else None
-    for number in range(first, last + 1):
-        page = entries[(number - first) * size : (number - first + 1) * size]
-        if shown is not None:
-            body = render.listing_page(shown, list(reversed(page)), site, number, layout.count)
-            writes.put(shown.page_path(number), body, HTML)
-        else:
-            writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
-    written = writes.flush()
+    written: list[SiteWrite] = []
+    for _ in range(_SETTLE_ATTEMPTS):
+        header = read_header(index, site) if shown is not None and last >= first else None
+        writes = _Writes(site_store, FeedItems(site_store, site))
+        for number in range(first, last + 1):
+            page = entries[(number - first) * size : (number - first + 1) * size]
+            if shown is not None:
+                sections = header.sections if header else ()
+                body = render.listing_page(shown, list(reversed(page)), site, number, layout.count, sections)
+                writes.put(shown.page_path(number), body, HTML)
+            else:
+                writes.put(sitemap_chunk_path(number), render.sitemap(page, site), XML)
+        written += writes.flush()
+        # Pages written after a new set of sections in use was noted may have overtaken the rebuild
+        # that set queued: rendered again.
+        if header is None or not header_overtaken(header, index, site):
+            break
+    else:
+        raise ListingKeptChanging(f"the sections in use kept changing while {span.listing} was rendered")
     rendered = (last - first + 1) * size if last >= first else 0
     if rendered == 0 or len(entries) < span.count:
         return written, None, len(entries)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from pressrun import render
-from pressrun.index import IndexUpdate, ListingKind, listing_of
-from pressrun.model import ArticleRecord, AuthorProfile, SiteWrite, slugify
+from pressrun.index import SITE_LISTING, IndexUpdate, ListingKind, listing_of
+from pressrun.model import ArticleRecord, AuthorProfile, Category, SiteWrite, slugify
 from pressrun.ports import ArticleRepository, CategoryIndex, SiteStore, UploadStore
 from pressrun.related import later_neighbours, related_stories
 from pressrun.settings import SiteSettings
@@ -21,6 +22,44 @@ class SourceMissing(Exception):
     """The recorded version of an upload cannot be read: retrying later is the only sane answer."""
 
 
+def sections_in_use(index: CategoryIndex, site: SiteSettings) -> tuple[Category, ...]:
+    """The sections every page's header names: SITE_CATEGORIES without a read, or else those with
+    stories, from one query of the sections' summaries (the home page's read)."""
+    return read_header(index, site).sections
+
+
+@dataclass(frozen=True)
+class HeaderRead:
+    """The sections in use, and the set the site's summary notes (`ListingSummary.header`) as read
+    with them: the set the last rebuild for the header was queued for."""
+
+    sections: tuple[Category, ...]
+    noted: tuple[str, ...] = ()
+
+
+def read_header(index: CategoryIndex, site: SiteSettings) -> HeaderRead:
+    """The sections in use and the noted set, from one query of the sections' and site's summaries;
+    SITE_CATEGORIES without a read."""
+    if site.site_categories:
+        return HeaderRead(render.header_sections((), site))
+    summaries = index.summaries()
+    site_summary = summaries.get(SITE_LISTING)
+    return HeaderRead(
+        render.header_sections(summaries.values(), site), site_summary.header if site_summary else ()
+    )
+
+
+def header_overtaken(read: HeaderRead, index: CategoryIndex, site: SiteSettings) -> bool:
+    """Whether pages rendered with `read` and written since may have been overtaken: the site's summary
+    notes another set now (one read). A render that noted it queued a rebuild whose jobs may have
+    rendered these pages before they were written, so they are rendered again; a set noted after this
+    check is followed by a rebuild that renders them after. Never with SITE_CATEGORIES."""
+    if site.site_categories:
+        return False
+    site_summary = index.summaries([SITE_LISTING]).get(SITE_LISTING)
+    return (site_summary.header if site_summary else ()) != read.noted
+
+
 def article_page(
     record: ArticleRecord,
     uploads: UploadStore,
@@ -28,10 +67,13 @@ def article_page(
     index: CategoryIndex | None = None,
     *,
     preview: bool = False,
+    header: Sequence[Category] | None = None,
 ) -> bytes:
     """The page of the version the record names, rendered from its upload. Its `preview` is the
     story as it will read, marked as not published and kept from search engines."""
-    return article_objects(record, uploads, site, index, preview=preview)[object_key(record.path)][0]
+    return article_objects(record, uploads, site, index, preview=preview, header=header)[
+        object_key(record.path)
+    ][0]
 
 
 def article_objects(
@@ -41,10 +83,13 @@ def article_objects(
     index: CategoryIndex | None = None,
     *,
     preview: bool = False,
+    header: Sequence[Category] | None = None,
 ) -> dict[str, tuple[bytes, str]]:
     """What the version the record names puts on the site, from one parse of its upload: its page, with
     the stories related to it that the index holds (none without an index: a page rendered on its own,
-    in tests), and its item for the feeds that list it (`pressrun.feeds`)."""
+    in tests) and the sections in use in its header (`header`, or read from the index; a preview names
+    its own sections only: no rebuild renders it again when the sections in use change), and its item
+    for the feeds that list it (`pressrun.feeds`)."""
     data = uploads.read(record.source_key, record.source_version, site.max_upload_bytes)
     if data is None:
         raise SourceMissing(f"{record.source_key} version {record.source_version} is gone")
@@ -59,6 +104,7 @@ def article_objects(
         related=related,
         profiles=author_profiles(article.authors, index) if index is not None else {},
         preview_expires=record.preview.expires if preview and record.preview else None,
+        header=header if header is not None or index is None or preview else sections_in_use(index, site),
     )
     return {
         object_key(record.path): (page, HTML),
@@ -135,21 +181,24 @@ def settle_page(
 ) -> SiteWrite | None:
     """Write the owner's page at the path, or remove the page when nobody live owns it. Checked after
     the write: if the owner changed meanwhile, another render may have written in between, and this
-    one may have overwritten it with an older page, so it settles the path again."""
+    one may have overwritten it with an older page, so it settles the path again; so it does if the
+    sections in use were noted anew meanwhile (`header_overtaken`)."""
     key = object_key(path)
     owner = _live_owner(path, articles)
     for _ in range(_SETTLE_ATTEMPTS):
+        header = read_header(index, site) if index is not None and owner is not None else None
         if owner is None:
             written = site_store.delete(key)
             site_store.delete(feed_item_key(path))
         else:
-            objects = article_objects(owner, uploads, site, index)
+            objects = article_objects(owner, uploads, site, index, header=header.sections if header else None)
             written = site_store.put(key, *objects.pop(key))
             # The item after the page: a feed never names a story whose page is not there yet.
             for item_key, (body, content_type) in objects.items():
                 site_store.put(item_key, body, content_type)
         now_owner = _live_owner(path, articles)
-        if _same_page(now_owner, owner):
+        overtaken = header is not None and index is not None and header_overtaken(header, index, site)
+        if _same_page(now_owner, owner) and not overtaken:
             return written
         owner = now_owner
     raise PageKeptChanging(f"the owner of {path} kept changing while its page was written")

@@ -117,7 +117,8 @@ class ReleasableArticles(Protocol):
 
 class LiveArticles(Protocol):
     def live(self) -> Iterator[ArticleRecord]:
-        """Every published article, in no particular order."""
+        """Every published article, in no particular order; one recorded before the call is never
+        missed (a consistent scan)."""
         ...
 
     def by_keys(self, source_keys: Iterable[str]) -> list[ArticleRecord]:
@@ -205,6 +206,25 @@ class CategoryIndex(Protocol):
         """Keep an author's profile (None: none any more) in their listing's summary, unless the one
         it holds came from a newer upload (a greater sequencer): then False. The same upload judged
         again (its photo's new renditions) replaces it. The summary need not have members."""
+        ...
+
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        """Note in the site listing's summary (`header`) the sections every page's header names now,
+        if it still notes `was`; False when another render noted something else meanwhile."""
+        ...
+
+    def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
+        """Keep the listing named by its file of the listings sitemap while its summary counts stories,
+        and out of it once it counts none (the summary's `in_sitemap` says which, written with the
+        file's names); the number of its file, 0 when it never had one. The file is chosen the first
+        time the listing is named: the newest, or a new one once the newest has given out
+        `listings_sitemap_capacity` places. It never changes: an emptied listing leaves its place
+        unused, and takes it again if it comes back."""
+        ...
+
+    def listings_sitemap_file(self, number: int) -> tuple[list[str], int]:
+        """The listings file `number` of the listings sitemap names, in name order, and how many files
+        there are."""
         ...
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
@@ -335,6 +355,13 @@ class Scheduler(Protocol):
 
 class JobQueue(Protocol):
     def send(self, jobs: list[RebuildJob]) -> None: ...
+
+
+class SiteRebuilds(Protocol):
+    """Asks for every page to be rendered again (a rebuild's jobs queued, not rendered here):
+    something every page shows has changed."""
+
+    def request(self) -> None: ...
 
 
 class SweepJournal(Protocol):

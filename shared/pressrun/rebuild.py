@@ -4,6 +4,7 @@ rebuilds in parallel: one message per batch of articles, one per listing."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Literal, TypeVar
@@ -11,9 +12,9 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from pressrun.index import FROM_THE_START, ListingSummary, PageRange
-from pressrun.listings import numbering, refresh_listings, render_range
+from pressrun.listings import numbering, refresh_listings, render_range, write_listings_sitemap_file
 from pressrun.model import SiteWrite
-from pressrun.pages import SourceMissing, article_objects
+from pressrun.pages import SourceMissing, article_objects, header_overtaken, read_header
 from pressrun.ports import CategoryIndex, JobQueue, LiveArticles, SiteStore, UploadStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import day_folder
@@ -36,15 +37,18 @@ ENTRIES_PER_JOB = 1000
 
 
 class RebuildJob(BaseModel):
-    """One message of a rebuild: a batch of articles, a run of a listing's numbered pages, or a
-    listing's newest pages (its front page, feed and, for the site, home and sitemap index)."""
+    """One message of a rebuild: a batch of articles, a run of a listing's numbered pages, a
+    listing's newest pages (its front page, feed and, for the site, home and sitemap index), or a file
+    of the listings sitemap."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["articles", "listing", "pages"]
+    kind: Literal["articles", "listing", "pages", "listings_sitemap"]
     source_keys: tuple[str, ...] = ()
     listing: str = ""
     pages: PageRange | None = None
+    # The file of the listings sitemap a "listings_sitemap" job writes.
+    file: int = 0
 
 
 def plan_rebuild(
@@ -65,9 +69,26 @@ def plan_rebuild(
         runs = _page_runs(listing, summary.members, index, site, entries_per_job)
         jobs += [RebuildJob(kind="pages", pages=span) for span in runs]
         jobs.append(RebuildJob(kind="listing", listing=listing))
+    # The listings sitemap, a file a job: a render writes it only when a listing is placed or dropped.
+    _, files = index.listings_sitemap_file(1)
+    jobs += [RebuildJob(kind="listings_sitemap", file=number) for number in range(1, files + 1)]
     for batch in _batched(jobs, 10):
         queue.send(batch)
     return len(jobs)
+
+
+@dataclass(frozen=True)
+class QueuedRebuild:
+    """`SiteRebuilds` as a rebuild's planner: the jobs of every page queued from where the change was
+    seen (the listings function), for the rebuild workers to render."""
+
+    articles: LiveArticles
+    index: CategoryIndex
+    queue: JobQueue
+    site: SiteSettings
+
+    def request(self) -> None:
+        plan_rebuild(self.articles, self.index, self.queue, self.site)
 
 
 def _every_summary(index: CategoryIndex) -> dict[str, ListingSummary]:
@@ -120,8 +141,10 @@ def run_job(
 ) -> list[SiteWrite]:
     """Render what the job names; what changed (unchanged pages are not rewritten)."""
     if job.kind == "pages" and job.pages is not None:
-        written, _, _ = render_range(job.pages, index, site_store, site)
-        return written
+        rendered, _, _ = render_range(job.pages, index, site_store, site)
+        return rendered
+    if job.kind == "listings_sitemap":
+        return write_listings_sitemap_file(job.file, index, site_store, site)
     if job.kind == "listing":
         # Every item read again: a rebuild is how a feed catches up with what its stories' pages say.
         refreshed = refresh_listings(
@@ -137,15 +160,26 @@ def run_job(
         return refreshed.changed
     # Nothing moves in a rebuild: each live article's page is rendered again and written if its
     # bytes differ.
-    pages: dict[str, tuple[bytes, str]] = {}
-    for record in articles.by_keys(job.source_keys):
-        if not record.is_live:
-            continue
-        try:
-            pages.update(article_objects(record, uploads, site, index))
-        except SourceMissing:
-            # It shows a version gone for good (kept up behind a refusal, then cleaned up): retrying
-            # cannot render it, and would dead-letter the job. The sweep re-announces its file, and
-            # the refusal that event makes settles the page.
-            continue
-    return site_store.put_many(pages, folders={day_folder(key) for key in pages})
+    # The sections in use noted anew while the pages were written: another rebuild's job may have
+    # written them first, with the new set, so they are rendered again.
+    written: list[SiteWrite] = []
+    for _ in range(_HEADER_ATTEMPTS):
+        header = read_header(index, site)
+        pages: dict[str, tuple[bytes, str]] = {}
+        for record in articles.by_keys(job.source_keys):
+            if not record.is_live:
+                continue
+            try:
+                pages.update(article_objects(record, uploads, site, index, header=header.sections))
+            except SourceMissing:
+                # It shows a version gone for good (kept up behind a refusal, then cleaned up):
+                # retrying cannot render it, and would dead-letter the job. The sweep re-announces
+                # its file, and the refusal that event makes settles the page.
+                continue
+        written += site_store.put_many(pages, folders={day_folder(key) for key in pages})
+        if not header_overtaken(header, index, site):
+            return written
+    raise RuntimeError("the sections in use kept changing while the stories were rendered")
+
+
+_HEADER_ATTEMPTS = 3

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pressrun.follow import ProfileNotShown, follow_profile
+from pressrun.follow import FOLLOWED_PROFILE_STATUSES, ProfileNotShown, follow_profile, profile_shown
 from pressrun.images import MEDIA_GRACE, forget_renditions, media_key, unshown
 from pressrun.index import FROM_THE_START, PageRange, memberships, settle_index
 from pressrun.ingest import (
@@ -53,7 +53,7 @@ from pressrun.ports import (
     UploadStore,
 )
 from pressrun.previews import PreviewKeptChanging, settle_previews
-from pressrun.profiles import is_profile_upload
+from pressrun.profiles import is_profile_upload, profile_listing
 from pressrun.redirects import follow_listed_redirects, follow_story_redirects, is_redirects_upload
 from pressrun.scheduling import follow_schedule, schedule_name
 from pressrun.settings import SiteSettings
@@ -197,6 +197,7 @@ class Sweep:
         self, records: dict[str, ArticleRecord], latest: dict[str, UploadState], until: datetime
     ) -> None:
         changes: dict[str, set[str]] = {}
+        walked_profiles: list[ArticleRecord] = []
         self._count("articles", len(records))
         for key, record in sorted(records.items()):
             if key not in latest and record.status != "removed":
@@ -208,8 +209,11 @@ class Sweep:
                 if current is None:
                     continue
                 record = current
-            if is_profile_upload(key) and key in self.recently_changed:
-                self._settle_profile(record)
+            if is_profile_upload(key):
+                if key in self.recently_changed:
+                    self._settle_profile(record)
+                else:
+                    walked_profiles.append(record)
             if record.format < RECORD_FORMAT and record.status in _MIGRATED_STATUSES:
                 record = self._migrated(record)
             for path in dict.fromkeys(path for path in (record.path, record.previous_path) if path):
@@ -254,6 +258,29 @@ class Sweep:
         self._found_writes("listing", refreshed.changed)
         if refreshed.failed:
             raise SweepIncomplete(f"listings failed to render: {refreshed.failed}")
+        self._check_profiles(walked_profiles)
+
+    def _check_profiles(self, records: list[ArticleRecord]) -> None:
+        """Profiles the walk reached that changed before the last sweep: a change whose follow failed
+        part-way, or whose stream record was lost outside any failed batch's span, left its author's
+        summary with what came before. The summary names the upload its profile came from, so one read
+        of the summaries tells which changes were never followed (drift `profile`)."""
+        followed = [record for record in records if record.status in FOLLOWED_PROFILE_STATUSES]
+        if not followed:
+            return
+        listings = {record.source_key: profile_listing(record.source_key) for record in followed}
+        summaries = self.index.summaries(sorted(set(listings.values())))
+        self._count("profiles", len(followed))
+        for record in followed:
+            summary = summaries.get(listings[record.source_key])
+            kept = summary.profile if summary is not None else None
+            kept_from = summary.profile_sequencer if summary is not None else ""
+            if kept_from > record.sequencer or (
+                kept_from == record.sequencer and kept == profile_shown(record)
+            ):
+                continue
+            self._found("profile", record.source_key)
+            self._settle_profile(record)
 
     def _story_changed_recently(self, key: str) -> bool:
         return key in self.recently_changed and not is_profile_upload(key) and not is_redirects_upload(key)

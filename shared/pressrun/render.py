@@ -230,24 +230,36 @@ class Navigation:
 
 
 def header_sections(summaries: Iterable[ListingSummary], site: SiteSettings) -> tuple[Category, ...]:
-    """The sections the home and 404 pages' headers name: SITE_CATEGORIES in its order, or else the
-    sections that have stories, by name, from the summaries the home page reads."""
+    """The sections every page's header names: SITE_CATEGORIES in its order, or else the sections that
+    have stories, by name (then slug, so the order is stable whatever order they came in), from the
+    summaries of the home page's read (`CategoryIndex.summaries()`)."""
     if site.site_categories:
         return tuple(Category.named(name) for name in site.site_categories)
     in_use = (s.category for s in summaries if s.category is not None and s.members > 0)
-    return tuple(sorted(in_use, key=lambda category: (category.name.casefold(), category.slug)))
+    return _by_name(in_use)
+
+
+def _by_name(sections: Iterable[Category]) -> tuple[Category, ...]:
+    return tuple(sorted(sections, key=lambda category: (category.name.casefold(), category.slug)))
 
 
 def _page_navigation(
-    own: Sequence[Category], site: SiteSettings, current: str | None, on_section_page: bool = False
+    own: Sequence[Category],
+    site: SiteSettings,
+    current: str | None,
+    on_section_page: bool = False,
+    header: Sequence[Category] | None = None,
 ) -> Navigation:
-    """Every other page's header: SITE_CATEGORIES, or else only the sections the page itself is about
-    and a link to the home page's list of them. The sections in use change with any story: a header
-    that named them would make every page's bytes depend on the whole site, and a new section stale
-    every page there is (story pages are kept by the CDN until they change)."""
+    """A page's header: SITE_CATEGORIES, or else the sections in use (`header`) and the page's own
+    (a story rendered before the index lists it under a new section names that section too). A page
+    rendered without the index (`header` None: tests, `pressrun check`) names its own sections and
+    links to the home page's list of them."""
     if site.site_categories:
         return Navigation(header_sections((), site), current, on_section_page)
-    return Navigation(tuple(own), current, on_section_page, elsewhere=True)
+    if header is None:
+        return Navigation(tuple(own), current, on_section_page, elsewhere=True)
+    named = {category.slug: category for category in own} | {category.slug: category for category in header}
+    return Navigation(_by_name(named.values()), current, on_section_page)
 
 
 @dataclass(frozen=True)
@@ -392,10 +404,12 @@ def article_page(
     related: Sequence[ListingEntry] = (),
     profiles: Mapping[str, AuthorProfile] | None = None,
     preview_expires: datetime | None = None,
+    header: Sequence[Category] | None = None,
 ) -> bytes:
     """The article's page. `record` gives the renditions of its images (as the table holds them);
-    `related`, the stories offered after it (pressrun.related). With `preview_expires`, its private
-    preview (pressrun.previews): marked as not published, `noindex` and without a canonical address."""
+    `related`, the stories offered after it (pressrun.related); `header`, the sections in use. With
+    `preview_expires`, its private preview (pressrun.previews): marked as not published, `noindex`
+    and without a canonical address."""
     modified = modified or article.published_at
     lead, figure = _pictures(article, site, record)
     return _render(
@@ -409,7 +423,7 @@ def article_page(
         news_article=_news_article(article, site, modified, lead, profiles),
         path=article.path,
         logo=logo_url(site),
-        navigation=_page_navigation(article.categories, site, current=article.categories[0].slug),
+        navigation=_page_navigation(article.categories, site, article.categories[0].slug, header=header),
         breadcrumbs=_trail(
             (article.categories[0].name, category_path(article.categories[0].slug)),
             (article.title, article.path),
@@ -525,9 +539,11 @@ def listing_page(
     site: SiteSettings,
     page: int | None = None,
     pages: int = 0,
+    header: Sequence[Category] | None = None,
 ) -> bytes:
     """A listing's front page (page None: its newest articles) or numbered page `page` of `pages`,
-    from the theme's template for its kind (category.html, tag.html or author.html)."""
+    from the theme's template for its kind (category.html, tag.html or author.html); `header`, the
+    sections in use."""
     path = listing.path if page is None else listing.page_path(page)
     section = listing.slug if listing.kind is ListingKind.CATEGORY else None
     trail = [(listing.heading, listing.path)] + ([(f"Page {page}", path)] if page else [])
@@ -542,7 +558,11 @@ def listing_page(
         path=path,
         logo=logo_url(site),
         navigation=_page_navigation(
-            (listing.category,) if listing.category else (), site, section, on_section_page=page is None
+            (listing.category,) if listing.category else (),
+            site,
+            section,
+            on_section_page=page is None,
+            header=header,
         ),
         breadcrumbs=_trail(*trail),
         person=_person(listing, site) if listing.profile is not None and page is None else None,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pressrun.index import PageRange
 
-DriftKind = Literal["upload", "page", "index", "schedule", "listing", "orphan", "redirect"]
+DriftKind = Literal["upload", "page", "index", "schedule", "listing", "orphan", "redirect", "profile"]
 
 
 class UploadState(BaseModel):

@@ -255,3 +255,53 @@ def test_an_authors_profile_is_kept_in_their_summary_and_an_older_one_never_repl
     # AND a removal, newer still, takes it away
     assert index.set_profile("author/ann-lee", None, "0003") is True
     assert index.summaries(["author/ann-lee"])["author/ann-lee"].profile is None
+
+
+def test_a_listing_keeps_its_file_of_the_listings_sitemap_while_its_stories_come_and_go(index: CategoryIndex):
+    # GIVEN four tags with stories, placed in files of three listings (the first keeps one for home)
+    stories = {name: entry(1, listing=f"tag/{name}") for name in ("a", "b", "c", "d")}
+    for story in stories.values():
+        index.apply(IndexUpdate(put=[story], added={story.key}))
+    placed = [index.place_in_listings_sitemap(f"tag/{name}", 3) for name in ("a", "b", "c", "d")]
+
+    assert placed == [1, 1, 2, 2]
+    assert index.listings_sitemap_file(1) == (["tag/a", "tag/b"], 2)
+    assert index.listings_sitemap_file(2) == (["tag/c", "tag/d"], 2)
+    assert index.summaries(["tag/a"])["tag/a"].in_sitemap is True
+    # WHEN tag a loses its story, is placed again (nothing changes), and gets one back
+    index.apply(IndexUpdate(delete=[stories["a"].key]))
+    assert index.place_in_listings_sitemap("tag/a", 3) == 1
+    assert index.listings_sitemap_file(1) == (["tag/b"], 2)
+    assert index.summaries(["tag/a"])["tag/a"].in_sitemap is False
+    index.apply(IndexUpdate(put=[stories["a"]], added={stories["a"].key}))
+    # THEN it comes back to its own file, whose emptied place it kept, while a new tag takes a new one
+    assert index.place_in_listings_sitemap("tag/a", 3) == 1
+    assert index.place_in_listings_sitemap("tag/a", 3) == 1
+    assert index.listings_sitemap_file(1) == (["tag/a", "tag/b"], 2)
+    new = entry(2, listing="tag/e")
+    index.apply(IndexUpdate(put=[new], added={new.key}))
+    assert index.place_in_listings_sitemap("tag/e", 3) == 2
+    assert index.listings_sitemap_file(2) == (["tag/c", "tag/d", "tag/e"], 2)
+
+
+def test_a_listing_without_stories_takes_no_place_in_the_listings_sitemap(index: CategoryIndex):
+    assert index.place_in_listings_sitemap("tag/none", 3) == 0
+    assert index.listings_sitemap_file(1) == ([], 0)
+
+
+def test_the_sections_every_header_names_are_noted_only_over_what_was_read(index: CategoryIndex):
+    # GIVEN a site listing with stories, its header never noted
+    story = entry(1, listing="site")
+    index.apply(IndexUpdate(put=[story], added={story.key}, source_key=story.source_key))
+    assert index.summaries()["site"].header == ()
+
+    # WHEN two renders note what they saw, both having read nothing noted
+    first = index.note_header((), ("Politics", "World"))
+    second = index.note_header((), ("World",))
+
+    # THEN only the first is kept, beside the site's count, and a note over it holds
+    assert (first, second) == (True, False)
+    assert index.summaries()["site"].header == ("Politics", "World")
+    assert index.summaries()["site"].members == 1
+    assert index.note_header(("Politics", "World"), ("World",)) is True
+    assert index.summaries(["site"])["site"].header == ("World",)

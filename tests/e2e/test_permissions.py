@@ -364,6 +364,11 @@ CALLED_ONLY_WHERE_THE_LOCAL_CHAIN_CANNOT_GO = {
     ("ReconcileFunction", "cloudfront-keyvaluestore:DeleteKey"): "as DescribeKeyValueStore",
     ("ReconcileFunction", "sqs:DeleteMessage"): "a stream batch that exhausted its retries is taken from"
     " the failure queue once re-checked; no batch fails for good in the run",
+    ("FollowArticleChangeFunction", "dynamodb:GetItem"): "an author's profile followed before the"
+    " listings function rendered their listing places it in the listings sitemap; the run has no profile",
+    ("RebuildWorkerFunction", "dynamodb:UpdateItem"): "a listing whose place in the listings sitemap no"
+    " render took (made by an earlier release), or whose heading changed, is settled by the rebuild's"
+    " render of it; every listing of the run is placed and named when made",
 }
 
 

@@ -138,6 +138,8 @@ def test_a_large_batch_on_worker_processes_builds_the_site_one_process_builds(
     monkeypatch.setattr(parallel.Workers, "run", counted)
     workers = publish(tmp_path / "workers")
 
-    assert stages == [2] * 5  # uploads and changes of each run, and the rebuild
+    # Uploads and changes of each run, the rebuild the first run's new section queues (every page's
+    # header names it), and the operator's rebuild.
+    assert stages == [2] * 6
     assert workers == one_process
     assert "2025/06/01/story-1/index.html" in workers

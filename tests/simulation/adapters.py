@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from pressrun.aws.dynamodb import SITE_COUNT_SHARDS
+from pressrun.aws.dynamodb import LISTINGS_SITEMAP_PARTITION, SITE_COUNT_SHARDS
 from pressrun.index import (
     SITE_LISTING,
     IndexConflict,
@@ -26,6 +26,7 @@ from pressrun.index import (
     ListingEntry,
     ListingSummary,
     category_listing,
+    listings_sitemap_capacity,
 )
 from pressrun.invalidation import SiteChange
 from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, SiteWrite, Waiter
@@ -376,9 +377,10 @@ class SimArticles:
         return self._clock().isoformat()
 
     def live(self) -> Iterator[ArticleRecord]:
-        # A scan without ConsistentRead, as the AWS adapter's: it may miss the newest writes.
+        # A consistent scan, as the AWS adapter's: a rebuild for a change of the sections in use
+        # must see every story recorded before it.
         self._calls.before("dynamodb.Scan")
-        for item in self.table.scan(consistent=False):
+        for item in self.table.scan(consistent=True):
             if item.get("status") == "published":
                 yield ArticleRecord.model_validate(item)
 
@@ -581,10 +583,12 @@ class SimIndex:
                     {**fields, "listing": item["position"]}
                 )
         if site:
+            header = next((item["header"] for item in site if item.get("header")), "")
             summaries[SITE_LISTING] = ListingSummary(
                 listing=SITE_LISTING,
                 members=sum(item.get("members", 0) for item in site),
                 revision=sum(item.get("revision", 0) for item in site),
+                header=tuple(header.split("\n")) if header else (),
             )
         return summaries
 
@@ -643,6 +647,111 @@ class SimIndex:
             return False
         self._calls.after("dynamodb.UpdateItem")
         return True
+
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        """`DynamoIndex.note_header`: on the first site shard, one string compared whole."""
+        self._calls.before("dynamodb.UpdateItem")
+        shard = self._summary_positions(SITE_LISTING)[0]
+
+        def unchanged(item: Item | None) -> bool:
+            return (item or {}).get("header", "") == "\n".join(was)
+
+        def noted(item: Item | None) -> Item:
+            return {**(item or {"listing": SUMMARY_PARTITION, "position": shard}), "header": "\n".join(now)}
+
+        try:
+            self._db.write(self.table, (SUMMARY_PARTITION, shard), noted, unchanged)
+        except ConditionalCheckFailed:
+            return False
+        self._calls.after("dynamodb.UpdateItem")
+        return True
+
+    def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
+        """`DynamoIndex.place_in_listings_sitemap`: the summary read, the newest file queried when the
+        listing has none, and one transaction conditional on both."""
+        for _ in range(5):
+            placed = self._place_once(listing, file_size)
+            if placed is not None:
+                return placed
+        raise IndexConflict(f"the listings sitemap kept changing while {listing} was placed in it")
+
+    def _place_once(self, listing: str, file_size: int) -> int | None:
+        self._calls.before("dynamodb.GetItem")
+        summary = self.table.get((SUMMARY_PARTITION, listing), consistent=True) or {}
+        listed = summary.get("members", 0) > 0
+        number = int(summary.get("sitemap_file", 0))
+        if number and summary.get("in_sitemap", False) == listed:
+            return number
+        if not number and not listed:
+            return 0
+
+        def counted(item: Item | None, placed: int) -> bool:
+            return (
+                item is not None
+                and (item.get("members", 0) > 0) == listed
+                and item.get("sitemap_file", 0) == placed
+            )
+
+        def named(item: Item | None, file: int) -> Item:
+            held = item or {"listing": LISTINGS_SITEMAP_PARTITION, "position": f"{file:08d}"}
+            names = set(held.get("named", ()))
+            names = names | {listing} if listed else names - {listing}
+            kept = {name: value for name, value in held.items() if name != "named"}
+            return {**kept, "named": sorted(names)} if names else kept
+
+        if number:
+            actions = [
+                Action(
+                    self.table,
+                    (SUMMARY_PARTITION, listing),
+                    lambda item: counted(item, number),
+                    lambda item: {**(item or {}), "in_sitemap": listed},
+                ),
+                Action(
+                    self.table,
+                    (LISTINGS_SITEMAP_PARTITION, f"{number:08d}"),
+                    None,
+                    lambda item: named(item, number),
+                ),
+            ]
+        else:
+            self._calls.before("dynamodb.Query")
+            files = self.table.query(LISTINGS_SITEMAP_PARTITION, consistent=True)
+            number, places = (int(files[-1]["position"]), files[-1].get("places", 0)) if files else (1, 0)
+            if places >= listings_sitemap_capacity(number, file_size):
+                number, places = number + 1, 0
+
+            def unchanged(item: Item | None) -> bool:
+                return item is None if places == 0 else item is not None and item.get("places") == places
+
+            actions = [
+                Action(
+                    self.table,
+                    (LISTINGS_SITEMAP_PARTITION, f"{number:08d}"),
+                    unchanged,
+                    lambda item: {**named(item, number), "places": places + 1},
+                ),
+                Action(
+                    self.table,
+                    (SUMMARY_PARTITION, listing),
+                    lambda item: counted(item, 0),
+                    lambda item: {**(item or {}), "sitemap_file": number, "in_sitemap": True},
+                ),
+            ]
+        self._calls.before("dynamodb.TransactWriteItems")
+        try:
+            self._db.transact(actions)
+        except TransactionCanceled:
+            return None
+        self._calls.after("dynamodb.TransactWriteItems")
+        return number
+
+    def listings_sitemap_file(self, number: int) -> tuple[list[str], int]:
+        self._calls.before("dynamodb.GetItem")
+        held = self.table.get((LISTINGS_SITEMAP_PARTITION, f"{number:08d}"), consistent=True) or {}
+        self._calls.before("dynamodb.Query")
+        files = self.table.query(LISTINGS_SITEMAP_PARTITION, consistent=True)
+        return sorted(held.get("named", ())), int(files[-1]["position"]) if files else 0
 
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         self._calls.before("dynamodb.BatchGetItem")

@@ -45,6 +45,15 @@ OLD = [
 RECENT = [(START - timedelta(hours=hours)).isoformat() for hours in (2, 5)]
 FUTURE = [(START + timedelta(hours=hours)).isoformat() for hours in (2, 5, 9)]
 TIME_LIMIT = timedelta(hours=12)
+# Corrections an editor appends, each with its date: after the old stories (one written as YAML
+# reads a "date: text" line, a mapping), or within the clock's span, so that a correction may come
+# after the story or, for one dated later, before it (refused, with a report); a correction is a
+# change of what the story says, and dates `updated_at` at least by its own date.
+CORRECTIONS = [
+    "- 2025-06-23: The vote was five to four, not four to three.",
+    f'- "{(START + timedelta(hours=3)).isoformat()}: The council meets on Tuesdays."',
+    "- {date: 2025-06-24T08:30:00+01:00, text: An earlier version misspelt the councillor's name.}",
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,8 @@ class Copy:
     authors: tuple[str, ...] = ()
     # An impossible date: the upload is refused, with a report.
     invalid: bool = False
+    # Lines of the `correction:` list (CORRECTIONS).
+    corrections: tuple[str, ...] = ()
 
     def bytes(self) -> bytes:
         lines = ["---", f"title: {self.title}", f"date: {'2025-06-31' if self.invalid else self.date}"]
@@ -71,6 +82,8 @@ class Copy:
             lines.append(f"authors: [{', '.join(self.authors)}]")
         if self.draft:
             lines.append("draft: true")
+        if self.corrections:
+            lines += ["correction:", *(f"  {line}" for line in self.corrections)]
         lines += ["---", self.body, ""]
         return "\n".join(lines).encode("utf-8")
 
@@ -88,6 +101,9 @@ def copies(draw: st.DrawFn, slug: str | None = None) -> Copy:
         tags=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=3))),
         authors=tuple(draw(st.lists(st.sampled_from(AUTHORS), max_size=2))),
         invalid=draw(st.integers(0, 7)) == 0,
+        corrections=tuple(draw(st.lists(st.sampled_from(CORRECTIONS), max_size=2, unique=True)))
+        if draw(st.integers(0, 3)) == 0
+        else (),
     )
 
 

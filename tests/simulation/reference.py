@@ -19,8 +19,8 @@ sitemaps hold it works out from the documented rules:
   of `/sitemap-<n>.xml`, numbered from the oldest; `/sitemap-listings.xml` for the home page and
   every listing's front page (an index of `/sitemap-listings-<n>.xml` past SITEMAP_SIZE);
   `/news-sitemap.xml` for the last 48 hours, absent when empty; `robots.txt` names them.
-- docs/architecture.md, "Which sections the header names": the home and 404 pages' header names the
-  sections with stories.
+- docs/architecture.md, "Which sections the header names": every page's header names the sections
+  with stories, by name (a preview page its own sections only).
 - README, "Previews": a draft or scheduled story has one private preview, its page at
   `/preview/<expiry>-<token>/` and `previews/<name>.json` for the editor, until it expires; a story
   live since redirects that address to its own; nothing else is at any preview address. The token is
@@ -42,6 +42,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -49,7 +50,15 @@ from pressrun import render
 from pressrun.feeds import FeedItem
 from pressrun.index import ListingEntry, ListingKind, ListingSummary
 from pressrun.ingest import REJECTED, report_key
-from pressrun.model import Article, ArticleRecord, AuthorProfile, InvalidArticle, Preview, slugify
+from pressrun.model import (
+    Article,
+    ArticleRecord,
+    AuthorProfile,
+    Category,
+    InvalidArticle,
+    Preview,
+    slugify,
+)
 from pressrun.previews import preview_report, preview_report_key
 from pressrun.profiles import AUTHORS, PROFILE_STATUS, parse_profile
 from pressrun.scheduling import schedule_name
@@ -367,6 +376,19 @@ class Oracle:
         for shown in newest_first:
             for listing, name in _listed_in(shown.article).items():
                 listings.setdefault(listing, []).append(_entry(listing, shown, name))
+        summaries = [
+            ListingSummary(
+                listing=listing,
+                members=len(entries),
+                name=entries[0].listed_as,
+                newest=tuple(entries[:SECTION_SIZE]),
+            )
+            for listing, entries in listings.items()
+            if listing.startswith(f"{ListingKind.CATEGORY}/")
+        ]
+        # docs/architecture.md, "Which sections the header names": every page names the sections in
+        # use, by name.
+        header = render.header_sections(summaries, self.site)
         pages: dict[str, bytes] = {}
         for shown in live:
             page = render.article_page(
@@ -380,28 +402,21 @@ class Oracle:
                     for author in shown.article.authors
                     if (profile := self.profiles.get(slug := slugify(author))) is not None
                 },
+                header=header,
             )
             pages[_key(shown.article.path)] = page
             # Its feed item beside it, which every feed listing it carries whole.
             item = render.feed_item(shown.article, self.site, shown.record.updated_at, shown.record)
             pages[feed_item_key(shown.article.path)] = item
             self.items[shown.article.path] = FeedItem.model_validate_json(item)
-        summaries = []
         for listing, entries in listings.items():
-            pages |= self._listing_pages(listing, entries)
-            if listing.startswith(f"{ListingKind.CATEGORY}/"):
-                summaries.append(
-                    ListingSummary(
-                        listing=listing,
-                        members=len(entries),
-                        name=entries[0].listed_as,
-                        newest=tuple(entries[:SECTION_SIZE]),
-                    )
-                )
+            pages |= self._listing_pages(listing, entries, header)
         pages |= self.site_pages(newest_first, summaries, sorted(listings))
         return pages
 
-    def _listing_pages(self, listing: str, newest_first: list[ListingEntry]) -> dict[str, bytes]:
+    def _listing_pages(
+        self, listing: str, newest_first: list[ListingEntry], header: tuple[Category, ...]
+    ) -> dict[str, bytes]:
         """A section's, tag's or author's pages: numbered pages of S from the oldest, the front page
         the newest S to 2S-1 (all of them below 2S), its feed the newest S."""
         size = self.site.listing_size
@@ -417,7 +432,7 @@ class Oracle:
         numbered = max(0, len(newest_first) // size - 1)
         front = newest_first[: len(newest_first) - numbered * size]
         pages = {
-            _key(shown.path): render.listing_page(front_page, front, self.site, None, numbered),
+            _key(shown.path): render.listing_page(front_page, front, self.site, None, numbered, header),
             _key(shown.feed_path): render.listing_feed(shown, front[:size], self.site, self._item),
             _key(json_feed_path(shown.feed_path)): render.listing_json_feed(
                 shown, front[:size], self.site, self._item
@@ -425,7 +440,7 @@ class Oracle:
         }
         for number in range(1, numbered + 1):
             page = list(reversed(oldest_first[(number - 1) * size : number * size]))
-            body = render.listing_page(shown, page, self.site, number, numbered)
+            body = render.listing_page(shown, page, self.site, number, numbered, header)
             pages[_key(shown.page_path(number))] = body
         return pages
 
@@ -457,16 +472,7 @@ class Oracle:
                     oldest_first[(number - 1) * size : number * size], self.site
                 )
             pages["sitemap.xml"] = render.sitemap_index(chunks, entries[:1], self.site)
-        # The home page and every listing's front page, in the listings' name order.
-        fronts = ["/", *(f"/{listing}/" for listing in listings)]
-        if len(fronts) > size:
-            chunks = -(-len(fronts) // size)
-            for number in range(1, chunks + 1):
-                part = fronts[(number - 1) * size : number * size]
-                pages[f"sitemap-listings-{number}.xml"] = render.pages_sitemap(part, self.site)
-            pages["sitemap-listings.xml"] = render.listings_sitemap_index(chunks, self.site)
-        elif listings:
-            pages["sitemap-listings.xml"] = render.pages_sitemap(fronts, self.site)
+        pages |= self._listings_sitemaps(listings)
         # Issue 16: the news sitemap always exists, empty when nothing is from the last 48 hours.
         recent = [entry for entry in entries if entry.published_at >= self.now - NEWS_WINDOW]
         pages["news-sitemap.xml"] = render.news_sitemap(recent, self.site)
@@ -524,6 +530,38 @@ class Oracle:
             self.out.add(f"{key}: preview expires {preview.expires}, one lifetime after no time of the clock")
         if len(preview.token) < 32 or not set(preview.token) <= _TOKEN_CHARACTERS:
             self.out.add(f"{key}: preview token {preview.token!r} is not 32 URL-safe characters or more")
+
+    def _listings_sitemaps(self, listings: list[str]) -> dict[str, bytes]:
+        """docs/architecture.md, "Sitemaps": the home page and every listing's front page, each listing
+        in the file chosen when it was first named (the order listings were made in chooses, so the
+        pipeline's choice is taken from its files and checked: every listing with stories in one file,
+        none without, each file within SITEMAP_SIZE URLs, home in the first), in name order within
+        its file; `/sitemap-listings.xml` that file while there is one, else the index of them all."""
+        size = self.site.sitemap_size
+        placed, files = _listings_sitemap_placement(self.world.site.objects, self.site.site_url)
+        if files == 0 and listings:
+            files = 1
+        for listing in listings:
+            if listing not in placed:
+                self.out.add(f"listings sitemap: no file names /{listing}/")
+                placed[listing] = 1
+        named: dict[int, list[str]] = {number: [] for number in range(1, files + 1)}
+        for listing in sorted(listings):
+            named[placed[listing]].append(f"/{listing}/")
+        pages: dict[str, bytes] = {}
+        for number, fronts in named.items():
+            urls = ["/", *fronts] if number == 1 else fronts
+            if len(urls) > size:
+                self.out.add(f"listings sitemap file {number}: {len(urls)} URLs, past SITEMAP_SIZE {size}")
+            if files == 1:
+                if fronts:
+                    pages["sitemap-listings.xml"] = render.pages_sitemap(urls, self.site)
+            else:
+                # A file whose every listing was emptied names the home page alone.
+                pages[f"sitemap-listings-{number}.xml"] = render.pages_sitemap(urls or ["/"], self.site)
+        if files > 1:
+            pages["sitemap-listings.xml"] = render.listings_sitemap_index(files, self.site)
+        return pages
 
     # --- the whole check --------------------------------------------------------------------------
 
@@ -594,6 +632,24 @@ def _whole_minute(moment: datetime) -> datetime:
     """Rounded up to the minute, in UTC: what a preview's address can say of its expiry."""
     whole = moment.astimezone(UTC).replace(second=0, microsecond=0)
     return whole if whole == moment else whole + timedelta(minutes=1)
+
+
+def _listings_sitemap_placement(objects: dict[str, bytes], site_url: str) -> tuple[dict[str, int], int]:
+    """Which file of the site's listings sitemap names each listing, and how many files there are:
+    what the pipeline chose."""
+    index = objects.get("sitemap-listings.xml", b"").decode()
+    if "<sitemapindex" in index:
+        files = len(re.findall(r"<sitemap>", index))
+        bodies = {n: objects.get(f"sitemap-listings-{n}.xml", b"").decode() for n in range(1, files + 1)}
+    else:
+        bodies = {1: index} if index else {}
+    placed: dict[str, int] = {}
+    for number, body in sorted(bodies.items(), reverse=True):
+        for loc in re.findall(r"<loc>([^<]*)</loc>", body):
+            path = loc.removeprefix(site_url.rstrip("/"))
+            if path != "/":
+                placed[path.strip("/")] = number
+    return placed, len(bodies)
 
 
 def _difference(expected: bytes, actual: bytes) -> str:

@@ -285,7 +285,9 @@ def sweep_as_far_as_it_gets(world: World) -> None:
 def test_the_oracle_finds_a_divergence_when_every_read_is_stale() -> None:
     """A negative control of the simulation and its oracle, not of pressrun: if the simulated
     DynamoDB serves every read from its window of recent writes, consistent ones included, the
-    pipeline renders from outdated state and the property test must notice."""
+    pipeline renders from outdated state and the property test must notice: as a divergence, or as
+    work that never settles (a write conditional on what a stale read saw, such as a listing's place
+    in the listings sitemap, fails on every retry)."""
     quick = settings(
         max_examples=200,
         stateful_step_count=40,
@@ -295,5 +297,5 @@ def test_the_oracle_finds_a_divergence_when_every_read_is_stale() -> None:
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    with pytest.raises(AssertionError, match="divergences after settling"):
+    with pytest.raises(AssertionError, match=r"divergences after settling|still busy after"):
         run_state_machine_as_test(StaleReads, settings=quick)

@@ -37,7 +37,7 @@ from pressrun.ingest import ConcurrentChange, accept_upload
 from pressrun.invalidation import InvalidatingSite, SiteChange, invalidate_changes
 from pressrun.listings import ListingKeptChanging, refresh_listings
 from pressrun.pages import PageKeptChanging, SourceMissing
-from pressrun.rebuild import RebuildJob, plan_rebuild, run_job
+from pressrun.rebuild import QueuedRebuild, RebuildJob, plan_rebuild, run_job
 from pressrun.runtime import retry_from
 from pressrun.scheduling import Release, release_article
 from pressrun.settings import SiteSettings
@@ -408,7 +408,10 @@ class World:
                     changes.setdefault(listing, set()).add(position)
                     first.setdefault(listing, record["dynamodb"]["SequenceNumber"])
             try:
-                refreshed = refresh_listings(changes, self.index, self.site_store, self.settings, self.now)
+                rebuilds = QueuedRebuild(self.articles, self.index, self.jobs, self.settings)
+                refreshed = refresh_listings(
+                    changes, self.index, self.site_store, self.settings, self.now, rebuilds
+                )
             except Exception as error:
                 self.trouble.note(error)
                 raise

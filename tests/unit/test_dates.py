@@ -257,3 +257,22 @@ def test_a_story_taken_back_to_a_different_draft_and_put_back_as_readers_saw_it_
     uploads.add(KEY, STORY.replace(b"Body.", b"New body."), version_id="v4")
     edited = publish(uploads, articles, "0D", "v4", datetime(2025, 6, 27, 11, 0, tzinfo=UTC))
     assert edited.updated_at == datetime(2025, 6, 27, 11, 0, tzinfo=UTC)
+
+
+def test_a_draft_with_a_later_correction_first_published_is_dated_by_its_correction_not_the_clock():
+    """Found by the delivery simulation (editors appending corrections): a draft whose correction is
+    dated after the story was taken for a story readers had seen, since its modification time was
+    past its own date, so its first publication was dated by the pipeline's clock."""
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    corrected = STORY.replace(
+        b"categories:", b"correction:\n  - 2025-06-28: The vote was five to four.\ncategories:"
+    )
+    # GIVEN a draft, never seen by readers, whose correction is dated two days after the story
+    uploads.add(KEY, corrected.replace(b"categories:", b"draft: true\ncategories:"), version_id="v1")
+    publish(uploads, articles, "0A", "v1", datetime(2025, 6, 29, 9, 0, tzinfo=UTC))
+    # WHEN it is published, with other words, a day later
+    uploads.add(KEY, corrected.replace(b"Body.", b"Final body."), version_id="v2")
+    published = publish(uploads, articles, "0B", "v2", datetime(2025, 6, 30, 9, 0, tzinfo=UTC))
+    # THEN it is dated by its correction, the latest of its own dates: no reader saw an earlier text
+    assert published.status == "published"
+    assert published.updated_at == datetime(2025, 6, 28, tzinfo=LONDON)

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from pressrun.index import update_index
-from pressrun.ingest import Change, Upload, accept_upload
+from pressrun.ingest import Change, Upload, accept_upload, padded_sequencer
 from pressrun.listings import refresh_listings, refresh_listings_sitemap
-from pressrun.model import ArticleRecord, SaveResult, SiteWrite
-from pressrun.pages import apply_article_change
+from pressrun.model import ArticleRecord, SaveResult, SiteWrite, Waiter
+from pressrun.pages import apply_article_change, settle_page
+from pressrun.ports import Announce
 from pressrun.rebuild import RebuildJob, run_job
 from pressrun.settings import SiteSettings
 from tests.fakes import MemoryArticles, MemoryIndex, MemorySite, MemoryUploads, RecordingAlerts
@@ -287,6 +288,20 @@ class RacingSite(MemorySite):
             run()
         return super().put_many(pages, folders)
 
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        *,
+        first_write: bool = False,
+        announce: Announce | None = None,
+    ) -> SiteWrite | None:
+        if self.meanwhile is not None and self.trigger == key:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return super().put(key, body, content_type, first_write=first_write, announce=announce)
+
 
 def numbered(hour: int) -> ArticleRecord:
     return index_story(f"incoming/s{hour}.md", hour, "World")
@@ -428,3 +443,127 @@ def test_an_older_version_kept_from_view_by_another_files_slug_comes_back_when_t
     # THEN the valid version comes back behind the refused one, as if the events had come in order
     assert (articles.records[KEY].status, articles.records[KEY].source_version) == ("published", "v1")
     assert json.loads(uploads.reports["rejected/story.md.report.json"])["version"] == "v2"
+
+
+@dataclass
+class RebuildAtOnce:
+    """The site's rebuild, its jobs for the listings run as soon as it is queued (as a rebuild worker
+    may, while a render that started earlier is still on its way)."""
+
+    index: MemoryIndex
+    site: MemorySite
+    settings: SiteSettings
+    listings: tuple[str, ...]
+
+    def request(self) -> None:
+        for listing in self.listings:
+            run_job(
+                RebuildJob(kind="listing", listing=listing),
+                MemoryArticles(),
+                MemoryUploads(),
+                self.index,
+                self.site,
+                self.settings,
+                NOW,
+            )
+
+
+def test_a_listing_render_that_read_the_sections_in_use_before_one_was_emptied_renders_again() -> None:
+    index, site = MemoryIndex(), RacingSite(trigger="category/world/index.html")
+    world, economy = index_story("incoming/w1.md", 9, "World"), index_story("incoming/e1.md", 10, "Économie")
+    rebuild = RebuildAtOnce(index, site, SITE, ("category/world",))
+    # GIVEN a site whose every page names Économie and World
+    for story in (world, economy):
+        update_index(None, story, index)
+    refresh_listings({"site": {"0"}, "category/world": {"0"}}, index, site, SITE, NOW, rebuild)
+    # WHEN a second World story is rendered, and just before its render writes World's front page,
+    # Économie's only story is taken down: the home page's render queues the site's rebuild, whose
+    # job renders World's pages naming World alone, before the first render writes
+    second = index_story("incoming/w2.md", 11, "World")
+    update = update_index(None, second, index)
+
+    def economy_emptied_and_the_site_rebuilt() -> None:
+        removed = update_index(economy, None, index)
+        refresh_listings(
+            {"site": {key[1] for key in removed.delete if key[0] == "site"}}, index, site, SITE, NOW, rebuild
+        )
+
+    site.meanwhile = economy_emptied_and_the_site_rebuilt
+    refresh_listings({"category/world": {e.position for e in update.put}}, index, site, SITE, NOW, rebuild)
+    # THEN World's front page names the sections in use, not those its render read first
+    front = site.objects["category/world/index.html"].decode()
+    assert "/category/economie/" not in front
+    assert 'href="/category/world/" aria-current="page"' in front
+
+
+@dataclass
+class ArticlesRebuiltAtOnce:
+    """The site's rebuild, its job for the stories run as soon as it is queued (as a rebuild worker
+    may, while a render that started earlier is still on its way)."""
+
+    articles: MemoryArticles
+    uploads: MemoryUploads
+    index: MemoryIndex
+    site: MemorySite
+    source_keys: tuple[str, ...]
+
+    def request(self) -> None:
+        job = RebuildJob(kind="articles", source_keys=self.source_keys)
+        run_job(job, self.articles, self.uploads, self.index, self.site, SITE, NOW)
+
+
+def test_a_story_page_that_read_the_sections_in_use_before_one_was_added_renders_again(
+    alerts: RecordingAlerts,
+) -> None:
+    uploads, articles, index = MemoryUploads(), MemoryArticles(), MemoryIndex()
+    site = RacingSite(trigger="2025/06/20/budget-day/index.html")
+    rebuild = ArticlesRebuiltAtOnce(articles, uploads, index, site, (KEY,))
+    # GIVEN a World story, its page and the site's listing rendered, World noted as in use
+    uploads.add(KEY, GOOD, "v1")
+    accept_upload(event("0A", "v1"), uploads, articles, SITE, alerts, NOW)
+    story = articles.records[KEY]
+    update_index(None, story, index)
+    refresh_listings({"site": {"0"}, "category/world": {"0"}}, index, site, SITE, NOW, rebuild)
+    # WHEN its page is rendered again, and just before that render writes it, a first Sport story is
+    # published: the home page's render notes Sport and queues the site's rebuild, whose job renders
+    # the World story naming Sport, before the first render writes the page it rendered without
+    sport_key = "incoming/sport.md"
+    sport = GOOD.replace(b"Budget day", b"Cup final").replace(b"[World]", b"[Sport]")
+
+    def sport_published_and_the_site_rebuilt() -> None:
+        uploads.add(sport_key, sport, "s1")
+        accept_upload(source(sport_key, "0B", "s1"), uploads, articles, SITE, alerts, NOW)
+        added = update_index(None, articles.records[sport_key], index)
+        refresh_listings(
+            {"site": {key[1] for key in added.added if key[0] == "site"}}, index, site, SITE, NOW, rebuild
+        )
+
+    site.meanwhile = sport_published_and_the_site_rebuilt
+    settle_page(story.path or "", uploads, articles, site, SITE, index)
+    # THEN the World story's page names Sport, in use since
+    page = site.objects["2025/06/20/budget-day/index.html"].decode()
+    assert 'href="/category/sport/"' in page
+
+
+def test_two_files_each_waiting_for_a_slug_the_other_gave_up_are_tried_once_each(
+    alerts: RecordingAlerts,
+) -> None:
+    """Found by the delivery simulation: each file's record still named the other as a waiter (a
+    write that freed them failed before trying them), so a redelivered event tried the other, whose
+    record, already written, finished by trying the first, and so on until Python's recursion limit."""
+    uploads, articles = MemoryUploads(), MemoryArticles()
+    first, second = "incoming/first.md", "incoming/second.md"
+    uploads.add(first, story("first"), "f1")
+    uploads.add(second, story("second"), "s1")
+    accept_upload(source(first, "0A", "f1"), uploads, articles, SITE, alerts, NOW)
+    accept_upload(source(second, "0B", "s1"), uploads, articles, SITE, alerts, NOW)
+    # GIVEN both files recorded, each record still naming the other's event as a waiter to try
+    for key, other, sequencer, version in ((first, second, "0B", "s1"), (second, first, "0A", "f1")):
+        waiting = Waiter(source_key=other, source_version=version, sequencer=padded_sequencer(sequencer))
+        articles.records[key] = articles.records[key].model_copy(update={"pending_waiters": (waiting,)})
+    # WHEN the first file's event is delivered again
+    accept_upload(source(first, "0A", "f1"), uploads, articles, SITE, alerts, NOW)
+    # THEN both are tried and forgotten, each once, and both stories stay published
+    assert articles.records[first].pending_waiters == ()
+    assert articles.records[second].pending_waiters == ()
+    assert (articles.records[first].status, articles.records[second].status) == ("published", "published")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
@@ -13,9 +14,10 @@ from pressrun import render
 from pressrun.index import update_index
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord
+from pressrun.pages import article_page as pages_article_page
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
-from tests.fakes import MemoryIndex, MemorySite
+from tests.fakes import MemoryIndex, MemorySite, MemoryUploads
 from tests.unit.test_index import record
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -88,26 +90,68 @@ def test_every_page_names_the_sites_sections_in_order_and_marks_the_one_it_is_in
     assert header_links(page(pages, "404.html")) == on_home
 
 
-def test_without_site_categories_home_names_the_sections_in_use_and_other_pages_their_own_and_a_link():
-    pages = a_site()
+def test_without_site_categories_every_page_names_the_sections_in_use_by_name():
+    index, pages = MemoryIndex(), MemorySite()
+    for each in (story(1, "Politics", authors=("Ann Lee",), tags=("Budget",)), story(2, "World")):
+        update_index(None, each, index)
+    refresh_listings({listing: ["0"] for listing, _ in index.items}, index, pages, SITE, NOW)
+    uploads = MemoryUploads()
+    uploads.add("incoming/a.md", STORY.encode(), version_id="v1")
+    council = record("Politics").model_copy(update={"source_key": "incoming/a.md"})
     all_sections = '<li><a class="all-sections" href="/#sections">All sections</a></li>'
 
-    # The home and 404 pages are rendered on every publish: they name every section in use.
-    for key in ("index.html", "404.html"):
-        assert header_links(page(pages, key)) == [("Politics", None), ("World", None)]
-        assert all_sections not in page(pages, key)
-    # Every other page names the sections it is about, and links to the home page's list: the set in
-    # use changes with any story, and a page naming it would depend on the whole site.
-    assert header_links(page(pages, "category/world/index.html")) == [("World", "page")]
-    assert header_links(page(pages, "tag/budget/index.html")) == []
-    assert header_links(article_html(STORY)) == [("Politics", "true"), ("World", None)]
-    for html in (
-        page(pages, "category/world/index.html"),
-        page(pages, "tag/budget/index.html"),
-        article_html(STORY),
-    ):
-        assert all_sections in html
+    # The home and 404 pages, and every listing's, name every section in use, the current one marked
+    in_use = [("Politics", None), ("World", None)]
+    for key in ("index.html", "404.html", "tag/budget/index.html", "author/ann-lee/index.html"):
+        assert header_links(page(pages, key)) == in_use, key
+    assert header_links(page(pages, "category/world/index.html")) == [("Politics", None), ("World", "page")]
+    # AND so does a story's page, from the index's summaries
+    story_page = pages_article_page(council, uploads, SITE, index).decode()
+    assert header_links(story_page) == [("Politics", "true"), ("World", None)]
+    for html in (page(pages, "index.html"), page(pages, "category/world/index.html"), story_page):
+        assert all_sections not in html
+    # AND a page rendered without the index (`pressrun check`'s) names its own and links to the rest
+    assert all_sections in article_html(STORY)
     assert '<div id="sections">' in page(pages, "index.html")
+
+
+@dataclass
+class RecordingRebuilds:
+    requests: int = 0
+
+    def request(self) -> None:
+        self.requests += 1
+
+
+def test_a_section_made_or_emptied_queues_the_sites_rebuild_once_and_a_story_in_one_in_use_none():
+    index, pages, rebuilds = MemoryIndex(), MemorySite(), RecordingRebuilds()
+
+    def publish(change_old: ArticleRecord | None, change_new: ArticleRecord | None) -> None:
+        update = update_index(change_old, change_new, index)
+        changes: dict[str, list[str]] = {}
+        for listing, position in [*(entry.key for entry in update.put), *update.delete]:
+            changes.setdefault(listing, []).append(position)
+        refresh_listings(changes, index, pages, SITE, NOW, rebuilds)
+
+    # GIVEN a site whose pages name Politics, as its rebuild left them
+    publish(None, story(1, "Politics"))
+    assert rebuilds.requests == 1
+    # WHEN another story in Politics is published, THEN no rebuild is queued
+    publish(None, story(2, "Politics"))
+    assert rebuilds.requests == 1
+    # WHEN a story makes World, THEN the site's rebuild is queued once, and the header noted
+    publish(None, story(3, "World"))
+    assert rebuilds.requests == 2
+    assert index.summaries()["site"].header == ("Politics", "World")
+    # WHEN World's last story goes, THEN again
+    publish(story(3, "World"), None)
+    assert rebuilds.requests == 3
+    assert index.summaries()["site"].header == ("Politics",)
+    # AND with SITE_CATEGORIES (a fixed list) none is ever queued
+    fixed = RecordingRebuilds()
+    update = update_index(None, story(4, "Sport"), index)
+    refresh_listings({"site": [e.position for e in update.put]}, index, pages, SECTIONS, NOW, fixed)
+    assert fixed.requests == 0
 
 
 def test_the_first_thing_on_every_page_is_a_link_that_skips_to_its_content():

@@ -67,3 +67,36 @@ def test_the_sweep_settles_a_profile_whose_change_was_lost():
     newsroom.sweep(now=NOW + timedelta(minutes=5))
     # THEN the profile is gone
     assert shown(newsroom) is None
+
+
+def test_the_sweep_follows_a_profile_change_it_missed_by_its_upload_not_its_time():
+    newsroom = profiled_newsroom()
+    assert newsroom.sweep(now=NOW).drift == []
+    # GIVEN the profile replaced, its change's stream record lost, and its record dated before the
+    # last sweep (outside any lost batch's span: the sweep's query of recent changes never sees it)
+    newsroom.uploads.add(KEY, profile("https://mastodon.example/@priya.n"), version_id="p2", at=EARLIER)
+    replaced = newsroom.validate(event(newsroom, "p2"))[1]
+    assert replaced is not None
+    # WHEN a later sweep walks the profile's record
+    report = newsroom.sweep(now=NOW + timedelta(minutes=15))
+    # THEN the summary names the upload it missed, so the change is followed, as drift of a profile
+    summary = newsroom.index.summaries([LISTING])[LISTING]
+    assert summary.profile_sequencer == replaced.sequencer
+    assert summary.profile is not None
+    assert summary.profile.same_as == ("https://mastodon.example/@priya.n",)
+    assert [drift.subject for drift in report.drift if drift.kind == "profile"] == [KEY]
+    # AND the next sweep finds the profile in step
+    assert [d for d in newsroom.sweep(now=NOW + timedelta(minutes=30)).drift if d.kind == "profile"] == []
+
+
+def test_a_profile_removal_the_sweep_missed_takes_the_profile_down_on_a_later_walk():
+    newsroom = profiled_newsroom()
+    assert newsroom.sweep(now=NOW).drift == []
+    # GIVEN the profile deleted, its removal recorded before the last sweep and its change lost
+    newsroom.uploads.mark_deleted(KEY, at=EARLIER, marker="m1")
+    newsroom.validate(event(newsroom, "m1", Change.DELETE_MARKER))
+    # WHEN a later sweep walks it
+    report = newsroom.sweep(now=NOW + timedelta(minutes=15))
+    # THEN no profile is shown, and it is drift of a profile
+    assert shown(newsroom) is None
+    assert "profile" in {drift.kind for drift in report.drift}

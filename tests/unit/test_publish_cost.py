@@ -14,9 +14,9 @@ import pytest
 
 from pressrun.feeds import FeedItem
 from pressrun.follow import follow_article_change
-from pressrun.index import ListingEntry, update_index
+from pressrun.index import IndexUpdate, ListingEntry, update_index
 from pressrun.ingest import Change, Upload, accept_upload
-from pressrun.listings import refresh_listings
+from pressrun.listings import refresh_listings, refresh_listings_sitemap
 from pressrun.model import ArticleRecord, Category
 from pressrun.settings import SiteSettings
 from pressrun.urls import absolute, feed_item_key
@@ -45,7 +45,9 @@ STORY = (
 # each of the 11 feeds it joins takes its other items from its JSON twin as last written (a read each),
 # with the new story's item read once for all of them. Redirects add one read: whether the story's
 # address was a redirect's source, which its publication removes.
-PORT_CALL_BUDGET = 76
+# The story's page names the sections in use in its header: one query of their summaries, and one
+# read of the site's summary after the page is written (whether another set was noted meanwhile).
+PORT_CALL_BUDGET = 78
 # Listing entries read: the newest sitemap file (up to SITEMAP_SIZE entries, however large the archive)
 # and a few pages' worth for each listing and the related stories (queries are paged by what they read).
 ENTRY_READ_BUDGET = SITE.sitemap_size + 400
@@ -172,3 +174,57 @@ def test_a_story_with_three_authors_five_tags_and_two_sections_costs_the_same_in
     assert sum(large_calls.values()) <= PORT_CALL_BUDGET, large_calls
     assert large_entries <= ENTRY_READ_BUDGET
     assert small_entries <= ENTRY_READ_BUDGET
+
+
+def tagged(number: int) -> ListingEntry:
+    return ListingEntry(
+        listing=f"tag/topic-{number}",
+        position=f"2025-01-01T00:00:00Z#incoming/story-{number}.md",
+        source_key=f"incoming/story-{number}.md",
+        title=f"Story {number}",
+        path=f"/2025/01/01/story-{number}/",
+        summary="S",
+        published_at=datetime(2025, 1, 1, tzinfo=UTC),
+        categories=(),
+        listed_as=f"Topic {number}",
+    )
+
+
+def render_a_new_tag_in_a_site_of_listings(tags: int) -> tuple[Counter[str], MemorySite]:
+    """The render of a tag no story had, into a site of `tags` other tags, every listing named by the
+    listings sitemap: the render that places the tag in its file."""
+    index, pages = MemoryIndex(), MemorySite()
+    for number in range(tags):
+        index.apply(IndexUpdate(put=[tagged(number)], added={tagged(number).key}))
+    refresh_listings_sitemap(index, pages, SITE)
+    newest = tagged(tags)
+    index.apply(IndexUpdate(put=[newest], added={newest.key}))
+
+    calls: Counter[str] = Counter()
+    counted = Counted(index, "index", calls), Counted(pages, "site", calls)
+    refreshed = refresh_listings({newest.listing: [newest.position]}, *counted, SITE, NOW)
+    assert refreshed.failed == {}
+    return calls, pages
+
+
+def newest_listings_sitemap(pages: MemorySite) -> str:
+    numbered = [key for key in pages.objects if key.startswith("sitemap-listings-")]
+    return max(
+        numbered, key=lambda key: int(key.split("-")[-1].split(".")[0]), default="sitemap-listings.xml"
+    )
+
+
+def test_a_new_listing_costs_the_same_in_a_site_of_100_listings_or_10000():
+    # GIVEN sites of 100 and of 10,000 listings (one file of the listings sitemap, and eleven), each
+    # WHEN a new tag's first story is rendered
+    small, small_site = render_a_new_tag_in_a_site_of_listings(100)
+    large, large_site = render_a_new_tag_in_a_site_of_listings(10_000)
+
+    # THEN the new tag is named by the newest file of the listings sitemap
+    assert "/tag/topic-100/" in small_site.objects[newest_listings_sitemap(small_site)].decode()
+    assert "/tag/topic-10000/" in large_site.objects[newest_listings_sitemap(large_site)].decode()
+    # AND the render costs the same port calls in both: one file read (and read again after writing,
+    # to check), never every listing's name
+    assert large == small
+    assert large["index.listings_after"] == 0
+    assert large["index.listings_sitemap_file"] == 2

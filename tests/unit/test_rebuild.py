@@ -131,7 +131,12 @@ def test_a_long_listing_rebuilds_in_bounded_runs_of_pages_that_give_the_same_sit
     # WHEN the whole site is rebuilt into an empty bucket, in jobs of at most 40 listing entries
     queue = RecordingQueue()
     plan_rebuild(articles, index, queue, small, entries_per_job=40)
-    counting = CountingIndex(items=index.items, summary_items=index.summary_items)
+    counting = CountingIndex(
+        items=index.items,
+        summary_items=index.summary_items,
+        sitemap_files=index.sitemap_files,
+        sitemap_places=index.sitemap_places,
+    )
     rebuilt = MemorySite()
     for job in queue.jobs:
         counting.read = 0

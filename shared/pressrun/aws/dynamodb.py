@@ -20,6 +20,7 @@ from pressrun.index import (
     ListingSummary,
     category_listing,
     category_of,
+    listings_sitemap_capacity,
 )
 from pressrun.model import ArticleRecord, AuthorProfile, Saved, SaveResult, Waiter
 from pressrun.scheduling import Release
@@ -37,6 +38,13 @@ _SECTIONS_AND_SITE = (category_listing(""), f"{SITE_LISTING}#~")
 # Items the site listing's count is spread over. Any number well above the publishing concurrency
 # of a newsroom keeps two concurrent publishes from meeting on one item most of the time.
 SITE_COUNT_SHARDS = 16
+# The partition of the listings sitemap's files, one item each (sorted by number, zero-padded): the
+# places it gave out, and the listings it names (`named`: NAMES is one of DynamoDB's reserved words).
+LISTINGS_SITEMAP_PARTITION = "#listings-sitemap"
+# Between the section names of the site's `header` (a name never holds a line break).
+_HEADER_SEPARATOR = "\n"
+# Placing a listing races only with other listings placed at once; a few tries settle it.
+_PLACING_ATTEMPTS = 5
 _CLAIM = "SET source_key = :source, waiting = if_not_exists(waiting, :none)"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -148,11 +156,14 @@ class DynamoArticles:
         return str(holder) if holder else None
 
     def live(self) -> Iterator[ArticleRecord]:
+        # Consistent: a rebuild queued because the sections in use changed must not miss a story
+        # recorded just before, whose page may have been rendered with the old ones.
         pages = self._client.get_paginator("scan").paginate(
             TableName=self._table,
             FilterExpression="#status = :published",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":published": {"S": "published"}},
+            ConsistentRead=True,
         )
         for page in pages:
             for item in page["Items"]:
@@ -475,6 +486,144 @@ class DynamoIndex:
             raise
         return True
 
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        # On the first of the site's count shards, as one string: a condition compares it whole.
+        values: dict[str, Any] = {":now": {"S": _HEADER_SEPARATOR.join(now)}}
+        if was:
+            condition = "header = :was"
+            values[":was"] = {"S": _HEADER_SEPARATOR.join(was)}
+        else:
+            condition = "attribute_not_exists(header) OR header = :was"
+            values[":was"] = {"S": ""}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={
+                    "listing": {"S": SUMMARY_PARTITION},
+                    "position": {"S": _summary_positions(SITE_LISTING)[0]},
+                },
+                UpdateExpression="SET header = :now",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
+        summary_key = {"listing": {"S": SUMMARY_PARTITION}, "position": {"S": listing}}
+        for _ in range(_PLACING_ATTEMPTS):
+            stored = self._client.get_item(TableName=self._table, Key=summary_key, ConsistentRead=True)
+            summary = from_item(stored.get("Item", {}))
+            listed = int(summary.get("members", 0)) > 0
+            number = int(summary.get("sitemap_file", 0))
+            if number and bool(summary.get("in_sitemap", False)) == listed:
+                return number
+            if not number and not listed:
+                return 0
+            # The place is taken (or given up) only while the count is what was read: a story added
+            # or removed since has its own render, which settles it again.
+            counted = "members > :none" if listed else "(attribute_not_exists(members) OR members <= :none)"
+            names = {":listing": {"SS": [listing]}}
+            if number:
+                actions = [
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": summary_key,
+                            "UpdateExpression": "SET in_sitemap = :listed",
+                            "ConditionExpression": f"sitemap_file = :number AND {counted}",
+                            "ExpressionAttributeValues": {
+                                ":listed": {"BOOL": listed},
+                                ":number": {"N": str(number)},
+                                ":none": {"N": "0"},
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _sitemap_file_key(number),
+                            "UpdateExpression": f"{'ADD' if listed else 'DELETE'} named :listing",
+                            "ExpressionAttributeValues": names,
+                        }
+                    },
+                ]
+            else:
+                number, places = self._newest_sitemap_file()
+                if places >= listings_sitemap_capacity(number, file_size):
+                    number, places = number + 1, 0
+                file_unchanged = "attribute_not_exists(places)" if places == 0 else "places = :places"
+                file_values: dict[str, Any] = {**names, ":taken": {"N": str(places + 1)}}
+                if places:
+                    file_values[":places"] = {"N": str(places)}
+                actions = [
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _sitemap_file_key(number),
+                            "UpdateExpression": "SET places = :taken ADD named :listing",
+                            "ConditionExpression": file_unchanged,
+                            "ExpressionAttributeValues": file_values,
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": summary_key,
+                            "UpdateExpression": "SET sitemap_file = :number, in_sitemap = :listed",
+                            "ConditionExpression": f"attribute_not_exists(sitemap_file) AND {counted}",
+                            "ExpressionAttributeValues": {
+                                ":listed": {"BOOL": True},
+                                ":number": {"N": str(number)},
+                                ":none": {"N": "0"},
+                            },
+                        }
+                    },
+                ]
+            try:
+                self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+            except ClientError as error:
+                if _code(error) == "TransactionCanceledException":
+                    continue
+                raise
+            return number
+        raise IndexConflict(f"the listings sitemap kept changing while {listing} was placed in it")
+
+    def _newest_sitemap_file(self) -> tuple[int, int]:
+        """The newest file of the listings sitemap and the places it gave out; (1, 0) before any."""
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="listing = :files",
+            ExpressionAttributeValues={":files": {"S": LISTINGS_SITEMAP_PARTITION}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        if not response["Items"]:
+            return 1, 0
+        newest = from_item(response["Items"][0])
+        return int(newest["position"]), int(newest.get("places", 0))
+
+    def listings_sitemap_file(self, number: int) -> tuple[list[str], int]:
+        stored = self._client.get_item(
+            TableName=self._table, Key=_sitemap_file_key(number), ConsistentRead=True
+        ).get("Item")
+        names = sorted(from_item(stored).get("named", ())) if stored else []
+        newest = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="listing = :files",
+            ProjectionExpression="#position",
+            ExpressionAttributeNames={"#position": "position"},
+            ExpressionAttributeValues={":files": {"S": LISTINGS_SITEMAP_PARTITION}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )["Items"]
+        return names, int(newest[0]["position"]["S"]) if newest else 0
+
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         wanted = [{"listing": {"S": listing}, "position": {"S": position}} for listing, position in set(keys)]
         held = [ListingEntry.model_validate(from_item(item)) for item in self._batch_get(wanted)]
@@ -571,6 +720,25 @@ class DynamoIndex:
         }
 
 
+def _sitemap_file_key(number: int) -> dict[str, Any]:
+    return {"listing": {"S": LISTINGS_SITEMAP_PARTITION}, "position": {"S": f"{number:08d}"}}
+
+
+def listings_sitemap_item(number: int, places: int, names: Iterable[str]) -> dict[str, Any]:
+    """The item of file `number` of the listings sitemap, as `place_in_listings_sitemap` leaves it (a
+    string set cannot be empty: a file that names no listing has none)."""
+    item = {**_sitemap_file_key(number), "places": {"N": str(places)}}
+    if names := sorted(names):
+        item["named"] = {"SS": names}
+    return item
+
+
+def listings_sitemap_of(item: dict[str, Any]) -> tuple[int, int, list[str]]:
+    """(number, places, names) of a listings sitemap file's item."""
+    document = from_item(item)
+    return int(document["position"]), int(document.get("places", 0)), sorted(document.get("named", ()))
+
+
 def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSummary]) -> list[dict[str, Any]]:
     """The index table's items holding these memberships and summaries, as `DynamoIndex.apply` leaves
     them (the site listing's count all in one of its shards)."""
@@ -593,6 +761,11 @@ def index_items(entries: Iterable[ListingEntry], summaries: Iterable[ListingSumm
             counts["profile_sequencer"] = {"S": summary.profile_sequencer}
         if summary.profile is not None:
             counts["profile"] = {"M": to_item(summary.profile.model_dump(mode="json", exclude_defaults=True))}
+        if summary.header:
+            counts["header"] = {"S": _HEADER_SEPARATOR.join(summary.header)}
+        if summary.sitemap_file:
+            counts["sitemap_file"] = {"N": str(summary.sitemap_file)}
+            counts["in_sitemap"] = {"BOOL": summary.in_sitemap}
         items.append({"listing": {"S": SUMMARY_PARTITION}, "position": {"S": position}, **counts})
     return items
 
@@ -624,6 +797,7 @@ def _summaries_of(items: Iterable[dict[str, Any]]) -> dict[str, ListingSummary]:
     summaries: dict[str, ListingSummary] = {}
     site_members = site_revision = 0
     site_seen = False
+    header: tuple[str, ...] = ()
     for item in items:
         document = from_item(item)
         position = str(document.pop("position"))
@@ -631,12 +805,14 @@ def _summaries_of(items: Iterable[dict[str, Any]]) -> dict[str, ListingSummary]:
             site_seen = True
             site_members += int(document.get("members", 0))
             site_revision += int(document.get("revision", 0))
+            if document.get("header"):
+                header = tuple(str(document["header"]).split(_HEADER_SEPARATOR))
             continue
         document["listing"] = position
         summaries[position] = ListingSummary.model_validate(document)
     if site_seen:
         summaries[SITE_LISTING] = ListingSummary(
-            listing=SITE_LISTING, members=site_members, revision=site_revision
+            listing=SITE_LISTING, members=site_members, revision=site_revision, header=header
         )
     return summaries
 

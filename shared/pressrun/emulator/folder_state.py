@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError
 
 from pressrun.aws.dynamodb import (
+    LISTINGS_SITEMAP_PARTITION,
     SUMMARY_PARTITION,
     DynamoIndex,
     DynamoSweepJournal,
@@ -34,6 +35,8 @@ from pressrun.aws.dynamodb import (
     from_item,
     image_item,
     index_items,
+    listings_sitemap_item,
+    listings_sitemap_of,
     slug_claim,
     slug_item,
 )
@@ -137,7 +140,8 @@ def _load_tables(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
         for slug, holder in holders.items()
     ]
     _put_items(dynamodb, stack.physical(SLUGS_TABLE), claims)
-    index = index_items(ports.index.all_entries(), ports.index.summaries().values())
+    index = index_items(ports.index.all_entries(), ports.index.all_summaries())
+    index += [listings_sitemap_item(*file) for file in ports.index.listings_sitemap_files()]
     _put_items(dynamodb, stack.physical(INDEX_TABLE), index)
     DynamoSweepJournal(dynamodb, stack.physical(INDEX_TABLE)).save(SqliteSweepJournal(ports.state).load())
     images = [image_item(_image(record, loaded.to_moto)) for record in _images(ports)]
@@ -248,6 +252,9 @@ def _save_tables(stack: LocalStack, ports: LocalPorts, loaded: Loaded) -> None:
         if listing == SUMMARY_PARTITION:
             # The site listing's count is spread over shards, read back together as one summary.
             summaries.add(position.partition("#")[0])
+        elif listing == LISTINGS_SITEMAP_PARTITION:
+            if item is not None:
+                ports.index.keep_listings_sitemap_file(*listings_sitemap_of(item))
         elif listing.startswith("#"):
             continue  # the sweep's state (below) and markers of renamed categories
         elif item is None:

@@ -46,7 +46,7 @@ from pressrun.media import ImageLimits, ImageRequest, ImageWork
 from pressrun.news_sitemap import refresh_news_sitemap
 from pressrun.outbound import UrllibPingSender
 from pressrun.pings import PingingSite, PingRun, send_pings
-from pressrun.rebuild import ARTICLES_PER_MESSAGE, RebuildJob, plan_rebuild, run_job
+from pressrun.rebuild import ARTICLES_PER_MESSAGE, QueuedRebuild, RebuildJob, plan_rebuild, run_job
 from pressrun.reconcile import sweep
 from pressrun.scheduling import Release, release_article
 from pressrun.search import SearchRun, refresh_search
@@ -437,7 +437,12 @@ class Dispatcher:
     def _refresh(self, changes: dict[str, set[str]]) -> dict[str, str]:
         """The listings that failed, with why; all of them when the refresh failed as a whole."""
         try:
-            refreshed = refresh_listings(changes, self._index, self._site_store, self.settings, self.now)
+            rebuilds = QueuedRebuild(
+                self.ports.articles, self._index, _WorkJobs(self.ports.work), self.settings
+            )
+            refreshed = refresh_listings(
+                changes, self._index, self._site_store, self.settings, self.now, rebuilds
+            )
         except Exception as error:
             return dict.fromkeys(changes, repr(error))
         self.log.info(
@@ -552,10 +557,23 @@ class Dispatcher:
         return ArticleChange(old=change.old, new=self.ports.articles.current(letter.source)).model_dump_json()
 
 
+@dataclass(frozen=True)
+class _WorkJobs:
+    """The rebuild queue, locally: its jobs are work, drained after the rest."""
+
+    work: WorkQueue
+
+    def send(self, jobs: list[RebuildJob]) -> None:
+        for job in jobs:
+            self.work.add(Kind.REBUILD, _job_source(job), job.model_dump_json())
+
+
 def _job_source(job: RebuildJob) -> str:
     """What a rebuild job is about, as its dead letter names it."""
     if job.pages is not None:
         return job.pages.listing
+    if job.kind == "listings_sitemap":
+        return f"sitemap-listings-{job.file}"
     return job.listing or job.source_keys[0]
 
 

@@ -19,6 +19,7 @@ from pressrun.index import (
     ListingEntry,
     ListingSummary,
     category_listing,
+    listings_sitemap_capacity,
 )
 from pressrun.local.state import State
 from pressrun.local.work import Kind, WorkQueue
@@ -116,6 +117,57 @@ class SqliteIndex:
             )
         return True
 
+    def note_header(self, was: tuple[str, ...], now: tuple[str, ...]) -> bool:
+        with self.state.atomic():
+            stored = self.summaries([SITE_LISTING]).get(SITE_LISTING) or ListingSummary(listing=SITE_LISTING)
+            if stored.header != was:
+                return False
+            noted = stored.model_copy(update={"header": now})
+            self.state.write(
+                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+                (SITE_LISTING, noted.revision, noted.model_dump_json()),
+            )
+        return True
+
+    def place_in_listings_sitemap(self, listing: str, file_size: int) -> int:
+        with self.state.atomic():
+            stored = self.summaries([listing]).get(listing) or ListingSummary(listing=listing)
+            listed = stored.members > 0
+            number = stored.sitemap_file
+            if not number:
+                if not listed:
+                    return 0
+                row = self.state.execute(
+                    "SELECT number, places FROM listings_sitemap ORDER BY number DESC LIMIT 1"
+                ).fetchone()
+                number, places = (row[0], row[1]) if row else (1, 0)
+                if places >= listings_sitemap_capacity(number, file_size):
+                    number, places = number + 1, 0
+                self.state.write(
+                    "INSERT INTO listings_sitemap (number, places, names) VALUES (?, 0, '[]')"
+                    " ON CONFLICT (number) DO NOTHING",
+                    (number,),
+                )
+                self.state.write(
+                    "UPDATE listings_sitemap SET places = places + 1 WHERE number = ?", (number,)
+                )
+            names = set(self.listings_sitemap_file(number)[0])
+            names = names | {listing} if listed else names - {listing}
+            self.state.write(
+                "UPDATE listings_sitemap SET names = ? WHERE number = ?", (json.dumps(sorted(names)), number)
+            )
+            placed = stored.model_copy(update={"sitemap_file": number, "in_sitemap": listed})
+            self.state.write(
+                "INSERT OR REPLACE INTO listing_summary (listing, revision, summary) VALUES (?, ?, ?)",
+                (listing, placed.revision, placed.model_dump_json()),
+            )
+        return number
+
+    def listings_sitemap_file(self, number: int) -> tuple[list[str], int]:
+        row = self.state.execute("SELECT names FROM listings_sitemap WHERE number = ?", (number,)).fetchone()
+        files = self.state.execute("SELECT MAX(number) FROM listings_sitemap").fetchone()[0]
+        return (json.loads(row[0]) if row else []), files or 0
+
     def existing(self, keys: Iterable[Key]) -> dict[Key, ListingEntry]:
         held: dict[Key, ListingEntry] = {}
         for listing, position in set(keys):
@@ -193,6 +245,22 @@ class SqliteIndex:
 
     def forget(self, key: Key) -> None:
         self.state.write("DELETE FROM membership WHERE listing = ? AND position = ?", (key[0], key[1]))
+
+    def all_summaries(self) -> list[ListingSummary]:
+        """Every listing's summary, of every kind, with stories or not."""
+        rows = self.state.execute("SELECT summary FROM listing_summary ORDER BY listing")
+        return [ListingSummary.model_validate_json(row[0]) for row in rows]
+
+    def keep_listings_sitemap_file(self, number: int, places: int, names: list[str]) -> None:
+        self.state.write(
+            "INSERT OR REPLACE INTO listings_sitemap (number, places, names) VALUES (?, ?, ?)",
+            (number, places, json.dumps(sorted(names))),
+        )
+
+    def listings_sitemap_files(self) -> list[tuple[int, int, list[str]]]:
+        """(number, places, names) of every file of the listings sitemap."""
+        rows = self.state.execute("SELECT number, places, names FROM listings_sitemap ORDER BY number")
+        return [(row[0], row[1], json.loads(row[2])) for row in rows]
 
     def keep_summary(self, summary: ListingSummary) -> None:
         self.state.write(

@@ -12,6 +12,8 @@ read it. Records are stored as the JSON of their pydantic models; times as ISO 8
     slug_waiter(slug, source_key, waiter)         uploads refused for a held slug, tried when it frees
     membership(listing, position, source_key, entry)   the category index (entry: a ListingEntry)
     listing_summary(listing, revision, summary)   one per listing (summary: a ListingSummary)
+    listings_sitemap(number, places, names)       the files of the listings sitemap: the places each
+        has given out, and the listings it names (a JSON list)
     schedule(name, at, release)                   one-time schedules (release: a Release)
     site_file(key, digest, size, mtime_ns, content_type)
         Every file pressrun wrote into the site folder, with the SHA-256 of its bytes and the size
@@ -46,7 +48,7 @@ from pathlib import Path
 
 STATE_DIR = ".pressrun"
 DATABASE = "state.db"
-FORMAT = 3
+FORMAT = 4
 # What each format adds to the one before: a database of an older format is brought up to date.
 _MIGRATIONS = {
     2: """
@@ -60,6 +62,9 @@ CREATE TABLE image (
     3: """
 CREATE TABLE redirect (path TEXT PRIMARY KEY, target TEXT NOT NULL);
 CREATE INDEX redirect_by_target ON redirect (target);
+""",
+    4: """
+CREATE TABLE listings_sitemap (number INTEGER PRIMARY KEY, places INTEGER NOT NULL, names TEXT NOT NULL);
 """,
 }
 
