@@ -164,8 +164,9 @@ STORY = "/2025/06/26/letter-from-the-editor/"
 def editor_story(
     title: str = "Letter from the editor", day: int = 26, body: str = "Dear readers.", slug: str = ""
 ) -> bytes:
+    # The sample's section: a story in a new one would change every page's header (a rebuild).
     named = f"slug: {slug}\n" if slug else ""
-    return f"---\ntitle: {title}\ndate: 2025-06-{day}\ncategories: [Opinion]\n{named}---\n{body}\n".encode()
+    return f"---\ntitle: {title}\ndate: 2025-06-{day}\ncategories: [Economics]\n{named}---\n{body}\n".encode()
 
 
 def pressrun(*arguments: str | Path) -> subprocess.CompletedProcess[str]:

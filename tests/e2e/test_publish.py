@@ -322,7 +322,8 @@ def test_future_article_is_scheduled_then_goes_live_when_its_time_comes(
     site_dir = tmp_path / "site"
     morning = tmp_path / "morning.md"
     morning.write_text(
-        "---\ntitle: Morning news\ndate: 2026-03-02T06:00:00+00:00\ncategories: [News]\n---\nB.\n"
+        # The sample's section: a story in a new one changes every page's header, which is a rebuild
+        "---\ntitle: Morning news\ndate: 2026-03-02T06:00:00+00:00\ncategories: [Economics]\n---\nB.\n"
     )
     page = site_dir / "2026/03/02/morning-news/index.html"
 
