@@ -712,9 +712,8 @@ def robots(site: SiteSettings, listings: bool = True) -> bytes:
     return _render("robots.txt", site, sitemaps=sitemaps)
 
 
-def search_page(site: SiteSettings, header: Sequence[Category]) -> bytes:
-    navigation = _page_navigation((), site, current=None, header=header)
-    return _render("search.html", site, path=SEARCH, navigation=navigation)
+def search_page(site: SiteSettings) -> bytes:
+    return _render("search.html", site, path=SEARCH, navigation=_page_navigation((), site, current=None))
 
 
 def not_found_page(site: SiteSettings, header: Sequence[Category] = ()) -> bytes:

@@ -26,8 +26,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pressrun import render
 from pressrun.index import SITE_LISTING
-from pressrun.model import Category
-from pressrun.pages import sections_in_use
 from pressrun.ports import CategoryIndex, SearchIndexer, SiteStore
 from pressrun.settings import SiteSettings
 from pressrun.urls import SEARCH, SEARCH_BUNDLE, SEARCH_SCRIPT, object_key
@@ -86,9 +84,8 @@ def refresh_search(
     pages = _read_pages([entry.path for entry in entries], site_store)
     bundle = {f"{SEARCH_BUNDLE}{name}": body for name, body in indexer.build(pages).items()}
     entry_key = f"{SEARCH_BUNDLE}{ENTRY}"
-    # The search page first: it works with whatever bundle is there, and changes only with the sections
-    # its header names.
-    written = site_store.put_many(search_pages(site, sections_in_use(index, site)))
+    # The search page first: it works with whatever bundle is there, and is the same every time.
+    written = site_store.put_many(search_pages(site))
     rest = {key: (body, _type(key)) for key, body in bundle.items() if key != entry_key}
     written += site_store.put_many(rest, folders=[SEARCH_BUNDLE])
     if entry_key in bundle:
@@ -106,11 +103,10 @@ def refresh_search(
     return SearchRun(outcome="built", stories=len(pages), written=len(written), removed=removed)
 
 
-def search_pages(site: SiteSettings, header: Sequence[Category]) -> dict[str, tuple[bytes, str]]:
-    """The search page, its header naming the sections in use as every page's does, and its script
-    (the theme's, where it has one)."""
+def search_pages(site: SiteSettings) -> dict[str, tuple[bytes, str]]:
+    """The search page and its script (the theme's, where it has one)."""
     return {
-        object_key(SEARCH): (render.search_page(site, header), HTML),
+        object_key(SEARCH): (render.search_page(site), HTML),
         object_key(SEARCH_SCRIPT): (_script(site), JAVASCRIPT),
     }
 

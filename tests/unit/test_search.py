@@ -48,19 +48,6 @@ def test_the_first_build_indexes_every_story_page_and_writes_the_search_page():
     assert "search.js" in newsroom.site.objects
 
 
-def test_the_search_pages_header_names_the_sections_in_use_as_every_page_does():
-    # GIVEN stories in two sections, and no SITE_CATEGORIES
-    newsroom, indexer = Newsroom(), MemorySearchIndexer()
-    newsroom.publish(1)
-    newsroom.render(newsroom.follow(newsroom.validate(newsroom.put(2, story(2, category="Sport")))))
-    # WHEN the search job builds
-    refresh_search(newsroom.index, newsroom.site, indexer, SITE, EARLIER)
-    # THEN the search page's header links to both, as a story's does
-    page = newsroom.site.objects["search/index.html"].decode()
-    assert 'href="/category/sport/"' in page
-    assert 'href="/category/world/"' in page
-
-
 def test_nothing_changed_means_no_build_however_long_since_the_last():
     newsroom, indexer = Newsroom(), MemorySearchIndexer()
     newsroom.publish(1)
