@@ -28,7 +28,7 @@ from pressrun.index import (
     display_name,
     parse_listing,
 )
-from pressrun.model import SiteWrite
+from pressrun.model import Category, SiteWrite
 from pressrun.news_sitemap import news_pages, window_start
 from pressrun.pages import HTML, header_overtaken, read_header
 from pressrun.pings import indexnow_key_path
@@ -216,8 +216,7 @@ def _refresh_listing(
     profile = summary.profile if kind is ListingKind.AUTHOR else None
     heading = (profile.name if profile else "") or display_name(front) or summary.name
     shown = render.Listing(kind, slug, heading, profile)
-    # The sections in use, from the summaries the refresh read (the home page's).
-    header = render.header_sections(summaries.values(), site)
+    header = _page_header(summaries, site)
     first_changed = min(window.first_changed_page, max(1, pages - 1))
     # A new heading (the newest story spells the listing otherwise) is on every numbered page.
     renamed = pages > 0 and summary.pages_heading != shown.heading
@@ -304,9 +303,11 @@ def _refresh_site(
         (summary for summary in summaries.values() if summary.category is not None and summary.members),
         key=lambda summary: summary.name.casefold(),
     )
-    header = render.header_sections(summaries.values(), site)
+    in_use = render.header_sections(summaries.values(), site)
     built = site_summary.header if site_summary else ()
-    now_named = tuple(section.name for section in header)
+    now_named = tuple(section.name for section in in_use)
+    # The render that notes a new set (below) names it at once; any other names the noted one.
+    header = in_use if rebuilds is not None else _page_header(summaries, site)
     if rebuilds is not None and not site.site_categories and now_named != built:
         # Every page's header names the sections in use: a section made, emptied or spelled anew
         # changes them all. The home page and 404 page take it now, and listing pages at their next
@@ -528,6 +529,19 @@ class ListingKeptChanging(Exception):
 
 # Concurrent renders of one listing settle within a try or two; more means a storm, better retried.
 _SETTLE_ATTEMPTS = 3
+
+
+def _page_header(summaries: Mapping[str, ListingSummary], site: SiteSettings) -> tuple[Category, ...]:
+    """The sections a listing page's header names, from the summaries the refresh read: the set the
+    site's summary notes (its last header rebuild was queued for it, so the next one renders the page
+    again when the set moves on), as story pages name (`pages.read_header`); the sections in use on a
+    site that has noted none yet. Naming the sections in use straight from their summaries could leave
+    a page with a set that came and went between two notes, which no rebuild puts right (found by the
+    delivery simulation)."""
+    noted = _header_noted(summaries)
+    if noted and not site.site_categories:
+        return render.named_sections(noted)
+    return render.header_sections(summaries.values(), site)
 
 
 def _header_noted(summaries: Mapping[str, ListingSummary]) -> tuple[str, ...]:

@@ -38,15 +38,21 @@ class HeaderRead:
 
 
 def read_header(index: CategoryIndex, site: SiteSettings) -> HeaderRead:
-    """The sections in use and the noted set, from one query of the sections' and site's summaries;
-    SITE_CATEGORIES without a read."""
+    """The sections a page's header names, and the noted set, from one query of the sections' and
+    site's summaries; SITE_CATEGORIES without a read. The noted set is the one the site's last header
+    rebuild was queued for, so a page rendered with it is rendered again by the next rebuild whenever
+    the set moves on. The sections' summaries can be ahead of it (their listing render, which notes
+    and queues, has not run yet) or, for a moment, behind it; a page rendered from them could name a
+    set that comes and goes before any render notes it, and that no rebuild would then put right
+    (found by the delivery simulation). Only a site that has noted nothing yet is named from them."""
     if site.site_categories:
         return HeaderRead(render.header_sections((), site))
     summaries = index.summaries()
     site_summary = summaries.get(SITE_LISTING)
-    return HeaderRead(
-        render.header_sections(summaries.values(), site), site_summary.header if site_summary else ()
-    )
+    noted = site_summary.header if site_summary else ()
+    if noted:
+        return HeaderRead(render.named_sections(noted), noted)
+    return HeaderRead(render.header_sections(summaries.values(), site), noted)
 
 
 def header_overtaken(read: HeaderRead, index: CategoryIndex, site: SiteSettings) -> bool:

@@ -239,6 +239,11 @@ def header_sections(summaries: Iterable[ListingSummary], site: SiteSettings) -> 
     return _by_name(in_use)
 
 
+def named_sections(names: Iterable[str]) -> tuple[Category, ...]:
+    """The sections of a noted header (`ListingSummary.header`: their names), in the header's order."""
+    return _by_name(Category.named(name) for name in names)
+
+
 def _by_name(sections: Iterable[Category]) -> tuple[Category, ...]:
     return tuple(sorted(sections, key=lambda category: (category.name.casefold(), category.slug)))
 

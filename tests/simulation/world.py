@@ -37,6 +37,7 @@ from pressrun.ingest import ConcurrentChange, accept_upload
 from pressrun.invalidation import InvalidatingSite, SiteChange, invalidate_changes
 from pressrun.listings import ListingKeptChanging, refresh_listings
 from pressrun.pages import PageKeptChanging, SourceMissing
+from pressrun.profiles import is_profile_upload
 from pressrun.rebuild import QueuedRebuild, RebuildJob, plan_rebuild, run_job
 from pressrun.runtime import retry_from
 from pressrun.scheduling import Release, release_article
@@ -631,12 +632,18 @@ class World:
 
     def settle(self) -> None:
         """A busy spell; then drain; redrive the dead letters and drain again; then repair, if there
-        is a repair step, drain, redrive and drain."""
+        is a repair step, drain, redrive and drain. An author's profile that changes after the sweep
+        (its upload re-announced by the sweep, or its dead letter redriven) reaches the author's older
+        stories at the next sweep's walk, by design (pressrun.follow.follow_profile): then the next
+        scheduled sweep runs too."""
         self.busy(120)
         self.drain()
         self.redrive()
         self.drain()
-        if self.repair is not None:
+        if self.repair is None:
+            return
+        for _ in range(2):
+            profiles = self._profiles()
             self.faults_on = False
             try:
                 self.repair(self)
@@ -647,3 +654,13 @@ class World:
             # dead-letter alarms would have an operator do.
             self.redrive()
             self.drain()
+            if self._profiles() == profiles:
+                return
+
+    def _profiles(self) -> dict[str, object]:
+        """Each author profile's record, as the table holds it."""
+        return {
+            str(item["source_key"]): item
+            for item in self.articles.table.scan(consistent=True)
+            if is_profile_upload(str(item["source_key"]))
+        }

@@ -15,6 +15,7 @@ from pressrun.index import update_index
 from pressrun.listings import refresh_listings
 from pressrun.model import ArticleRecord
 from pressrun.pages import article_page as pages_article_page
+from pressrun.pages import read_header
 from pressrun.settings import SiteSettings
 from pressrun.validation import parse_article
 from tests.fakes import MemoryIndex, MemorySite, MemoryUploads
@@ -276,3 +277,29 @@ def test_no_colour_comes_from_the_system_palette_whose_grey_fails_contrast():
     rules = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
     assert "GrayText" not in rules
     assert "prefers-color-scheme: dark" in css
+
+
+def test_pages_name_the_noted_sections_not_a_set_the_summaries_hold_for_a_moment():
+    """Found by the delivery simulation: a page that named the sections' summaries as they were for a
+    moment (ahead of the set the site noted, then back) kept that set, since no note, and so no
+    rebuild, followed. Pages name the noted set; the render that notes a new one queues the rebuild."""
+    # GIVEN stories in Politics and World, and a site whose last rebuild was for World alone
+    index = MemoryIndex()
+    for each in (story(1, "Politics"), story(2, "World")):
+        update_index(None, each, index)
+    assert index.note_header((), ("World",))
+    # WHEN a story page's header and a section page are rendered, by a render that notes nothing
+    shown = read_header(index, SITE)
+    pages = MemorySite()
+    refresh_listings({"category/world": ["0"]}, index, pages, SITE, NOW)
+    # THEN both name the noted set: the rebuild that follows the next note renders them again
+    assert [section.name for section in shown.sections] == ["World"]
+    assert [name for name, _ in header_links(page(pages, "category/world/index.html"))] == ["World"]
+
+
+def test_a_site_that_noted_nothing_yet_names_the_sections_in_use():
+    index = MemoryIndex()
+    for each in (story(1, "Politics"), story(2, "World")):
+        update_index(None, each, index)
+
+    assert [section.name for section in read_header(index, SITE).sections] == ["Politics", "World"]
