@@ -213,9 +213,7 @@ def _refresh_listing(
     always = summary.members - max(0, pages - 2) * size
     window = read_window(index, listing, positions, summary.members, size, newest=always)
     front = window.newest(summary.members - pages * size)
-    profile = summary.profile if kind is ListingKind.AUTHOR else None
-    heading = (profile.name if profile else "") or display_name(front) or summary.name
-    shown = render.Listing(kind, slug, heading, profile)
+    shown = _as_shown(kind, slug, summary, front)
     header = _page_header(summaries, site)
     first_changed = min(window.first_changed_page, max(1, pages - 1))
     # A new heading (the newest story spells the listing otherwise) is on every numbered page.
@@ -240,6 +238,16 @@ def _refresh_listing(
     if renamed:
         writes.after(lambda: index.name_pages(listing, shown.heading, summary.revision))
     return pages
+
+
+def _as_shown(
+    kind: ListingKind, slug: str, summary: ListingSummary, newest: Iterable[ListingEntry]
+) -> render.Listing:
+    """A listing as every one of its pages shows it: an author's profile name first, else as its
+    newest story spells it, else as its summary names it."""
+    profile = summary.profile if kind is ListingKind.AUTHOR else None
+    heading = (profile.name if profile else "") or display_name(newest) or summary.name
+    return render.Listing(kind, slug, heading, profile)
 
 
 def _sitemaps(
@@ -596,8 +604,11 @@ def render_range(
     # Numbered pages only, none past the listing's last: the newer ones are the front page's business.
     last = min(first - 1 + len(entries) // size, layout.count)
     parsed = parse_listing(span.listing)
-    # The heading, as the front page shows it: the newest entry's spelling.
-    shown = render.Listing(*parsed, display_name(index.entries(span.listing, limit=1))) if parsed else None
+    # The heading, as the front page shows it (an author's profile name, else the newest entry's
+    # spelling): the simulation found an author's numbered page rendered here with the stories'
+    # spelling where the front page's render had written the profile's name.
+    newest = index.entries(span.listing, limit=1) if parsed else []
+    shown = _as_shown(*parsed, summary, newest) if parsed else None
     written: list[SiteWrite] = []
     for _ in range(_SETTLE_ATTEMPTS):
         header = read_header(index, site) if shown is not None and last >= first else None

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 
 from pressrun import render
-from pressrun.index import update_index
-from pressrun.listings import refresh_listings
-from pressrun.model import ArticleRecord
+from pressrun.index import PageRange, update_index
+from pressrun.listings import refresh_listings, render_range
+from pressrun.model import ArticleRecord, AuthorProfile
 from pressrun.pages import article_page as pages_article_page
 from pressrun.pages import read_header
 from pressrun.settings import SiteSettings
@@ -303,3 +303,23 @@ def test_a_site_that_noted_nothing_yet_names_the_sections_in_use():
         update_index(None, each, index)
 
     assert [section.name for section in read_header(index, SITE).sections] == ["Politics", "World"]
+
+
+def test_an_authors_numbered_page_carries_the_profiles_name_whichever_render_writes_it():
+    """Found by the delivery simulation: a rebuild's run of numbered pages (and the sweep's walk)
+    headed an author's pages as the stories spell the name, where the front page's render wrote the
+    profile's name, so the two renders kept rewriting each other's page."""
+    small = SiteSettings(site_url="https://news.example.org", listing_size=2)
+    index = MemoryIndex()
+    for number in range(1, 8):
+        update_index(None, story(number, "World", authors=("ann lee",)), index)
+    assert index.set_profile("author/ann-lee", AuthorProfile(name="Ann Lee"), "01")
+    # WHEN the author's listing is refreshed, and its numbered pages rendered again as a run
+    refreshed = MemorySite()
+    refresh_listings({"author/ann-lee": ["0"]}, index, refreshed, small, NOW)
+    run = MemorySite()
+    render_range(PageRange(listing="author/ann-lee", count=7), index, run, small)
+    # THEN both wrote the same first numbered page, headed with the profile's name
+    key = "author/ann-lee/page/1/index.html"
+    assert "<title>Ann Lee · page 1" in page(refreshed, key)
+    assert page(run, key) == page(refreshed, key)
