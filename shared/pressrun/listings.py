@@ -28,9 +28,9 @@ from pressrun.index import (
     display_name,
     parse_listing,
 )
-from pressrun.model import Category, SiteWrite
+from pressrun.model import SiteWrite
 from pressrun.news_sitemap import news_pages, window_start
-from pressrun.pages import HTML, header_overtaken, read_header
+from pressrun.pages import HTML, header_overtaken, noted_header, page_header, read_header
 from pressrun.pings import indexnow_key_path
 from pressrun.ports import CategoryIndex, SiteRebuilds, SiteStore
 from pressrun.settings import SiteSettings
@@ -214,7 +214,7 @@ def _refresh_listing(
     window = read_window(index, listing, positions, summary.members, size, newest=always)
     front = window.newest(summary.members - pages * size)
     shown = _as_shown(kind, slug, summary, front)
-    header = _page_header(summaries, site)
+    header = page_header(summaries, site)
     first_changed = min(window.first_changed_page, max(1, pages - 1))
     # A new heading (the newest story spells the listing otherwise) is on every numbered page.
     renamed = pages > 0 and summary.pages_heading != shown.heading
@@ -312,10 +312,10 @@ def _refresh_site(
         key=lambda summary: summary.name.casefold(),
     )
     in_use = render.header_sections(summaries.values(), site)
-    built = site_summary.header if site_summary else ()
+    built = noted_header(summaries)
     now_named = tuple(section.name for section in in_use)
     # The render that notes a new set (below) names it at once; any other names the noted one.
-    header = in_use if rebuilds is not None else _page_header(summaries, site)
+    header = in_use if rebuilds is not None else page_header(summaries, site)
     if rebuilds is not None and not site.site_categories and now_named != built:
         # Every page's header names the sections in use: a section made, emptied or spelled anew
         # changes them all. The home page and 404 page take it now, and listing pages at their next
@@ -518,7 +518,7 @@ def refresh_listings(
                 # when the sections in use change: a page rendered with the old ones is rendered again.
                 after = index.summaries(None if listing == SITE_LISTING else [listing, SITE_LISTING])
                 settled = _revision(listing, after) == _revision(listing, summaries)
-                if _header_noted(after) != _header_noted(summaries):
+                if noted_header(after) != noted_header(summaries):
                     # The sections in use changed: read them again for the next render.
                     after = {**index.summaries(), **after}
                 summaries = {**summaries, **after}
@@ -539,31 +539,13 @@ class ListingKeptChanging(Exception):
 _SETTLE_ATTEMPTS = 3
 
 
-def _page_header(summaries: Mapping[str, ListingSummary], site: SiteSettings) -> tuple[Category, ...]:
-    """The sections a listing page's header names, from the summaries the refresh read: the set the
-    site's summary notes (its last header rebuild was queued for it, so the next one renders the page
-    again when the set moves on), as story pages name (`pages.read_header`); the sections in use on a
-    site that has noted none yet. Naming the sections in use straight from their summaries could leave
-    a page with a set that came and went between two notes, which no rebuild puts right (found by the
-    delivery simulation)."""
-    noted = _header_noted(summaries)
-    if noted and not site.site_categories:
-        return render.named_sections(noted)
-    return render.header_sections(summaries.values(), site)
-
-
-def _header_noted(summaries: Mapping[str, ListingSummary]) -> tuple[str, ...]:
-    site_summary = summaries.get(SITE_LISTING)
-    return site_summary.header if site_summary else ()
-
-
 def _revision(listing: str, summaries: Mapping[str, ListingSummary]) -> tuple[tuple[str, object], ...]:
     """What a listing's pages were rendered from: the home page shows every category's newest."""
     if listing == SITE_LISTING:
         shown = (name for name in summaries if name == SITE_LISTING or category_of(name) is not None)
         return tuple(sorted((name, summaries[name].revision) for name in shown))
     summary = summaries.get(listing)
-    return ((listing, summary.revision if summary else 0), (SITE_LISTING, _header_noted(summaries)))
+    return ((listing, summary.revision if summary else 0), (SITE_LISTING, noted_header(summaries)))
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pressrun import render
-from pressrun.index import SITE_LISTING, IndexUpdate, ListingKind, listing_of
+from pressrun.index import SITE_LISTING, IndexUpdate, ListingKind, ListingSummary, listing_of
 from pressrun.model import ArticleRecord, AuthorProfile, Category, SiteWrite, slugify
 from pressrun.ports import ArticleRepository, CategoryIndex, SiteStore, UploadStore
 from pressrun.related import later_neighbours, related_stories
@@ -38,21 +38,32 @@ class HeaderRead:
 
 
 def read_header(index: CategoryIndex, site: SiteSettings) -> HeaderRead:
-    """The sections a page's header names, and the noted set, from one query of the sections' and
-    site's summaries; SITE_CATEGORIES without a read. The noted set is the one the site's last header
-    rebuild was queued for, so a page rendered with it is rendered again by the next rebuild whenever
-    the set moves on. The sections' summaries can be ahead of it (their listing render, which notes
-    and queues, has not run yet) or, for a moment, behind it; a page rendered from them could name a
-    set that comes and goes before any render notes it, and that no rebuild would then put right
-    (found by the delivery simulation). Only a site that has noted nothing yet is named from them."""
+    """The sections a page's header names (`page_header`), and the noted set, from one query of the
+    sections' and site's summaries; SITE_CATEGORIES without a read."""
     if site.site_categories:
         return HeaderRead(render.header_sections((), site))
     summaries = index.summaries()
+    return HeaderRead(page_header(summaries, site), noted_header(summaries))
+
+
+def page_header(summaries: Mapping[str, ListingSummary], site: SiteSettings) -> tuple[Category, ...]:
+    """The sections a page's header names, from summaries read with the site's: the set the site's
+    summary notes, which its last header rebuild was queued for, so a page rendered with it is
+    rendered again by the next rebuild whenever the set moves on. The sections' summaries can be ahead
+    of it (their listing render, which notes and queues, has not run yet) or, for a moment, behind it;
+    a page rendered from them could name a set that comes and goes before any render notes it, and
+    that no rebuild would then put right (found by the delivery simulation). Only a site that has
+    noted nothing yet is named from them. SITE_CATEGORIES, where set."""
+    noted = noted_header(summaries)
+    if noted and not site.site_categories:
+        return render.named_sections(noted)
+    return render.header_sections(summaries.values(), site)
+
+
+def noted_header(summaries: Mapping[str, ListingSummary]) -> tuple[str, ...]:
+    """The set of sections the site's summary notes (`ListingSummary.header`), if it was read."""
     site_summary = summaries.get(SITE_LISTING)
-    noted = site_summary.header if site_summary else ()
-    if noted:
-        return HeaderRead(render.named_sections(noted), noted)
-    return HeaderRead(render.header_sections(summaries.values(), site), noted)
+    return site_summary.header if site_summary else ()
 
 
 def header_overtaken(read: HeaderRead, index: CategoryIndex, site: SiteSettings) -> bool:
@@ -62,8 +73,7 @@ def header_overtaken(read: HeaderRead, index: CategoryIndex, site: SiteSettings)
     check is followed by a rebuild that renders them after. Never with SITE_CATEGORIES."""
     if site.site_categories:
         return False
-    site_summary = index.summaries([SITE_LISTING]).get(SITE_LISTING)
-    return (site_summary.header if site_summary else ()) != read.noted
+    return noted_header(index.summaries([SITE_LISTING])) != read.noted
 
 
 def article_page(
